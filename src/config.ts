@@ -1,0 +1,68 @@
+/**
+ * The only file that reads process.env (CONVENTIONS.md). Validated once; a bad value stops the
+ * process at boot with the reason (DESIGN.md section 12), never a silent default for a secret.
+ */
+import path from 'node:path';
+import { AppError, type FieldIssue } from './errors.ts';
+
+export interface Config {
+  /** Folder holding the keyring and, without DATABASE_URL, the PGlite database. */
+  dataDir: string;
+  /** Path of the local keyring file (0600). */
+  keyringPath: string;
+  /** PostgreSQL server URL; undefined means embedded PGlite in `dataDir/pglite`. */
+  databaseUrl: string | undefined;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Reads and validates the configuration; throws AppError('bad_configuration') naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const issues: FieldIssue[] = [];
+  const dataDir = path.resolve(env.REMPART_DATA?.trim() || './data');
+
+  const keyringPath = path.resolve(env.REMPART_KEYRING?.trim() || path.join(dataDir, 'keyring.json'));
+
+  let databaseUrl: string | undefined = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl !== undefined) {
+    try {
+      const url = new URL(databaseUrl);
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+        issues.push({ field: 'DATABASE_URL', message: 'must start with postgres:// or postgresql://' });
+      }
+    } catch {
+      issues.push({ field: 'DATABASE_URL', message: 'is not a valid URL' });
+      databaseUrl = undefined;
+    }
+  }
+
+  const host = env.HOST?.trim() || '127.0.0.1';
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) issues.push({ field: 'HOST', message: 'is not a host name or address' });
+
+  const portText = env.PORT?.trim() || '8080';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || !Number.isInteger(port) || port < 1 || port > 65535) {
+    issues.push({ field: 'PORT', message: 'must be an integer between 1 and 65535' });
+  }
+
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    issues.push({ field: 'LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}` });
+  }
+
+  if (issues.length > 0) {
+    const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
+    throw new AppError('bad_configuration', `bad configuration: ${reasons}`, { issues });
+  }
+  return { dataDir, keyringPath, databaseUrl, host, port, logLevel };
+}
+
+/** A short description for logs and the CLI: never prints credentials from DATABASE_URL. */
+export function describeDatabase(config: Config): string {
+  if (config.databaseUrl === undefined) return `PGlite in ${path.join(config.dataDir, 'pglite')}`;
+  const url = new URL(config.databaseUrl);
+  return `PostgreSQL at ${url.hostname || 'local socket'}${url.port ? `:${url.port}` : ''}${url.pathname}`;
+}

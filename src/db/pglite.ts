@@ -1,0 +1,37 @@
+/** PGlite driver: PostgreSQL in WASM, one connection, in a data folder or in memory (tests). */
+import { PGlite, type Transaction, types } from '@electric-sql/pglite';
+import type { Driver, OwnerTx } from './types.ts';
+
+const parsers = {
+  // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the time zone.
+  [types.DATE]: (value: string): string => value,
+  // int8 stays a string, as node-postgres returns it (no precision loss, same type on both drivers).
+  [types.INT8]: (value: string): string => value,
+};
+
+/** Opens PGlite at `dir` (a folder) or in memory when `dir` is undefined. */
+export async function openPglite(dir: string | undefined): Promise<Driver> {
+  const db = dir === undefined ? new PGlite({ parsers }) : new PGlite(dir, { parsers });
+  await db.waitReady;
+  return pgliteDriver(db);
+}
+
+/** Wraps an open PGlite instance. Queries run one at a time on its single connection. */
+export function pgliteDriver(db: PGlite): Driver {
+  const wrap = (tx: Transaction): OwnerTx => ({
+    async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+      const result = await tx.query<R>(sql, params as unknown[]);
+      return result.rows;
+    },
+    async exec(sql: string): Promise<void> {
+      await tx.exec(sql);
+    },
+  });
+  return {
+    kind: 'pglite',
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    async close() {
+      await db.close();
+    },
+  };
+}

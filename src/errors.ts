@@ -1,0 +1,76 @@
+/**
+ * The one place where application errors are defined (CONVENTIONS.md, "Errors").
+ * A message names fields, never their values: no NIR, email, name or phone ever reaches an error.
+ */
+
+/** Stable machine-readable error codes, part of the API contract. */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'bad_configuration'
+  | 'not_found'
+  | 'conflict'
+  | 'keyring_exists'
+  | 'keyring_missing'
+  | 'keyring_invalid'
+  | 'decryption_failed'
+  | 'import_rejected'
+  | 'database_unavailable'
+  | 'unsupported_media_type'
+  | 'internal';
+
+const statusOf: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  bad_configuration: 500,
+  not_found: 404,
+  conflict: 409,
+  keyring_exists: 409,
+  keyring_missing: 500,
+  keyring_invalid: 500,
+  decryption_failed: 500,
+  import_rejected: 422,
+  database_unavailable: 503,
+  unsupported_media_type: 415,
+  internal: 500,
+};
+
+/** One invalid field: `field` is a path such as `nir` or `birthDate`; `line` is a CSV line number. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+  line?: number;
+}
+
+/** An error the application raises on purpose; mapped to application/problem+json in one place. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly field: string | undefined;
+  readonly issues: FieldIssue[];
+
+  constructor(code: ErrorCode, message: string, options: { field?: string; issues?: FieldIssue[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = statusOf[code];
+    this.field = options.field;
+    this.issues = options.issues ?? (options.field ? [{ field: options.field, message }] : []);
+  }
+}
+
+/** A validation failure for one or more fields. */
+export class ValidationError extends AppError {
+  constructor(issues: FieldIssue[]) {
+    const first = issues[0];
+    const where = first ? `${first.line === undefined ? '' : `line ${first.line}, `}${first.field}: ` : '';
+    super('validation_failed', `${where}${first?.message ?? 'invalid input'}`, {
+      issues,
+      ...(first ? { field: first.field } : {}),
+    });
+    this.name = 'ValidationError';
+  }
+}
+
+/** Narrowing helper for catch blocks. */
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
