@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'import_rejected'
   | 'database_unavailable'
   | 'unsupported_media_type'
+  | 'cross_site_refused'
   | 'internal';
 
 const statusOf: Record<ErrorCode, number> = {
@@ -30,6 +31,7 @@ const statusOf: Record<ErrorCode, number> = {
   import_rejected: 422,
   database_unavailable: 503,
   unsupported_media_type: 415,
+  cross_site_refused: 403,
   internal: 500,
 };
 

@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { AppError } from './errors.ts';
+
+/** The AppError loadConfig throws for `env`, or fails the test if it does not throw one. */
+function configError(env: NodeJS.ProcessEnv): AppError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('loadConfig accepted a bad configuration');
+}
+
+describe('loadConfig', () => {
+  it('defaults to 127.0.0.1:8080, ./data resolved, embedded PGlite and info logs', () => {
+    const config = loadConfig({});
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe(path.resolve('./data'));
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+    expect(config.keyringPath).toBe(path.join(path.resolve('./data'), 'keyring.json'));
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('accepts valid values', () => {
+    const config = loadConfig({
+      PORT: '3000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgresql://rempart@db.internal:5432/rempart',
+      LOG_LEVEL: 'warn',
+      REMPART_DATA: '/var/lib/rempart',
+    });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: 'postgresql://rempart@db.internal:5432/rempart',
+      logLevel: 'warn',
+      dataDir: '/var/lib/rempart',
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '0'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['DATABASE_URL', 'not a url'],
+    ['LOG_LEVEL', 'verbose'],
+    ['HOST', 'evil host;rm'],
+  ])('refuses %s=%s with bad_configuration naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.code).toBe('bad_configuration');
+    expect(error.message).toContain(name);
+    expect(error.issues.map((issue) => issue.field)).toEqual([name]);
+  });
+
+  it('names every bad variable in one message', () => {
+    const error = configError({ PORT: 'abc', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+    expect(error.code).toBe('bad_configuration');
+    for (const name of ['PORT', 'DATABASE_URL', 'LOG_LEVEL']) expect(error.message).toContain(name);
+    expect(error.issues.map((issue) => issue.field).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+  });
+
+  it('does not echo a DATABASE_URL, which may hold a password', () => {
+    const error = configError({ DATABASE_URL: 'mysql://admin:s3cret@db/x' });
+    expect(error.message).not.toContain('s3cret');
+  });
+});

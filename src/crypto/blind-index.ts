@@ -1,0 +1,24 @@
+/**
+ * Blind indexes: keyed HMAC-SHA-256 of a normalised value, truncated to 8 bytes, so that exact
+ * lookups (NIR, agency id, name + birth date) need no plaintext column (DESIGN.md section 4).
+ * Each kind of value has its own sub-key (HKDF), so equal strings of different kinds do not link.
+ * 64 bits keep accidental collisions negligible (about 3e-8 at a million persons, and every match
+ * is confirmed by decrypting the candidate) while revealing nothing without the key.
+ */
+import { createHmac, hkdfSync } from 'node:crypto';
+
+export type BlindIndexKind = 'nir' | 'agency_id' | 'name_birth';
+
+export const BLIND_INDEX_BYTES = 8;
+
+/** Derives the sub-keys of one blind-index master key. */
+export function blindIndexKeys(master: Buffer): Record<BlindIndexKind, Buffer> {
+  const derive = (kind: BlindIndexKind): Buffer =>
+    Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `rempart blind index ${kind}`, 32));
+  return { nir: derive('nir'), agency_id: derive('agency_id'), name_birth: derive('name_birth') };
+}
+
+/** The truncated HMAC of an already normalised value. */
+export function blindIndex(subKey: Buffer, normalised: string): Buffer {
+  return createHmac('sha256', subKey).update(normalised, 'utf8').digest().subarray(0, BLIND_INDEX_BYTES);
+}

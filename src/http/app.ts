@@ -1,0 +1,138 @@
+/**
+ * buildApp: the Fastify instance with Rempart's defaults. Several Fastify defaults are unsafe for a
+ * registry where every read is audited (DESIGN.md section 13); each one changed here says why.
+ * The instance is returned before `ready()`, so callers (tests) may still add routes.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import type { Config } from '../config.ts';
+import { type Clock, systemClock } from '../context.ts';
+import type { Db } from '../db/types.ts';
+import { handleError, registerErrorHandler } from './plugins/errors.ts';
+import { registerSecurity } from './plugins/security.ts';
+import { healthRoutes } from './routes/health.routes.ts';
+import { openapiRoutes } from './routes/openapi.routes.ts';
+
+/** What the app needs from outside; passed in so tests run on real parts (CONVENTIONS.md). */
+export interface AppDeps {
+  db: Db;
+  clock?: Clock;
+  /** Where JSON logs go; stdout when absent. Tests pass a stream to read them. */
+  logStream?: NodeJS.WritableStream;
+}
+
+const ONE_MIB = 1024 * 1024;
+
+/**
+ * The path without query string, with any segment holding a digit, '@' or '%' masked: an
+ * unmatched URL is whatever the client typed, possibly a NIR or an email (DESIGN.md section 12).
+ */
+function loggablePath(url: string): string {
+  const path = url.split(/[?#]/, 1)[0] ?? '';
+  return path
+    .split('/')
+    .map((segment) => (/[0-9@%]/.test(segment) ? ':masked' : segment))
+    .join('/');
+}
+
+/**
+ * Fastify's own log lines for the default 404 and error handlers print the raw URL (query string
+ * included) and error messages; Rempart replaces both handlers, and this keeps them quiet anyway.
+ */
+class RempartLogController extends LogController {
+  override routeNotFound(request: FastifyRequest): void {
+    if (!this.isLogDisabled(request)) request.log.info('route not found');
+  }
+  override defaultErrorLog(error: Error, request: FastifyRequest): void {
+    if (!this.isLogDisabled(request)) request.log.error({ err: error }, 'request failed');
+  }
+  override writeHeadError(error: Error, request: FastifyRequest): void {
+    if (!this.isLogDisabled(request)) request.log.warn({ err: error }, 'could not write the response head');
+  }
+}
+
+/** Log serializers: method, route pattern, request id, status; never headers, cookies, bodies or queries. */
+const serializers = {
+  req(request: FastifyRequest) {
+    const pattern = request.is404 ? undefined : request.routeOptions?.url;
+    return { method: request.method, url: pattern ?? loggablePath(request.url), requestId: request.id };
+  },
+  res(reply: { statusCode: number }) {
+    return { statusCode: reply.statusCode };
+  },
+  // Error messages may quote the data that caused them: name and code only.
+  err(error: { name?: unknown; code?: unknown }) {
+    return {
+      type: typeof error?.name === 'string' ? error.name : 'Error',
+      ...(typeof error?.code === 'string' ? { code: error.code } : {}),
+    };
+  },
+};
+
+/** Builds the HTTP application (not yet listening, not yet ready). */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+      // The declared serializer types describe Node's raw request; Fastify passes its own objects.
+      serializers: serializers as never,
+    },
+    logController: new RempartLogController({ requestIdLogLabel: 'requestId' }),
+    genReqId: () => randomUUID(),
+    // A client-chosen request id could collide with or impersonate another request in the logs.
+    requestIdHeader: false,
+    // Fastify adds a HEAD route for every GET; a HEAD would run the GET handler without the
+    // audit seeing a read of its own (DESIGN.md section 13). No implicit routes.
+    exposeHeadRoutes: false,
+    bodyLimit: ONE_MIB,
+    trustProxy: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    ajv: {
+      // Ajv's Fastify defaults coerce types and drop unknown properties silently; input must be
+      // exactly what the schema says, and route schemas say additionalProperties: false.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: true },
+    },
+    // Bad URL encodings and over-long parameters: answered by the same mapping, not Fastify's
+    // default body that echoes the path.
+    frameworkErrors: (error, request, reply) => {
+      handleError(error, request, reply);
+    },
+  });
+  app.decorate('clock', deps.clock ?? systemClock);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // JSON only: a text/plain body is what a cross-site HTML form can send without a CORS preflight.
+  app.removeContentTypeParser('text/plain');
+
+  registerErrorHandler(app);
+  await registerSecurity(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Rempart API',
+        version: '0.1.0',
+        description:
+          'Registry of job seekers with purpose-bound, audited access. Every read of personal data goes ' +
+          'through one gate and is audited. Errors are application/problem+json with a stable `code`.',
+      },
+      tags: [{ name: 'system', description: 'Server status and this document' }],
+    },
+  });
+  await app.register(healthRoutes, { db: deps.db });
+  await app.register(openapiRoutes);
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The application's source of time (injectable: the guard and retention run on it). */
+    clock: Clock;
+  }
+}

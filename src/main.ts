@@ -1,0 +1,64 @@
+/** Server entry point: loadConfig → openDb → buildApp → listen; nothing else (CONVENTIONS.md). */
+import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { type Config, loadConfig } from './config.ts';
+import { openDb } from './db/open.ts';
+import type { Db } from './db/types.ts';
+import { isAppError } from './errors.ts';
+import { buildApp } from './http/app.ts';
+
+/** Opens the database, builds the app and listens; closing the app closes the database. */
+export async function startServer(config: Config): Promise<{ app: FastifyInstance; db: Db; url: string }> {
+  const db = await openDb(config);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config, { db });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  app.addHook('onClose', async () => {
+    await db.close();
+  });
+  try {
+    const url = await app.listen({ host: config.host, port: config.port });
+    return { app, db, url };
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const { app } = await startServer(loadConfig());
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    // A second signal while closing: the operator insists, stop now.
+    if (closing) process.exit(1);
+    closing = true;
+    app.log.info({ signal }, 'closing');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'close failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  main().catch((error: unknown) => {
+    // A bad configuration (or an unreachable database) is the operator's to fix: one line, the
+    // reason, no stack trace (DESIGN.md section 12). AppError messages carry no personal data.
+    if (isAppError(error)) {
+      console.error(`rempart: ${error.message.replace(/\s+/g, ' ')}`);
+    } else {
+      console.error(error);
+    }
+    process.exit(1);
+  });
+}

@@ -1,0 +1,311 @@
+/**
+ * The persons repository: seals identities (field encryption + blind indexes), writes them in
+ * batches, finds persons by NIR, agency id or name + birth date, and opens chosen fields.
+ * Reads of personal data by staff will go only through the gate (src/access); this module is its
+ * storage layer and the operator's tools' (seed, import, bench).
+ */
+
+import { type BlindIndexKind, blindIndex, blindIndexKeys } from '../crypto/blind-index.ts';
+import { decryptField, encryptField, newDataKey } from '../crypto/envelope.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import type { Kms } from '../crypto/kms.ts';
+import type { Tx } from '../db/types.ts';
+import { AppError } from '../errors.ts';
+import { asBuffer, byteaArray, plainArray, textArray } from './columns.ts';
+import { parseNir } from './nir.ts';
+import { firstGivenName, nameBirthKey, normaliseName } from './normalise.ts';
+import { IDENTITY_FIELDS, type Identity, type IdentityField, type PersonEntry } from './person.ts';
+
+/** The keys the registry needs: the KMS for data keys, and the blind-index sub-keys by key id. */
+export interface RegistryKeys {
+  kms: Kms;
+  blindIndexKeyId: string;
+  blindIndex: Record<BlindIndexKind, Buffer>;
+  /** All blind-index keys (current first), so lookups still work during a rotation. */
+  allBlindIndexes: Record<BlindIndexKind, Buffer>[];
+}
+
+/** Builds the registry keys from a keyring and a KMS. */
+export function registryKeys(keyring: Keyring, kms: Kms): RegistryKeys {
+  const current = keyring.blindIndex.current;
+  const all = [current, ...[...keyring.blindIndex.keys.keys()].filter((id) => id !== current)];
+  const derived = all.map((id) => blindIndexKeys(keyring.blindIndex.keys.get(id)!));
+  return { kms, blindIndexKeyId: current, blindIndex: derived[0]!, allBlindIndexes: derived };
+}
+
+/** Column name of each identity field's ciphertext. */
+export const ENC_COLUMN: Record<IdentityField, string> = {
+  agencyId: 'agency_id_enc',
+  nir: 'nir_enc',
+  lastName: 'last_name_enc',
+  birthName: 'birth_name_enc',
+  firstNames: 'first_names_enc',
+  sex: 'sex_enc',
+  birthDate: 'birth_date_enc',
+  birthPlace: 'birth_place_enc',
+  email: 'email_enc',
+  phone: 'phone_enc',
+  address: 'address_enc',
+};
+
+function serialise(identity: Identity, field: IdentityField): string | null {
+  const value = identity[field];
+  if (value === null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function deserialise<F extends IdentityField>(field: F, text: string): Identity[F] {
+  return (field === 'birthPlace' || field === 'address' ? JSON.parse(text) : text) as Identity[F];
+}
+
+/** The blind indexes of one identity. */
+export function identityIndexes(
+  keys: Record<BlindIndexKind, Buffer>,
+  identity: Pick<Identity, 'agencyId' | 'nir' | 'lastName' | 'birthName' | 'firstNames' | 'birthDate'>,
+): { agencyId: Buffer; nir: Buffer; nameBirth: Buffer; birthNameBirth: Buffer | null } {
+  const birthNameKey =
+    identity.birthName === null
+      ? null
+      : nameBirthKey(identity.birthName, identity.firstNames, identity.birthDate);
+  const nameKey = nameBirthKey(identity.lastName, identity.firstNames, identity.birthDate);
+  return {
+    agencyId: blindIndex(keys.agency_id, identity.agencyId),
+    nir: blindIndex(keys.nir, identity.nir),
+    nameBirth: blindIndex(keys.name_birth, nameKey),
+    birthNameBirth:
+      birthNameKey === null || birthNameKey === nameKey ? null : blindIndex(keys.name_birth, birthNameKey),
+  };
+}
+
+/**
+ * A batch of persons ready to insert, as one array literal per column. Built where the CPU work is
+ * (a seeding worker thread, or the import), then wrapped and written by `insertPersonBatch`.
+ */
+export interface PersonBatch {
+  count: number;
+  ids: string[];
+  /** The plaintext data keys, 32 bytes each, in `ids` order; wrapped by the KMS before writing. */
+  dataKeys: Buffer;
+  blindIndexKeyId: string;
+  columns: string[];
+  periods: string[];
+  caseloads: string[];
+}
+
+/** Seals persons: a fresh data key each, every identity field encrypted under it, blind indexes. */
+export function sealPersons(
+  blindIndexKeyId: string,
+  keys: Record<BlindIndexKind, Buffer>,
+  persons: readonly PersonEntry[],
+): PersonBatch {
+  const n = persons.length;
+  const dataKeys = Buffer.alloc(32 * n);
+  const bi: (Buffer | null)[][] = [[], [], [], []];
+  const enc: (Buffer | null)[][] = IDENTITY_FIELDS.map(() => []);
+  const periods: [string[], string[], (string | null)[]] = [[], [], []];
+  const caseloads: [string[], string[], (string | null)[], string[], (string | null)[]] = [
+    [],
+    [],
+    [],
+    [],
+    [],
+  ];
+  persons.forEach((person, i) => {
+    const dataKey = newDataKey();
+    dataKey.copy(dataKeys, 32 * i);
+    const indexes = identityIndexes(keys, person.identity);
+    bi[0]!.push(indexes.agencyId);
+    bi[1]!.push(indexes.nir);
+    bi[2]!.push(indexes.nameBirth);
+    bi[3]!.push(indexes.birthNameBirth);
+    IDENTITY_FIELDS.forEach((field, f) => {
+      const text = serialise(person.identity, field);
+      enc[f]!.push(text === null ? null : encryptField(dataKey, person.id, field, text));
+    });
+    for (const period of person.registrationPeriods) {
+      periods[0].push(person.id);
+      periods[1].push(period.startedOn);
+      periods[2].push(period.endedOn);
+    }
+    for (const entry of person.caseloads) {
+      caseloads[0].push(person.id);
+      caseloads[1].push(entry.organisationId);
+      caseloads[2].push(entry.counselorId);
+      caseloads[3].push(entry.since);
+      caseloads[4].push(entry.until);
+    }
+  });
+  return {
+    count: n,
+    ids: persons.map((p) => p.id),
+    dataKeys,
+    blindIndexKeyId,
+    columns: [
+      plainArray(persons.map((p) => p.id)),
+      textArray(persons.map((p) => p.status)),
+      plainArray(persons.map((p) => p.agencyOrganisationId)),
+      ...bi.map(byteaArray),
+      ...enc.map(byteaArray),
+    ],
+    periods: periods.map(plainArray),
+    caseloads: caseloads.map(plainArray),
+  };
+}
+
+const INSERT_BATCH = `
+WITH ins AS (
+  INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id,
+    agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi,
+    ${IDENTITY_FIELDS.map((f) => ENC_COLUMN[f]).join(', ')})
+  SELECT u.id, u.status, u.agency, $1, u.wk, $2, u.b1, u.b2, u.b3, u.b4,
+    u.e1, u.e2, u.e3, u.e4, u.e5, u.e6, u.e7, u.e8, u.e9, u.e10, u.e11
+  FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[],
+    $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::bytea[], $15::bytea[], $16::bytea[],
+    $17::bytea[], $18::bytea[], $19::bytea[], $20::bytea[], $21::bytea[])
+    AS u(id, status, agency, b1, b2, b3, b4, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, wk)
+  ON CONFLICT DO NOTHING
+  RETURNING id
+), periods AS (
+  INSERT INTO registration_periods (person_id, started_on, ended_on)
+  SELECT p.person_id, p.started_on, p.ended_on
+  FROM unnest($22::uuid[], $23::date[], $24::date[]) AS p(person_id, started_on, ended_on)
+  JOIN ins ON ins.id = p.person_id
+  RETURNING 1
+), cl AS (
+  INSERT INTO caseloads (person_id, organisation_id, counselor_id, since, until)
+  SELECT c.person_id, c.organisation_id, c.counselor_id, c.since, c.until
+  FROM unnest($25::uuid[], $26::uuid[], $27::uuid[], $28::date[], $29::date[])
+    AS c(person_id, organisation_id, counselor_id, since, until)
+  JOIN ins ON ins.id = c.person_id
+  RETURNING 1
+)
+SELECT array_agg(id::text) AS inserted FROM ins`;
+
+/**
+ * Wraps the batch's data keys and writes it in one statement. A person whose NIR or agency id is
+ * already registered is skipped (with its periods and caseloads); the ids written are returned.
+ */
+export async function insertPersonBatch(tx: Tx, kms: Kms, batch: PersonBatch): Promise<Set<string>> {
+  const items = batch.ids.map((personId, i) => ({
+    personId,
+    dataKey: batch.dataKeys.subarray(32 * i, 32 * i + 32),
+  }));
+  const wrapped = await kms.wrapKeys(items);
+  const kekId = wrapped[0]?.kekId ?? kms.currentKekId();
+  if (wrapped.some((w) => w.kekId !== kekId))
+    throw new AppError('internal', 'a batch was wrapped under two keys');
+  const rows = await tx.query<{ inserted: string[] | null }>(INSERT_BATCH, [
+    kekId,
+    batch.blindIndexKeyId,
+    ...batch.columns,
+    byteaArray(wrapped.map((w) => w.wrapped)),
+    ...batch.periods,
+    ...batch.caseloads,
+  ]);
+  batch.dataKeys.fill(0);
+  return new Set(rows[0]?.inserted ?? []);
+}
+
+/** How to find a person: by NIR, by agency id, or by name + first name + birth date (exact, normalised). */
+export type PersonQuery =
+  | { by: 'nir'; nir: string }
+  | { by: 'agencyId'; agencyId: string }
+  | { by: 'nameBirth'; lastName: string; firstName: string; birthDate: string };
+
+interface StoredKeyRow {
+  id: string;
+  kek_id: string;
+  wrapped_key: Uint8Array;
+}
+
+async function dataKeyOf(keys: RegistryKeys, row: StoredKeyRow): Promise<Buffer> {
+  return keys.kms.unwrapKey(row.id, { kekId: row.kek_id, wrapped: asBuffer(row.wrapped_key) });
+}
+
+/**
+ * The ids of the persons matching a query, at most `limit`. Candidates come from the blind index;
+ * each is confirmed by decrypting the field it matched, so a truncated-HMAC collision never
+ * returns the wrong person. Rows are those the transaction's actor may see (RLS).
+ */
+export async function findPersonIds(
+  tx: Tx,
+  keys: RegistryKeys,
+  query: PersonQuery,
+  limit = 10,
+): Promise<string[]> {
+  let where: string;
+  let hashes: Buffer[];
+  let confirm: (identity: Partial<Identity>) => boolean;
+  let fields: IdentityField[];
+  if (query.by === 'nir') {
+    const nir = parseNir(query.nir, 'nir').value;
+    hashes = keys.allBlindIndexes.map((k) => blindIndex(k.nir, nir));
+    where = 'nir_bi = ANY($1::bytea[])';
+    fields = ['nir'];
+    confirm = (identity) => identity.nir === nir;
+  } else if (query.by === 'agencyId') {
+    const agencyId = query.agencyId.trim().toUpperCase();
+    hashes = keys.allBlindIndexes.map((k) => blindIndex(k.agency_id, agencyId));
+    where = 'agency_id_bi = ANY($1::bytea[])';
+    fields = ['agencyId'];
+    confirm = (identity) => identity.agencyId === agencyId;
+  } else {
+    const key = nameBirthKey(query.lastName, query.firstName, query.birthDate);
+    hashes = keys.allBlindIndexes.map((k) => blindIndex(k.name_birth, key));
+    where = '(name_birth_bi = ANY($1::bytea[]) OR birth_name_birth_bi = ANY($1::bytea[]))';
+    fields = ['lastName', 'birthName', 'firstNames', 'birthDate'];
+    const last = normaliseName(query.lastName);
+    const first = firstGivenName(query.firstName);
+    confirm = (identity) =>
+      identity.birthDate === query.birthDate &&
+      firstGivenName(identity.firstNames ?? '') === first &&
+      (normaliseName(identity.lastName ?? '') === last ||
+        (identity.birthName != null && normaliseName(identity.birthName) === last));
+  }
+  const columns = fields.map((f) => ENC_COLUMN[f]).join(', ');
+  const rows = await tx.query<StoredKeyRow & Record<string, Uint8Array | null>>(
+    `SELECT id, kek_id, wrapped_key, ${columns} FROM persons WHERE ${where} ORDER BY id LIMIT ${Number(limit) + 8}`,
+    [byteaArray(hashes)],
+  );
+  const ids: string[] = [];
+  for (const row of rows) {
+    const identity = await decryptRow(keys, row, fields);
+    if (confirm(identity)) ids.push(row.id);
+    if (ids.length >= limit) break;
+  }
+  return ids;
+}
+
+async function decryptRow(
+  keys: RegistryKeys,
+  row: StoredKeyRow & Record<string, unknown>,
+  fields: readonly IdentityField[],
+): Promise<Partial<Identity>> {
+  const dataKey = await dataKeyOf(keys, row);
+  const identity: Partial<Record<IdentityField, unknown>> = {};
+  for (const field of fields) {
+    const sealed = row[ENC_COLUMN[field]] as Uint8Array | null;
+    identity[field] =
+      sealed === null ? null : deserialise(field, decryptField(dataKey, row.id, field, sealed));
+  }
+  dataKey.fill(0);
+  return identity as Partial<Identity>;
+}
+
+/** Decrypts only the requested fields of one person (undefined if the actor cannot see the person). */
+export async function openIdentity<F extends IdentityField>(
+  tx: Tx,
+  keys: RegistryKeys,
+  personId: string,
+  fields: readonly F[],
+): Promise<Pick<Identity, F> | undefined> {
+  if (fields.length === 0) throw new AppError('internal', 'openIdentity needs at least one field');
+  const columns = fields.map((f) => ENC_COLUMN[f]).join(', ');
+  const rows = await tx.query<StoredKeyRow & Record<string, Uint8Array | null>>(
+    `SELECT id, kek_id, wrapped_key, ${columns} FROM persons WHERE id = $1`,
+    [personId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return (await decryptRow(keys, row, fields)) as Pick<Identity, F>;
+}

@@ -1,0 +1,144 @@
+/**
+ * French places from the official geographic code (INSEE COG, via @etalab/decoupage-administratif):
+ * communes with their codes, postal codes and populations, for birth places and addresses that are
+ * real, and NIRs whose department and commune codes match them.
+ */
+import { createRequire } from 'node:module';
+
+export interface Commune {
+  /** INSEE code, 5 characters: '75056', '2A004', '97101'. */
+  code: string;
+  name: string;
+  department: string;
+  postalCodes: string[];
+  population: number;
+}
+
+export interface Department {
+  code: string;
+  name: string;
+}
+
+/** A country of birth abroad, with its INSEE code (the 99xxx of the NIR). */
+export interface Country {
+  code: string;
+  name: string;
+}
+
+interface RawCommune {
+  code: string;
+  nom: string;
+  departement?: string;
+  type: string;
+  codesPostaux?: string[];
+  population?: number;
+  anciensCodes?: string[];
+}
+
+/** Frequent countries of birth among residents born abroad, with their INSEE country codes. */
+export const BIRTH_COUNTRIES: readonly (Country & { weight: number })[] = [
+  { code: '99350', name: 'Maroc', weight: 20 },
+  { code: '99352', name: 'Algérie', weight: 20 },
+  { code: '99351', name: 'Tunisie', weight: 8 },
+  { code: '99139', name: 'Portugal', weight: 10 },
+  { code: '99134', name: 'Espagne', weight: 4 },
+  { code: '99127', name: 'Italie', weight: 4 },
+  { code: '99208', name: 'Turquie', weight: 5 },
+  { code: '99341', name: 'Sénégal', weight: 4 },
+  { code: '99335', name: 'Mali', weight: 4 },
+  { code: '99326', name: "Côte d'Ivoire", weight: 4 },
+  { code: '99322', name: 'Cameroun', weight: 3 },
+  { code: '99109', name: 'Allemagne', weight: 3 },
+  { code: '99131', name: 'Belgique', weight: 3 },
+  { code: '99132', name: 'Royaume-Uni', weight: 2 },
+  { code: '99114', name: 'Roumanie', weight: 4 },
+  { code: '99122', name: 'Pologne', weight: 2 },
+];
+
+interface Places {
+  byCode: Map<string, Commune>;
+  /** Communes where people are born and live, weighted by population (Paris, Lyon, Marseille by arrondissement). */
+  inhabited: Commune[];
+  cumulative: Float64Array;
+  departments: Map<string, Department>;
+  countries: Map<string, Country>;
+}
+
+let cache: Places | undefined;
+
+/** Loads the geographic tables once (about 0.3 s). */
+export function places(): Places {
+  if (cache) return cache;
+  const require = createRequire(import.meta.url);
+  const raw = require('@etalab/decoupage-administratif/data/communes.json') as RawCommune[];
+  const rawDepartments = require('@etalab/decoupage-administratif/data/departements.json') as {
+    code: string;
+    nom: string;
+  }[];
+  const byCode = new Map<string, Commune>();
+  const inhabited: Commune[] = [];
+  const withArrondissements = new Set(['75056', '13055', '69123']);
+  for (const entry of raw) {
+    if (!entry.departement) continue;
+    const commune: Commune = {
+      code: entry.code,
+      name: entry.nom,
+      department: entry.departement,
+      postalCodes: entry.codesPostaux ?? [],
+      population: entry.population ?? 0,
+    };
+    if (!byCode.has(commune.code) || entry.type === 'commune-actuelle') byCode.set(commune.code, commune);
+    // Former codes (merged communes; Corsica's 20xxx before 1976) stay valid birth places.
+    for (const old of entry.anciensCodes ?? []) {
+      if (!byCode.has(old))
+        byCode.set(old, {
+          ...commune,
+          code: old,
+          department: old.slice(0, 2) === '20' ? '20' : commune.department,
+        });
+    }
+    const isPlace =
+      (entry.type === 'commune-actuelle' && !withArrondissements.has(entry.code)) ||
+      entry.type === 'arrondissement-municipal';
+    if (isPlace && commune.population > 0 && commune.postalCodes.length > 0) inhabited.push(commune);
+  }
+  const cumulative = new Float64Array(inhabited.length);
+  let total = 0;
+  inhabited.forEach((commune, i) => {
+    total += commune.population;
+    cumulative[i] = total;
+  });
+  const departments = new Map(rawDepartments.map((d) => [d.code, { code: d.code, name: d.nom }]));
+  const countries = new Map(BIRTH_COUNTRIES.map((c) => [c.code, { code: c.code, name: c.name }]));
+  cache = { byCode, inhabited, cumulative, departments, countries };
+  return cache;
+}
+
+/** The commune with this INSEE code (current or former), if any. */
+export function communeByCode(code: string): Commune | undefined {
+  return places().byCode.get(code);
+}
+
+/** A commune drawn with probability proportional to its population; `u` is uniform in [0, 1). */
+export function communeAt(u: number): Commune {
+  const { inhabited, cumulative } = places();
+  const target = u * cumulative[cumulative.length - 1]!;
+  let low = 0;
+  let high = cumulative.length - 1;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (cumulative[mid]! <= target) low = mid + 1;
+    else high = mid;
+  }
+  return inhabited[low]!;
+}
+
+/** Department name by code ('2A' → 'Corse-du-Sud'). */
+export function departmentByCode(code: string): Department | undefined {
+  return places().departments.get(code);
+}
+
+/** Known country of birth by INSEE code ('99350' → Maroc). */
+export function countryByCode(code: string): Country | undefined {
+  return places().countries.get(code);
+}
