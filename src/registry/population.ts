@@ -46,12 +46,37 @@ export function agencyIdOf(globalIndex: number): string {
   return `${digits}${String.fromCharCode(65 + (sum % 26))}`;
 }
 
-function isoDate(date: Date): string {
-  return date.toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+
+/** Days since 1970-01-01 of an ISO date. */
+function dayNumber(date: string): number {
+  return Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
 }
 
-function addDays(date: string, days: number): string {
-  return isoDate(new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000));
+/** The ISO date of a day number (proleptic Gregorian, H. Hinnant's civil_from_days): no Date objects in the hot loop. */
+function isoDay(days: number): string {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`;
+}
+
+/** A small fast generator (SplitMix32) for the many uniform draws; faker keeps the names and streets. */
+function splitmix(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x9e3779b9) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return ((z ^ (z >>> 16)) >>> 0) / 4_294_967_296;
+  };
 }
 
 function slug(text: string): string {
@@ -96,13 +121,15 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
   faker.seed([spec.seed, chunk]);
   const orgs = new OrganisationIndex(spec.organisations);
   const asOfYear = Number(spec.asOf.slice(0, 4));
-  const u = (): number => faker.number.float({ min: 0, max: 1 });
+  const u = splitmix(faker.number.int({ min: 0, max: 0xffffffff }));
+  const asOfDay = dayNumber(spec.asOf);
   const out: GeneratedPerson[] = [];
   for (let k = 0; k < count; k++) {
     const globalIndex = spec.offset + chunk * CHUNK + k;
     const sex: 'M' | 'F' = u() < 0.5 ? 'M' : 'F';
     const age = 16 + Math.floor(u() * 52);
-    const birthDate = addDays(`${asOfYear - age - 1}-01-01`, Math.floor(u() * 365));
+    const birthDay = dayNumber(`${asOfYear - age - 1}-01-01`) + Math.floor(u() * 365);
+    const birthDate = isoDay(birthDay);
     const birthYear = Number(birthDate.slice(0, 4));
     const birthMonth = Number(birthDate.slice(5, 7));
 
@@ -151,7 +178,7 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
         : null;
 
     const agency = orgs.pick('agency', home.department, u())!;
-    const { status, periods } = registration(u, spec.asOf, birthDate);
+    const { status, periods } = registration(u, asOfDay, birthDay);
     const caseloads = caseloadsOf(u, orgs, agency.id, home.department, status, periods, age);
 
     out.push({
@@ -215,31 +242,28 @@ function nirPlace(commune: Commune, birthYear: number): { nirDepartment: string;
 
 function registration(
   u: () => number,
-  asOf: string,
-  birthDate: string,
+  asOf: number,
+  birthDay: number,
 ): { status: PersonStatus; periods: RegistrationPeriod[] } {
-  const sixteen = addDays(birthDate, 16 * 365 + 4);
+  const sixteen = birthDay + 16 * 365 + 4;
   const draw = u();
   if (draw < 0.1) return { status: 'candidate', periods: [] };
   const registered = draw < 0.65;
-  // The last event: registration start (registered) or deregistration (deregistered, up to 25 years ago).
-  const drawn = registered ? asOf : addDays(asOf, -Math.floor(u() * 25 * 365));
-  // Nobody is deregistered before their sixteenth birthday plus a first period.
-  const earliest = addDays(sixteen, 60) < asOf ? addDays(sixteen, 60) : asOf;
-  const lastEnd = drawn < earliest ? earliest : drawn;
+  // The last event: today (registered) or a deregistration up to 25 years ago, never before the
+  // sixteenth birthday plus a first period.
+  const drawn = registered ? asOf : asOf - Math.floor(u() * 25 * 365);
+  const lastEnd = Math.max(drawn, Math.min(sixteen + 60, asOf));
   const periods: RegistrationPeriod[] = [];
   let end = lastEnd;
   const count = 1 + Math.floor(u() * 3);
   for (let i = 0; i < count; i++) {
-    const length = 60 + Math.floor(u() * 700);
-    const start = addDays(end, -length);
+    const start = end - (60 + Math.floor(u() * 700));
     if (start < sixteen) break;
-    periods.unshift({ startedOn: start, endedOn: i === 0 && registered ? null : end });
-    end = addDays(start, -(30 + Math.floor(u() * 900)));
+    periods.unshift({ startedOn: isoDay(start), endedOn: i === 0 && registered ? null : isoDay(end) });
+    end = start - (30 + Math.floor(u() * 900));
   }
   if (periods.length === 0) {
-    const start = sixteen > lastEnd ? lastEnd : sixteen;
-    periods.push({ startedOn: start, endedOn: registered ? null : lastEnd });
+    periods.push({ startedOn: isoDay(Math.min(sixteen, lastEnd)), endedOn: registered ? null : isoDay(lastEnd) });
   }
   return { status: registered ? 'registered' : 'deregistered', periods };
 }

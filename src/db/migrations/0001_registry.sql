@@ -1,5 +1,5 @@
 -- 0001: the application role, organisations, and the registry of persons (DESIGN.md section 4).
--- Identity fields are stored only as AES-256-GCM ciphertext under a per-person data key; lookups use
+-- Identity fields are stored only as AES-256-GCM ciphertexts under a per-person data key; lookups use
 -- truncated keyed-HMAC blind indexes. No plaintext NIR, agency id, name, email, phone or address.
 
 -- The role the application runs as. Cluster-wide, so it may exist already (other databases, tests).
@@ -50,18 +50,9 @@ CREATE TABLE persons (
   nir_bi bytea NOT NULL,
   name_birth_bi bytea NOT NULL,
   birth_name_birth_bi bytea,
-  -- field ciphertexts: version byte, 12-byte IV, ciphertext, 16-byte tag; AAD binds person id and field name
-  agency_id_enc bytea NOT NULL,
-  nir_enc bytea NOT NULL,
-  last_name_enc bytea NOT NULL,
-  birth_name_enc bytea,
-  first_names_enc bytea NOT NULL,
-  sex_enc bytea NOT NULL,
-  birth_date_enc bytea NOT NULL,
-  birth_place_enc bytea NOT NULL,
-  email_enc bytea,
-  phone_enc bytea,
-  address_enc bytea,
+  -- the identity fields, each AES-256-GCM-encrypted on its own under the data key, with person id and
+  -- field name in the AAD, stored together as one sealed record (src/crypto/envelope.ts)
+  sealed bytea NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );

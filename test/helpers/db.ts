@@ -1,0 +1,62 @@
+/**
+ * Test databases: a fresh, migrated database per call, on the engine the run targets.
+ * Without REMPART_TEST_DATABASE_URL: an in-memory PGlite. With it (CI's second pass): a new
+ * database created on that PostgreSQL server, dropped again by `close()`.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { migrate } from '../../src/db/migrate.ts';
+import { createDb } from '../../src/db/open.ts';
+import { openPglite } from '../../src/db/pglite.ts';
+import { openPostgres } from '../../src/db/postgres.ts';
+import type { Db, Driver } from '../../src/db/types.ts';
+
+export const serverUrl = process.env.REMPART_TEST_DATABASE_URL?.trim() || undefined;
+
+/** The engine under test, for test names. */
+export const engine = serverUrl ? 'postgres' : 'pglite';
+
+export interface TestDb {
+  db: Db;
+  /** Owner-rights access, as a database administrator would have (dump, tampering tests). */
+  driver: Driver;
+  /** The URL of the test database when on a PostgreSQL server (for a server process under test). */
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh migrated database. */
+export async function freshDb(): Promise<TestDb> {
+  if (!serverUrl) {
+    const driver = await openPglite(undefined);
+    await migrate(driver);
+    const db = createDb(driver);
+    return { db, driver, url: undefined, close: () => db.close() };
+  }
+  const name = `rempart_test_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const driver = await openPostgres(url.toString(), { max: 4 });
+  await migrate(driver);
+  const db = createDb(driver);
+  return {
+    db,
+    driver,
+    url: url.toString(),
+    async close() {
+      await db.close();
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
