@@ -40,7 +40,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const host = env.HOST?.trim() || '127.0.0.1';
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) issues.push({ field: 'HOST', message: 'is not a host name or address' });
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host))
+    issues.push({ field: 'HOST', message: 'is not a host name or address' });
 
   const portText = env.PORT?.trim() || '8080';
   const port = Number(portText);

@@ -49,7 +49,11 @@ export class AppError extends Error {
   readonly field: string | undefined;
   readonly issues: FieldIssue[];
 
-  constructor(code: ErrorCode, message: string, options: { field?: string; issues?: FieldIssue[]; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { field?: string; issues?: FieldIssue[]; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;

@@ -2,6 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { type Config, loadConfig } from './config.ts';
+import { openKeys } from './crypto/open.ts';
 import { openDb } from './db/open.ts';
 import type { Db } from './db/types.ts';
 import { isAppError } from './errors.ts';
@@ -9,6 +10,8 @@ import { buildApp } from './http/app.ts';
 
 /** Opens the database, builds the app and listens; closing the app closes the database. */
 export async function startServer(config: Config): Promise<{ app: FastifyInstance; db: Db; url: string }> {
+  // The keyring must be there and sound before anything listens: refuse to start otherwise.
+  await openKeys(config);
   const db = await openDb(config);
   let app: FastifyInstance;
   try {

@@ -39,18 +39,26 @@ function aad(personId: string, name: string): Buffer {
  * Seals the given fields of one person into a sealed record. `ivs` (12 bytes per field) may come
  * from a pool drawn in one call by the bulk seeder; by default each IV is drawn here.
  */
-export function sealFields(dataKey: Buffer | KeyObject, personId: string, fields: readonly PlainField[], ivs?: Buffer): Buffer {
+export function sealFields(
+  dataKey: Buffer | KeyObject,
+  personId: string,
+  fields: readonly PlainField[],
+  ivs?: Buffer,
+): Buffer {
   const key = Buffer.isBuffer(dataKey) ? createSecretKey(dataKey) : dataKey;
   const pool = ivs ?? randomBytes(IV_BYTES * fields.length);
   // One allocation for the record: GCM's ciphertext is exactly as long as the plaintext.
   const lengths = fields.map((field) => Buffer.byteLength(field.value, 'utf8'));
-  const out = Buffer.allocUnsafe(1 + lengths.reduce((sum, n) => sum + HEADER_BYTES + IV_BYTES + n + TAG_BYTES, 0));
+  const out = Buffer.allocUnsafe(
+    1 + lengths.reduce((sum, n) => sum + HEADER_BYTES + IV_BYTES + n + TAG_BYTES, 0),
+  );
   out[0] = VERSION;
   let offset = 1;
   fields.forEach((field, i) => {
     const iv = pool.subarray(i * IV_BYTES, (i + 1) * IV_BYTES);
     const length = IV_BYTES + lengths[i]! + TAG_BYTES;
-    if (length > 0xffff) throw new AppError('validation_failed', `field ${field.name} is too long`, { field: field.name });
+    if (length > 0xffff)
+      throw new AppError('validation_failed', `field ${field.name} is too long`, { field: field.name });
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(aad(personId, field.name));
     out[offset] = field.code;
@@ -74,7 +82,9 @@ export function openFields(
   sealed: Uint8Array,
   wanted: ReadonlyMap<number, string>,
 ): Map<number, string | null> {
-  const data = Buffer.isBuffer(sealed) ? sealed : Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  const data = Buffer.isBuffer(sealed)
+    ? sealed
+    : Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   if (data.length < 1 || data[0] !== VERSION) {
     throw new AppError('decryption_failed', 'a sealed record has an unknown format');
   }
@@ -83,7 +93,8 @@ export function openFields(
   let key: KeyObject | undefined;
   let offset = 1;
   while (offset < data.length) {
-    if (offset + HEADER_BYTES > data.length) throw new AppError('decryption_failed', 'a sealed record is truncated');
+    if (offset + HEADER_BYTES > data.length)
+      throw new AppError('decryption_failed', 'a sealed record is truncated');
     const code = data[offset]!;
     const length = data.readUInt16BE(offset + 1);
     const start = offset + HEADER_BYTES;
@@ -98,7 +109,10 @@ export function openFields(
         const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(start, start + IV_BYTES));
         decipher.setAAD(aad(personId, name));
         decipher.setAuthTag(data.subarray(end - TAG_BYTES, end));
-        const text = Buffer.concat([decipher.update(data.subarray(start + IV_BYTES, end - TAG_BYTES)), decipher.final()]);
+        const text = Buffer.concat([
+          decipher.update(data.subarray(start + IV_BYTES, end - TAG_BYTES)),
+          decipher.final(),
+        ]);
         result.set(code, text.toString('utf8'));
       } catch (error) {
         throw new AppError('decryption_failed', `field ${name} does not decrypt: wrong key or altered data`, {

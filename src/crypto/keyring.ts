@@ -128,7 +128,11 @@ export async function loadOrCreateKeyring(file: string): Promise<{ keyring: Keyr
 }
 
 function toKeyring(file: string, content: KeyringFile): Keyring {
-  return { path: file, kek: toKeys(content.kek, 'kek'), blindIndex: toKeys(content.blindIndex, 'blindIndex') };
+  return {
+    path: file,
+    kek: toKeys(content.kek, 'kek'),
+    blindIndex: toKeys(content.blindIndex, 'blindIndex'),
+  };
 }
 
 function toKeys(set: KeySet | undefined, name: string): { current: string; keys: Map<string, Buffer> } {
@@ -138,7 +142,8 @@ function toKeys(set: KeySet | undefined, name: string): { current: string; keys:
   const keys = new Map<string, Buffer>();
   for (const [id, value] of Object.entries(set.keys)) {
     const key = Buffer.from(value, 'base64');
-    if (key.length !== 32) throw new AppError('keyring_invalid', `the keyring's ${name} key ${id} is not 256 bits`);
+    if (key.length !== 32)
+      throw new AppError('keyring_invalid', `the keyring's ${name} key ${id} is not 256 bits`);
     keys.set(id, key);
   }
   if (!keys.has(set.current)) {

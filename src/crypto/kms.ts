@@ -73,7 +73,10 @@ export class LocalKms implements Kms {
       const decipher = createDecipheriv('aes-256-gcm', kek, data.subarray(0, IV_BYTES));
       decipher.setAAD(aad(personId));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      return Buffer.concat([
+        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
     } catch (error) {
       throw new AppError('decryption_failed', 'a data key does not unwrap: wrong key or altered data', {
         cause: error,

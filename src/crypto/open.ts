@@ -14,7 +14,10 @@ export interface Keys {
 }
 
 /** Loads the keyring (creating it when `create` is set and none exists) and builds the KMS on it. */
-export async function openKeys(config: Pick<Config, 'keyringPath'>, options: { create?: boolean } = {}): Promise<Keys> {
+export async function openKeys(
+  config: Pick<Config, 'keyringPath'>,
+  options: { create?: boolean } = {},
+): Promise<Keys> {
   const { keyring, created } = options.create
     ? await loadOrCreateKeyring(config.keyringPath)
     : { keyring: await loadKeyring(config.keyringPath), created: false };

@@ -24,7 +24,8 @@ export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
   const migrations: Migration[] = [];
   for (const file of files) {
     const match = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
-    if (!match) throw new AppError('bad_configuration', `migration file name not of the form NNNN_name.sql: ${file}`);
+    if (!match)
+      throw new AppError('bad_configuration', `migration file name not of the form NNNN_name.sql: ${file}`);
     const sql = await readFile(`${dir}/${file}`, 'utf8');
     const checksum = createHash('sha256').update(sql).digest('hex');
     migrations.push({ version: Number(match[1]), name: match[2]!, sql, checksum });
@@ -70,7 +71,10 @@ export async function migrate(driver: Driver, migrations?: Migration[]): Promise
     const newest = Math.max(0, ...all.map((m) => m.version));
     const ahead = applied.filter((row) => row.version > newest);
     if (ahead.length > 0) {
-      throw new AppError('bad_configuration', `the database has migrations newer than this Rempart (${ahead[0]!.version})`);
+      throw new AppError(
+        'bad_configuration',
+        `the database has migrations newer than this Rempart (${ahead[0]!.version})`,
+      );
     }
     return done;
   });

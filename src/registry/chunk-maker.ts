@@ -29,7 +29,11 @@ export class ChunkMaker {
   make(chunk: number, count: number): PersonBatch {
     const persons = generateChunk(this.#options.spec, chunk, count);
     this.#cache.set(chunk, persons);
-    return sealPersons(this.#options.blindIndexKeyId, this.#keys, persons.map((p) => p.entry));
+    return sealPersons(
+      this.#options.blindIndexKeyId,
+      this.#keys,
+      persons.map((p) => p.entry),
+    );
   }
 
   /** Gives the persons `ids` of chunk `chunk` new identifiers (attempt n) and seals them again. */
@@ -37,7 +41,11 @@ export class ChunkMaker {
     const wanted = new Set(ids);
     const persons = (this.#cache.get(chunk) ?? []).filter((p) => wanted.has(p.entry.id));
     for (const person of persons) retryIdentifiers(person, attempt);
-    return sealPersons(this.#options.blindIndexKeyId, this.#keys, persons.map((p) => p.entry));
+    return sealPersons(
+      this.#options.blindIndexKeyId,
+      this.#keys,
+      persons.map((p) => p.entry),
+    );
   }
 
   /** Forgets a chunk's plaintext once it is written. */

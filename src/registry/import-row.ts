@@ -4,8 +4,8 @@
  * the column and what is wrong, never the value (DESIGN.md section 12: no personal data in errors).
  */
 import type { FieldIssue } from '../errors.ts';
-import type { OrganisationKind } from './organisations-plan.ts';
 import type { OrganisationRow } from './organisations.ts';
+import type { OrganisationKind } from './organisations-plan.ts';
 import {
   type CaseloadEntry,
   checkDate,
@@ -81,7 +81,12 @@ export function checkHeader(cells: readonly string[]): { columns: string[]; issu
 }
 
 const AGENCY: readonly OrganisationKind[] = ['agency'];
-const ACCOMPANYING: readonly OrganisationKind[] = ['cap_emploi', 'mission_locale', 'training_body', 'subcontractor'];
+const ACCOMPANYING: readonly OrganisationKind[] = [
+  'cap_emploi',
+  'mission_locale',
+  'training_body',
+  'subcontractor',
+];
 
 /** The result of one row: the identity (for duplicate checks) and, when valid, the person. */
 export interface CheckedRow {
@@ -114,7 +119,11 @@ export function checkRow(
     if (value === '') return null;
     return checkDate(column, value, today, issues) ? value : undefined;
   };
-  const organisation = (column: ImportColumn, kinds: readonly OrganisationKind[], what: string) => {
+  const organisation = (
+    column: ImportColumn,
+    kinds: readonly OrganisationKind[],
+    what: string,
+  ): OrganisationRow | undefined => {
     const org = organisations.get(text(column));
     if (!org) issue(column, 'is not the code of a known organisation');
     else if (!kinds.includes(org.kind)) issue(column, `must be the code of ${what}`);
@@ -124,7 +133,10 @@ export function checkRow(
   const statusText = text('status').toLowerCase();
   const status = PERSON_STATUSES.find((s) => s === statusText);
   if (!status) issue('status', `must be one of ${PERSON_STATUSES.join(', ')}`);
-  const agency = text('agency_code') === '' ? issue('agency_code', 'is required') : organisation('agency_code', AGENCY, 'an agency');
+  const agency =
+    text('agency_code') === ''
+      ? issue('agency_code', 'is required')
+      : organisation('agency_code', AGENCY, 'an agency');
 
   const registeredOn = date('registered_on');
   const deregisteredOn = date('deregistered_on');
@@ -147,16 +159,18 @@ export function checkRow(
     }
   }
   const birthOk = !issues.some((i) => i.field === 'birth_date');
-  if (registeredOn && birthOk && registeredOn <= identity.birthDate) issue('registered_on', 'must be after birth_date');
+  if (registeredOn && birthOk && registeredOn <= identity.birthDate)
+    issue('registered_on', 'must be after birth_date');
   if (registeredOn && deregisteredOn && deregisteredOn < registeredOn) {
     issue('deregistered_on', 'must not be before registered_on');
   }
-  const accompanying = caseloadCode === '' ? undefined : organisation('caseload_code', ACCOMPANYING, 'a partner, training body or subcontractor');
-  if (caseloadCode === '' && caseloadSince !== null && status !== 'candidate' && status !== 'archived') {
+  const mayHaveCaseload = status !== 'candidate' && status !== 'archived';
+  let accompanying: OrganisationRow | undefined;
+  if (mayHaveCaseload && caseloadCode !== '') {
+    accompanying = organisation('caseload_code', ACCOMPANYING, 'a partner, training body or subcontractor');
+    if (caseloadSince === null) issue('caseload_since', 'is required with caseload_code');
+  } else if (mayHaveCaseload && caseloadSince !== null) {
     issue('caseload_since', 'must be empty without caseload_code');
-  }
-  if (caseloadCode !== '' && caseloadSince === null && status !== 'candidate' && status !== 'archived') {
-    issue('caseload_since', 'is required with caseload_code');
   }
   if (caseloadSince && registeredOn && caseloadSince < registeredOn) {
     issue('caseload_since', 'must not be before registered_on');
@@ -166,24 +180,28 @@ export function checkRow(
   }
 
   if (issues.length > 0 || !status || !agency) return { identity, person: undefined, issues };
-  return { identity, person: entryOf(identity, status, agency.id, registeredOn ?? null, deregisteredOn ?? null, accompanying?.id, caseloadSince ?? null), issues };
+  const periods = { registeredOn: registeredOn ?? null, deregisteredOn: deregisteredOn ?? null };
+  const caseload =
+    accompanying && caseloadSince ? { organisationId: accompanying.id, since: caseloadSince } : null;
+  return { identity, person: entryOf(identity, status, agency.id, periods, caseload), issues };
 }
 
 function entryOf(
   identity: Identity,
   status: PersonStatus,
   agencyId: string,
-  registeredOn: string | null,
-  deregisteredOn: string | null,
-  accompanyingId: string | undefined,
-  caseloadSince: string | null,
+  { registeredOn, deregisteredOn }: { registeredOn: string | null; deregisteredOn: string | null },
+  caseload: { organisationId: string; since: string } | null,
 ): Omit<PersonEntry, 'id'> {
   const caseloads: CaseloadEntry[] = [];
   if ((status === 'registered' || status === 'deregistered') && registeredOn) {
-    caseloads.push({ organisationId: agencyId, counselorId: null, since: registeredOn, until: deregisteredOn });
-    if (accompanyingId && caseloadSince) {
-      caseloads.push({ organisationId: accompanyingId, counselorId: null, since: caseloadSince, until: deregisteredOn });
-    }
+    caseloads.push({
+      organisationId: agencyId,
+      counselorId: null,
+      since: registeredOn,
+      until: deregisteredOn,
+    });
+    if (caseload) caseloads.push({ ...caseload, counselorId: null, until: deregisteredOn });
   }
   return {
     identity,

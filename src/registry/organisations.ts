@@ -11,8 +11,14 @@ export interface OrganisationRow {
 }
 
 /** Creates the planned organisations that do not exist yet (by code), parents first; returns all of them. */
-export async function upsertOrganisations(tx: Tx, plans: readonly OrganisationPlan[]): Promise<OrganisationRow[]> {
-  const ordered = [...plans.filter((p) => p.parentCode === null), ...plans.filter((p) => p.parentCode !== null)];
+export async function upsertOrganisations(
+  tx: Tx,
+  plans: readonly OrganisationPlan[],
+): Promise<OrganisationRow[]> {
+  const ordered = [
+    ...plans.filter((p) => p.parentCode === null),
+    ...plans.filter((p) => p.parentCode !== null),
+  ];
   for (const plan of ordered) {
     await tx.query(
       `INSERT INTO organisations (id, kind, code, name, parent_id, department)

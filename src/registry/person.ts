@@ -116,6 +116,19 @@ export function checkName(field: string, value: string, issues: FieldIssue[]): s
   return clean;
 }
 
+// Place names may hold digits ("Paris 1er Arrondissement"), never a leading formula character.
+const PLACE = /^\p{L}[\p{L}\p{M}\p{N}' ’.-]*$/u;
+
+/** Checks a commune or city name; returns the trimmed value with single spaces. */
+export function checkPlaceName(field: string, value: string, issues: FieldIssue[]): string {
+  const clean = value.normalize('NFC').trim().replace(/\s+/g, ' ');
+  if (clean.length === 0) issues.push({ field, message: 'is required' });
+  else if (clean.length > 100) issues.push({ field, message: 'must have at most 100 characters' });
+  else if (!PLACE.test(clean))
+    issues.push({ field, message: 'may contain only letters, digits, spaces, hyphens and apostrophes' });
+  return clean;
+}
+
 const EMAIL =
   /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
@@ -244,7 +257,7 @@ export function validateIdentity(
       });
     }
     if (!/^\d{5}$/.test(postalCode)) issues.push({ field: 'postal_code', message: 'must be 5 digits' });
-    const cleanCity = city === '' ? '' : checkName('city', city, issues);
+    const cleanCity = city === '' ? '' : checkPlaceName('city', city, issues);
     if (city === '') issues.push({ field: 'city', message: 'is required with an address' });
     address = { line: line.replace(/\s+/g, ' '), postalCode, city: cleanCity };
   }

@@ -5,9 +5,9 @@
  * storage layer and the operator's tools' (seed, import, bench).
  */
 
+import { randomBytes } from 'node:crypto';
 import { type BlindIndexKind, blindIndex, blindIndexKeys } from '../crypto/blind-index.ts';
 import { openFields, type PlainField, sealFields } from '../crypto/envelope.ts';
-import { randomBytes } from 'node:crypto';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Kms } from '../crypto/kms.ts';
 import type { Tx } from '../db/types.ts';
@@ -35,7 +35,10 @@ export function registryKeys(keyring: Keyring, kms: Kms): RegistryKeys {
 }
 
 /** The stable code of each identity field in a sealed record (its position in IDENTITY_FIELDS, from 1). */
-export const FIELD_CODE = Object.fromEntries(IDENTITY_FIELDS.map((f, i) => [f, i + 1])) as Record<IdentityField, number>;
+export const FIELD_CODE = Object.fromEntries(IDENTITY_FIELDS.map((f, i) => [f, i + 1])) as Record<
+  IdentityField,
+  number
+>;
 
 function serialise(identity: Identity, field: IdentityField): string | null {
   const value = identity[field];
@@ -94,7 +97,13 @@ export function sealPersons(
   const bi: (Buffer | null)[][] = [[], [], [], []];
   const sealed: Buffer[] = [];
   const periods: [string[], string[], (string | null)[]] = [[], [], []];
-  const caseloads: [string[], string[], (string | null)[], string[], (string | null)[]] = [[], [], [], [], []];
+  const caseloads: [string[], string[], (string | null)[], string[], (string | null)[]] = [
+    [],
+    [],
+    [],
+    [],
+    [],
+  ];
   persons.forEach((person, i) => {
     const indexes = identityIndexes(keys, person.identity);
     bi[0]!.push(indexes.agencyId);
@@ -108,7 +117,12 @@ export function sealPersons(
     }
     const perPerson = 12 * IDENTITY_FIELDS.length;
     sealed.push(
-      sealFields(dataKeys.subarray(32 * i, 32 * i + 32), person.id, fields, ivs.subarray(perPerson * i, perPerson * (i + 1))),
+      sealFields(
+        dataKeys.subarray(32 * i, 32 * i + 32),
+        person.id,
+        fields,
+        ivs.subarray(perPerson * i, perPerson * (i + 1)),
+      ),
     );
     for (const period of person.registrationPeriods) {
       periods[0].push(person.id);
@@ -263,7 +277,11 @@ export async function findPersonIds(
   return ids;
 }
 
-async function decryptRow(keys: RegistryKeys, row: SealedRow, fields: readonly IdentityField[]): Promise<Partial<Identity>> {
+async function decryptRow(
+  keys: RegistryKeys,
+  row: SealedRow,
+  fields: readonly IdentityField[],
+): Promise<Partial<Identity>> {
   const dataKey = await dataKeyOf(keys, row);
   const opened = openFields(dataKey, row.id, row.sealed, new Map(fields.map((f) => [FIELD_CODE[f], f])));
   dataKey.fill(0);

@@ -32,7 +32,17 @@ export interface PopulationSpec {
   organisations: SeedOrganisation[];
 }
 
-const EMAIL_DOMAINS = ['gmail.com', 'orange.fr', 'free.fr', 'laposte.net', 'hotmail.fr', 'sfr.fr', 'wanadoo.fr', 'yahoo.fr', 'outlook.fr'];
+const EMAIL_DOMAINS = [
+  'gmail.com',
+  'orange.fr',
+  'free.fr',
+  'laposte.net',
+  'hotmail.fr',
+  'sfr.fr',
+  'wanadoo.fr',
+  'yahoo.fr',
+  'outlook.fr',
+];
 
 /**
  * The agency id (identifiant France Travail: 7 digits and a letter) of the person with this global
@@ -58,7 +68,9 @@ function isoDay(days: number): string {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
@@ -157,7 +169,9 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
     };
 
     const firstCount = u() < 0.55 ? 1 : u() < 0.8 ? 2 : 3;
-    const given = Array.from({ length: firstCount }, () => faker.person.firstName(sex === 'M' ? 'male' : 'female'));
+    const given = Array.from({ length: firstCount }, () =>
+      faker.person.firstName(sex === 'M' ? 'male' : 'female'),
+    );
     const familyName = faker.person.lastName();
     const married = sex === 'F' && age > 24 && u() < 0.45;
     const lastName = married ? faker.person.lastName() : familyName;
@@ -167,7 +181,8 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
       u() < 0.92
         ? `${slug(given[0]!)}.${slug(lastName)}${globalIndex}@${EMAIL_DOMAINS[Math.floor(u() * EMAIL_DOMAINS.length)]}`
         : null;
-    const phone = u() < 0.95 ? `+33${u() < 0.7 ? 6 : 7}${String(Math.floor(u() * 1e8)).padStart(8, '0')}` : null;
+    const phone =
+      u() < 0.95 ? `+33${u() < 0.7 ? 6 : 7}${String(Math.floor(u() * 1e8)).padStart(8, '0')}` : null;
     const address =
       u() < 0.97
         ? {
@@ -233,7 +248,8 @@ function pickCountry(u: number): { code: string; name: string } {
 
 /** NIR department and commune digits for a birth in this commune (Corsica was '20' before 1976). */
 function nirPlace(commune: Commune, birthYear: number): { nirDepartment: string; nirCommune: string } {
-  if (commune.department.length === 3) return { nirDepartment: commune.department, nirCommune: commune.code.slice(3) };
+  if (commune.department.length === 3)
+    return { nirDepartment: commune.department, nirCommune: commune.code.slice(3) };
   if ((commune.department === '2A' || commune.department === '2B') && birthYear < 1976) {
     return { nirDepartment: '20', nirCommune: commune.code.slice(2) };
   }
@@ -263,7 +279,10 @@ function registration(
     end = start - (30 + Math.floor(u() * 900));
   }
   if (periods.length === 0) {
-    periods.push({ startedOn: isoDay(Math.min(sixteen, lastEnd)), endedOn: registered ? null : isoDay(lastEnd) });
+    periods.push({
+      startedOn: isoDay(Math.min(sixteen, lastEnd)),
+      endedOn: registered ? null : isoDay(lastEnd),
+    });
   }
   return { status: registered ? 'registered' : 'deregistered', periods };
 }
@@ -286,7 +305,8 @@ function caseloadsOf(
   const add = (kind: OrganisationKind, probability: number): void => {
     if (u() >= probability) return;
     const org = orgs.pick(kind, department, u());
-    if (org) entries.push({ organisationId: org.id, counselorId: null, since: last.startedOn, until: last.endedOn });
+    if (org)
+      entries.push({ organisationId: org.id, counselorId: null, since: last.startedOn, until: last.endedOn });
   };
   add('cap_emploi', 0.08);
   if (age < 26) add('mission_locale', 0.35);

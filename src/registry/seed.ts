@@ -9,10 +9,10 @@ import { systemCtx } from '../context.ts';
 import type { Db } from '../db/types.ts';
 import { AppError } from '../errors.ts';
 import { ChunkMaker, type ChunkMakerOptions } from './chunk-maker.ts';
+import { upsertOrganisations } from './organisations.ts';
 import { planOrganisations } from './organisations-plan.ts';
 import { insertPersonBatch, type PersonBatch, type RegistryKeys } from './persons.ts';
 import { CHUNK, DEFAULT_AS_OF, type PopulationSpec, type SeedOrganisation } from './population.ts';
-import { upsertOrganisations } from './organisations.ts';
 
 export interface SeedOptions {
   persons: number;
@@ -64,7 +64,8 @@ function workerMaker(options: ChunkMakerOptions): Maker {
     const w = waiting.get(message.id);
     waiting.delete(message.id);
     if (!w) return;
-    if (message.error !== undefined || !message.batch) w.reject(new AppError('internal', `seeding worker: ${message.error}`));
+    if (message.error !== undefined || !message.batch)
+      w.reject(new AppError('internal', `seeding worker: ${message.error}`));
     else {
       const keys = message.batch.dataKeys as Uint8Array;
       w.resolve({ ...message.batch, dataKeys: Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength) });
@@ -121,8 +122,12 @@ export async function seedPopulation(db: Db, keys: RegistryKeys, options: SeedOp
     blindIndexKeys: keys.blindIndex,
   };
   const chunks = Math.ceil(options.persons / CHUNK);
-  const workerCount = options.workers ?? (options.persons >= 5 * CHUNK ? Math.min(4, availableParallelism()) : 0);
-  const makers = workerCount === 0 ? [inlineMaker(makerOptions)] : Array.from({ length: workerCount }, () => workerMaker(makerOptions));
+  const workerCount =
+    options.workers ?? (options.persons >= 5 * CHUNK ? Math.min(4, availableParallelism()) : 0);
+  const makers =
+    workerCount === 0
+      ? [inlineMaker(makerOptions)]
+      : Array.from({ length: workerCount }, () => workerMaker(makerOptions));
   const sizeOf = (chunk: number): number => Math.min(CHUNK, options.persons - chunk * CHUNK);
   const makerOf = (chunk: number): Maker => makers[chunk % makers.length]!;
 
@@ -148,7 +153,8 @@ export async function seedPopulation(db: Db, keys: RegistryKeys, options: SeedOp
         options.onProgress?.(written, options.persons);
         const missing = current.ids.filter((id) => !inserted.has(id));
         if (missing.length === 0) break;
-        if (attempt > 50) throw new AppError('conflict', 'seeding keeps colliding with registered identifiers');
+        if (attempt > 50)
+          throw new AppError('conflict', 'seeding keeps colliding with registered identifiers');
         retried += missing.length;
         batch = await makerOf(chunk).retry(chunk, missing, attempt);
       }

@@ -17,7 +17,9 @@ port.on('message', (request: WorkerRequest) => {
       return;
     }
     const batch =
-      request.type === 'make' ? maker.make(request.chunk, request.count) : maker.retry(request.chunk, request.ids, request.attempt);
+      request.type === 'make'
+        ? maker.make(request.chunk, request.count)
+        : maker.retry(request.chunk, request.ids, request.attempt);
     port.postMessage({ id: request.id, batch }, [batch.dataKeys.buffer as ArrayBuffer]);
   } catch (error) {
     port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });

@@ -1,0 +1,35 @@
+/** `rempart import FILE.csv`: validated import, all or nothing unless --skip-invalid. */
+import type { Config } from '../config.ts';
+import { systemClock } from '../context.ts';
+import { openKeys } from '../crypto/open.ts';
+import { openDb } from '../db/open.ts';
+import { type ImportSummary, importPersons } from '../registry/import.ts';
+import { progress } from './output.ts';
+
+export interface ImportCommandOptions {
+  skipInvalid: boolean;
+  rejects?: string;
+  json: boolean;
+}
+
+/** Imports a CSV file of persons into the registry. */
+export async function runImport(
+  config: Config,
+  file: string,
+  options: ImportCommandOptions,
+): Promise<ImportSummary> {
+  const keys = await openKeys(config);
+  const db = await openDb(config);
+  const bar = progress('importing', !options.json);
+  try {
+    return await importPersons(db, keys.registry, file, {
+      skipInvalid: options.skipInvalid,
+      ...(options.rejects ? { rejectsPath: options.rejects } : {}),
+      today: systemClock.now().toISOString().slice(0, 10),
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } finally {
+    bar.stop();
+    await db.close();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The `rempart` command. Every command reads the configuration from the environment (src/config.ts);
+ * with --json, the last line of standard output is one JSON object, the contract other tools read.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { benchLookup } from '../../bench/lookup.ts';
+import { loadConfig } from '../config.ts';
+import { isIsoDate } from '../registry/person.ts';
+import { runImport } from './import.ts';
+import { runInit } from './init.ts';
+import { formatIssue, printJson, progress, reportError } from './output.ts';
+import { runSeed } from './seed.ts';
+import { runServe } from './serve.ts';
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value.replace(/_/g, ''));
+    if (!/^\d[\d_]*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+      throw new InvalidArgumentError(`${name} must be a positive integer`);
+    }
+    return n;
+  };
+}
+
+function nonNegativeInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+      throw new InvalidArgumentError(`${name} must be an integer ≥ 0`);
+    return n;
+  };
+}
+
+function isoDate(value: string): string {
+  if (!isIsoDate(value)) throw new InvalidArgumentError('must be a date written YYYY-MM-DD');
+  return value;
+}
+
+/** Runs an action, reporting errors without stack traces for AppErrors; sets the exit code. */
+async function run(json: boolean, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    process.exitCode = reportError(error, json);
+  }
+}
+
+const program = new Command()
+  .name('rempart')
+  .description('Rempart: the registry of job seekers and the purpose-bound search around it')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+program
+  .command('init')
+  .description('create the data folder, a new keyring (0600, never overwritten) and the database schema')
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { json?: boolean }) =>
+    run(!!options.json, async () => {
+      const summary = await runInit(loadConfig());
+      if (options.json) printJson(summary);
+      else console.log(`initialised ${summary.dataDir}: keyring ${summary.keyring}, ${summary.database}`);
+    }),
+  );
+
+program
+  .command('seed')
+  .description('add a synthetic French population (creates keyring and database if missing)')
+  .requiredOption('--persons <n>', 'number of persons', positiveInteger('--persons'))
+  .option(
+    '--seed <s>',
+    'seed of the generator: the same seed gives the same persons',
+    nonNegativeInteger('--seed'),
+    1,
+  )
+  .option('--as-of <date>', 'the date the population is generated as of (YYYY-MM-DD)', isoDate)
+  .addOption(
+    new Option('--workers <n>', 'worker threads (0: this thread only)').argParser(
+      nonNegativeInteger('--workers'),
+    ),
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { persons: number; seed: number; asOf?: string; workers?: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const summary = await runSeed(loadConfig(), { ...options, json: !!options.json });
+      if (options.json) printJson(summary);
+      else
+        console.log(
+          `seeded ${summary.persons} persons (${summary.organisations} organisations) in ${summary.seconds} s: ${summary.personsPerSecond} persons/s`,
+        );
+    }),
+  );
+
+program
+  .command('import')
+  .description('import persons from a CSV file; refused whole if any row is invalid, unless --skip-invalid')
+  .argument('<file>', 'CSV file (header row; columns in docs/IMPORT.md)')
+  .option('--skip-invalid', 'import the valid rows and write the invalid ones to a rejects file')
+  .option('--rejects <file>', 'where to write the rejects file (default: next to the input)')
+  .option('--json', 'print a JSON summary as the last line')
+  .action((file: string, options: { skipInvalid?: boolean; rejects?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const summary = await runImport(loadConfig(), file, {
+        skipInvalid: !!options.skipInvalid,
+        ...(options.rejects ? { rejects: options.rejects } : {}),
+        json: !!options.json,
+      });
+      if (options.json) printJson(summary);
+      else {
+        console.log(`imported ${summary.imported} of ${summary.rows} rows in ${summary.seconds} s`);
+        if (summary.rejected > 0) {
+          console.log(`rejected ${summary.rejected} rows, written to ${summary.rejectsFile}:`);
+          for (const issue of summary.issues.slice(0, 20)) console.log(`  ${formatIssue(issue)}`);
+        }
+      }
+    }),
+  );
+
+program
+  .command('serve')
+  .description('serve the HTTP API (HOST, PORT; default 127.0.0.1:8080)')
+  .option('--demo', 'first create the keyring, database and a demo population of 10,000 persons if missing')
+  .action((options: { demo?: boolean }) =>
+    run(false, () => runServe(loadConfig(), { demo: !!options.demo })),
+  );
+
+const bench = program.command('bench').description('benchmarks (figures go to docs/BENCHMARKS.md)');
+bench
+  .command('lookup')
+  .description('seed a throwaway registry and time lookups by NIR, name + birth date and agency id')
+  .option('--persons <n>', 'persons in the throwaway registry', positiveInteger('--persons'), 100_000)
+  .option('--seed <s>', 'seed of the population', nonNegativeInteger('--seed'), 7)
+  .option('--samples <n>', 'lookups of each kind', positiveInteger('--samples'), 2000)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { persons: number; seed: number; samples: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      let bar = progress('seeding', !options.json);
+      let stage = 'seeding';
+      const summary = await benchLookup(loadConfig(), {
+        ...options,
+        onProgress: (name, done, total) => {
+          if (name !== stage) {
+            bar.stop();
+            bar = progress(`${name.padEnd(9)}`, !options.json);
+            stage = name;
+          }
+          bar.update(done, total);
+        },
+      });
+      bar.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,67 @@
+/**
+ * `rempart serve`: the HTTP server. With --demo (what `npm start` runs), a fresh machine is made
+ * ready first: data folder, keyring and database if missing, and a demo population of 10,000
+ * persons if the registry is empty.
+ */
+import { mkdir } from 'node:fs/promises';
+import { type Config, describeDatabase } from '../config.ts';
+import { systemCtx } from '../context.ts';
+import { openKeys } from '../crypto/open.ts';
+import { openDb } from '../db/open.ts';
+import { startServer } from '../main.ts';
+import { seedPopulation } from '../registry/seed.ts';
+import { progress } from './output.ts';
+
+export const DEMO_PERSONS = 10_000;
+export const DEMO_SEED = 2024;
+
+/** Prepares the demo data when missing. */
+async function prepareDemo(config: Config): Promise<void> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const keys = await openKeys(config, { create: true });
+  if (keys.created)
+    console.error(
+      `rempart: created a keyring at ${keys.keyring.path} (keep it safe: it decrypts the registry)`,
+    );
+  const db = await openDb(config);
+  try {
+    const [row] = await db.tx(systemCtx('demo').actor, (tx) =>
+      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons'),
+    );
+    if ((row?.n ?? 0) > 0) return;
+    console.error(
+      `rempart: seeding a demo population of ${DEMO_PERSONS.toLocaleString('en')} synthetic persons`,
+    );
+    const bar = progress('seeding', true);
+    const summary = await seedPopulation(db, keys.registry, {
+      persons: DEMO_PERSONS,
+      seed: DEMO_SEED,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.stop();
+    console.error(`rempart: ${summary.persons} persons in ${summary.seconds} s`);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Starts the server and runs until SIGINT/SIGTERM. */
+export async function runServe(config: Config, options: { demo: boolean }): Promise<void> {
+  if (options.demo) await prepareDemo(config);
+  const { app, url } = await startServer(config);
+  console.error(`rempart: serving on ${url} (${describeDatabase(config)})`);
+  console.error(`rempart: health at ${url}/api/health, API description at ${url}/api/openapi.json`);
+  await new Promise<void>((resolve) => {
+    let closing = false;
+    const shutdown = (): void => {
+      if (closing) process.exit(1); // a second signal: the operator insists
+      closing = true;
+      app.close().then(resolve, (error: unknown) => {
+        console.error('rempart: close failed', error);
+        process.exit(1);
+      });
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * The database layer on the engine under test (PGlite, or PostgreSQL in CI's second pass):
+ * migrations, transactions, and row-level security as the second wall (DESIGN.md section 3, step 5).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../src/context.ts';
+import { loadMigrations, migrate } from '../src/db/migrate.ts';
+import { APP_ROLE } from '../src/db/types.ts';
+import { engine, freshDb, type TestDb } from './helpers/db.ts';
+
+const system: Actor = { kind: 'system', operation: 'test' };
+const staffOf = (organisationId: string): Actor => ({
+  kind: 'staff',
+  accountId: randomUUID(),
+  organisationId,
+  role: 'partner_counselor',
+});
+
+describe(`database layer on ${engine}`, () => {
+  let t: TestDb;
+  const agency = randomUUID();
+  const partner = randomUUID();
+  const other = randomUUID();
+  const persons = {
+    inAgency: randomUUID(),
+    inPartner: randomUUID(),
+    ended: randomUUID(),
+    nowhere: randomUUID(),
+  };
+
+  beforeAll(async () => {
+    t = await freshDb();
+    // Minimal rows written as the operator (system actor); ciphertext columns hold opaque bytes here.
+    await t.db.tx(system, async (tx) => {
+      for (const [id, kind, code] of [
+        [agency, 'agency', 'A'],
+        [partner, 'cap_emploi', 'P'],
+        [other, 'mission_locale', 'O'],
+      ]) {
+        await tx.query('INSERT INTO organisations (id, kind, code, name) VALUES ($1, $2, $3, $3)', [
+          id,
+          kind,
+          code,
+        ]);
+      }
+      let n = 0;
+      for (const id of Object.values(persons)) {
+        n++;
+        await tx.query(
+          `INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, sealed)
+           VALUES ($1, 'registered', $2, 'k', '\\x00', 'b', $3, $3, $3, '\\x01')`,
+          [id, id === persons.inAgency ? agency : other, Buffer.of(n)],
+        );
+      }
+      await tx.query(
+        `INSERT INTO caseloads (person_id, organisation_id, since) VALUES ($1, $2, '2024-01-01')`,
+        [persons.inPartner, partner],
+      );
+      await tx.query(
+        `INSERT INTO caseloads (person_id, organisation_id, since, until) VALUES ($1, $2, '2020-01-01', '2021-01-01')`,
+        [persons.ended, partner],
+      );
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('applies migrations once: a second run applies nothing', async () => {
+    expect(await migrate(t.driver)).toEqual([]);
+  });
+
+  it('refuses to start when an applied migration was changed', async () => {
+    const migrations = await loadMigrations();
+    const changed = migrations.map((m, i) => (i === 0 ? { ...m, checksum: 'f'.repeat(64) } : m));
+    await expect(migrate(t.driver, changed)).rejects.toMatchObject({ code: 'bad_configuration' });
+  });
+
+  it('runs application transactions as the application role, which is no superuser and cannot bypass RLS', async () => {
+    const [row] = await t.db.tx(system, (tx) =>
+      tx.query<{ user: string; superuser: boolean; bypass: boolean }>(
+        `SELECT current_user AS user, r.rolsuper AS superuser, r.rolbypassrls AS bypass
+         FROM pg_roles r WHERE r.rolname = current_user`,
+      ),
+    );
+    expect(row).toEqual({ user: APP_ROLE, superuser: false, bypass: false });
+  });
+
+  it('sees no person without an actor context (deny by default)', async () => {
+    const rows = await t.driver.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('role', $1, true)`, [APP_ROLE]);
+      return tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons');
+    });
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  it('a partner context reaches only its current caseload, even with a raw unfiltered query', async () => {
+    const rows = await t.db.tx(staffOf(partner), (tx) => tx.query<{ id: string }>('SELECT id FROM persons'));
+    expect(rows.map((r) => r.id)).toEqual([persons.inPartner]);
+    const caseloads = await t.db.tx(staffOf(partner), (tx) =>
+      tx.query<{ person_id: string }>('SELECT person_id FROM caseloads'),
+    );
+    expect(caseloads.map((r) => r.person_id).sort()).toEqual([persons.inPartner, persons.ended].sort());
+  });
+
+  it('an agency context reaches the persons registered with it', async () => {
+    const rows = await t.db.tx(staffOf(agency), (tx) => tx.query<{ id: string }>('SELECT id FROM persons'));
+    expect(rows.map((r) => r.id)).toEqual([persons.inAgency]);
+  });
+
+  it('a staff context cannot write persons, even its own caseload', async () => {
+    await expect(
+      t.db.tx(staffOf(partner), (tx) =>
+        tx.query(`UPDATE persons SET status = 'archived' WHERE id = $1 RETURNING id`, [persons.inPartner]),
+      ),
+    ).resolves.toEqual([]);
+    await expect(
+      t.db.tx(staffOf(partner), (tx) =>
+        tx.query(
+          `INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, sealed)
+           VALUES ($1, 'registered', $2, 'k', '\\x00', 'b', '\\x09', '\\x09', '\\x09', '\\x01')`,
+          [randomUUID(), partner],
+        ),
+      ),
+    ).rejects.toThrow(/row-level security/);
+  });
+
+  it.each([
+    ['DELETE FROM persons'],
+    ['TRUNCATE persons'],
+    ['ALTER TABLE persons DISABLE ROW LEVEL SECURITY'],
+    ['SET LOCAL row_security = off; SELECT 1'],
+    ['CREATE TABLE escape (id int)'],
+  ])('the application role cannot run: %s', async (sql) => {
+    const attempt = t.db.tx(system, (tx) => tx.query(sql.includes(';') ? sql.split(';')[0]! : sql));
+    if (sql.startsWith('SET LOCAL row_security')) {
+      // Allowed to set, but with row_security off a query that RLS would filter fails instead of bypassing.
+      await expect(
+        t.db.tx(staffOf(partner), async (tx) => {
+          await tx.query('SET LOCAL row_security = off');
+          return tx.query('SELECT id FROM persons');
+        }),
+      ).rejects.toThrow(/row-level security/);
+      await attempt;
+      return;
+    }
+    await expect(attempt).rejects.toThrow(/permission denied|must be owner/);
+  });
+
+  it('rolls back everything when a transaction fails: nothing is half-written', async () => {
+    const before = await t.db.tx(system, (tx) =>
+      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM organisations'),
+    );
+    await expect(
+      t.db.tx(system, async (tx) => {
+        await tx.query(
+          `INSERT INTO organisations (id, kind, code, name) VALUES ($1, 'agency', 'NEW', 'new')`,
+          [randomUUID()],
+        );
+        await tx.query(
+          `INSERT INTO organisations (id, kind, code, name) VALUES ($1, 'agency', 'NEW', 'duplicate')`,
+          [randomUUID()],
+        );
+      }),
+    ).rejects.toThrow();
+    const after = await t.db.tx(system, (tx) =>
+      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM organisations'),
+    );
+    expect(after).toEqual(before);
+  });
+
+  it('does not leak the actor context from one transaction to the next', async () => {
+    await t.db.tx(staffOf(partner), (tx) => tx.query('SELECT 1'));
+    const rows = await t.driver.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('role', $1, true)`, [APP_ROLE]);
+      return tx.query<{ kind: string | null; n: number }>(
+        `SELECT current_setting('rempart.actor_kind', true) AS kind, (SELECT count(*)::int FROM persons) AS n`,
+      );
+    });
+    expect(rows[0]?.n).toBe(0);
+    expect(rows[0]?.kind ?? '').toBe('');
+  });
+});
