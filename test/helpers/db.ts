@@ -60,3 +60,19 @@ export async function freshDb(): Promise<TestDb> {
     },
   };
 }
+
+/**
+ * For tests that run the `rempart` command: an empty database on the server under test (its URL
+ * and a drop function), or undefined on PGlite, where the command uses its data folder.
+ */
+export async function emptyServerDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  if (!serverUrl) return undefined;
+  const name = `rempart_cli_${randomBytes(6).toString('hex')}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
