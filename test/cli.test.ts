@@ -30,7 +30,9 @@ describe(`rempart command on ${engine}`, () => {
   async function countPersons(): Promise<number> {
     const db = await openDb({ dataDir: path.join(dir, 'data'), databaseUrl: server?.url });
     try {
-      const rows = await db.tx(systemCtx('test').actor, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons'));
+      const rows = await db.tx(systemCtx('test').actor, (tx) =>
+        tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons'),
+      );
       return rows[0]!.n;
     } finally {
       await db.close();
@@ -74,7 +76,14 @@ describe(`rempart command on ${engine}`, () => {
 
   it('import refuses a file with a bad row, naming line and field, and writes nothing', async () => {
     await rempart(['seed', '--persons', '20', '--seed', '4'], env);
-    const nir = buildNir({ sex: '1', birthYear: 1985, birthMonth: 5, department: '75', commune: '056', order: 12 });
+    const nir = buildNir({
+      sex: '1',
+      birthYear: 1985,
+      birthMonth: 5,
+      department: '75',
+      commune: '056',
+      order: 12,
+    });
     const header =
       'agency_id,nir,last_name,birth_name,first_names,sex,birth_date,birth_commune_code,birth_country_code,birth_place_name,email,phone,address_line,postal_code,city,status,agency_code,registered_on,deregistered_on,caseload_code,caseload_since';
     const good = `7654321K,${nir},Durand,,Paul,M,1985-05-04,75056,,,paul@example.org,0612345678,1 rue de Rivoli,75001,Paris,registered,AGENCY,2024-01-02,,,`;

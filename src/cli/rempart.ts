@@ -8,6 +8,7 @@ import { loadConfig } from '../config.ts';
 import { isIsoDate } from '../registry/person.ts';
 import { runImport } from './import.ts';
 import { runInit } from './init.ts';
+import { runRotate } from './keys.ts';
 import { formatIssue, printJson, progress, reportError } from './output.ts';
 import { runSeed } from './seed.ts';
 import { runServe } from './serve.ts';
@@ -122,6 +123,27 @@ program
   .option('--demo', 'first create the keyring, database and a demo population of 10,000 persons if missing')
   .action((options: { demo?: boolean }) =>
     run(false, () => runServe(loadConfig(), { demo: !!options.demo })),
+  );
+
+const keys = program.command('keys').description('key management');
+keys
+  .command('rotate')
+  .description('make a new key-encryption key current and re-wrap every data key under it')
+  .option(
+    '--retire',
+    'then remove from the keyring the old keys that no record uses (keep a backup of the old keyring for old database backups)',
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { retire?: boolean; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const summary = await runRotate(loadConfig(), { retire: !!options.retire, json: !!options.json });
+      if (options.json) printJson(summary);
+      else
+        console.log(
+          `new key ${summary.kekId}: ${summary.rewrapped} data keys re-wrapped in ${summary.seconds} s` +
+            (summary.retired.length > 0 ? `; retired ${summary.retired.join(', ')}` : ''),
+        );
+    }),
   );
 
 const bench = program.command('bench').description('benchmarks (figures go to docs/BENCHMARKS.md)');

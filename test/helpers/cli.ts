@@ -42,7 +42,10 @@ export function rempart(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_
 }
 
 /** Starts `rempart ...args` in the background (a server); the caller stops it. */
-export function startRempart(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+export function startRempart(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => {
