@@ -136,11 +136,18 @@ describe('sealFields / openFields round trip', () => {
     expectDecryptionFailure(() => openFields(key, PERSON_A, sealed, new Map([[11, 'address']])));
   });
 
-  it('returns all requested codes as null for a record with no field', () => {
+  it('refuses to seal an empty record, and refuses to open one (a record emptied by tampering)', () => {
     const key = newDataKey();
-    const sealed = sealFields(key, PERSON_A, []);
-    expect(sealed.equals(Buffer.from([1]))).toBe(true);
-    expect(openFields(key, PERSON_A, sealed, ALL)).toEqual(new Map([...ALL.keys()].map((c) => [c, null])));
+    expect(() => sealFields(key, PERSON_A, [])).toThrow(AppError);
+    expectDecryptionFailure(() => openFields(key, PERSON_A, Buffer.from([1]), ALL));
+  });
+
+  it('authenticates the field list even when every requested field is absent', () => {
+    const key = newDataKey();
+    const sealed = sealFields(key, PERSON_A, FIELDS);
+    const absent = new Map([[10, 'phone']]);
+    expect(openFields(key, PERSON_A, sealed, absent, ALL)).toEqual(new Map([[10, null]]));
+    expectDecryptionFailure(() => openFields(key, PERSON_B, sealed, absent, ALL));
   });
 
   it('refuses a field too long for its 16-bit length, without echoing the value', () => {
@@ -227,45 +234,23 @@ describe('tampering with a sealed record', () => {
           continue;
         }
         returned++;
-        // Returning at all is only acceptable when the byte belongs to a field that was not requested,
-        // or is the code byte of a requested field (the known gap below: the field then reads as null).
+        // Returning at all is only acceptable when the byte lies in the IV, ciphertext or tag of a
+        // field that was not requested (its header holds the code that the field list binds).
         const where = `byte ${position} ^ 0x${mask.toString(16)}`;
         expect(segment, where).toBeDefined();
-        const requested = wanted.has(segment!.code);
-        const codeByte = position === segment!.start;
-        expect(!requested || codeByte, where).toBe(true);
-        expect([...opened.keys()].sort(), where).toEqual([...wanted.keys()].sort());
-        for (const code of wanted.keys()) {
-          if (requested && codeByte && code === segment!.code) {
-            expect(opened.get(code), where).toBeNull();
-          } else {
-            expect(opened.get(code), where).toBe(ORIGINAL.get(code));
-          }
-        }
+        expect(wanted.has(segment!.code), where).toBe(false);
+        expect(position >= segment!.start + 3, where).toBe(true);
+        expect(opened, where).toEqual(new Map([...wanted.keys()].map((c) => [c, ORIGINAL.get(c)])));
       }
     }
     expect(failures).toBeGreaterThan(0);
-    if (label === 'every field requested') {
-      // With every field requested, only code bytes can be flipped without an error.
-      expect(returned).toBeLessThanOrEqual(SEGMENTS.length * MASKS.length);
-    }
+    if (label === 'every field requested') expect(returned).toBe(0);
   });
 
-  it('fails on every truncation that does not end on a field boundary', () => {
-    const boundaries = new Set([1, ...SEGMENTS.map((s) => s.end)]);
-    let failures = 0;
+  it('fails on every truncation, including on a field boundary (fields cannot be dropped)', () => {
     for (let length = 0; length < RECORD.length; length++) {
-      const truncated = RECORD.subarray(0, length);
-      if (boundaries.has(length)) {
-        // Known gap (see below): the fields before the cut are intact, the ones after read as null.
-        const opened = openFields(KEY, PERSON_A, truncated, ALL);
-        for (const [code, value] of opened) expect([ORIGINAL.get(code), null]).toContain(value);
-        continue;
-      }
-      expectDecryptionFailure(() => openFields(KEY, PERSON_A, truncated, ALL));
-      failures++;
+      expectDecryptionFailure(() => openFields(KEY, PERSON_A, RECORD.subarray(0, length), ALL));
     }
-    expect(failures).toBe(RECORD.length - boundaries.size + 1); // every length but 1 and the ends
   });
 
   it('fails on bytes appended after the last field', () => {
@@ -279,17 +264,15 @@ describe('tampering with a sealed record', () => {
     }
   });
 
-  // The two tests below state the property openFields documents ("any altered byte fails with
-  // decryption_failed") and that does not hold today: the record has no integrity of its own, only each
-  // field does, so a field can be made to disappear and then reads as "absent" (null). They are marked
-  // `fails` so that the suite passes while the gap exists and turns red once it is closed.
-  it.fails('KNOWN GAP: detects a requested field whose code byte was rewritten to an unused code', () => {
+  // The record is whole: every field's AAD holds the list of the record's field codes, so a field
+  // cannot be made to disappear and pass for "absent" (null).
+  it('detects a requested field whose code byte was rewritten to an unused code', () => {
     const tampered = Buffer.from(RECORD);
     tampered[SEGMENTS[0]!.start] = 200; // agencyId moved under a code nobody asks for
     expectDecryptionFailure(() => openFields(KEY, PERSON_A, tampered, ALL));
   });
 
-  it.fails('KNOWN GAP: detects a record cut on a field boundary (fields silently dropped)', () => {
+  it('detects a record cut on a field boundary (fields silently dropped)', () => {
     const truncated = RECORD.subarray(0, SEGMENTS[1]!.end); // drops email and address
     expectDecryptionFailure(() => openFields(KEY, PERSON_A, truncated, ALL));
   });

@@ -268,6 +268,32 @@ describe('loadKeyring', () => {
     expect(error.code).toBe('keyring_invalid');
   });
 
+  it.each([
+    ['null', null],
+    ['a number', 42],
+    ['a key that is a number', { ...validContent(), kek: { current: 'k', keys: { k: 12345 } } }],
+    [
+      'a key with stray characters',
+      { ...validContent(), kek: { current: 'k', keys: { k: `${base64Key(1)}!!` } } },
+    ],
+  ])('refuses a file holding %s with keyring_invalid, not a crash', async (_label, content) => {
+    const file = path.join(dir, 'keyring.json');
+    await writeKeyringFile(file, content);
+    expect((await appErrorOf(loadKeyring(file))).code).toBe('keyring_invalid');
+  });
+
+  it('refuses a keyring whose folder others may write to (they could swap the keyring)', async () => {
+    const folder = path.join(dir, 'shared');
+    await mkdir(folder, { mode: 0o700 });
+    const file = path.join(folder, 'keyring.json');
+    await writeKeyringFile(file, validContent());
+    await expect(loadKeyring(file)).resolves.toBeDefined();
+    await chmod(folder, 0o777);
+    const error = await appErrorOf(loadKeyring(file));
+    expect(error.code).toBe('keyring_invalid');
+    expect(error.message).toContain('chmod 700');
+  });
+
   it('never puts key material in its errors', async () => {
     const file = path.join(dir, 'keyring.json');
     const content = validContent();

@@ -103,13 +103,20 @@ export async function loadKeyring(file: string): Promise<Keyring> {
   if ((info.mode & 0o077) !== 0) {
     throw new AppError('keyring_invalid', `the keyring ${file} is readable by other users: chmod 600 it`);
   }
+  // A folder others may write to lets them replace the keyring with one of their own.
+  if (((await stat(path.dirname(file))).mode & 0o022) !== 0) {
+    throw new AppError(
+      'keyring_invalid',
+      `the keyring's folder ${path.dirname(file)} is writable by other users: chmod 700 it`,
+    );
+  }
   let content: KeyringFile;
   try {
     content = JSON.parse(await readFile(file, 'utf8')) as KeyringFile;
   } catch {
     throw new AppError('keyring_invalid', `the keyring ${file} is not valid JSON`);
   }
-  if (content.format !== KEYRING_FORMAT) {
+  if (typeof content !== 'object' || content === null || content.format !== KEYRING_FORMAT) {
     throw new AppError('keyring_invalid', `the keyring ${file} has an unknown format`);
   }
   return toKeyring(file, content);
@@ -141,6 +148,9 @@ function toKeys(set: KeySet | undefined, name: string): { current: string; keys:
   }
   const keys = new Map<string, Buffer>();
   for (const [id, value] of Object.entries(set.keys)) {
+    if (typeof value !== 'string' || !/^[A-Za-z0-9+/]{43}=$/.test(value)) {
+      throw new AppError('keyring_invalid', `the keyring's ${name} key ${id} is not 256 bits in base64`);
+    }
     const key = Buffer.from(value, 'base64');
     if (key.length !== 32)
       throw new AppError('keyring_invalid', `the keyring's ${name} key ${id} is not 256 bits`);

@@ -40,6 +40,9 @@ export const FIELD_CODE = Object.fromEntries(IDENTITY_FIELDS.map((f, i) => [f, i
   number
 >;
 
+/** Every identity field by code, to authenticate a record through any of its fields. */
+const FIELD_NAMES: ReadonlyMap<number, string> = new Map(IDENTITY_FIELDS.map((f) => [FIELD_CODE[f], f]));
+
 function serialise(identity: Identity, field: IdentityField): string | null {
   const value = identity[field];
   if (value === null) return null;
@@ -283,7 +286,13 @@ async function decryptRow(
   fields: readonly IdentityField[],
 ): Promise<Partial<Identity>> {
   const dataKey = await dataKeyOf(keys, row);
-  const opened = openFields(dataKey, row.id, row.sealed, new Map(fields.map((f) => [FIELD_CODE[f], f])));
+  const opened = openFields(
+    dataKey,
+    row.id,
+    row.sealed,
+    new Map(fields.map((f) => [FIELD_CODE[f], f])),
+    FIELD_NAMES,
+  );
   dataKey.fill(0);
   const identity: Partial<Record<IdentityField, unknown>> = {};
   for (const field of fields) {
