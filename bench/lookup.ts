@@ -5,17 +5,13 @@
  * a transaction under the application role, the blind-index query, unwrapping the candidate's data
  * key and decrypting the matched fields to confirm.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
 import type { Config } from '../src/config.ts';
 import { systemCtx } from '../src/context.ts';
 import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
 import { findPersonIds, openIdentity, type PersonQuery } from '../src/registry/persons.ts';
 import { seedPopulation } from '../src/registry/seed.ts';
+import { throwaway } from './throwaway.ts';
 
 export interface LatencySummary {
   p50Ms: number;
@@ -49,38 +45,6 @@ function summarise(times: number[]): LatencySummary {
     p50Ms: round(percentile(sorted, 50)),
     p99Ms: round(percentile(sorted, 99)),
     meanMs: round(sorted.reduce((s, t) => s + t, 0) / sorted.length),
-  };
-}
-
-/** Creates the throwaway database and keyring; returns a config pointing at them and a cleanup. */
-async function throwaway(config: Config): Promise<{ config: Config; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'rempart-bench-'));
-  const keyringPath = path.join(dir, 'keyring.json');
-  if (config.databaseUrl === undefined) {
-    return {
-      config: { ...config, dataDir: dir, keyringPath },
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-    };
-  }
-  const name = `rempart_bench_${randomBytes(5).toString('hex')}`;
-  const admin = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: config.databaseUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(config.databaseUrl);
-  url.pathname = `/${name}`;
-  return {
-    config: { ...config, dataDir: dir, keyringPath, databaseUrl: url.toString() },
-    cleanup: async () => {
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await rm(dir, { recursive: true, force: true });
-    },
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { benchLookup } from '../../bench/lookup.ts';
+import { benchSeed } from '../../bench/seed.ts';
 import { loadConfig } from '../config.ts';
 import { isIsoDate } from '../registry/person.ts';
 import { runImport } from './import.ts';
@@ -170,6 +171,25 @@ bench
         },
       });
       bar.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
+  .command('seed')
+  .description('where the time of rempart seed goes: each stage alone, per person, then the whole pipeline')
+  .option(
+    '--persons <n>',
+    'persons seeded by the pipeline run (the stages use a quarter)',
+    positiveInteger('--persons'),
+    100_000,
+  )
+  .option('--seed <s>', 'seed of the population', nonNegativeInteger('--seed'), 7)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { persons: number; seed: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const summary = await benchSeed(loadConfig(), options);
       if (options.json) printJson(summary);
       else console.log(JSON.stringify(summary, null, 2));
     }),
