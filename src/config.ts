@@ -15,6 +15,19 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** SMTP server for notices (SMTP_URL, smtp://host:port); unset: mail is kept in memory, not delivered. */
+  smtpUrl: string | undefined;
+  /** Sender of notices (MAIL_FROM). */
+  mailFrom: string;
+  /** Staff sessions (DESIGN.md section 5). */
+  sessions: {
+    /** A session unused this long is over (SESSION_IDLE_MINUTES, default 15). */
+    idleMinutes: number;
+    /** A session is over this long after login, used or not (SESSION_MAX_HOURS, default 10). */
+    maxHours: number;
+    /** A second factor younger than this counts as fresh for sensitive actions (STEP_UP_MINUTES, default 5). */
+    stepUpMinutes: number;
+  };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -54,11 +67,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issues.push({ field: 'LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}` });
   }
 
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const text = env[name]?.trim() || String(fallback);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      issues.push({ field: name, message: `must be an integer between ${min} and ${max}` });
+      return fallback;
+    }
+    return value;
+  };
+  const smtpUrl = env.SMTP_URL?.trim() || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) {
+    issues.push({ field: 'SMTP_URL', message: 'must start with smtp:// or smtps://' });
+  }
+  const mailFrom = env.MAIL_FROM?.trim() || 'Rempart <no-reply@rempart.invalid>';
+  const sessions = {
+    idleMinutes: integer('SESSION_IDLE_MINUTES', 15, 1, 120),
+    maxHours: integer('SESSION_MAX_HOURS', 10, 1, 24),
+    stepUpMinutes: integer('STEP_UP_MINUTES', 5, 1, 30),
+  };
+
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
     throw new AppError('bad_configuration', `bad configuration: ${reasons}`, { issues });
   }
-  return { dataDir, keyringPath, databaseUrl, host, port, logLevel };
+  return { dataDir, keyringPath, databaseUrl, host, port, logLevel, smtpUrl, mailFrom, sessions };
 }
 
 /** A short description for logs and the CLI: never prints credentials from DATABASE_URL. */

@@ -17,6 +17,13 @@ export type ErrorCode =
   | 'database_unavailable'
   | 'unsupported_media_type'
   | 'cross_site_refused'
+  | 'second_factor_failed'
+  | 'login_failed'
+  | 'unauthenticated'
+  | 'csrf_failed'
+  | 'second_factor_required'
+  | 'step_up_required'
+  | 'notification_failed'
   | 'internal';
 
 const statusOf: Record<ErrorCode, number> = {
@@ -32,6 +39,13 @@ const statusOf: Record<ErrorCode, number> = {
   database_unavailable: 503,
   unsupported_media_type: 415,
   cross_site_refused: 403,
+  second_factor_failed: 401,
+  login_failed: 401,
+  unauthenticated: 401,
+  csrf_failed: 403,
+  second_factor_required: 403,
+  step_up_required: 403,
+  notification_failed: 502,
   internal: 500,
 };
 

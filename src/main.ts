@@ -7,20 +7,23 @@ import { openDb } from './db/open.ts';
 import type { Db } from './db/types.ts';
 import { isAppError } from './errors.ts';
 import { buildApp } from './http/app.ts';
+import { outboxMailer, smtpMailer } from './notify/mailer.ts';
 
 /** Opens the database, builds the app and listens; closing the app closes the database. */
 export async function startServer(config: Config): Promise<{ app: FastifyInstance; db: Db; url: string }> {
   // The keyring must be there and sound before anything listens: refuse to start otherwise.
-  await openKeys(config);
+  const keys = await openKeys(config);
   const db = await openDb(config);
+  const mailer = config.smtpUrl ? smtpMailer({ url: config.smtpUrl, from: config.mailFrom }) : outboxMailer();
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, { db });
+    app = await buildApp(config, { db, kms: keys.kms, mailer });
   } catch (error) {
     await db.close();
     throw error;
   }
   app.addHook('onClose', async () => {
+    await mailer.close();
     await db.close();
   });
   try {

@@ -12,6 +12,8 @@ import { createDb } from '../src/db/open.ts';
 import { openPglite } from '../src/db/pglite.ts';
 import type { Db } from '../src/db/types.ts';
 import { buildApp } from '../src/http/app.ts';
+import { outboxMailer } from '../src/notify/mailer.ts';
+import { freshKeys, type TestKeys } from './helpers/keys.ts';
 
 const NIR = '185057800604822';
 const EMAIL = 'jeanne.martin@example.fr';
@@ -43,12 +45,15 @@ function expectProblem(
   return body;
 }
 
+let keys: TestKeys;
+
 beforeAll(async () => {
+  keys = await freshKeys();
   const driver = await openPglite(undefined);
   await migrate(driver);
   db = createDb(driver);
   const config = { ...loadConfig({}), logLevel: 'info' as const };
-  app = await buildApp(config, { db, logStream: logStream() });
+  app = await buildApp(config, { db, kms: keys.kms, mailer: outboxMailer(), logStream: logStream() });
   // Throwaway routes standing in for the personal-data routes of later modules.
   app.get('/api/v1/echo', async () => ({ ok: true }));
   app.post(
@@ -72,6 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await keys?.cleanup();
   await app?.close();
   await db?.close();
 });
@@ -93,7 +99,11 @@ describe('GET /api/health', () => {
       },
     ],
   ])('answers 503 database_unavailable when ping %s', async (_case, ping) => {
-    const down = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { db: { ...db, ping } });
+    const down = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), {
+      db: { ...db, ping },
+      kms: keys.kms,
+      mailer: outboxMailer(),
+    });
     try {
       const response = await down.inject({ method: 'GET', url: '/api/health' });
       const body = expectProblem(response, 503, 'database_unavailable');

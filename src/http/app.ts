@@ -8,15 +8,23 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import type { Config } from '../config.ts';
 import { type Clock, systemClock } from '../context.ts';
+import type { Kms } from '../crypto/kms.ts';
 import type { Db } from '../db/types.ts';
+import type { Mailer } from '../notify/mailer.ts';
+import { registerAuth } from './plugins/auth.ts';
 import { handleError, registerErrorHandler } from './plugins/errors.ts';
 import { registerSecurity } from './plugins/security.ts';
+import { authRoutes } from './routes/auth.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 
 /** What the app needs from outside; passed in so tests run on real parts (CONVENTIONS.md). */
 export interface AppDeps {
   db: Db;
+  /** Wraps staff TOTP secrets (and persons' data keys). */
+  kms: Kms;
+  /** Delivers notices to staff (a lock, a recovery case). */
+  mailer: Mailer;
   clock?: Clock;
   /** Where JSON logs go; stdout when absent. Tests pass a stream to read them. */
   logStream?: NodeJS.WritableStream;
@@ -101,7 +109,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       handleError(error, request, reply);
     },
   });
-  app.decorate('clock', deps.clock ?? systemClock);
+  const clock = deps.clock ?? systemClock;
+  app.decorate('clock', clock);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -122,10 +131,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
           'Registry of job seekers with purpose-bound, audited access. Every read of personal data goes ' +
           'through one gate and is audited. Errors are application/problem+json with a stable `code`.',
       },
-      tags: [{ name: 'system', description: 'Server status and this document' }],
+      tags: [
+        { name: 'system', description: 'Server status and this document' },
+        { name: 'auth', description: 'Staff login, second factors and sessions' },
+      ],
     },
   });
+  await registerAuth(app, { db: deps.db, config, clock });
   await app.register(healthRoutes, { db: deps.db });
+  await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms, mailer: deps.mailer });
   await app.register(openapiRoutes);
   return app;
 }

@@ -1,0 +1,171 @@
+/** Staff accounts: roles, statuses, and whether an account may log in now. */
+import { randomUUID } from 'node:crypto';
+import type { Tx } from '../db/types.ts';
+import { AppError } from '../errors.ts';
+import { recordEvent } from './events.ts';
+import { checkPasswordPolicy, hashPassword } from './passwords.ts';
+
+export const ROLES = [
+  'counselor',
+  'partner_counselor',
+  'subcontractor_operator',
+  'helpdesk',
+  'org_manager',
+  'security_officer',
+  'dpo',
+  'administrator',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ACCOUNT_STATUSES = [
+  'pending_enrolment',
+  'active',
+  'probation',
+  'suspended',
+  'locked',
+  'disabled',
+] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/** Days a new or recovered account stays on probation (reduced quotas, scored by the guard). */
+export const PROBATION_DAYS = 7;
+
+export interface Account {
+  id: string;
+  organisationId: string;
+  login: string;
+  displayName: string;
+  email: string;
+  role: Role;
+  status: AccountStatus;
+  probationUntil: Date | null;
+  passwordHash: string | null;
+  contractEndsOn: string | null;
+}
+
+interface AccountRow {
+  id: string;
+  organisation_id: string;
+  login: string;
+  display_name: string;
+  email: string;
+  role: Role;
+  status: AccountStatus;
+  probation_until: Date | null;
+  password_hash: string | null;
+  contract_ends_on: string | null;
+}
+
+const SELECT = `SELECT a.id, a.organisation_id, a.login, a.display_name, a.email, a.role, a.status, a.probation_until,
+  a.password_hash, o.contract_ends_on FROM accounts a JOIN organisations o ON o.id = a.organisation_id`;
+
+function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    organisationId: row.organisation_id,
+    login: row.login,
+    displayName: row.display_name,
+    email: row.email,
+    role: row.role,
+    status: row.status,
+    probationUntil: row.probation_until,
+    passwordHash: row.password_hash,
+    contractEndsOn: row.contract_ends_on,
+  };
+}
+
+/** Logins are case-insensitive; stored lowercase. */
+export function normaliseLogin(login: string): string {
+  return login.trim().toLowerCase();
+}
+
+/** The account with this login, if any. */
+export async function findAccountByLogin(tx: Tx, login: string): Promise<Account | undefined> {
+  const rows = await tx.query<AccountRow>(`${SELECT} WHERE a.login = $1`, [normaliseLogin(login)]);
+  return rows[0] ? toAccount(rows[0]) : undefined;
+}
+
+/** The account with this id, if any. */
+export async function accountById(tx: Tx, id: string): Promise<Account | undefined> {
+  const rows = await tx.query<AccountRow>(`${SELECT} WHERE a.id = $1`, [id]);
+  return rows[0] ? toAccount(rows[0]) : undefined;
+}
+
+/**
+ * Why this account may not log in now, or null. A disabled, suspended or locked account, or one of an
+ * organisation whose contract has ended (the day after its end date, Paris time being close enough
+ * to UTC for a date-level rule), cannot log in.
+ */
+export function loginRefusal(account: Account, now: Date): string | null {
+  if (account.status === 'disabled' || account.status === 'suspended' || account.status === 'locked') {
+    return `account ${account.status}`;
+  }
+  if (account.contractEndsOn !== null && now.toISOString().slice(0, 10) > account.contractEndsOn) {
+    return 'contract ended';
+  }
+  if (account.passwordHash === null) return 'no password';
+  return null;
+}
+
+export interface NewAccount {
+  organisationId: string;
+  login: string;
+  displayName: string;
+  email: string;
+  role: Role;
+  password: string;
+}
+
+/**
+ * Creates an account, pending enrolment of a second factor and then on probation (T8: a new account
+ * is not trusted at once). Used by the operator's CLI and the demo; staff-requested creation goes
+ * through a second person's approval.
+ */
+export async function createAccount(
+  tx: Tx,
+  input: NewAccount,
+  now: Date,
+  createdBy: string | null,
+): Promise<Account> {
+  const login = normaliseLogin(input.login);
+  if (!/^[a-z0-9][a-z0-9._-]{2,63}$/.test(login)) {
+    throw new AppError(
+      'validation_failed',
+      'login must be 3 to 64 letters, digits, dots, hyphens or underscores',
+      {
+        field: 'login',
+      },
+    );
+  }
+  if (!ROLES.includes(input.role))
+    throw new AppError('validation_failed', 'role is not a known role', { field: 'role' });
+  checkPasswordPolicy(input.password, { login, email: input.email, displayName: input.displayName });
+  const existing = await tx.query('SELECT 1 FROM accounts WHERE login = $1', [login]);
+  if (existing.length > 0) throw new AppError('conflict', 'login is already taken', { field: 'login' });
+  const id = randomUUID();
+  await tx.query(
+    `INSERT INTO accounts (id, organisation_id, login, display_name, email, role, status, password_hash,
+       password_changed_at, created_at, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending_enrolment', $7, $8, $8, $9)`,
+    [
+      id,
+      input.organisationId,
+      login,
+      input.displayName,
+      input.email,
+      input.role,
+      await hashPassword(input.password),
+      now,
+      createdBy,
+    ],
+  );
+  await recordEvent(tx, {
+    at: now,
+    action: 'account.created',
+    actorAccountId: createdBy,
+    targetAccountId: id,
+    organisationId: input.organisationId,
+    details: { role: input.role },
+  });
+  return (await accountById(tx, id))!;
+}

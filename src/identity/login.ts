@@ -1,0 +1,143 @@
+/**
+ * Password login (first factor). Every refusal — unknown login, wrong password, locked, suspended or
+ * disabled account, ended contract, throttled key — gives the same error and runs one argon2id
+ * verification, so neither the answer nor its timing tells which accounts exist (no enumeration).
+ * The session it opens has 'password' assurance: it reaches only enrolment and the second factor.
+ */
+import type { Config } from '../config.ts';
+import { systemCtx } from '../context.ts';
+import type { Db } from '../db/types.ts';
+import { AppError } from '../errors.ts';
+import type { Mailer } from '../notify/mailer.ts';
+import { type Account, findAccountByLogin, loginRefusal, normaliseLogin } from './accounts.ts';
+import { recordEvent } from './events.ts';
+import { notifyAccount } from './notices.ts';
+import { verifyPassword } from './passwords.ts';
+import { openSession } from './sessions.ts';
+import { clearFailures, isBlocked, recordFailure } from './throttle.ts';
+
+/** The one answer to every failed login. */
+export function loginFailed(): AppError {
+  return new AppError(
+    'login_failed',
+    'the login or the password is wrong, or this account cannot log in now',
+  );
+}
+
+export interface LoginResult {
+  account: Account;
+  sessionId: string;
+  csrfToken: string;
+  expiresAt: Date;
+  /** What the session must do next: enrol a first second factor, or verify one. */
+  next: 'enrol_second_factor' | 'verify_second_factor';
+  factors: ('webauthn' | 'totp' | 'recovery_code')[];
+}
+
+/** Checks login and password and opens a 'password' session; throws loginFailed() otherwise. */
+export async function passwordLogin(
+  db: Db,
+  deps: { config: Pick<Config, 'sessions'>; mailer: Mailer; now: Date },
+  input: { login: string; password: string; address: string; userAgent?: string },
+): Promise<LoginResult> {
+  const actor = systemCtx('login').actor;
+  const login = normaliseLogin(input.login).slice(0, 64);
+  const keys = [
+    { scope: 'account' as const, key: login },
+    { scope: 'address' as const, key: input.address },
+  ];
+  const { account, blocked } = await db.tx(actor, async (tx) => ({
+    account: await findAccountByLogin(tx, login),
+    blocked: await isBlocked(tx, keys, deps.now),
+  }));
+  // Always one verification, against a dummy hash when the account is unknown.
+  const passwordOk = await verifyPassword(account?.passwordHash ?? null, input.password);
+  const refusal =
+    account === undefined
+      ? 'unknown login'
+      : blocked
+        ? 'throttled'
+        : !passwordOk
+          ? 'wrong password'
+          : loginRefusal(account, deps.now);
+
+  if (refusal !== null) {
+    const lockedNow = await db.tx(actor, async (tx) => {
+      let locked = false;
+      if (refusal !== 'throttled') {
+        for (const { scope, key } of keys) {
+          const result = await recordFailure(tx, scope, key, deps.now);
+          if (scope === 'account' && result.locked) locked = true;
+        }
+      }
+      await recordEvent(tx, {
+        at: deps.now,
+        action: 'login.failed',
+        targetAccountId: account?.id ?? null,
+        organisationId: account?.organisationId ?? null,
+        sourceAddress: input.address,
+        details: { reason: refusal },
+      });
+      if (locked && account) {
+        await recordEvent(tx, {
+          at: deps.now,
+          action: 'login.locked',
+          targetAccountId: account.id,
+          organisationId: account.organisationId,
+          sourceAddress: input.address,
+        });
+      }
+      return locked && account ? account : undefined;
+    });
+    if (lockedNow) {
+      await notifyAccount(db, deps.mailer, lockedNow, deps.now, {
+        kind: 'login_locked',
+        subject:
+          'Votre compte Rempart est verrouillé pour 15 minutes / Your Rempart account is locked for 15 minutes',
+        text:
+          'Dix tentatives de connexion ont échoué : votre compte est verrouillé pour 15 minutes.\n' +
+          "Si ce n'était pas vous, prévenez votre responsable et l'officier de sécurité.\n\n" +
+          'Ten login attempts failed: your account is locked for 15 minutes.\n' +
+          'If this was not you, tell your manager and the security officer.',
+      });
+    }
+    throw loginFailed();
+  }
+
+  const found = account!;
+  return db.tx(actor, async (tx) => {
+    await clearFailures(tx, keys);
+    const factors = await tx.query<{ kind: 'webauthn' | 'totp' }>(
+      `SELECT DISTINCT kind FROM second_factors
+       WHERE account_id = $1 AND confirmed_at IS NOT NULL AND revoked_at IS NULL ORDER BY kind`,
+      [found.id],
+    );
+    const codes = await tx.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL',
+      [found.id],
+    );
+    const session = await openSession(tx, found.id, {
+      assurance: 'password',
+      now: deps.now,
+      config: deps.config,
+      address: input.address,
+      ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+    });
+    await recordEvent(tx, {
+      at: deps.now,
+      action: 'login.password_ok',
+      actorAccountId: found.id,
+      targetAccountId: found.id,
+      organisationId: found.organisationId,
+      sourceAddress: input.address,
+    });
+    const kinds: LoginResult['factors'] = factors.map((f) => f.kind);
+    if ((codes[0]?.n ?? 0) > 0) kinds.push('recovery_code');
+    return {
+      account: found,
+      ...session,
+      next: factors.length === 0 ? 'enrol_second_factor' : 'verify_second_factor',
+      factors: kinds,
+    };
+  });
+}

@@ -1,0 +1,227 @@
+/**
+ * Server-side sessions (DESIGN.md section 5): an opaque random id in an HttpOnly, Secure,
+ * SameSite=Strict cookie, only its SHA-256 in the database; a CSRF token per session, required on
+ * every state-changing request; an idle timeout and an absolute lifetime; an assurance level
+ * ('password' until a second factor is verified, then 'mfa'); the id changes when the level does.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config.ts';
+import type { Tx } from '../db/types.ts';
+
+export const SESSION_COOKIE = 'rempart_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export type Assurance = 'password' | 'mfa';
+
+export interface Session {
+  idHash: Buffer;
+  accountId: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  assurance: Assurance;
+  mfaAt: Date | null;
+  csrfHash: Buffer;
+  challenge: string | null;
+  challengeExpiresAt: Date | null;
+}
+
+interface SessionRow {
+  id_hash: Uint8Array;
+  account_id: string;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  assurance: Assurance;
+  mfa_at: Date | null;
+  csrf_hash: Uint8Array;
+  challenge: string | null;
+  challenge_expires_at: Date | null;
+}
+
+const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+const token = (): string => randomBytes(32).toString('base64url');
+
+/** A new session for the account; returns the raw id (for the cookie) and CSRF token (for the client). */
+export async function openSession(
+  tx: Tx,
+  accountId: string,
+  options: {
+    assurance: Assurance;
+    now: Date;
+    config: Pick<Config, 'sessions'>;
+    address?: string;
+    userAgent?: string;
+  },
+): Promise<{ sessionId: string; csrfToken: string; expiresAt: Date }> {
+  const sessionId = token();
+  const csrfToken = token();
+  const expiresAt = new Date(options.now.getTime() + options.config.sessions.maxHours * 3_600_000);
+  await tx.query(
+    `INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, assurance, mfa_at, csrf_hash,
+       source_address, user_agent)
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      sha256(sessionId),
+      accountId,
+      options.now,
+      expiresAt,
+      options.assurance,
+      options.assurance === 'mfa' ? options.now : null,
+      sha256(csrfToken),
+      options.address ?? null,
+      options.userAgent?.slice(0, 200) ?? null,
+    ],
+  );
+  return { sessionId, csrfToken, expiresAt };
+}
+
+/**
+ * The live session for a raw id, or undefined: unknown, revoked, past its absolute lifetime, or
+ * idle longer than the idle timeout (then it is revoked as such). Marks it used.
+ */
+export async function useSession(
+  tx: Tx,
+  sessionId: string,
+  now: Date,
+  config: Pick<Config, 'sessions'>,
+): Promise<Session | undefined> {
+  if (sessionId.length < 20 || sessionId.length > 100) return undefined;
+  const rows = await tx.query<SessionRow>(
+    `SELECT id_hash, account_id, created_at, last_seen_at, expires_at, assurance, mfa_at, csrf_hash, challenge,
+       challenge_expires_at
+     FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL`,
+    [sha256(sessionId)],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const idleLimit = new Date(row.last_seen_at.getTime() + config.sessions.idleMinutes * 60_000);
+  if (now >= row.expires_at || now >= idleLimit) {
+    await revokeSession(tx, Buffer.from(row.id_hash), now >= row.expires_at ? 'expired' : 'idle');
+    return undefined;
+  }
+  await tx.query('UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1', [row.id_hash, now]);
+  return {
+    idHash: Buffer.from(row.id_hash),
+    accountId: row.account_id,
+    createdAt: row.created_at,
+    lastSeenAt: now,
+    expiresAt: row.expires_at,
+    assurance: row.assurance,
+    mfaAt: row.mfa_at,
+    csrfHash: Buffer.from(row.csrf_hash),
+    challenge: row.challenge,
+    challengeExpiresAt: row.challenge_expires_at,
+  };
+}
+
+/** True if `provided` is this session's CSRF token (constant-time comparison of hashes). */
+export function csrfMatches(session: Session, provided: string | undefined): boolean {
+  if (!provided || provided.length > 100) return false;
+  return timingSafeEqual(sha256(provided), session.csrfHash);
+}
+
+/** True if the session's second factor is recent enough for a sensitive action (step-up). */
+export function isFresh(session: Session, now: Date, config: Pick<Config, 'sessions'>): boolean {
+  return (
+    session.assurance === 'mfa' &&
+    session.mfaAt !== null &&
+    now.getTime() - session.mfaAt.getTime() < config.sessions.stepUpMinutes * 60_000
+  );
+}
+
+/**
+ * Raises the session to 'mfa' after a verified second factor. The old id is revoked and a new one
+ * issued (no session fixation: an id known before the second factor is worthless after it).
+ */
+export async function elevateSession(
+  tx: Tx,
+  session: Session,
+  now: Date,
+): Promise<{ sessionId: string; csrfToken: string; expiresAt: Date }> {
+  await revokeSession(tx, session.idHash, 'elevated');
+  const sessionId = token();
+  const csrfToken = token();
+  await tx.query(
+    `INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, assurance, mfa_at, csrf_hash,
+       source_address, user_agent)
+     SELECT $2, account_id, created_at, $3, expires_at, 'mfa', $3, $4, source_address, user_agent
+     FROM sessions WHERE id_hash = $1`,
+    [session.idHash, sha256(sessionId), now, sha256(csrfToken)],
+  );
+  return { sessionId, csrfToken, expiresAt: session.expiresAt };
+}
+
+/** Stores a pending WebAuthn challenge on the session (valid five minutes). */
+export async function setChallenge(
+  tx: Tx,
+  session: Session,
+  challenge: string | null,
+  now: Date,
+): Promise<void> {
+  await tx.query('UPDATE sessions SET challenge = $2, challenge_expires_at = $3 WHERE id_hash = $1', [
+    session.idHash,
+    challenge,
+    challenge === null ? null : new Date(now.getTime() + 5 * 60_000),
+  ]);
+}
+
+/** Ends one session. */
+export async function revokeSession(tx: Tx, idHash: Buffer, reason: string): Promise<void> {
+  await tx.query(
+    'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id_hash = $1 AND revoked_at IS NULL',
+    [idHash, reason],
+  );
+}
+
+/** Ends every session of the account ("log out everywhere", suspension); returns how many. */
+export async function revokeAllSessions(tx: Tx, accountId: string, reason: string): Promise<number> {
+  const rows = await tx.query(
+    'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE account_id = $1 AND revoked_at IS NULL RETURNING 1',
+    [accountId, reason],
+  );
+  return rows.length;
+}
+
+export interface SessionSummary {
+  id: string;
+  current: boolean;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  assurance: Assurance;
+  sourceAddress: string | null;
+  userAgent: string | null;
+}
+
+/** The account's live sessions (the id shown is a short digest, never the cookie value). */
+export async function listSessions(
+  tx: Tx,
+  accountId: string,
+  current: Session,
+  now: Date,
+): Promise<SessionSummary[]> {
+  const rows = await tx.query<{
+    id_hash: Uint8Array;
+    created_at: Date;
+    last_seen_at: Date;
+    expires_at: Date;
+    assurance: Assurance;
+    source_address: string | null;
+    user_agent: string | null;
+  }>(
+    `SELECT id_hash, created_at, last_seen_at, expires_at, assurance, source_address, user_agent FROM sessions
+     WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC`,
+    [accountId, now],
+  );
+  return rows.map((r) => ({
+    id: Buffer.from(r.id_hash).toString('hex').slice(0, 16),
+    current: Buffer.from(r.id_hash).equals(current.idHash),
+    createdAt: r.created_at.toISOString(),
+    lastSeenAt: r.last_seen_at.toISOString(),
+    expiresAt: r.expires_at.toISOString(),
+    assurance: r.assurance,
+    sourceAddress: r.source_address,
+    userAgent: r.user_agent,
+  }));
+}

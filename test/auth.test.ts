@@ -1,0 +1,296 @@
+/**
+ * Staff authentication (issue "staff identity", DESIGN.md section 5), through the HTTP API on the
+ * engine under test: first factor, mandatory second factor, TOTP replay, sessions (cookie flags,
+ * CSRF, idle and absolute timeouts, logout everywhere), brute force, and no account enumeration.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemCtx } from '../src/context.ts';
+import type { Account } from '../src/identity/accounts.ts';
+import { engine } from './helpers/db.ts';
+import { enrolled, PASSWORD, StaffClient, type StaffWorld, staffWorld, totpAt } from './helpers/staff.ts';
+
+const MINUTE = 60_000;
+
+describe(`staff authentication on ${engine}`, () => {
+  let world: StaffWorld;
+  beforeAll(async () => {
+    world = await staffWorld();
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it('opens a password-level session with a HttpOnly, Secure, SameSite=Strict cookie', async () => {
+    const account = await world.account();
+    const client = new StaffClient(world.app);
+    const response = await client.login(account.login.toUpperCase());
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({
+      next: 'enrol_second_factor',
+      factors: [],
+      account: { login: account.login },
+    });
+    const cookie = response.cookies.find((c) => c.name === 'rempart_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
+    expect(cookie.value.length).toBeGreaterThanOrEqual(40);
+    // Only the hash of the session id is stored.
+    const stored = await world.t.db.tx(systemCtx('test').actor, (tx) =>
+      tx.query<{ id_hash: Uint8Array }>('SELECT id_hash FROM sessions WHERE account_id = $1', [account.id]),
+    );
+    expect(stored.length).toBe(1);
+    expect(Buffer.from(stored[0]!.id_hash).toString('base64url')).not.toBe(cookie.value);
+  });
+
+  it('a password alone reaches nothing beyond enrolment and the second factor', async () => {
+    const account = await world.account();
+    const client = new StaffClient(world.app);
+    await client.login(account.login);
+    const sessions = await client.request('GET', '/api/v1/me/sessions');
+    expect(sessions.statusCode).toBe(403);
+    expect(sessions.json().code).toBe('second_factor_required');
+    const everywhere = await client.request('POST', '/api/v1/auth/logout-everywhere');
+    expect(everywhere.json().code).toBe('second_factor_required');
+  });
+
+  describe('no account enumeration', () => {
+    let known: Account;
+    let locked: Account;
+    let ended: Account;
+    beforeAll(async () => {
+      known = await world.account();
+      locked = await world.account();
+      await world.t.db.tx(systemCtx('test').actor, (tx) =>
+        tx.query(`UPDATE accounts SET status = 'locked' WHERE id = $1`, [locked.id]),
+      );
+      const closed = await world.organisation({ contractEndsOn: '2026-03-01' });
+      ended = await world.account({ organisationId: closed });
+    });
+
+    it('answers a wrong password, an unknown login, a locked account and an ended contract alike', async () => {
+      const answers = [];
+      for (const [login, password] of [
+        [known.login, 'not the right password'],
+        ['nobody.here', PASSWORD],
+        [locked.login, PASSWORD],
+        [ended.login, PASSWORD],
+      ] as const) {
+        const response = await new StaffClient(world.app, `10.0.0.${answers.length + 1}`).login(
+          login,
+          password,
+        );
+        const { requestId: _ignored, ...body } = response.json();
+        answers.push({ status: response.statusCode, body, cookie: response.cookies.length });
+      }
+      expect(answers[0]).toEqual({
+        status: 401,
+        body: expect.objectContaining({ code: 'login_failed' }),
+        cookie: 0,
+      });
+      for (const answer of answers.slice(1)) expect(answer).toEqual(answers[0]);
+    });
+
+    it('spends as long on an unknown login as on a known one (one argon2id verification each)', async () => {
+      const time = async (login: string): Promise<number> => {
+        const started = performance.now();
+        await new StaffClient(world.app, '10.1.0.1').login(login, 'wrong password again');
+        return performance.now() - started;
+      };
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const knownTimes: number[] = [];
+      const unknownTimes: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        knownTimes.push(await time(known.login));
+        unknownTimes.push(await time(`ghost.${i}`));
+      }
+      const ratio = median(unknownTimes) / median(knownTimes);
+      expect(ratio).toBeGreaterThan(0.5);
+      expect(ratio).toBeLessThan(2);
+      // And the verification really runs: an argon2id verification costs milliseconds.
+      expect(median(unknownTimes)).toBeGreaterThan(3);
+    });
+  });
+
+  describe('second factor: TOTP', () => {
+    it('enrols an authenticator app, issues ten recovery codes once, and puts the account on probation', async () => {
+      const account = await world.account();
+      const { client, recoveryCodes } = await enrolled(world, account);
+      expect(recoveryCodes).toHaveLength(10);
+      expect(new Set(recoveryCodes).size).toBe(10);
+      const me = (await client.request('GET', '/api/v1/me')).json();
+      expect(me).toMatchObject({ assurance: 'mfa', account: { status: 'probation' } });
+      expect((await client.request('GET', '/api/v1/me/sessions')).statusCode).toBe(200);
+      const stored = await world.t.db.tx(systemCtx('test').actor, (tx) =>
+        tx.query<{ code_hash: string }>('SELECT code_hash FROM recovery_codes WHERE account_id = $1', [
+          account.id,
+        ]),
+      );
+      expect(stored.map((r) => r.code_hash)).not.toContain(recoveryCodes[0]);
+    });
+
+    it('changes the session id when the second factor is verified (the old id is worthless)', async () => {
+      const account = await world.account();
+      const client = new StaffClient(world.app);
+      await client.login(account.login);
+      const before = client.cookie;
+      const started = (await client.request('POST', '/api/v1/me/factors/totp')).json();
+      await client.request('POST', '/api/v1/me/factors/totp/confirm', {
+        factorId: started.factorId,
+        code: await totpAt(started.secret, world.clock.now()),
+      });
+      expect(client.cookie).not.toBe(before);
+      const stale = new StaffClient(world.app);
+      stale.cookie = before;
+      expect((await stale.request('GET', '/api/v1/me')).statusCode).toBe(401);
+    });
+
+    it('refuses a TOTP code used once already, and an older one', async () => {
+      const account = await world.account();
+      const { secret } = await enrolled(world, account);
+      const login = async () => {
+        const client = new StaffClient(world.app);
+        expect((await client.login(account.login)).json().next).toBe('verify_second_factor');
+        return client;
+      };
+      // The enrolment used the code of this 30-second step: it cannot be used again.
+      const replay = await (await login()).request('POST', '/api/v1/auth/totp', {
+        code: await totpAt(secret, world.clock.now()),
+      });
+      expect(replay.statusCode).toBe(401);
+      expect(replay.json().code).toBe('second_factor_failed');
+      world.clock.advance(30_000);
+      const fresh = await (await login()).request('POST', '/api/v1/auth/totp', {
+        code: await totpAt(secret, world.clock.now()),
+      });
+      expect(fresh.statusCode).toBe(200);
+      const older = await (await login()).request('POST', '/api/v1/auth/totp', {
+        code: await totpAt(secret, new Date(world.clock.now().getTime() - 30_000)),
+      });
+      expect(older.statusCode).toBe(401);
+      const wrong = await (await login()).request('POST', '/api/v1/auth/totp', { code: '000000' });
+      expect(wrong.statusCode).toBe(401);
+    });
+
+    it('accepts each recovery code once', async () => {
+      const account = await world.account();
+      const { recoveryCodes } = await enrolled(world, account);
+      const use = async (code: string) => {
+        const client = new StaffClient(world.app);
+        await client.login(account.login);
+        return client.request('POST', '/api/v1/auth/recovery-code', { code });
+      };
+      expect((await use(recoveryCodes[3]!.toLowerCase())).statusCode).toBe(200);
+      expect((await use(recoveryCodes[3]!)).statusCode).toBe(401);
+      expect((await use(recoveryCodes[4]!)).statusCode).toBe(200);
+    });
+
+    it('needs the existing factor, freshly verified, to add another one (a stolen password cannot add an authenticator)', async () => {
+      const account = await world.account();
+      await enrolled(world, account);
+      const thief = new StaffClient(world.app);
+      await thief.login(account.login);
+      const attempt = await thief.request('POST', '/api/v1/me/factors/totp');
+      expect(attempt.statusCode).toBe(403);
+      expect(attempt.json().code).toBe('step_up_required');
+    });
+  });
+
+  describe('sessions', () => {
+    it('refuses a state-changing request without the CSRF token, or with another session’s', async () => {
+      const account = await world.account();
+      const { client } = await enrolled(world, account);
+      const other = await enrolled(world, await world.account());
+      for (const csrf of [null, 'x'.repeat(43), other.client.csrf!]) {
+        const response = await client.request('POST', '/api/v1/auth/logout', undefined, { csrf });
+        expect(response.statusCode).toBe(403);
+        expect(response.json().code).toBe('csrf_failed');
+      }
+      expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(200);
+      expect((await client.request('POST', '/api/v1/auth/logout')).statusCode).toBe(204);
+      expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(401);
+    });
+
+    it('ends a session idle for 15 minutes', async () => {
+      const { client } = await enrolled(world, await world.account());
+      world.clock.advance(14 * MINUTE);
+      expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(200);
+      world.clock.advance(15 * MINUTE);
+      const response = await client.request('GET', '/api/v1/me');
+      expect(response.statusCode).toBe(401);
+      expect(response.json().code).toBe('unauthenticated');
+    });
+
+    it('ends a session 10 hours after login, however busy', async () => {
+      const { client } = await enrolled(world, await world.account());
+      for (let elapsed = 0; elapsed < 9 * 60 + 50; elapsed += 10) {
+        world.clock.advance(10 * MINUTE);
+        expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(200);
+      }
+      world.clock.advance(10 * MINUTE);
+      expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(401);
+    });
+
+    it('lists my sessions and ends them all at once', async () => {
+      const account = await world.account();
+      const first = await enrolled(world, account);
+      world.clock.advance(30_000);
+      const second = new StaffClient(world.app, '192.0.2.7');
+      await second.login(account.login);
+      await second.request('POST', '/api/v1/auth/recovery-code', { code: first.recoveryCodes[0] });
+      const listed = (await first.client.request('GET', '/api/v1/me/sessions')).json().sessions;
+      expect(listed).toHaveLength(2);
+      expect(listed.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
+      expect(JSON.stringify(listed)).not.toContain(first.client.cookie);
+      expect((await first.client.request('POST', '/api/v1/auth/logout-everywhere')).json()).toEqual({
+        ended: 2,
+      });
+      expect((await second.request('GET', '/api/v1/me')).statusCode).toBe(401);
+      expect((await first.client.request('GET', '/api/v1/me')).statusCode).toBe(401);
+    });
+  });
+
+  describe('brute force', () => {
+    it('backs off from the third failure, locks at the tenth, tells the owner, and lets them in after the lock', async () => {
+      const account = await world.account();
+      const client = () => new StaffClient(world.app, '198.51.100.9');
+      for (let i = 1; i <= 2; i++)
+        expect((await client().login(account.login, `wrong ${i}`)).statusCode).toBe(401);
+      expect((await client().login(account.login)).statusCode).toBe(200); // two failures: no delay yet
+      for (let i = 1; i <= 3; i++) await client().login(account.login, `wrong ${i}`);
+      // Third failure: even the right password must wait a second.
+      expect((await client().login(account.login)).statusCode).toBe(401);
+      world.clock.advance(1_100);
+      expect((await client().login(account.login)).statusCode).toBe(200);
+      for (let i = 1; i <= 10; i++) {
+        world.clock.advance(300_000); // wait out each backoff: only the lock should stop the owner
+        await client().login(account.login, `wrong again ${i}`);
+      }
+      world.clock.advance(60_000);
+      expect((await client().login(account.login)).statusCode).toBe(401); // locked
+      const notices = await world.t.db.tx(systemCtx('test').actor, (tx) =>
+        tx.query<{ kind: string }>('SELECT kind FROM staff_notices WHERE account_id = $1', [account.id]),
+      );
+      expect(notices.map((n) => n.kind)).toEqual(['login_locked']);
+      const mails = (world.mailer as unknown as { sent: { to: string; subject: string }[] }).sent.filter(
+        (m) => m.to === account.email,
+      );
+      expect(mails).toHaveLength(1);
+      world.clock.advance(15 * MINUTE);
+      expect((await client().login(account.login)).statusCode).toBe(200);
+    });
+
+    it('counts failures per source address too, across accounts', async () => {
+      const address = '203.0.113.44';
+      const victims = await Promise.all([1, 2, 3, 4, 5].map(() => world.account()));
+      for (const victim of victims) {
+        for (let i = 0; i < 2; i++) {
+          world.clock.advance(300_000);
+          await new StaffClient(world.app, address).login(victim.login, 'spray guess 2026!');
+        }
+      }
+      const fresh = await world.account();
+      world.clock.advance(60_000);
+      expect((await new StaffClient(world.app, address).login(fresh.login)).statusCode).toBe(401);
+      expect((await new StaffClient(world.app, '203.0.113.45').login(fresh.login)).statusCode).toBe(200);
+    });
+  });
+});
