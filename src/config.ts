@@ -15,10 +15,17 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * The address staff use to reach Rempart (PUBLIC_URL, default http://localhost:PORT): the WebAuthn
+   * relying party id is its host name and the expected origin is its origin.
+   */
+  publicUrl: string;
   /** SMTP server for notices (SMTP_URL, smtp://host:port); unset: mail is kept in memory, not delivered. */
   smtpUrl: string | undefined;
   /** Sender of notices (MAIL_FROM). */
   mailFrom: string;
+  /** Staff account recovery: hours between the manager's approval and the owner's reset (RECOVERY_DELAY_HOURS, default 24). */
+  recoveryDelayHours: number;
   /** Staff sessions (DESIGN.md section 5). */
   sessions: {
     /** A session unused this long is over (SESSION_IDLE_MINUTES, default 15). */
@@ -76,11 +83,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     return value;
   };
+  const validPort = Number.isInteger(port) && port >= 1 && port <= 65535 ? port : 8080;
+  let publicUrl = env.PUBLIC_URL?.trim() || `http://localhost:${validPort}`;
+  try {
+    const url = new URL(publicUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+    if (url.protocol === 'http:' && url.hostname !== 'localhost' && url.hostname !== '127.0.0.1') {
+      issues.push({ field: 'PUBLIC_URL', message: 'must use https:// (http:// only for localhost)' });
+    }
+    publicUrl = url.origin;
+  } catch {
+    issues.push({ field: 'PUBLIC_URL', message: 'is not an http(s) URL' });
+  }
   const smtpUrl = env.SMTP_URL?.trim() || undefined;
   if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) {
     issues.push({ field: 'SMTP_URL', message: 'must start with smtp:// or smtps://' });
   }
   const mailFrom = env.MAIL_FROM?.trim() || 'Rempart <no-reply@rempart.invalid>';
+  const recoveryDelayHours = integer('RECOVERY_DELAY_HOURS', 24, 0, 24 * 14);
   const sessions = {
     idleMinutes: integer('SESSION_IDLE_MINUTES', 15, 1, 120),
     maxHours: integer('SESSION_MAX_HOURS', 10, 1, 24),
@@ -91,7 +111,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
     throw new AppError('bad_configuration', `bad configuration: ${reasons}`, { issues });
   }
-  return { dataDir, keyringPath, databaseUrl, host, port, logLevel, smtpUrl, mailFrom, sessions };
+  return {
+    dataDir,
+    keyringPath,
+    databaseUrl,
+    host,
+    port,
+    logLevel,
+    publicUrl,
+    smtpUrl,
+    mailFrom,
+    recoveryDelayHours,
+    sessions,
+  };
 }
 
 /** A short description for logs and the CLI: never prints credentials from DATABASE_URL. */

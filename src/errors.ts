@@ -23,6 +23,9 @@ export type ErrorCode =
   | 'csrf_failed'
   | 'second_factor_required'
   | 'step_up_required'
+  | 'forbidden'
+  | 'recovery_failed'
+  | 'recovery_not_ready'
   | 'notification_failed'
   | 'internal';
 
@@ -45,6 +48,9 @@ const statusOf: Record<ErrorCode, number> = {
   csrf_failed: 403,
   second_factor_required: 403,
   step_up_required: 403,
+  forbidden: 403,
+  recovery_failed: 400,
+  recovery_not_ready: 409,
   notification_failed: 502,
   internal: 500,
 };

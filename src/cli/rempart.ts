@@ -6,7 +6,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { benchLookup } from '../../bench/lookup.ts';
 import { benchSeed } from '../../bench/seed.ts';
 import { loadConfig } from '../config.ts';
+import { ROLES, type Role } from '../identity/accounts.ts';
 import { isIsoDate } from '../registry/person.ts';
+import { runAccountCreate } from './account.ts';
 import { runImport } from './import.ts';
 import { runInit } from './init.ts';
 import { runRotate } from './keys.ts';
@@ -124,6 +126,42 @@ program
   .option('--demo', 'first create the keyring, database and a demo population of 10,000 persons if missing')
   .action((options: { demo?: boolean }) =>
     run(false, () => runServe(loadConfig(), { demo: !!options.demo })),
+  );
+
+const account = program.command('account').description('staff accounts (operator)');
+account
+  .command('create')
+  .description(
+    'create a staff account (pending second-factor enrolment, then probation); staff use the API with approval',
+  )
+  .requiredOption('--login <login>', 'login (3–64 letters, digits, . _ -)')
+  .requiredOption('--organisation <code>', 'code of the organisation (e.g. FT-DG, FT-75056, CE-75)')
+  .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
+  .requiredOption('--email <email>', 'registered address: notices and recovery codes go there')
+  .requiredOption('--display-name <name>', 'name shown to colleagues')
+  .option(
+    '--password-file <file>',
+    'file holding the password (else REMPART_NEW_PASSWORD); never on the command line',
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action(
+    (options: {
+      login: string;
+      organisation: string;
+      role: Role;
+      email: string;
+      displayName: string;
+      passwordFile?: string;
+      json?: boolean;
+    }) =>
+      run(!!options.json, async () => {
+        const created = await runAccountCreate(loadConfig(), options, process.env);
+        if (options.json) printJson(created);
+        else
+          console.log(
+            `created ${created.login} (${created.role}, ${created.organisation}): log in, then enrol a second factor`,
+          );
+      }),
   );
 
 const keys = program.command('keys').description('key management');

@@ -15,6 +15,7 @@ import { registerAuth } from './plugins/auth.ts';
 import { handleError, registerErrorHandler } from './plugins/errors.ts';
 import { registerSecurity } from './plugins/security.ts';
 import { authRoutes } from './routes/auth.routes.ts';
+import { recoveryRoutes } from './routes/recovery.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 
@@ -134,12 +135,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       tags: [
         { name: 'system', description: 'Server status and this document' },
         { name: 'auth', description: 'Staff login, second factors and sessions' },
+        { name: 'recovery', description: 'Account recovery: helpdesk opens, manager approves, owner completes' },
+        { name: 'provisioning', description: 'Accounts and roles, approved by a second person' },
       ],
     },
   });
   await registerAuth(app, { db: deps.db, config, clock });
   await app.register(healthRoutes, { db: deps.db });
   await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms, mailer: deps.mailer });
+  await app.register(recoveryRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
   await app.register(openapiRoutes);
   return app;
 }
