@@ -145,6 +145,34 @@ describe(`rempart command on ${engine}`, () => {
     try {
       const elapsed = await waitForOk(`http://127.0.0.1:${port}/api/health`, 60_000);
       expect(elapsed).toBeLessThan(60_000);
+      // Demo accounts for every role, passwords in a 0600 file; they log in (and must then enrol a second factor).
+      const file = path.join(dir, 'data', 'demo-accounts.json');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const accounts = JSON.parse(await readFile(file, 'utf8')) as {
+        login: string;
+        role: string;
+        password: string;
+      }[];
+      expect(new Set(accounts.map((a) => a.role))).toEqual(
+        new Set([
+          'counselor',
+          'partner_counselor',
+          'subcontractor_operator',
+          'helpdesk',
+          'org_manager',
+          'security_officer',
+          'dpo',
+          'administrator',
+        ]),
+      );
+      const login = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ login: accounts[0]!.login, password: accounts[0]!.password }),
+      });
+      expect(login.status).toBe(200);
+      expect(((await login.json()) as { next: string }).next).toBe('enrol_second_factor');
+      expect(output()).toContain('Demo accounts');
     } finally {
       const exited = new Promise((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');

@@ -4,12 +4,14 @@
  * persons if the registry is empty.
  */
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { type Config, describeDatabase } from '../config.ts';
 import { systemCtx } from '../context.ts';
 import { openKeys } from '../crypto/open.ts';
 import { openDb } from '../db/open.ts';
 import { startServer } from '../main.ts';
 import { seedPopulation } from '../registry/seed.ts';
+import { createDemoAccounts, howToLogIn, readDemoAccounts } from './demo-accounts.ts';
 import { progress } from './output.ts';
 
 export const DEMO_PERSONS = 10_000;
@@ -40,6 +42,8 @@ async function prepareDemo(config: Config): Promise<void> {
     });
     bar.stop();
     console.error(`rempart: ${summary.persons} persons in ${summary.seconds} s`);
+    const accounts = await createDemoAccounts(config, db, new Date());
+    console.error(`rempart: ${accounts.length} demo staff accounts, one per role`);
   } finally {
     await db.close();
   }
@@ -51,6 +55,15 @@ export async function runServe(config: Config, options: { demo: boolean }): Prom
   const { app, url } = await startServer(config);
   console.error(`rempart: serving on ${url} (${describeDatabase(config)})`);
   console.error(`rempart: health at ${url}/api/health, API description at ${url}/api/openapi.json`);
+  if (options.demo) {
+    const help = howToLogIn(
+      config.publicUrl,
+      await readDemoAccounts(config),
+      path.join(config.dataDir, 'demo-accounts.json'),
+    );
+    if (help) console.error(help);
+    if (!config.smtpUrl) console.error('rempart: no SMTP_URL: notices are kept in memory, not delivered');
+  }
   await new Promise<void>((resolve) => {
     let closing = false;
     const shutdown = (): void => {
