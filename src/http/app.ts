@@ -14,10 +14,11 @@ import type { Mailer } from '../notify/mailer.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { handleError, registerErrorHandler } from './plugins/errors.ts';
 import { registerSecurity } from './plugins/security.ts';
+import { accountsRoutes } from './routes/accounts.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
-import { recoveryRoutes } from './routes/recovery.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
+import { recoveryRoutes } from './routes/recovery.routes.ts';
 
 /** What the app needs from outside; passed in so tests run on real parts (CONVENTIONS.md). */
 export interface AppDeps {
@@ -135,7 +136,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       tags: [
         { name: 'system', description: 'Server status and this document' },
         { name: 'auth', description: 'Staff login, second factors and sessions' },
-        { name: 'recovery', description: 'Account recovery: helpdesk opens, manager approves, owner completes' },
+        {
+          name: 'recovery',
+          description: 'Account recovery: helpdesk opens, manager approves, owner completes',
+        },
         { name: 'provisioning', description: 'Accounts and roles, approved by a second person' },
       ],
     },
@@ -144,6 +148,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(healthRoutes, { db: deps.db });
   await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms, mailer: deps.mailer });
   await app.register(recoveryRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
+  await app.register(accountsRoutes, { db: deps.db, clock });
   await app.register(openapiRoutes);
   return app;
 }
