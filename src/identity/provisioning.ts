@@ -39,11 +39,15 @@ export type ProvisioningRequest =
       role: Role;
       organisationId?: string;
     }
-  | { kind: 'grant_role'; accountId: string; role: Role };
+  | { kind: 'grant_role'; accountId: string; role: Role }
+  | { kind: 'widen_caseload'; partnerOrganisationId: string; personIds: string[] };
+
+/** At most this many persons in one caseload request: bulk transfers are not a manager's routine. */
+export const MAX_CASELOAD_PERSONS = 200;
 
 export interface ProvisioningView {
   id: string;
-  kind: 'create_account' | 'grant_role';
+  kind: ProvisioningRequest['kind'];
   organisationId: string;
   requestedBy: string;
   requestedAt: string;
@@ -71,6 +75,7 @@ export async function requestProvisioning(
 ): Promise<{ id: string }> {
   if (!mayProvision(requester))
     throw new AppError('forbidden', 'only organisation managers and administrators request provisioning');
+  if (request.kind === 'widen_caseload') return requestCaseload(db, now, requester, request);
   return db.tx(actor, async (tx) => {
     let organisationId: string;
     let targetAccountId: string | null = null;
@@ -150,6 +155,77 @@ export async function requestProvisioning(
 }
 
 /**
+ * An agency manager asks to entrust persons of the agency to a partner organisation (a caseload):
+ * only persons registered with the manager's own agency (a manager never grants more than their
+ * organisation holds), to an organisation that accompanies persons (not an agency, not national).
+ */
+async function requestCaseload(
+  db: Db,
+  now: Date,
+  requester: Account,
+  request: Extract<ProvisioningRequest, { kind: 'widen_caseload' }>,
+): Promise<{ id: string }> {
+  const ids = [...new Set(request.personIds)];
+  if (ids.length === 0 || ids.length > MAX_CASELOAD_PERSONS) {
+    throw new AppError('validation_failed', `personIds must hold 1 to ${MAX_CASELOAD_PERSONS} persons`, {
+      field: 'personIds',
+    });
+  }
+  return db.tx(actor, async (tx) => {
+    if (
+      requester.role !== 'org_manager' ||
+      (await organisationKind(tx, requester.organisationId)) !== 'agency'
+    ) {
+      throw new AppError('forbidden', "only an agency's manager entrusts its persons to a partner");
+    }
+    const partnerKind = await organisationKind(tx, request.partnerOrganisationId);
+    if (!partnerKind || partnerKind === 'agency' || partnerKind === 'national') {
+      throw new AppError(
+        'validation_failed',
+        'the caseload goes to a partner, training body or subcontractor',
+        {
+          field: 'partnerOrganisationId',
+        },
+      );
+    }
+    const held = await tx.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM persons WHERE id = ANY($1::uuid[]) AND agency_organisation_id = $2',
+      [ids, requester.organisationId],
+    );
+    if ((held[0]?.n ?? 0) !== ids.length) {
+      throw new AppError('forbidden', 'some of these persons are not registered with your agency', {
+        field: 'personIds',
+      });
+    }
+    const id = randomUUID();
+    await tx.query(
+      `INSERT INTO provisioning_requests (id, kind, organisation_id, requested_by, requested_at, payload, status)
+       VALUES ($1, 'widen_caseload', $2, $3, $4, $5, 'pending')`,
+      [
+        id,
+        requester.organisationId,
+        requester.id,
+        now,
+        JSON.stringify({ partnerOrganisationId: request.partnerOrganisationId, personIds: ids }),
+      ],
+    );
+    await recordEvent(tx, {
+      at: now,
+      action: 'provisioning.requested',
+      actorAccountId: requester.id,
+      organisationId: requester.organisationId,
+      details: {
+        request: id,
+        kind: 'widen_caseload',
+        partner: request.partnerOrganisationId,
+        persons: ids.length,
+      },
+    });
+    return { id };
+  });
+}
+
+/**
  * Approves or rejects a request: another manager of the organisation or an administrator, never the
  * requester, never about their own account. Approving a creation makes the account (no password yet)
  * and mails its owner the activation code.
@@ -166,11 +242,18 @@ export async function decideProvisioning(
   const result = await db.tx(actor, async (tx) => {
     const rows = await tx.query<{
       id: string;
-      kind: 'create_account' | 'grant_role';
+      kind: ProvisioningRequest['kind'];
       organisation_id: string;
       requested_by: string;
       target_account_id: string | null;
-      payload: { login?: string; displayName?: string; email?: string; role: Role };
+      payload: {
+        login?: string;
+        displayName?: string;
+        email?: string;
+        role?: Role;
+        partnerOrganisationId?: string;
+        personIds?: string[];
+      };
       status: string;
     }>(
       'SELECT id, kind, organisation_id, requested_by, target_account_id, payload, status FROM provisioning_requests WHERE id = $1 FOR UPDATE',
@@ -217,6 +300,12 @@ export async function decideProvisioning(
         row.target_account_id,
         row.payload.role,
       ]);
+    } else if (approve && row.kind === 'widen_caseload') {
+      await tx.query(
+        `INSERT INTO caseloads (person_id, organisation_id, counselor_id, since)
+         SELECT p, $2, NULL, $3::date FROM unnest($1::uuid[]) AS p ON CONFLICT DO NOTHING`,
+        [row.payload.personIds, row.payload.partnerOrganisationId, now.toISOString().slice(0, 10)],
+      );
     }
     await recordEvent(tx, {
       at: now,
@@ -224,7 +313,15 @@ export async function decideProvisioning(
       actorAccountId: approver.id,
       targetAccountId: accountId,
       organisationId: row.organisation_id,
-      details: { request: requestId, kind: row.kind, role: row.payload.role, requestedBy: row.requested_by },
+      details: {
+        request: requestId,
+        kind: row.kind,
+        requestedBy: row.requested_by,
+        ...(row.payload.role ? { role: row.payload.role } : {}),
+        ...(row.payload.personIds
+          ? { persons: row.payload.personIds.length, partner: row.payload.partnerOrganisationId }
+          : {}),
+      },
     });
     return { status: status as 'approved' | 'rejected', accountId, email: row.payload.email, kind: row.kind };
   });

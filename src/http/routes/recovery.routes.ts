@@ -13,6 +13,7 @@ import {
   activateAccount,
   decideProvisioning,
   listProvisioning,
+  MAX_CASELOAD_PERSONS,
   type ProvisioningRequest,
   requestProvisioning,
 } from '../../identity/provisioning.ts';
@@ -206,6 +207,16 @@ export const recoveryRoutes: FastifyPluginAsync<RecoveryRoutesOptions> = async (
               kind: { type: 'string', const: 'grant_role' },
               accountId: { type: 'string', format: 'uuid' },
               role: { type: 'string', enum: [...ROLES] },
+            }),
+            obj({
+              kind: { type: 'string', const: 'widen_caseload' },
+              partnerOrganisationId: { type: 'string', format: 'uuid' },
+              personIds: {
+                type: 'array',
+                minItems: 1,
+                maxItems: MAX_CASELOAD_PERSONS,
+                items: { type: 'string', format: 'uuid' },
+              },
             }),
           ],
         },
