@@ -194,6 +194,21 @@ describe(`staff authentication on ${engine}`, () => {
     });
   });
 
+  it('an enrolment started before the owner enrolled a factor cannot be finished after (no factor added without the existing one)', async () => {
+    const account = await world.account();
+    const early = new StaffClient(world.app, '198.51.100.77');
+    await early.login(account.login);
+    const started = (await early.request('POST', '/api/v1/me/factors/totp')).json();
+    await enrolled(world, account); // the owner enrols their own factor meanwhile
+    world.clock.advance(30_000);
+    const late = await early.request('POST', '/api/v1/me/factors/totp/confirm', {
+      factorId: started.factorId,
+      code: await totpAt(started.secret, world.clock.now()),
+    });
+    expect(late.statusCode).toBe(403);
+    expect(late.json().code).toBe('step_up_required');
+  });
+
   describe('sessions', () => {
     it('refuses a state-changing request without the CSRF token, or with another session’s', async () => {
       const account = await world.account();

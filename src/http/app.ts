@@ -19,6 +19,7 @@ import { authRoutes } from './routes/auth.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { recoveryRoutes } from './routes/recovery.routes.ts';
+import { webauthnRoutes } from './routes/webauthn.routes.ts';
 
 /** What the app needs from outside; passed in so tests run on real parts (CONVENTIONS.md). */
 export interface AppDeps {
@@ -147,6 +148,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await registerAuth(app, { db: deps.db, config, clock });
   await app.register(healthRoutes, { db: deps.db });
   await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms, mailer: deps.mailer });
+  await app.register(webauthnRoutes, { db: deps.db, config, clock });
   await app.register(recoveryRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
   await app.register(accountsRoutes, { db: deps.db, clock });
   await app.register(openapiRoutes);

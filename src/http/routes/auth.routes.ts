@@ -19,7 +19,13 @@ import {
   verifyTotp,
 } from '../../identity/factors.ts';
 import { passwordLogin } from '../../identity/login.ts';
-import { elevateSession, listSessions, revokeAllSessions, revokeSession } from '../../identity/sessions.ts';
+import {
+  elevateSession,
+  isFresh,
+  listSessions,
+  revokeAllSessions,
+  revokeSession,
+} from '../../identity/sessions.ts';
 import type { Mailer } from '../../notify/mailer.ts';
 import { clearSessionCookie, setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
@@ -255,9 +261,17 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
     },
     async (request, reply) => {
       const { factorId, code } = request.body as { factorId: string; code: string };
-      const { recoveryCodes } = await db.tx(actor, (tx) =>
-        confirmTotp(tx, kms, request.staff!.account, factorId, code, clock.now()),
-      );
+      const now = clock.now();
+      const { session, account } = request.staff!;
+      const { recoveryCodes } = await db.tx(actor, async (tx) => {
+        // Checked again here, not only when the enrolment started: a password session that began
+        // enrolling before the owner enrolled a factor must not finish after (no factor added
+        // without the existing one, freshly verified).
+        if ((await confirmedFactorCount(tx, account.id)) > 0 && !isFresh(session, now, config)) {
+          throw new AppError('step_up_required', 'verify your second factor again to add another');
+        }
+        return confirmTotp(tx, kms, account, factorId, code, now);
+      });
       const result = await elevate(request, reply, 'totp_enrolment');
       return recoveryCodes ? { ...result, recoveryCodes } : result;
     },
