@@ -293,6 +293,48 @@ describe(`staff authentication on ${engine}`, () => {
       expect((await client().login(account.login)).statusCode).toBe(200);
     });
 
+    it('throttles second-factor guessing from a stolen password: backoff, then a lock that ends the session and tells the owner', async () => {
+      const account = await world.account();
+      const { secret } = await enrolled(world, account);
+      const attacker = new StaffClient(world.app, '198.51.100.23');
+      world.clock.advance(31_000);
+      await attacker.login(account.login);
+      for (let i = 0; i < 3; i++) {
+        expect((await attacker.request('POST', '/api/v1/auth/totp', { code: '000000' })).statusCode).toBe(
+          401,
+        );
+      }
+      // In the backoff, even the right code is not checked.
+      const blocked = await attacker.request('POST', '/api/v1/auth/totp', {
+        code: await totpAt(secret, world.clock.now()),
+      });
+      expect(blocked.json().code).toBe('second_factor_failed');
+      for (let i = 3; i < 10; i++) {
+        world.clock.advance(300_000);
+        const me = await attacker.request('GET', '/api/v1/me');
+        if (me.statusCode === 401) break; // idle timeout would also end it; keep the session alive below
+        await attacker.request('POST', '/api/v1/auth/recovery-code', {
+          code: `GUES-SING-CODE-${String(i).padStart(4, '0')}`,
+        });
+      }
+      expect((await attacker.request('GET', '/api/v1/me')).statusCode).toBe(401);
+      const notices = await world.t.db.tx(systemCtx('test').actor, (tx) =>
+        tx.query<{ kind: string }>(`SELECT kind FROM staff_notices WHERE account_id = $1`, [account.id]),
+      );
+      expect(notices.map((n) => n.kind)).toContain('login_locked');
+      world.clock.advance(60_000);
+      expect((await new StaffClient(world.app, '192.0.2.50').login(account.login)).json().code).toBe(
+        'login_failed',
+      );
+      world.clock.advance(15 * MINUTE);
+      const owner = new StaffClient(world.app, '192.0.2.50');
+      expect((await owner.login(account.login)).statusCode).toBe(200);
+      expect(
+        (await owner.request('POST', '/api/v1/auth/totp', { code: await totpAt(secret, world.clock.now()) }))
+          .statusCode,
+      ).toBe(200);
+    });
+
     it('counts failures per source address too, across accounts', async () => {
       const address = '203.0.113.44';
       const victims = await Promise.all([1, 2, 3, 4, 5].map(() => world.account()));

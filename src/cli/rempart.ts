@@ -5,6 +5,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { benchLookup } from '../../bench/lookup.ts';
 import { benchSeed } from '../../bench/seed.ts';
+import { formatReport, toJson } from '../../drill/report.ts';
+import { runDrill } from '../../drill/run.ts';
+import { SCENARIOS } from '../../drill/scenarios/index.ts';
 import { loadConfig } from '../config.ts';
 import { ROLES, type Role } from '../identity/accounts.ts';
 import { isIsoDate } from '../registry/person.ts';
@@ -182,6 +185,29 @@ keys
           `new key ${summary.kekId}: ${summary.rewrapped} data keys re-wrapped in ${summary.seconds} s` +
             (summary.retired.length > 0 ? `; retired ${summary.retired.join(', ')}` : ''),
         );
+    }),
+  );
+
+program
+  .command('drill')
+  .description(
+    'replay the breaches of DESIGN.md section 2 against a fresh throwaway server, through its HTTP API only',
+  )
+  .argument('[ids...]', `scenarios to run (default: all of ${SCENARIOS.map((s) => s.id).join(', ')})`)
+  .option('--persons <n>', 'persons in the throwaway registry', positiveInteger('--persons'), 2000)
+  .option('--json', 'print a JSON report as the last line')
+  .action((ids: string[], options: { persons: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const report = await runDrill(loadConfig(), {
+        ids,
+        persons: options.persons,
+        env: process.env,
+        ...(process.stderr.isTTY ? { progress: (line: string) => console.error(`drill: ${line}`) } : {}),
+      });
+      if (options.json) printJson(toJson(report));
+      else console.log(formatReport(report));
+      // 0 when every scenario passed: the attacks failed.
+      if (!report.passed) process.exitCode = 1;
     }),
   );
 

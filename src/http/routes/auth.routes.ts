@@ -20,6 +20,11 @@ import {
 } from '../../identity/factors.ts';
 import { passwordLogin } from '../../identity/login.ts';
 import {
+  secondFactorBlocked,
+  secondFactorFailure,
+  secondFactorSuccess,
+} from '../../identity/second-factor-throttle.ts';
+import {
   elevateSession,
   isFresh,
   listSessions,
@@ -93,20 +98,24 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
     return { assurance: 'mfa' as const, csrfToken: next.csrfToken };
   };
   const secondFactorFailed = async (request: FastifyRequest, method: string): Promise<never> => {
-    const { account } = request.staff!;
-    await db.tx(actor, (tx) =>
-      recordEvent(tx, {
-        at: clock.now(),
-        action: 'login.second_factor_failed',
-        targetAccountId: account.id,
-        organisationId: account.organisationId,
-        sourceAddress: address(request),
-        details: { method },
-      }),
-    );
+    const { account, session } = request.staff!;
+    await secondFactorFailure(db, mailer, account, {
+      address: address(request),
+      sessionIdHash: session.idHash,
+      now: clock.now(),
+      method,
+    });
     throw new AppError('second_factor_failed', 'the code is wrong, expired or already used', {
       field: 'code',
     });
+  };
+  /** Refuses without checking the factor while the account or address is throttled (same answer as a wrong code). */
+  const throttled = async (request: FastifyRequest): Promise<void> => {
+    if (await secondFactorBlocked(db, request.staff!.account, address(request), clock.now())) {
+      throw new AppError('second_factor_failed', 'the code is wrong, expired or already used', {
+        field: 'code',
+      });
+    }
   };
 
   app.post(
@@ -173,8 +182,10 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
     },
     async (request, reply) => {
       const { code } = request.body as { code: string };
+      await throttled(request);
       const ok = await db.tx(actor, (tx) => verifyTotp(tx, kms, request.staff!.account, code, clock.now()));
       if (!ok) return secondFactorFailed(request, 'totp');
+      await secondFactorSuccess(db, request.staff!.account, address(request));
       return elevate(request, reply, 'totp');
     },
   );
@@ -192,8 +203,10 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
     },
     async (request, reply) => {
       const { code } = request.body as { code: string };
+      await throttled(request);
       const ok = await db.tx(actor, (tx) => useRecoveryCode(tx, request.staff!.account, code, clock.now()));
       if (!ok) return secondFactorFailed(request, 'recovery_code');
+      await secondFactorSuccess(db, request.staff!.account, address(request));
       return elevate(request, reply, 'recovery_code');
     },
   );

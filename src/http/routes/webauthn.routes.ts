@@ -18,6 +18,11 @@ import type { Db, Tx } from '../../db/types.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { recordEvent } from '../../identity/events.ts';
 import { confirmedFactorCount } from '../../identity/factors.ts';
+import {
+  secondFactorBlocked,
+  secondFactorFailure,
+  secondFactorSuccess,
+} from '../../identity/second-factor-throttle.ts';
 import { elevateSession, isFresh, type Session, setChallenge } from '../../identity/sessions.ts';
 import {
   authenticationOptions,
@@ -34,6 +39,7 @@ import {
   takeChallenge,
   webauthnCredentials,
 } from '../../identity/webauthn-factors.ts';
+import type { Mailer } from '../../notify/mailer.ts';
 import { setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
 
@@ -41,6 +47,8 @@ export interface WebauthnRoutesOptions {
   db: Db;
   config: Pick<Config, 'sessions' | 'publicUrl'>;
   clock: Clock;
+  /** Tells the owner when second-factor guessing locks the account. */
+  mailer: Mailer;
 }
 
 /** This deployment as browsers see it: the RP id is PUBLIC_URL's host name, the origin its origin. */
@@ -162,7 +170,7 @@ const errors = {
 
 /** Registers the routes. */
 export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (app, deps) => {
-  const { db, config, clock } = deps;
+  const { db, config, clock, mailer } = deps;
   const actor = systemCtx('auth').actor;
   const rp = relyingParty(config.publicUrl);
   const address = (request: FastifyRequest): string => request.ip;
@@ -179,17 +187,27 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
 
   /** Records the failure and answers 401, the same whatever failed (webauthn.ts: no oracle). */
   const failed = async (request: FastifyRequest, action: string, method: string): Promise<never> => {
-    const { account } = request.staff!;
-    await db.tx(actor, (tx) =>
-      recordEvent(tx, {
-        at: clock.now(),
-        action,
-        targetAccountId: account.id,
-        organisationId: account.organisationId,
-        sourceAddress: address(request),
-        details: { method },
-      }),
-    );
+    const { account, session } = request.staff!;
+    if (action === 'login.second_factor_failed') {
+      // Counted like a wrong password (second-factor-throttle.ts): guessing is throttled, then locked.
+      await secondFactorFailure(db, mailer, account, {
+        address: address(request),
+        sessionIdHash: session.idHash,
+        now: clock.now(),
+        method,
+      });
+    } else {
+      await db.tx(actor, (tx) =>
+        recordEvent(tx, {
+          at: clock.now(),
+          action,
+          targetAccountId: account.id,
+          organisationId: account.organisationId,
+          sourceAddress: address(request),
+          details: { method },
+        }),
+      );
+    }
     throw new AppError('second_factor_failed', 'second factor verification failed');
   };
   const isVerificationFailure = (error: unknown): boolean =>
@@ -341,6 +359,9 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
       const now = clock.now();
       const { session, account } = request.staff!;
       const { response } = request.body as { response: AuthenticationResponseJSON };
+      if (await secondFactorBlocked(db, account, address(request), now)) {
+        throw new AppError('second_factor_failed', 'second factor verification failed');
+      }
       const { challenge, credentials } = await db.tx(actor, async (tx) => ({
         challenge: await takeChallenge(tx, session.idHash, now),
         credentials: await webauthnCredentials(tx, account.id),
@@ -363,6 +384,7 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
         return elevate(tx, request, now, 'webauthn');
       });
       if (next === null) return failed(request, 'login.second_factor_failed', 'webauthn');
+      await secondFactorSuccess(db, account, address(request));
       return answer(reply, now, next);
     },
   );

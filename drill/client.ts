@@ -1,0 +1,183 @@
+/**
+ * The drill's HTTP client: what an attacker's script (or a browser and its page) holds — a cookie jar,
+ * the CSRF token the last JSON answer handed out — and nothing else. It talks to the server over a
+ * real socket, like anyone on the network; it never touches Rempart's modules or database.
+ * Every request is counted on a tally, which also watches what came back: persons (any `id` or
+ * `personId` in the answer of a route under /persons), a session raised to the second factor, and
+ * the first sign of a suspension.
+ */
+
+/** The header carrying the session's CSRF token on state-changing requests (docs/API.md). */
+export const CSRF_HEADER = 'x-csrf-token';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One request and its answer, as the drill records it. */
+export interface Exchange {
+  method: Method;
+  /** The URL path requested (path parameters substituted). */
+  path: string;
+  /** The route pattern it was aimed at (`/api/v1/persons/{id}`), or the path itself. */
+  route: string;
+  status: number;
+  /** The problem+json `code` of a refusal, if any. */
+  code: string | undefined;
+  /** The parsed JSON answer, or the text, or undefined for an empty body. */
+  body: unknown;
+}
+
+/** What one side of a drill (the attacker, all its clients together) did and got. */
+export class Tally {
+  /** Requests sent. */
+  requests = 0;
+  /** Distinct persons of whom any field came back (ids seen in answers of routes under /persons). */
+  readonly persons = new Set<string>();
+  /** True once any answer raised one of this side's sessions to the second-factor level. */
+  mfaReached = false;
+  /** The request count at the first answer saying the account is suspended (null: never). */
+  requestsToSuspension: number | null = null;
+  /** Every exchange, in order. */
+  readonly exchanges: Exchange[] = [];
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** The route pattern the path was made from (for the tally and the record). */
+  route?: string;
+  /** The CSRF token to send instead of the remembered one; null sends none. */
+  csrf?: string | null;
+}
+
+/** Distinct `id` / `personId` string values anywhere in a JSON value. */
+export function personIdsIn(value: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) personIdsIn(item, into);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if ((key === 'id' || key === 'personId') && (typeof item === 'string' || typeof item === 'number')) {
+        into.add(String(item));
+      } else {
+        personIdsIn(item, into);
+      }
+    }
+  }
+  return into;
+}
+
+/** True if an answer says the account is suspended (problem code or account status). */
+function saysSuspended(body: unknown): boolean {
+  if (body === null || typeof body !== 'object') return false;
+  const record = body as { code?: unknown; status?: unknown; account?: { status?: unknown } };
+  return (
+    (typeof record.code === 'string' && record.code.includes('suspend')) ||
+    record.account?.status === 'suspended'
+  );
+}
+
+/** An HTTP client with a cookie jar and the CSRF header, counting on a tally. */
+export class DrillClient {
+  readonly cookies = new Map<string, string>();
+  csrf: string | undefined;
+
+  constructor(
+    readonly baseUrl: string,
+    readonly tally: Tally = new Tally(),
+    readonly label = 'client',
+  ) {}
+
+  /** Sends a request; POST-like methods carry a JSON body (`{}` when none is given) and the CSRF token. */
+  async request(
+    method: Method,
+    path: string,
+    body?: unknown,
+    options: RequestOptions = {},
+  ): Promise<Exchange> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'rempart-drill' };
+    if (this.cookies.size > 0) {
+      headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    }
+    let payload: string | undefined;
+    if (method !== 'GET') {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body ?? {});
+      const csrf = options.csrf === undefined ? this.csrf : (options.csrf ?? undefined);
+      if (csrf) headers[CSRF_HEADER] = csrf;
+    }
+    this.tally.requests += 1;
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers,
+      redirect: 'manual',
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+    this.#keepCookies(response.headers.getSetCookie());
+    const text = await response.text();
+    let parsed: unknown = text === '' ? undefined : text;
+    if (text !== '' && (response.headers.get('content-type') ?? '').includes('json')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    const record = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+    if (typeof record.csrfToken === 'string') this.csrf = record.csrfToken;
+    const exchange: Exchange = {
+      method,
+      path,
+      route: options.route ?? path,
+      status: response.status,
+      code: response.status >= 400 && typeof record.code === 'string' ? record.code : undefined,
+      body: parsed,
+    };
+    this.#observe(exchange, record);
+    return exchange;
+  }
+
+  /** GET `path`. */
+  get(path: string, options?: RequestOptions): Promise<Exchange> {
+    return this.request('GET', path, undefined, options);
+  }
+
+  /** POST `body` (JSON) to `path`. */
+  post(path: string, body?: unknown, options?: RequestOptions): Promise<Exchange> {
+    return this.request('POST', path, body, options);
+  }
+
+  /** Forgets cookies and CSRF token (a fresh browser). */
+  forget(): void {
+    this.cookies.clear();
+    this.csrf = undefined;
+  }
+
+  #keepCookies(setCookies: string[]): void {
+    for (const line of setCookies) {
+      const [pair = '', ...attributes] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attributes.some((attribute) => {
+        const [key = '', val = ''] = attribute.split('=').map((s) => s.trim());
+        if (key.toLowerCase() === 'max-age') return Number(val) <= 0;
+        if (key.toLowerCase() === 'expires') return Date.parse(val) <= Date.now();
+        return false;
+      });
+      if (value === '' || expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  #observe(exchange: Exchange, record: Record<string, unknown>): void {
+    const tally = this.tally;
+    tally.exchanges.push(exchange);
+    if (exchange.status < 300 && record.assurance === 'mfa') tally.mfaReached = true;
+    if (tally.requestsToSuspension === null && saysSuspended(exchange.body)) {
+      tally.requestsToSuspension = tally.requests;
+    }
+    // Persons: whatever a route under /persons answered, refused or not, counts if it names anyone.
+    if (exchange.route.includes('/persons') || exchange.path.includes('/persons')) {
+      personIdsIn(exchange.body, tally.persons);
+    }
+  }
+}

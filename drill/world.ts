@@ -1,0 +1,175 @@
+/**
+ * The drill's setup pieces, as an operator and the staff would do them: a throwaway folder and
+ * database, owners' passwords and authenticator apps (enrolled through the API), and the World the
+ * scenarios attack — the server's address, the staff's mailboxes, and sign-in as the owners do it.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generate } from 'otplib';
+import pg from 'pg';
+import { DrillClient, type Tally } from './client.ts';
+import type { Mailbox } from './mailbox.ts';
+import type { CastSpec, Scenario, StaffMember, World } from './scenario.ts';
+
+const TOTP_PERIOD_MS = 30_000;
+
+/** The security officer every drill has: it watches account statuses (World.accountStatus). */
+export const WATCHER: CastSpec = { name: 'security', role: 'security_officer', organisationKind: 'national' };
+
+/** The union of the scenarios' casts and the watcher; one name, one account. */
+export function castOf(scenarios: Scenario[]): CastSpec[] {
+  const byName = new Map<string, CastSpec>();
+  for (const spec of [WATCHER, ...scenarios.flatMap((s) => s.cast)]) {
+    const seen = byName.get(spec.name);
+    if (seen && (seen.role !== spec.role || seen.organisationKind !== spec.organisationKind)) {
+      throw new Error(`drill cast: two scenarios describe "${spec.name}" differently`);
+    }
+    byName.set(spec.name, spec);
+  }
+  return [...byName.values()];
+}
+
+/** A throwaway folder, and a throwaway database on the server when there is one. */
+export async function sandbox(
+  databaseUrl: string | undefined,
+): Promise<{ dir: string; databaseUrl: string | undefined; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'rempart-drill-'));
+  if (databaseUrl === undefined) {
+    return { dir, databaseUrl: undefined, remove: () => rm(dir, { recursive: true, force: true }) };
+  }
+  const name = `rempart_drill_${randomBytes(5).toString('hex')}`;
+  const admin = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  try {
+    await admin(`CREATE DATABASE ${name}`);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const url = new URL(databaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    dir,
+    databaseUrl: url.toString(),
+    async remove() {
+      try {
+        await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** A password an owner would choose: long, random, not on any list. */
+export function ownerPassword(): string {
+  return `rampart ${randomBytes(9).toString('base64url')} meadow ${randomBytes(3).toString('hex')}`;
+}
+
+/** The owner's next TOTP code, never of a step already used (waits for the next step if needed). */
+export async function nextTotp(member: StaffMember): Promise<string> {
+  for (;;) {
+    const step = Math.floor(Date.now() / TOTP_PERIOD_MS);
+    // The server accepts one step either side; the next step's code lets a second login follow at once.
+    const target = Math.max(step, member.lastStep + 1);
+    if (target <= step + 1) {
+      member.lastStep = target;
+      return generate({ secret: member.secret, epoch: (target * TOTP_PERIOD_MS) / 1000 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, (target - 1) * TOTP_PERIOD_MS - Date.now() + 100));
+  }
+}
+
+/** The owner's first login: enrol an authenticator app, keep the recovery codes, log out. */
+export async function enrol(world: World, member: StaffMember): Promise<void> {
+  const client = world.client(`${member.name} (enrolment)`);
+  const login = await client.post('/api/v1/auth/login', { login: member.login, password: member.password });
+  if (login.status !== 200) throw new Error(`${member.name}: first login answered ${login.status}`);
+  const started = await client.post('/api/v1/me/factors/totp', {});
+  const factor = started.body as { factorId?: string; secret?: string };
+  if (started.status !== 200 || !factor.secret || !factor.factorId) {
+    throw new Error(`${member.name}: starting enrolment answered ${started.status}`);
+  }
+  member.secret = factor.secret;
+  const confirmed = await client.post('/api/v1/me/factors/totp/confirm', {
+    factorId: factor.factorId,
+    code: await nextTotp(member),
+  });
+  if (confirmed.status !== 200)
+    throw new Error(`${member.name}: confirming enrolment answered ${confirmed.status}`);
+  member.recoveryCodes = (confirmed.body as { recoveryCodes?: string[] }).recoveryCodes ?? [];
+  await client.post('/api/v1/auth/logout', {});
+}
+
+/** The World the scenarios attack. */
+export function openWorld(options: {
+  baseUrl: string;
+  mailbox: Mailbox;
+  staff: Map<string, StaffMember>;
+  persons: number;
+  progress: (line: string) => void;
+}): World {
+  const { baseUrl, mailbox, staff, persons, progress } = options;
+  let watch: DrillClient | undefined;
+  const world: World = {
+    baseUrl,
+    mailbox,
+    persons,
+    staff(name) {
+      const member = staff.get(name);
+      if (!member) throw new Error(`no staff member "${name}" in the drill's cast`);
+      return member;
+    },
+    client: (label: string, tally?: Tally) => new DrillClient(baseUrl, tally, label),
+    totpCode: nextTotp,
+    async signIn(client, member) {
+      // Failures from the same address (the attacker's, in a drill everyone is 127.0.0.1) may make
+      // the server ask for a pause first (backoff); an owner waits and tries again, as people do.
+      let login = await client.post('/api/v1/auth/login', {
+        login: member.login,
+        password: member.password,
+      });
+      for (const pause of [1_000, 3_000]) {
+        if (login.status !== 401) break;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        login = await client.post('/api/v1/auth/login', { login: member.login, password: member.password });
+      }
+      if (login.status !== 200)
+        throw new Error(`${member.name} could not log in (${login.status} ${login.code})`);
+      const verified = await client.post('/api/v1/auth/totp', { code: await nextTotp(member) });
+      if (verified.status !== 200) {
+        throw new Error(
+          `${member.name}'s authenticator code was refused (${verified.status} ${verified.code})`,
+        );
+      }
+      return verified;
+    },
+    async accountStatus(login) {
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        if (!watch) {
+          watch = new DrillClient(baseUrl, undefined, 'security officer');
+          await world.signIn(watch, world.staff(WATCHER.name));
+        }
+        const answer = await watch.get('/api/v1/accounts');
+        if (answer.status === 404) return undefined;
+        if (answer.status === 200) {
+          const accounts = (answer.body as { accounts?: { login: string; status: string }[] }).accounts ?? [];
+          return accounts.find((a) => a.login.toLowerCase() === login.toLowerCase())?.status;
+        }
+        watch = undefined; // the session ended (idle timeout): sign in again
+      }
+      return undefined;
+    },
+    progress,
+  };
+  return world;
+}
