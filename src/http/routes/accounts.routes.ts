@@ -12,14 +12,13 @@ import { type Account, accountById } from '../../identity/accounts.ts';
 import { recordEvent } from '../../identity/events.ts';
 import { revokeAllSessions } from '../../identity/sessions.ts';
 import { problemResponse } from '../plugins/errors.ts';
+import { obj } from '../schemas.ts';
 
 export interface AccountsRoutesOptions {
   db: Db;
   clock: Clock;
 }
 
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) =>
-  ({ type: 'object', required, additionalProperties: false, properties }) as const;
 const AccountRow = obj({
   id: { type: 'string' },
   login: { type: 'string' },

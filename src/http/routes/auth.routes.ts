@@ -34,6 +34,7 @@ import {
 import type { Mailer } from '../../notify/mailer.ts';
 import { clearSessionCookie, setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
+import { obj, str } from '../schemas.ts';
 
 export interface AuthRoutesOptions {
   db: Db;
@@ -43,11 +44,8 @@ export interface AuthRoutesOptions {
   mailer: Mailer;
 }
 
-const str = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
 const body = (properties: Record<string, unknown>) =>
   ({ type: 'object', required: Object.keys(properties), additionalProperties: false, properties }) as const;
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) =>
-  ({ type: 'object', required, additionalProperties: false, properties }) as const;
 
 const AccountView = obj({
   login: { type: 'string' },

@@ -26,6 +26,7 @@ import {
 } from '../../identity/recovery.ts';
 import type { Mailer } from '../../notify/mailer.ts';
 import { problemResponse } from '../plugins/errors.ts';
+import { idParams, obj, str } from '../schemas.ts';
 
 export interface RecoveryRoutesOptions {
   db: Db;
@@ -34,10 +35,6 @@ export interface RecoveryRoutesOptions {
   mailer: Mailer;
 }
 
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) =>
-  ({ type: 'object', required, additionalProperties: false, properties }) as const;
-const str = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
-const idParams = obj({ id: { type: 'string', format: 'uuid' } });
 const errors = {
   400: problemResponse('Invalid input, or a code that does not work (recovery_failed)'),
   401: problemResponse('Not logged in'),

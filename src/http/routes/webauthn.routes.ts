@@ -42,6 +42,7 @@ import {
 import type { Mailer } from '../../notify/mailer.ts';
 import { setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
+import { obj, str } from '../schemas.ts';
 
 export interface WebauthnRoutesOptions {
   db: Db;
@@ -57,9 +58,6 @@ export function relyingParty(publicUrl: string): RelyingParty {
   return { id: url.hostname, name: 'Rempart', origin: url.origin };
 }
 
-const str = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) =>
-  ({ type: 'object', required, additionalProperties: false, properties }) as const;
 const string = { type: 'string' } as const;
 const strings = { type: 'array', items: string } as const;
 
