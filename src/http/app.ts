@@ -18,6 +18,7 @@ import { accountsRoutes } from './routes/accounts.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
+import { passkeyRoutes } from './routes/passkey.routes.ts';
 import { recoveryRoutes } from './routes/recovery.routes.ts';
 import { webauthnRoutes } from './routes/webauthn.routes.ts';
 
@@ -149,6 +150,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(healthRoutes, { db: deps.db });
   await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms, mailer: deps.mailer });
   await app.register(webauthnRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
+  await app.register(passkeyRoutes, { db: deps.db, config, clock });
   await app.register(recoveryRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
   await app.register(accountsRoutes, { db: deps.db, clock });
   await app.register(openapiRoutes);

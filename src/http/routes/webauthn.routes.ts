@@ -99,7 +99,8 @@ const RegistrationResponse = obj(
 );
 
 /** AuthenticationResponseJSON: what navigator.credentials.get() answers, in JSON (§5.1.9). */
-const AuthenticationResponse = obj(
+/** JSON schema of an AuthenticationResponseJSON (navigator.credentials.get()), shared with the passkey login. */
+export const AuthenticationResponse = obj(
   {
     ...common,
     response: obj(
