@@ -265,7 +265,7 @@ describe('drill harness parts', () => {
         '',
       ].join('\r\n'),
     );
-    expect(parseMessage(source)).toEqual({
+    expect(parseMessage(source)).toMatchObject({
       subject: 'Demande de récupération de votre compte',
       text: 'annulez-la avec ce code : ABCD-EFGH-JKMN-PQRS (récupération)\n',
     });

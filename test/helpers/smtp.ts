@@ -1,10 +1,12 @@
 /**
  * A real SMTP server for tests (CONVENTIONS.md, "Tests"): smtp-server on 127.0.0.1, a free port,
- * plain (no STARTTLS, it is local), collecting every message. The parser below reads the simple
+ * plain (no STARTTLS, it is local), collecting every message. The parser (drill/mailbox.ts) reads the simple
  * single-part text/plain messages the mailer sends and fails loudly on anything else, so that a
  * change of shape is a failing test rather than a silently wrong `text`.
  */
+
 import { SMTPServer } from 'smtp-server';
+import { parseMessage } from '../../drill/mailbox.ts';
 
 export interface ReceivedMessage {
   /** Envelope sender (MAIL FROM). */
@@ -106,88 +108,4 @@ export async function startSmtpServer(
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** Subject, text and headers of a single-part text/plain message. */
-function parseMessage(source: Buffer): Pick<ReceivedMessage, 'subject' | 'text' | 'headers'> {
-  // Headers are ASCII once encoded; latin1 keeps every body byte as one char for the decoders.
-  const binary = source.toString('latin1');
-  const split = binary.search(/\r?\n\r?\n/);
-  const head = split === -1 ? binary : binary.slice(0, split);
-  const body = split === -1 ? '' : binary.slice(split).replace(/^\r?\n\r?\n/, '');
-
-  const headers: Record<string, string> = {};
-  // Unfolding (RFC 5322 section 2.2.3): a line break followed by white space is removed.
-  for (const line of head.replace(/\r?\n(?=[ \t])/g, '').split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    headers[line.slice(0, colon).trim().toLowerCase()] = decodeEncodedWords(line.slice(colon + 1).trim());
-  }
-
-  const contentType = (headers['content-type'] ?? 'text/plain').toLowerCase();
-  if (!contentType.startsWith('text/plain')) throw new Error(`unsupported Content-Type: ${contentType}`);
-  const charset = /charset="?([^";\s]+)/.exec(contentType)?.[1] ?? 'us-ascii';
-  checkCharset(charset);
-
-  const encoding = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
-  let bytes: Buffer;
-  if (encoding === 'quoted-printable') bytes = decodeQuotedPrintable(body);
-  else if (encoding === 'base64') bytes = Buffer.from(body.replace(/\s+/g, ''), 'base64');
-  else if (encoding === '7bit' || encoding === '8bit') bytes = Buffer.from(body, 'latin1');
-  else throw new Error(`unsupported Content-Transfer-Encoding: ${encoding}`);
-
-  const text = utf8(bytes).replace(/\r\n/g, '\n');
-  return { subject: headers.subject ?? '', text, headers };
-}
-
-function checkCharset(charset: string): void {
-  if (!['utf-8', 'utf8', 'us-ascii'].includes(charset.toLowerCase())) {
-    throw new Error(`unsupported charset: ${charset}`);
-  }
-}
-
-function utf8(bytes: Buffer): string {
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-}
-
-/** RFC 2045 section 6.7: soft line breaks (`=` at the end of a line) vanish, `=XX` is one byte. */
-function decodeQuotedPrintable(text: string): Buffer {
-  const bytes = text
-    .replace(/[ \t]+(?=\r?\n)/g, '')
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-  return Buffer.from(bytes, 'latin1');
-}
-
-/**
- * RFC 2047 encoded words (`=?UTF-8?Q?...?=`, `=?UTF-8?B?...?=`). White space between two adjacent
- * encoded words is dropped, and their bytes are joined before decoding, since a character may be
- * split across two words.
- */
-function decodeEncodedWords(value: string): string {
-  const word = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g;
-  let out = '';
-  let pending: Buffer[] = [];
-  let last = 0;
-  const flush = (): void => {
-    if (pending.length > 0) out += utf8(Buffer.concat(pending));
-    pending = [];
-  };
-  for (const match of value.matchAll(word)) {
-    const [whole, charset = '', kind = '', data = ''] = match;
-    const between = value.slice(last, match.index);
-    if (pending.length === 0 || !/^\s*$/.test(between)) {
-      flush();
-      out += between;
-    }
-    checkCharset(charset.replace(/\*.*$/, '')); // RFC 2231 language suffix: UTF-8*fr
-    pending.push(
-      kind.toUpperCase() === 'B'
-        ? Buffer.from(data, 'base64')
-        : decodeQuotedPrintable(data.replace(/_/g, ' ')),
-    );
-    last = match.index + whole.length;
-  }
-  flush();
-  return out + value.slice(last);
 }
