@@ -127,6 +127,16 @@ describe(`staff authentication on ${engine}`, () => {
       expect(stored.map((r) => r.code_hash)).not.toContain(recoveryCodes[0]);
     });
 
+    it('ends probation after seven days: the next login finds the account active', async () => {
+      const account = await world.account();
+      const { client } = await enrolled(world, account);
+      expect((await client.request('GET', '/api/v1/me')).json().account.status).toBe('probation');
+      world.clock.advance(6 * 24 * 60 * MINUTE);
+      expect((await new StaffClient(world.app).login(account.login)).json().account.status).toBe('probation');
+      world.clock.advance(24 * 60 * MINUTE + MINUTE);
+      expect((await new StaffClient(world.app).login(account.login)).json().account.status).toBe('active');
+    });
+
     it('changes the session id when the second factor is verified (the old id is worthless)', async () => {
       const account = await world.account();
       const client = new StaffClient(world.app);

@@ -169,3 +169,20 @@ export async function createAccount(
   });
   return (await accountById(tx, id))!;
 }
+
+/** Ends a probation whose time is over (the account becomes active); returns the account as it now is. */
+export async function endProbationIfDue(tx: Tx, account: Account, now: Date): Promise<Account> {
+  if (account.status !== 'probation' || account.probationUntil === null || account.probationUntil > now)
+    return account;
+  await tx.query(
+    `UPDATE accounts SET status = 'active', probation_until = NULL WHERE id = $1 AND status = 'probation'`,
+    [account.id],
+  );
+  await recordEvent(tx, {
+    at: now,
+    action: 'account.probation_ended',
+    targetAccountId: account.id,
+    organisationId: account.organisationId,
+  });
+  return { ...account, status: 'active', probationUntil: null };
+}

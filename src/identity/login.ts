@@ -9,7 +9,13 @@ import { systemCtx } from '../context.ts';
 import type { Db } from '../db/types.ts';
 import { AppError } from '../errors.ts';
 import type { Mailer } from '../notify/mailer.ts';
-import { type Account, findAccountByLogin, loginRefusal, normaliseLogin } from './accounts.ts';
+import {
+  type Account,
+  endProbationIfDue,
+  findAccountByLogin,
+  loginRefusal,
+  normaliseLogin,
+} from './accounts.ts';
 import { recordEvent } from './events.ts';
 import { notifyAccount } from './notices.ts';
 import { verifyPassword } from './passwords.ts';
@@ -104,8 +110,8 @@ export async function passwordLogin(
     throw loginFailed();
   }
 
-  const found = account!;
   return db.tx(actor, async (tx) => {
+    const found = await endProbationIfDue(tx, account!, deps.now);
     await clearFailures(tx, keys);
     const factors = await tx.query<{ kind: 'webauthn' | 'totp' }>(
       `SELECT DISTINCT kind FROM second_factors
