@@ -62,7 +62,7 @@ describe(`recovery and provisioning on ${engine}`, () => {
     const verified = await client.request('POST', '/api/v1/auth/totp', {
       code: await totpAt(secret, world.clock.now()),
     });
-    expect(verified.statusCode).toBe(200);
+    expect(verified.statusCode, verified.body).toBe(200);
     return client;
   };
   const secrets = new Map<string, string>();
@@ -296,6 +296,23 @@ describe(`recovery and provisioning on ${engine}`, () => {
       attestation: 'in_person',
     });
     expect(late.json().code).toBe('conflict');
+  });
+
+  it('lists cases to the organisation’s manager and to the helpdesk member who opened them, and to nobody else', async () => {
+    const desk = await freshClient(helpdesk, secrets.get(helpdesk.id)!);
+    const target = await world.account({ organisationId: partner, role: 'partner_counselor' });
+    const opened = (await desk.request('POST', '/api/v1/recovery-cases', { login: target.login })).json().id;
+    const ids = async (client: StaffClient) =>
+      ((await client.request('GET', '/api/v1/recovery-cases')).json().cases as { id: string }[]).map(
+        (c) => c.id,
+      );
+    expect(await ids(desk)).toContain(opened);
+    expect(await ids(await freshClient(manager, secrets.get(manager.id)!))).toContain(opened);
+    expect(await ids(await freshClient(foreignManager, secrets.get(foreignManager.id)!))).not.toContain(
+      opened,
+    );
+    const colleague = (await enrolled(world, await world.account({ organisationId: partner, role: 'partner_counselor' }))).client;
+    expect(await ids(colleague)).toEqual([]);
   });
 
   it('T8: one manager alone cannot create a working account, grant a role to themselves, or grant what the organisation does not hold', async () => {

@@ -294,12 +294,6 @@ export async function completeRecovery(deps: RecoveryDeps, code: string, passwor
 
 /** The cases this account may see: the manager's organisation's, or those the helpdesk member opened. */
 export async function listRecoveryCases(db: Db, viewer: Account): Promise<RecoveryCaseView[]> {
-  const where =
-    viewer.role === 'org_manager'
-      ? 'c.organisation_id = $1'
-      : viewer.role === 'helpdesk'
-        ? 'c.opened_by = $2'
-        : 'false';
   const rows = await db.tx(actor, (tx) =>
     tx.query<{
       id: string;
@@ -310,8 +304,10 @@ export async function listRecoveryCases(db: Db, viewer: Account): Promise<Recove
       attestation: string | null;
     }>(
       `SELECT c.id, a.login, c.status, c.opened_at, c.not_before, c.attestation FROM recovery_cases c
-       JOIN accounts a ON a.id = c.account_id WHERE ${where} ORDER BY c.opened_at DESC LIMIT 200`,
-      [viewer.organisationId, viewer.id],
+       JOIN accounts a ON a.id = c.account_id
+       WHERE ($3::text = 'org_manager' AND c.organisation_id = $1::uuid) OR ($3::text = 'helpdesk' AND c.opened_by = $2::uuid)
+       ORDER BY c.opened_at DESC LIMIT 200`,
+      [viewer.organisationId, viewer.id, viewer.role],
     ),
   );
   return rows.map((r) => ({
