@@ -311,7 +311,9 @@ describe(`recovery and provisioning on ${engine}`, () => {
     expect(await ids(await freshClient(foreignManager, secrets.get(foreignManager.id)!))).not.toContain(
       opened,
     );
-    const colleague = (await enrolled(world, await world.account({ organisationId: partner, role: 'partner_counselor' }))).client;
+    const colleague = (
+      await enrolled(world, await world.account({ organisationId: partner, role: 'partner_counselor' }))
+    ).client;
     expect(await ids(colleague)).toEqual([]);
   });
 
