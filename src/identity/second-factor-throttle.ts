@@ -7,12 +7,12 @@
  */
 
 import { systemCtx } from '../context.ts';
-import type { Db } from '../db/types.ts';
+import type { Db, Tx } from '../db/types.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import type { Account } from './accounts.ts';
 import { recordEvent } from './events.ts';
 import { notifyAccount } from './notices.ts';
-import { revokeSession } from './sessions.ts';
+import { elevateSession, revokeSession, type Session } from './sessions.ts';
 import { clearFailures, isBlocked, recordFailure, type ThrottleScope } from './throttle.ts';
 
 const actor = systemCtx('second-factor').actor;
@@ -80,4 +80,27 @@ export async function secondFactorFailure(
 /** A verified second factor clears the counters. */
 export function secondFactorSuccess(db: Db, account: Account, address: string): Promise<void> {
   return db.tx(actor, (tx) => clearFailures(tx, keysOf(account, address)));
+}
+
+/**
+ * A second factor was verified (login, enrolment or step-up), in the caller's transaction: the
+ * session id changes and the session reaches 'mfa' with a fresh mfa_at; the event is recorded.
+ */
+export async function secondFactorVerified(
+  tx: Tx,
+  session: Session,
+  account: Account,
+  options: { now: Date; address: string; method: string },
+): Promise<{ sessionId: string; csrfToken: string; expiresAt: Date }> {
+  const elevated = await elevateSession(tx, session, options.now);
+  await recordEvent(tx, {
+    at: options.now,
+    action: 'login.second_factor_ok',
+    actorAccountId: account.id,
+    targetAccountId: account.id,
+    organisationId: account.organisationId,
+    sourceAddress: options.address,
+    details: { method: options.method },
+  });
+  return elevated;
 }

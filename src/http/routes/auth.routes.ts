@@ -23,9 +23,9 @@ import {
   secondFactorBlocked,
   secondFactorFailure,
   secondFactorSuccess,
+  secondFactorVerified,
 } from '../../identity/second-factor-throttle.ts';
 import {
-  elevateSession,
   isFresh,
   listSessions,
   revokeAllSessions,
@@ -43,9 +43,6 @@ export interface AuthRoutesOptions {
   kms: Kms;
   mailer: Mailer;
 }
-
-const body = (properties: Record<string, unknown>) =>
-  ({ type: 'object', required: Object.keys(properties), additionalProperties: false, properties }) as const;
 
 const AccountView = obj({
   login: { type: 'string' },
@@ -79,19 +76,9 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
   const elevate = async (request: FastifyRequest, reply: FastifyReply, method: string) => {
     const now = clock.now();
     const { session, account } = request.staff!;
-    const next = await db.tx(actor, async (tx) => {
-      const elevated = await elevateSession(tx, session, now);
-      await recordEvent(tx, {
-        at: now,
-        action: 'login.second_factor_ok',
-        actorAccountId: account.id,
-        targetAccountId: account.id,
-        organisationId: account.organisationId,
-        sourceAddress: address(request),
-        details: { method },
-      });
-      return elevated;
-    });
+    const next = await db.tx(actor, (tx) =>
+      secondFactorVerified(tx, session, account, { now, address: address(request), method }),
+    );
     setSessionCookie(reply, next.sessionId, next.expiresAt, now);
     return { assurance: 'mfa' as const, csrfToken: next.csrfToken };
   };
@@ -125,7 +112,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
         description:
           'Opens a session with password assurance, which reaches only second-factor enrolment and verification. ' +
           'Every refusal (unknown login, wrong password, locked account, ended contract, too many attempts) gives the same 401 login_failed.',
-        body: body({ login: str(64), password: str(1024) }),
+        body: obj({ login: str(64), password: str(1024) }),
         response: {
           200: obj({
             next: { type: 'string', enum: ['enrol_second_factor', 'verify_second_factor'] },
@@ -174,7 +161,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
       schema: {
         tags: ['auth'],
         summary: 'Verify a code from an authenticator app',
-        body: body({ code: str(16) }),
+        body: obj({ code: str(16) }),
         response: elevated,
       },
     },
@@ -195,7 +182,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
       schema: {
         tags: ['auth'],
         summary: 'Use one of the ten single-use recovery codes',
-        body: body({ code: str(32) }),
+        body: obj({ code: str(32) }),
         response: elevated,
       },
     },
@@ -256,7 +243,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
         tags: ['auth'],
         summary: 'Confirm an authenticator app with its first code',
         description: 'For the first factor of an account, also returns the ten recovery codes, once.',
-        body: body({ factorId: { type: 'string', format: 'uuid' }, code: str(16) }),
+        body: obj({ factorId: { type: 'string', format: 'uuid' }, code: str(16) }),
         response: {
           200: obj(
             {

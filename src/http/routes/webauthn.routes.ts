@@ -22,8 +22,9 @@ import {
   secondFactorBlocked,
   secondFactorFailure,
   secondFactorSuccess,
+  secondFactorVerified,
 } from '../../identity/second-factor-throttle.ts';
-import { elevateSession, isFresh, type Session, setChallenge } from '../../identity/sessions.ts';
+import { isFresh, type Session, setChallenge } from '../../identity/sessions.ts';
 import {
   authenticationOptions,
   findCredential,
@@ -212,24 +213,13 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
   const isVerificationFailure = (error: unknown): boolean =>
     isAppError(error) && error.code === 'second_factor_failed';
 
-  /**
-   * Second factor verified, in the caller's transaction: the session id changes and the session
-   * reaches 'mfa' with a fresh mfa_at (also the step-up of an 'mfa' session).
-   */
-  const elevate = async (tx: Tx, request: FastifyRequest, now: Date, method: string) => {
-    const { session, account } = request.staff!;
-    const elevated = await elevateSession(tx, session, now);
-    await recordEvent(tx, {
-      at: now,
-      action: 'login.second_factor_ok',
-      actorAccountId: account.id,
-      targetAccountId: account.id,
-      organisationId: account.organisationId,
-      sourceAddress: address(request),
-      details: { method },
+  /** Second factor verified, in the caller's transaction (second-factor-throttle.ts). */
+  const elevate = (tx: Tx, request: FastifyRequest, now: Date, method: string) =>
+    secondFactorVerified(tx, request.staff!.session, request.staff!.account, {
+      now,
+      address: address(request),
+      method,
     });
-    return elevated;
-  };
   const answer = (
     reply: FastifyReply,
     now: Date,
