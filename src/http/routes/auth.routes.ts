@@ -25,12 +25,7 @@ import {
   secondFactorSuccess,
   secondFactorVerified,
 } from '../../identity/second-factor-throttle.ts';
-import {
-  isFresh,
-  listSessions,
-  revokeAllSessions,
-  revokeSession,
-} from '../../identity/sessions.ts';
+import { isFresh, listSessions, revokeAllSessions, revokeSession } from '../../identity/sessions.ts';
 import type { Mailer } from '../../notify/mailer.ts';
 import { clearSessionCookie, setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
