@@ -6,16 +6,24 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/context.ts';
 import { loadMigrations, migrate } from '../src/db/migrate.ts';
-import { APP_ROLE } from '../src/db/types.ts';
+import { APP_ROLE, type Db } from '../src/db/types.ts';
 import { engine, freshDb, type TestDb } from './helpers/db.ts';
 
 const system: Actor = { kind: 'system', operation: 'test' };
-const staffOf = (organisationId: string): Actor => ({
+const staffOf = (organisationId: string, role = 'partner_counselor'): Actor => ({
   kind: 'staff',
   accountId: randomUUID(),
   organisationId,
-  role: 'partner_counselor',
+  role,
 });
+
+/** Reads every person id visible in a transaction of `actor`, with the gate's scope set as given. */
+const visibleIds = (db: Db, actor: Actor, scope = ''): Promise<string[]> =>
+  db.tx(actor, async (tx) => {
+    await tx.query(`SELECT set_config('rempart.scope', $1, true)`, [scope]);
+    const rows = await tx.query<{ id: string }>('SELECT id FROM persons ORDER BY id');
+    return rows.map((r) => r.id);
+  });
 
 describe(`database layer on ${engine}`, () => {
   let t: TestDb;
@@ -104,10 +112,28 @@ describe(`database layer on ${engine}`, () => {
     expect(caseloads.map((r) => r.person_id).sort()).toEqual([persons.inPartner, persons.ended].sort());
   });
 
-  it('an agency context reaches the persons registered with it', async () => {
-    const rows = await t.db.tx(staffOf(agency), (tx) => tx.query<{ id: string }>('SELECT id FROM persons'));
-    expect(rows.map((r) => r.id)).toEqual([persons.inAgency]);
+  it('an agency counselor reaches the persons registered with its agency', async () => {
+    expect(await visibleIds(t.db, staffOf(agency, 'counselor'))).toEqual([persons.inAgency]);
   });
+
+  it('a partner context stays on its caseload even when the scope says national', async () => {
+    expect(await visibleIds(t.db, staffOf(partner), 'national')).toEqual([persons.inPartner]);
+  });
+
+  it('a counselor reaches other persons only inside a national read opened by the gate', async () => {
+    const all = await t.driver.transaction((tx) =>
+      tx.query<{ id: string }>('SELECT id FROM persons ORDER BY id'),
+    );
+    expect(await visibleIds(t.db, staffOf(agency, 'counselor'), 'national')).toEqual(all.map((r) => r.id));
+  });
+
+  it.each(['helpdesk', 'org_manager', 'subcontractor_operator', 'administrator', 'security_officer', 'dpo'])(
+    'a %s sees no person outside a national read, even in its own organisation',
+    async (role) => {
+      expect(await visibleIds(t.db, staffOf(agency, role))).toEqual([]);
+      expect(await visibleIds(t.db, staffOf(partner, role))).toEqual([]);
+    },
+  );
 
   it('a staff context cannot write persons, even its own caseload', async () => {
     await expect(

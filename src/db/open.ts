@@ -7,7 +7,7 @@ import { AppError } from '../errors.ts';
 import { migrate } from './migrate.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
-import { APP_ROLE, type Db, type Driver } from './types.ts';
+import { APP_ROLE, type Db, type Driver, SEQUENCER_ROLE } from './types.ts';
 
 /** Opens the configured database, applies pending migrations, and returns the application's Db. */
 export async function openDb(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
@@ -50,6 +50,12 @@ export function createDb(driver: Driver): Db {
                   set_config('rempart.account_id', $5, true)`,
           [APP_ROLE, ...contextOf(actor)],
         );
+        return fn(tx);
+      });
+    },
+    sequencerTx(fn) {
+      return driver.transaction(async (tx) => {
+        await tx.query(`SELECT set_config('role', $1, true)`, [SEQUENCER_ROLE]);
         return fn(tx);
       });
     },

@@ -17,6 +17,11 @@ export interface Db {
    * Commits if `fn` resolves, rolls back if it throws; the error is rethrown unchanged.
    */
   tx<T>(actor: Actor, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction as the audit sequencer's role (SEQUENCER_ROLE): it reads the log,
+   * moves events from pending into the Merkle tree and writes checkpoints, and reaches nothing else.
+   */
+  sequencerTx<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** True once migrations are applied and a trivial query answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -40,3 +45,5 @@ export interface Driver {
 
 /** Name of the role the application runs as: no superuser, no BYPASSRLS, owns nothing. */
 export const APP_ROLE = 'rempart_app';
+/** Name of the audit sequencer's role: the audit tables only (migration 0006). */
+export const SEQUENCER_ROLE = 'rempart_sequencer';
