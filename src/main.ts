@@ -17,7 +17,7 @@ export async function startServer(config: Config): Promise<{ app: FastifyInstanc
   const mailer = config.smtpUrl ? smtpMailer({ url: config.smtpUrl, from: config.mailFrom }) : outboxMailer();
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, { db, kms: keys.kms, mailer });
+    app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, mailer });
   } catch (error) {
     await db.close();
     throw error;

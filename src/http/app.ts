@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../context.ts';
 import type { Kms } from '../crypto/kms.ts';
 import type { Db } from '../db/types.ts';
 import type { Mailer } from '../notify/mailer.ts';
+import type { RegistryKeys } from '../registry/persons.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { handleError, registerErrorHandler } from './plugins/errors.ts';
 import { registerSecurity } from './plugins/security.ts';
@@ -19,6 +20,7 @@ import { authRoutes } from './routes/auth.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { passkeyRoutes } from './routes/passkey.routes.ts';
+import { personsRoutes } from './routes/persons.routes.ts';
 import { recoveryRoutes } from './routes/recovery.routes.ts';
 import { webauthnRoutes } from './routes/webauthn.routes.ts';
 
@@ -27,6 +29,8 @@ export interface AppDeps {
   db: Db;
   /** Wraps staff TOTP secrets (and persons' data keys). */
   kms: Kms;
+  /** The registry's keys (data keys through the KMS, blind indexes): only the gate uses them. */
+  registry: RegistryKeys;
   /** Delivers notices to staff (a lock, a recovery case). */
   mailer: Mailer;
   clock?: Clock;
@@ -143,6 +147,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
           description: 'Account recovery: helpdesk opens, manager approves, owner completes',
         },
         { name: 'provisioning', description: 'Accounts and roles, approved by a second person' },
+        {
+          name: 'persons',
+          description:
+            'Job seekers: every read and change goes through the gate, for a declared purpose, and is audited',
+        },
       ],
     },
   });
@@ -153,6 +162,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(passkeyRoutes, { db: deps.db, config, clock });
   await app.register(recoveryRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
   await app.register(accountsRoutes, { db: deps.db, clock });
+  await app.register(personsRoutes, { db: deps.db, keys: deps.registry, clock });
   await app.register(openapiRoutes);
   return app;
 }

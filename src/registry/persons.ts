@@ -219,12 +219,58 @@ interface StoredKeyRow {
   wrapped_key: Uint8Array;
 }
 
-interface SealedRow extends StoredKeyRow {
+/** A person's row as the repositories read it: the wrapped data key and the sealed record. */
+export interface SealedRow extends StoredKeyRow {
   sealed: Uint8Array;
 }
 
 async function dataKeyOf(keys: RegistryKeys, row: StoredKeyRow): Promise<Buffer> {
   return keys.kms.unwrapKey(row.id, { kekId: row.kek_id, wrapped: asBuffer(row.wrapped_key) });
+}
+
+/** How a query reaches the blind indexes: the WHERE clause on `persons`, its one parameter, and the confirmation. */
+export interface IndexLookup {
+  /** A condition on the persons table, with the blind-index hashes as parameter `$n` (see `param`). */
+  where(param: string): string;
+  hashes: Buffer[];
+  /** The fields decrypted to confirm a candidate (a truncated HMAC can collide). */
+  fields: IdentityField[];
+  confirm(identity: Partial<Identity>): boolean;
+}
+
+/** The blind-index lookup for a query, under every blind-index key (so lookups work during a rotation). */
+export function indexLookup(keys: RegistryKeys, query: PersonQuery): IndexLookup {
+  if (query.by === 'nir') {
+    const nir = parseNir(query.nir, 'nir').value;
+    return {
+      where: (p) => `nir_bi = ANY(${p}::bytea[])`,
+      hashes: keys.allBlindIndexes.map((k) => blindIndex(k.nir, nir)),
+      fields: ['nir'],
+      confirm: (identity) => identity.nir === nir,
+    };
+  }
+  if (query.by === 'agencyId') {
+    const agencyId = query.agencyId.trim().toUpperCase();
+    return {
+      where: (p) => `agency_id_bi = ANY(${p}::bytea[])`,
+      hashes: keys.allBlindIndexes.map((k) => blindIndex(k.agency_id, agencyId)),
+      fields: ['agencyId'],
+      confirm: (identity) => identity.agencyId === agencyId,
+    };
+  }
+  const key = nameBirthKey(query.lastName, query.firstName, query.birthDate);
+  const last = normaliseName(query.lastName);
+  const first = firstGivenName(query.firstName);
+  return {
+    where: (p) => `(name_birth_bi = ANY(${p}::bytea[]) OR birth_name_birth_bi = ANY(${p}::bytea[]))`,
+    hashes: keys.allBlindIndexes.map((k) => blindIndex(k.name_birth, key)),
+    fields: ['lastName', 'birthName', 'firstNames', 'birthDate'],
+    confirm: (identity) =>
+      identity.birthDate === query.birthDate &&
+      firstGivenName(identity.firstNames ?? '') === first &&
+      (normaliseName(identity.lastName ?? '') === last ||
+        (identity.birthName != null && normaliseName(identity.birthName) === last)),
+  };
 }
 
 /**
@@ -238,68 +284,59 @@ export async function findPersonIds(
   query: PersonQuery,
   limit = 10,
 ): Promise<string[]> {
-  let where: string;
-  let hashes: Buffer[];
-  let confirm: (identity: Partial<Identity>) => boolean;
-  let fields: IdentityField[];
-  if (query.by === 'nir') {
-    const nir = parseNir(query.nir, 'nir').value;
-    hashes = keys.allBlindIndexes.map((k) => blindIndex(k.nir, nir));
-    where = 'nir_bi = ANY($1::bytea[])';
-    fields = ['nir'];
-    confirm = (identity) => identity.nir === nir;
-  } else if (query.by === 'agencyId') {
-    const agencyId = query.agencyId.trim().toUpperCase();
-    hashes = keys.allBlindIndexes.map((k) => blindIndex(k.agency_id, agencyId));
-    where = 'agency_id_bi = ANY($1::bytea[])';
-    fields = ['agencyId'];
-    confirm = (identity) => identity.agencyId === agencyId;
-  } else {
-    const key = nameBirthKey(query.lastName, query.firstName, query.birthDate);
-    hashes = keys.allBlindIndexes.map((k) => blindIndex(k.name_birth, key));
-    where = '(name_birth_bi = ANY($1::bytea[]) OR birth_name_birth_bi = ANY($1::bytea[]))';
-    fields = ['lastName', 'birthName', 'firstNames', 'birthDate'];
-    const last = normaliseName(query.lastName);
-    const first = firstGivenName(query.firstName);
-    confirm = (identity) =>
-      identity.birthDate === query.birthDate &&
-      firstGivenName(identity.firstNames ?? '') === first &&
-      (normaliseName(identity.lastName ?? '') === last ||
-        (identity.birthName != null && normaliseName(identity.birthName) === last));
-  }
+  const lookup = indexLookup(keys, query);
   const rows = await tx.query<SealedRow>(
-    `SELECT id, kek_id, wrapped_key, sealed FROM persons WHERE ${where} ORDER BY id LIMIT ${Number(limit) + 8}`,
-    [byteaArray(hashes)],
+    `SELECT id, kek_id, wrapped_key, sealed FROM persons WHERE ${lookup.where('$1')} ORDER BY id LIMIT ${Number(limit) + 8}`,
+    [byteaArray(lookup.hashes)],
   );
   const ids: string[] = [];
   for (const row of rows) {
-    const identity = await decryptRow(keys, row, fields);
-    if (confirm(identity)) ids.push(row.id);
+    const identity = await openSealedRow(keys, row, lookup.fields);
+    if (lookup.confirm(identity)) ids.push(row.id);
     if (ids.length >= limit) break;
   }
   return ids;
 }
 
-async function decryptRow(
+/** Decrypts only the given fields of a person's sealed row (the record's field list is authenticated). */
+export async function openSealedRow(
   keys: RegistryKeys,
   row: SealedRow,
   fields: readonly IdentityField[],
 ): Promise<Partial<Identity>> {
   const dataKey = await dataKeyOf(keys, row);
-  const opened = openFields(
-    dataKey,
-    row.id,
-    row.sealed,
-    new Map(fields.map((f) => [FIELD_CODE[f], f])),
-    FIELD_NAMES,
-  );
-  dataKey.fill(0);
-  const identity: Partial<Record<IdentityField, unknown>> = {};
-  for (const field of fields) {
-    const text = opened.get(FIELD_CODE[field]) ?? null;
-    identity[field] = text === null ? null : deserialise(field, text);
+  try {
+    const opened = openFields(
+      dataKey,
+      row.id,
+      row.sealed,
+      new Map(fields.map((f) => [FIELD_CODE[f], f])),
+      FIELD_NAMES,
+    );
+    const identity: Partial<Record<IdentityField, unknown>> = {};
+    for (const field of fields) {
+      const text = opened.get(FIELD_CODE[field]) ?? null;
+      identity[field] = text === null ? null : deserialise(field, text);
+    }
+    return identity as Partial<Identity>;
+  } finally {
+    dataKey.fill(0);
   }
-  return identity as Partial<Identity>;
+}
+
+/** Re-seals a person's record with the same data key after some fields changed (contact details). */
+export async function resealRow(keys: RegistryKeys, row: SealedRow, identity: Identity): Promise<Buffer> {
+  const dataKey = await dataKeyOf(keys, row);
+  try {
+    const fields: PlainField[] = [];
+    for (const field of IDENTITY_FIELDS) {
+      const value = serialise(identity, field);
+      if (value !== null) fields.push({ code: FIELD_CODE[field], name: field, value });
+    }
+    return sealFields(dataKey, row.id, fields);
+  } finally {
+    dataKey.fill(0);
+  }
 }
 
 /** Decrypts only the requested fields of one person (undefined if the actor cannot see the person). */
@@ -316,5 +353,5 @@ export async function openIdentity<F extends IdentityField>(
   );
   const row = rows[0];
   if (!row) return undefined;
-  return (await decryptRow(keys, row, fields)) as Pick<Identity, F>;
+  return (await openSealedRow(keys, row, fields)) as Pick<Identity, F>;
 }

@@ -54,7 +54,7 @@ export async function staffWorld(options: { mailer?: Mailer } = {}): Promise<Sta
   const clock = new TestClock();
   const mailer = options.mailer ?? outboxMailer();
   const config = loadConfig({ LOG_LEVEL: 'silent' });
-  const app = await buildApp(config, { db: t.db, kms: keys.kms, mailer, clock });
+  const app = await buildApp(config, { db: t.db, kms: keys.kms, registry: keys.registry, mailer, clock });
   await app.ready();
   const system = systemCtx('test').actor;
   let defaultOrganisation: string | undefined;
@@ -112,7 +112,7 @@ export class StaffClient {
   ) {}
 
   async request(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PATCH',
     url: string,
     body?: unknown,
     options: { csrf?: string | null } = {},
@@ -120,7 +120,7 @@ export class StaffClient {
     const headers: Record<string, string> = {};
     if (this.cookie) headers.cookie = `${SESSION_COOKIE}=${this.cookie}`;
     const csrf = options.csrf === undefined ? this.csrf : options.csrf;
-    if (method === 'POST' && csrf) headers['x-csrf-token'] = csrf;
+    if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
     const response = await this.app.inject({
       method,
       url,

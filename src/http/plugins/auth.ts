@@ -24,6 +24,8 @@ import {
 export interface StaffAuth {
   session: Session;
   account: Account;
+  /** The purposes the account's organisation holds, read with the session (changes apply at once). */
+  organisationPurposes: string[];
 }
 
 export interface RequireStaff {
@@ -71,7 +73,11 @@ export async function registerAuth(
           await revokeSession(tx, session.idHash, 'account cannot log in');
           return undefined;
         }
-        return { session, account };
+        const [organisation] = await tx.query<{ purposes: string[] }>(
+          'SELECT purposes FROM organisations WHERE id = $1',
+          [account.organisationId],
+        );
+        return { session, account, organisationPurposes: organisation?.purposes ?? [] };
       });
       if (!auth) throw new AppError('unauthenticated', 'the session has ended: log in again');
       // CSRF: SameSite=Strict already keeps the cookie off cross-site requests; the token is the

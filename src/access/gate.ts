@@ -1,0 +1,458 @@
+/**
+ * The gate (DESIGN.md section 3): the one function through which personal data is read or
+ * changed. Every route, job and command that touches a person calls `passGate`; nothing else in
+ * Rempart decrypts an identity for staff. Its steps, in order:
+ *
+ *   1. who: the authenticated staff actor (account, organisation, role) and its session;
+ *   2. why: a purpose from the fixed list, held by the organisation and allowed to the role;
+ *   3. policy: which persons (scope) and which fields, for this role and purpose (policy.ts);
+ *   4. guard, before: quotas, step-up, suspension (the guard's issue plugs in here);
+ *   5. database: the query runs inside the scope, under row-level security for this actor;
+ *   6. audit: the event with the exact persons and fields returned, in the same transaction; if it
+ *      cannot be written, the transaction fails and nothing is returned (fail closed);
+ *   7. guard, after: scores (the guard's issue);
+ *   8. decrypt only the allowed fields, inside the transaction, and return them once it commits.
+ *
+ * A refusal is itself an audit event (decision 'deny', with the reason), committed before the
+ * error is raised. Out of scope and absent look the same (404), so ids cannot be probed.
+ */
+import { createHash } from 'node:crypto';
+import { type AuditCtx, type AuditEntry, appendAudit } from '../audit/append.ts';
+import type { Clock } from '../context.ts';
+import type { Db, Tx } from '../db/types.ts';
+import { AppError, type FieldIssue } from '../errors.ts';
+import type { Role } from '../identity/accounts.ts';
+import type {
+  Address,
+  Identity,
+  IdentityField,
+  PersonStatus,
+  RegistrationPeriod,
+} from '../registry/person.ts';
+import { checkEmail, checkPhone } from '../registry/person.ts';
+import {
+  findInScope,
+  openPerson,
+  personInScope,
+  type ReadScope,
+  registrationPeriodsOf,
+  type StoredPerson,
+  writeSealed,
+} from '../registry/person-reads.ts';
+import { type PersonQuery, type RegistryKeys, resealRow } from '../registry/persons.ts';
+import {
+  type ContactField,
+  JUSTIFICATION_MAX,
+  JUSTIFICATION_MIN,
+  type Rule,
+  ruleFor,
+  SEARCH_CAP,
+  type ViewField,
+} from './policy.ts';
+import { isPurpose, PURPOSES, type Purpose } from './purposes.ts';
+
+/** What the gate needs from outside. */
+export interface GateDeps {
+  db: Db;
+  keys: RegistryKeys;
+  clock: Clock;
+}
+
+/** Step 1, who: the authenticated staff member, as the auth layer established it for this request. */
+export interface GateCtx {
+  accountId: string;
+  organisationId: string;
+  role: Role;
+  /** The purposes the organisation holds (read with the session, so a change applies at once). */
+  organisationPurposes: readonly string[];
+  /** SHA-256 of the session id (the stored hash), from which the audit's session reference comes. */
+  sessionIdHash: Buffer;
+  requestId: string;
+  sourceAddress: string | null;
+}
+
+interface Justified {
+  /** Read outside the everyday scope (agency counselors, security officers, the DPO). */
+  national?: boolean;
+  justification?: string;
+}
+
+export type GateRequest =
+  | ({ action: 'person.search'; purpose: string; query: PersonQuery; cap?: number } & Justified)
+  | ({ action: 'person.view'; purpose: string; personId: string } & Justified)
+  | { action: 'person.update_contact'; purpose: string; personId: string; changes: ContactChanges };
+
+/** New contact details; null clears one, absent leaves it. */
+export type ContactChanges = { email?: string | null; phone?: string | null; address?: Address | null };
+
+/** A person as the gate returns them: the id, and only the fields the policy allowed. */
+export interface PersonView {
+  id: string;
+  agencyId?: string;
+  nir?: string;
+  nirMasked?: string;
+  lastName?: string;
+  birthName?: string | null;
+  firstNames?: string;
+  sex?: 'M' | 'F';
+  birthDate?: string;
+  birthPlace?: Identity['birthPlace'];
+  email?: string | null;
+  phone?: string | null;
+  address?: Address | null;
+  status?: PersonStatus;
+  registrationPeriods?: RegistrationPeriod[];
+}
+
+export interface SearchResult {
+  results: PersonView[];
+  /** More persons matched inside the scope than the cap: refine the search (no count is given). */
+  more: boolean;
+  cap: number;
+  fields: ViewField[];
+}
+
+export interface ViewResult {
+  person: PersonView;
+  fields: ViewField[];
+}
+
+export interface UpdateResult {
+  updated: ContactField[];
+}
+
+type ResultOf<R extends GateRequest> = R['action'] extends 'person.search'
+  ? SearchResult
+  : R['action'] extends 'person.view'
+    ? ViewResult
+    : UpdateResult;
+
+/** The policy's answer for one request (step 3). */
+interface Decision {
+  purpose: Purpose;
+  rule: Rule;
+  scope: ReadScope;
+  national: boolean;
+  justification: string | null;
+}
+
+/** A refusal decided before or inside the transaction: audited, then raised. */
+class Refusal {
+  constructor(
+    readonly reason: string,
+    readonly error: AppError,
+    readonly query: Record<string, unknown>,
+  ) {}
+}
+
+/** Passes one request through the gate (steps 1–8 above). */
+export async function passGate<R extends GateRequest>(
+  deps: GateDeps,
+  ctx: GateCtx,
+  request: R,
+): Promise<ResultOf<R>> {
+  const at = deps.clock.now();
+  const audit: AuditCtx = {
+    actor: { kind: 'staff', accountId: ctx.accountId, organisationId: ctx.organisationId, role: ctx.role },
+    sessionRef: sessionRef(ctx.sessionIdHash),
+    requestId: ctx.requestId,
+    sourceAddress: ctx.sourceAddress,
+    at,
+  };
+  const shape = queryShape(request);
+  const purpose = isPurpose(request.purpose) ? request.purpose : null;
+  const decided = decide(ctx, request, shape);
+  if (decided instanceof Refusal) return refuse(deps, audit, request, purpose, decided);
+  // Step 4, guard (before): quotas, step-up and suspension are evaluated here (the guard's issue).
+  let outcome: SearchResult | ViewResult | UpdateResult | Refusal;
+  try {
+    outcome = await deps.db.tx(audit.actor, async (tx) => {
+      if (decided.national) await tx.query(`SELECT set_config('rempart.scope', 'national', true)`);
+      const done = await run(tx, deps, audit, request, decided, shape);
+      // Step 7, guard (after): scores are updated here, in the same transaction (the guard's issue).
+      return done;
+    });
+  } catch (error) {
+    // A record that fails to decrypt (altered or swapped ciphertext, OWASP ASVS 11.3.3) returns
+    // nothing; the attempt is on record.
+    if (error instanceof AppError && error.code === 'decryption_failed') {
+      await refuse(deps, audit, request, purpose, new Refusal('decryption_failed', error, shape));
+    }
+    throw error;
+  }
+  if (outcome instanceof Refusal) throw outcome.error;
+  return outcome as ResultOf<R>;
+}
+
+/** The first 16 hex digits of SHA-256 of the session's stored id hash: one session's events, linkable. */
+export function sessionRef(idHash: Buffer): string {
+  return createHash('sha256').update(idHash).digest('hex').slice(0, 16);
+}
+
+/** Steps 2 and 3: the purpose and the policy. A validation error is thrown; a refusal is returned. */
+function decide(ctx: GateCtx, request: GateRequest, shape: Record<string, unknown>): Decision | Refusal {
+  if (!isPurpose(request.purpose)) {
+    throw new AppError('validation_failed', 'purpose is not one of the declared purposes', {
+      field: 'purpose',
+    });
+  }
+  const purpose = request.purpose;
+  const forbidden = (reason: string, message: string, field?: string): Refusal =>
+    new Refusal(reason, new AppError('forbidden', message, field ? { field } : {}), shape);
+  if (!(PURPOSES[purpose].roles as readonly string[]).includes(ctx.role)) {
+    return forbidden('purpose_not_allowed_for_role', 'this purpose is not open to your role', 'purpose');
+  }
+  if (!ctx.organisationPurposes.includes(purpose)) {
+    return forbidden('purpose_not_held', 'your organisation does not hold this purpose', 'purpose');
+  }
+  const rule = ruleFor(ctx.role, purpose);
+  if (!rule) return forbidden('no_policy', 'no access is defined for your role and this purpose', 'purpose');
+
+  let national = false;
+  let justification: string | null = null;
+  if (request.action !== 'person.update_contact') {
+    national = request.national === true;
+    if (national) {
+      if (!rule.national) {
+        return forbidden(
+          'national_not_allowed',
+          'national reads are not open to your role for this purpose',
+          'national',
+        );
+      }
+      const text = (request.justification ?? '').trim();
+      if (text.length < JUSTIFICATION_MIN || text.length > JUSTIFICATION_MAX) {
+        throw new AppError(
+          'validation_failed',
+          `a national read needs a justification of ${JUSTIFICATION_MIN} to ${JUSTIFICATION_MAX} characters`,
+          { field: 'justification' },
+        );
+      }
+      justification = text;
+    } else if (request.justification !== undefined) {
+      throw new AppError('validation_failed', 'a justification goes with a national read only', {
+        field: 'justification',
+      });
+    } else if (rule.scope === 'none') {
+      return forbidden(
+        'national_required',
+        'your role reads persons only through a justified national read',
+        'national',
+      );
+    }
+  }
+  if (request.action === 'person.search' && !rule.search.includes(request.query.by)) {
+    return forbidden('search_not_allowed', 'this search is not open to your role for this purpose', 'by');
+  }
+  if (request.action === 'person.update_contact') {
+    const changed = Object.keys(request.changes) as ContactField[];
+    if (changed.length === 0) {
+      throw new AppError('validation_failed', 'give at least one contact field to change', {
+        field: 'email',
+      });
+    }
+    const refused = changed.find((f) => !rule.update.includes(f));
+    if (refused) return forbidden('update_not_allowed', `you may not change ${refused}`, refused);
+    validateContact(request.changes);
+  }
+  const scope: ReadScope = national
+    ? { kind: 'national' }
+    : rule.scope === 'agency'
+      ? { kind: 'agency', organisationId: ctx.organisationId }
+      : { kind: 'caseload', organisationId: ctx.organisationId };
+  return { purpose, rule, scope, national, justification };
+}
+
+/** What the audit records of a request: which filters, never their values (DESIGN.md section 7). */
+function queryShape(request: GateRequest): Record<string, unknown> {
+  if (request.action === 'person.search') {
+    return {
+      by: request.query.by,
+      cap: request.cap ?? SEARCH_CAP,
+      national: request.national === true,
+    };
+  }
+  if (request.action === 'person.view')
+    return { personId: request.personId, national: request.national === true };
+  return { personId: request.personId, changed: Object.keys(request.changes).sort() };
+}
+
+/** Writes the refusal's audit event in its own transaction, then raises its error. */
+async function refuse(
+  deps: GateDeps,
+  audit: AuditCtx,
+  request: GateRequest,
+  purpose: Purpose | null,
+  refusal: Refusal,
+): Promise<never> {
+  await deps.db.tx(audit.actor, (tx) => appendAudit(tx, audit, denyEntry(request, purpose, refusal)));
+  throw refusal.error;
+}
+
+function denyEntry(request: GateRequest, purpose: Purpose | null, refusal: Refusal): AuditEntry {
+  return {
+    action: request.action,
+    purpose,
+    query: refusal.query,
+    justification: 'justification' in request ? (request.justification?.trim() ?? null) : null,
+    decision: 'deny',
+    reason: refusal.reason,
+    resultCount: 0,
+    persons: [],
+  };
+}
+
+/** Steps 5, 6 and 8 inside the actor's transaction. */
+async function run(
+  tx: Tx,
+  deps: GateDeps,
+  audit: AuditCtx,
+  request: GateRequest,
+  decision: Decision,
+  shape: Record<string, unknown>,
+): Promise<SearchResult | ViewResult | UpdateResult | Refusal> {
+  const base = { action: request.action, purpose: decision.purpose, justification: decision.justification };
+  if (request.action === 'person.search') {
+    const cap = request.cap ?? SEARCH_CAP;
+    const found = await findInScope(tx, deps.keys, decision.scope, request.query, cap);
+    const fields = [...decision.rule.list];
+    await appendAudit(tx, audit, {
+      ...base,
+      query: { ...shape, more: found.more },
+      decision: 'allow',
+      resultCount: found.persons.length,
+      persons: found.persons.map((p) => ({ personId: p.id, fields })),
+    });
+    return { results: await reveal(tx, deps.keys, found.persons, fields), more: found.more, cap, fields };
+  }
+
+  const person = await personInScope(tx, decision.scope, request.personId);
+  if (!person) {
+    // Absent and out of scope answer alike (no probing of ids); the attempt is on record.
+    const refusal = new Refusal(
+      'not_found_or_out_of_scope',
+      new AppError('not_found', 'no such person'),
+      shape,
+    );
+    await appendAudit(tx, audit, denyEntry(request, decision.purpose, refusal));
+    return refusal;
+  }
+  if (request.action === 'person.view') {
+    const fields = [...decision.rule.view];
+    await appendAudit(tx, audit, {
+      ...base,
+      query: shape,
+      decision: 'allow',
+      resultCount: 1,
+      persons: [{ personId: person.id, fields }],
+    });
+    const [view] = await reveal(tx, deps.keys, [person], fields);
+    return { person: view!, fields };
+  }
+
+  // Contact details: the record is re-sealed whole under the same data key; the audit names the
+  // fields that held a value before and after, never the values.
+  const current = (await openPerson(deps.keys, person, ALL_IDENTITY)) as Identity;
+  const changes = validateContact(request.changes);
+  const next: Identity = { ...current, ...changes };
+  const updated = (Object.keys(changes) as ContactField[]).sort();
+  const present = (identity: Identity): ContactField[] => updated.filter((f) => identity[f] !== null);
+  await appendAudit(tx, audit, {
+    ...base,
+    query: { ...shape, before: present(current), after: present(next) },
+    decision: 'allow',
+    resultCount: 1,
+    persons: [{ personId: person.id, fields: updated }],
+  });
+  const sealed = await resealRow(deps.keys, person, next);
+  if (!(await writeSealed(tx, decision.scope, person.id, sealed, audit.at))) {
+    throw new AppError('internal', 'a person read in scope could not be written');
+  }
+  return { updated };
+}
+
+const ALL_IDENTITY: readonly IdentityField[] = [
+  'agencyId',
+  'nir',
+  'lastName',
+  'birthName',
+  'firstNames',
+  'sex',
+  'birthDate',
+  'birthPlace',
+  'email',
+  'phone',
+  'address',
+];
+
+/** Step 8: decrypts only the allowed fields and shapes each person's view. */
+async function reveal(
+  tx: Tx,
+  keys: RegistryKeys,
+  persons: readonly StoredPerson[],
+  fields: readonly ViewField[],
+): Promise<PersonView[]> {
+  const identityFields = new Set<IdentityField>();
+  for (const field of fields) {
+    if (field === 'nirMasked') identityFields.add('nir');
+    else if (field !== 'status' && field !== 'registrationPeriods') identityFields.add(field);
+  }
+  const periods = fields.includes('registrationPeriods')
+    ? await registrationPeriodsOf(
+        tx,
+        persons.map((p) => p.id),
+      )
+    : undefined;
+  const views: PersonView[] = [];
+  for (const person of persons) {
+    const identity = identityFields.size > 0 ? await openPerson(keys, person, [...identityFields]) : {};
+    const view: Record<string, unknown> = { id: person.id };
+    for (const field of fields) {
+      if (field === 'nirMasked') view.nirMasked = maskNir(identity.nir ?? '');
+      else if (field === 'status') view.status = person.status;
+      else if (field === 'registrationPeriods') view.registrationPeriods = periods?.get(person.id) ?? [];
+      else view[field] = identity[field] ?? null;
+    }
+    views.push(view as unknown as PersonView);
+  }
+  return views;
+}
+
+/** The NIR with only sex, year and month of birth shown: "1 85 05 •• ••• ••• ••". */
+export function maskNir(nir: string): string {
+  if (nir.length !== 15) return '••• •• •• ••• ••• ••';
+  return `${nir[0]} ${nir.slice(1, 3)} ${nir.slice(3, 5)} •• ••• ••• ••`;
+}
+
+/** Validates new contact details at the edge of the write; messages name fields, never values. */
+function validateContact(changes: ContactChanges): Partial<Pick<Identity, ContactField>> {
+  const issues: FieldIssue[] = [];
+  const out: Partial<Pick<Identity, ContactField>> = {};
+  if (changes.email !== undefined) {
+    out.email = changes.email === null ? null : checkEmail('email', changes.email, issues);
+  }
+  if (changes.phone !== undefined) {
+    out.phone = changes.phone === null ? null : checkPhone('phone', changes.phone, issues);
+  }
+  if (changes.address !== undefined) {
+    if (changes.address === null) out.address = null;
+    else {
+      const { line, postalCode, city } = changes.address;
+      if (!line.trim() || line.length > 200)
+        issues.push({ field: 'address.line', message: 'is required (≤ 200 characters)' });
+      if (!/^\d{5}$/.test(postalCode))
+        issues.push({ field: 'address.postalCode', message: 'must be 5 digits' });
+      if (!city.trim() || city.length > 100)
+        issues.push({ field: 'address.city', message: 'is required (≤ 100 characters)' });
+      out.address = { line: line.trim(), postalCode, city: city.trim() };
+    }
+  }
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw new AppError('validation_failed', `${first.field} ${first.message}`, {
+      field: first.field,
+      issues,
+    });
+  }
+  return out;
+}

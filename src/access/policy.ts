@@ -1,0 +1,152 @@
+/**
+ * Who may see which persons and which fields, for which purpose (DESIGN.md section 3, step 3):
+ * one table, read top to bottom. Deny by default: a role and purpose with no entry open nothing.
+ * Row-level security (migration 0006) enforces the person scope again in the database.
+ *
+ * - agency counselors: the persons of their agency and of their organisation's caseload; any
+ *   person through a national read that names a purpose and a written justification (T2b: logged,
+ *   scored by the guard);
+ * - partner counselors (Cap emploi, missions locales, training bodies): only the persons their
+ *   organisation accompanies, and only the fields accompaniment needs (T2, T5, T9);
+ * - subcontractor operators: no search, no view (work items come later, T4); helpdesk, managers,
+ *   administrators: nothing (T1, T8);
+ * - security officers and the DPO: national reads only, justified, for their one purpose.
+ */
+import type { Role } from '../identity/accounts.ts';
+import type { PersonQuery } from '../registry/persons.ts';
+import type { Purpose } from './purposes.ts';
+
+/** The fields of a person the gate can return, by name (the unit of the audit log's field lists). */
+export const VIEW_FIELDS = [
+  'agencyId',
+  'nir',
+  // the NIR with the order number and key hidden: sex, year and month of birth (OWASP ASVS 14.2.6)
+  'nirMasked',
+  'lastName',
+  'birthName',
+  'firstNames',
+  'sex',
+  'birthDate',
+  'birthPlace',
+  'email',
+  'phone',
+  'address',
+  'status',
+  'registrationPeriods',
+] as const;
+export type ViewField = (typeof VIEW_FIELDS)[number];
+
+/** The contact fields a counselor may change. */
+export const CONTACT_FIELDS = ['email', 'phone', 'address'] as const;
+export type ContactField = (typeof CONTACT_FIELDS)[number];
+
+export type SearchBy = PersonQuery['by'];
+
+/** What one role may do for one purpose. */
+export interface Rule {
+  /** The searches it may run (exact match only; never a prefix or wildcard). */
+  search: readonly SearchBy[];
+  /** Its everyday scope: its agency and caseload, its caseload only, or none (national reads only). */
+  scope: 'agency' | 'caseload' | 'none';
+  /** Whether it may read outside that scope with a written justification. */
+  national: boolean;
+  /** Fields in a list of search results: enough to tell persons apart, no contact details. */
+  list: readonly ViewField[];
+  /** Fields in one person's record. */
+  view: readonly ViewField[];
+  /** Fields it may change. */
+  update: readonly ContactField[];
+}
+
+const IDENTIFY: readonly ViewField[] = ['agencyId', 'lastName', 'firstNames', 'birthDate', 'status'];
+const EVERYTHING: readonly ViewField[] = VIEW_FIELDS.filter((f) => f !== 'nirMasked');
+
+/** The policy table: role → purpose → rule. Anything absent is refused. */
+export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
+  counselor: {
+    accompaniment: {
+      search: ['nir', 'agencyId', 'nameBirth'],
+      scope: 'agency',
+      national: true,
+      list: [...IDENTIFY, 'nirMasked'],
+      view: EVERYTHING,
+      update: ['email', 'phone', 'address'],
+    },
+    payment: {
+      search: ['nir', 'agencyId'],
+      scope: 'agency',
+      national: false,
+      list: [...IDENTIFY, 'nirMasked'],
+      view: [
+        'agencyId',
+        'nir',
+        'lastName',
+        'firstNames',
+        'birthDate',
+        'address',
+        'status',
+        'registrationPeriods',
+      ],
+      update: [],
+    },
+    pension_proof: {
+      search: ['nir', 'nameBirth'],
+      scope: 'agency',
+      national: true,
+      list: [...IDENTIFY, 'nirMasked'],
+      view: [
+        'agencyId',
+        'nir',
+        'lastName',
+        'birthName',
+        'firstNames',
+        'birthDate',
+        'status',
+        'registrationPeriods',
+      ],
+      update: [],
+    },
+  },
+  partner_counselor: {
+    accompaniment: {
+      // no NIR: a partner neither sees nor searches it (the 2024 attack pulled NIRs through it)
+      search: ['agencyId', 'nameBirth'],
+      scope: 'caseload',
+      national: false,
+      list: IDENTIFY,
+      view: [...IDENTIFY, 'email', 'phone', 'address'],
+      update: [],
+    },
+  },
+  security_officer: {
+    incident_investigation: {
+      search: ['agencyId'],
+      scope: 'none',
+      national: true,
+      list: ['agencyId', 'lastName', 'firstNames', 'status'],
+      view: ['agencyId', 'lastName', 'firstNames', 'birthDate', 'status'],
+      update: [],
+    },
+  },
+  dpo: {
+    data_subject_request: {
+      search: ['nir', 'agencyId', 'nameBirth'],
+      scope: 'none',
+      national: true,
+      list: [...IDENTIFY, 'nirMasked'],
+      view: EVERYTHING,
+      update: [],
+    },
+  },
+};
+
+/** The rule for a role and purpose, or undefined (refused). */
+export function ruleFor(role: string, purpose: Purpose): Rule | undefined {
+  return POLICY[role as Role]?.[purpose];
+}
+
+/** Minimum length of a national read's justification: a sentence, not "x". */
+export const JUSTIFICATION_MIN = 15;
+export const JUSTIFICATION_MAX = 500;
+/** Results of one search, at most (then "refine your search"); no pagination past it. */
+export const SEARCH_CAP = 10;

@@ -1,0 +1,129 @@
+/**
+ * The gate's storage layer: finds and reads persons inside a scope. Every function takes the
+ * transaction first and a scope second, so a read without a scope does not type-check; the scope
+ * is written into the SQL (CONVENTIONS.md: the authorisation filter inside the query), and the
+ * row-level security policies of migration 0006 apply on top of it.
+ */
+import type { Tx } from '../db/types.ts';
+import { byteaArray } from './columns.ts';
+import type { Identity, IdentityField, PersonStatus, RegistrationPeriod } from './person.ts';
+import {
+  indexLookup,
+  openSealedRow,
+  type PersonQuery,
+  type RegistryKeys,
+  type SealedRow,
+} from './persons.ts';
+
+/** Which persons a read may reach. */
+export type ReadScope =
+  /** the persons registered with the agency, and the organisation's current caseload */
+  | { kind: 'agency'; organisationId: string }
+  /** the organisation's current caseload only */
+  | { kind: 'caseload'; organisationId: string }
+  /** any person: a justified national read (the policy decided; RLS checks the role again) */
+  | { kind: 'national' };
+
+/** A person's row as the gate reads it: plain facts and the sealed identity. */
+export interface StoredPerson extends SealedRow {
+  status: PersonStatus;
+}
+
+const caseload = (param: string): string =>
+  `EXISTS (SELECT 1 FROM caseloads c WHERE c.person_id = p.id AND c.organisation_id = ${param}
+     AND (c.until IS NULL OR c.until >= current_date))`;
+
+/** The scope as a SQL condition on `persons p`; the organisation, if any, is parameter $2. */
+function scopeSql(scope: ReadScope): { sql: string; params: unknown[] } {
+  if (scope.kind === 'agency') {
+    return { sql: `(p.agency_organisation_id = $2 OR ${caseload('$2')})`, params: [scope.organisationId] };
+  }
+  if (scope.kind === 'caseload') return { sql: caseload('$2'), params: [scope.organisationId] };
+  return { sql: 'true', params: [] };
+}
+
+/**
+ * Persons matching an exact query inside the scope, at most `cap`, confirmed by decrypting the
+ * matched field (a truncated blind index can collide); `more` says whether others matched too.
+ * Persons outside the scope are never fetched, so nothing about them (not even a count) leaves.
+ */
+export async function findInScope(
+  tx: Tx,
+  keys: RegistryKeys,
+  scope: ReadScope,
+  query: PersonQuery,
+  cap: number,
+): Promise<{ persons: StoredPerson[]; more: boolean }> {
+  const lookup = indexLookup(keys, query);
+  const where = scopeSql(scope);
+  const rows = await tx.query<StoredPerson>(
+    `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed FROM persons p
+     WHERE ${lookup.where('$1')} AND ${where.sql}
+     ORDER BY p.id LIMIT ${Math.trunc(cap) + 8}`,
+    [byteaArray(lookup.hashes), ...where.params],
+  );
+  const persons: StoredPerson[] = [];
+  let more = false;
+  for (const row of rows) {
+    if (!lookup.confirm(await openSealedRow(keys, row, lookup.fields))) continue;
+    if (persons.length === cap) {
+      more = true;
+      break;
+    }
+    persons.push(row);
+  }
+  return { persons, more };
+}
+
+/** One person by id inside the scope, or undefined (absent and out of scope look the same). */
+export async function personInScope(tx: Tx, scope: ReadScope, id: string): Promise<StoredPerson | undefined> {
+  const where = scopeSql(scope);
+  const rows = await tx.query<StoredPerson>(
+    `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed FROM persons p
+     WHERE p.id = $1 AND ${where.sql}`,
+    [id, ...where.params],
+  );
+  return rows[0];
+}
+
+/** The registration periods of persons already read in scope, by person id, oldest first. */
+export async function registrationPeriodsOf(
+  tx: Tx,
+  personIds: readonly string[],
+): Promise<Map<string, RegistrationPeriod[]>> {
+  const out = new Map<string, RegistrationPeriod[]>(personIds.map((id) => [id, []]));
+  if (personIds.length === 0) return out;
+  const rows = await tx.query<{ person_id: string; started_on: string; ended_on: string | null }>(
+    `SELECT person_id, started_on, ended_on FROM registration_periods
+     WHERE person_id = ANY($1::uuid[]) ORDER BY person_id, started_on`,
+    [personIds],
+  );
+  for (const row of rows) out.get(row.person_id)?.push({ startedOn: row.started_on, endedOn: row.ended_on });
+  return out;
+}
+
+/** Decrypts only the given identity fields of a person read in scope. */
+export function openPerson(
+  keys: RegistryKeys,
+  person: StoredPerson,
+  fields: readonly IdentityField[],
+): Promise<Partial<Identity>> {
+  return openSealedRow(keys, person, fields);
+}
+
+/** Writes a person's re-sealed record (contact details changed); false if the row is not writable in scope. */
+export async function writeSealed(
+  tx: Tx,
+  scope: ReadScope,
+  id: string,
+  sealed: Buffer,
+  at: Date,
+): Promise<boolean> {
+  const where = scopeSql(scope);
+  const rows = await tx.query<{ id: string }>(
+    `UPDATE persons p SET sealed = $${where.params.length + 2}, updated_at = $${where.params.length + 3}
+     WHERE p.id = $1 AND ${where.sql} RETURNING p.id`,
+    [id, ...where.params, sealed, at],
+  );
+  return rows.length === 1;
+}

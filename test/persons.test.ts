@@ -1,0 +1,387 @@
+/**
+ * The gate through its routes: purpose-bound search and view, per-role scope and fields, national
+ * reads with a justification, contact updates, and the audit rows each call leaves (allowed or not).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engine } from './helpers/db.ts';
+import { caseloadOf, type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
+import type { StaffClient } from './helpers/staff.ts';
+
+interface AuditRow {
+  action: string;
+  purpose: string | null;
+  decision: string;
+  reason: string | null;
+  query: Record<string, unknown>;
+  justification: string | null;
+  result_count: number;
+  persons: { person_id: string; fields: string[] }[];
+}
+
+describe(`persons through the gate (${engine})`, () => {
+  let w: RegistryWorld;
+  let counselor: StaffClient;
+  let partner: StaffClient;
+  let inAgency: KnownPerson;
+  let outside: KnownPerson;
+  let inCaseload: KnownPerson;
+
+  /** The audit event of one request, with its person links (as a DBA reads it). */
+  const auditOf = async (requestId: string): Promise<AuditRow> => {
+    const [row] = await w.t.driver.transaction((tx) =>
+      tx.query<AuditRow>(
+        `SELECT e.action, e.purpose, e.decision, e.reason, e.query, e.justification, e.result_count,
+           coalesce((SELECT json_agg(json_build_object('person_id', l.person_id, 'fields', l.fields))
+                     FROM audit_event_persons l WHERE l.event_id = e.id), '[]') AS persons
+         FROM audit_events e WHERE e.request_id = $1`,
+        [requestId],
+      ),
+    );
+    if (!row) throw new Error(`no audit event for request ${requestId}`);
+    return row;
+  };
+  const requestId = (response: { headers: Record<string, unknown> }): string =>
+    String(response.headers['x-request-id']);
+
+  beforeAll(async () => {
+    w = await registryWorld(200);
+    counselor = (await w.staff('counselor', w.agency)).client;
+    partner = (await w.staff('partner_counselor', w.partner)).client;
+    inAgency = w.persons.find((p) => p.agencyOrganisationId === w.agency && p.identity.email !== null)!;
+    outside = w.persons.find(
+      (p) =>
+        p.agencyOrganisationId !== w.agency &&
+        !p.caseloads.includes(w.agency) &&
+        !p.caseloads.includes(w.partner),
+    )!;
+    inCaseload = caseloadOf(w, w.partner)[0]!;
+  }, 120_000);
+  afterAll(async () => {
+    await w.close();
+  });
+
+  it('a counselor finds a person of its agency by NIR: list fields only (masked NIR, no contacts), audited', async () => {
+    const response = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+      nir: inAgency.identity.nir,
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body.results).toHaveLength(1);
+    const [found] = body.results;
+    expect(found.id).toBe(inAgency.id);
+    expect(Object.keys(found).sort()).toEqual(['id', ...body.fields].sort());
+    expect(found.nir).toBeUndefined();
+    expect(found.email).toBeUndefined();
+    expect(found.nirMasked).toMatch(/^[12] \d\d \d\d •• ••• ••• ••$/);
+    expect(body.more).toBe(false);
+    expect(body).not.toHaveProperty('total');
+    const audit = await auditOf(requestId(response));
+    expect(audit).toMatchObject({
+      action: 'person.search',
+      purpose: 'accompaniment',
+      decision: 'allow',
+      result_count: 1,
+    });
+    expect(audit.query).toEqual({ by: 'nir', cap: 10, national: false, more: false });
+    expect(audit.persons).toEqual([{ person_id: inAgency.id, fields: body.fields }]);
+    expect(JSON.stringify(audit)).not.toContain(inAgency.identity.nir);
+  });
+
+  it('finds by last name + first name + birth date, exact after normalisation (case, accents)', async () => {
+    const { lastName, firstNames, birthDate } = inAgency.identity;
+    const response = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nameBirth',
+      lastName: lastName.toUpperCase(),
+      firstName: firstNames.split(' ')[0]!.toLowerCase(),
+      birthDate,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().results.map((r: { id: string }) => r.id)).toContain(inAgency.id);
+    const prefix = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nameBirth',
+      lastName: lastName.slice(0, 3),
+      firstName: firstNames.split(' ')[0]!,
+      birthDate,
+    });
+    expect(prefix.json().results).toEqual([]);
+  });
+
+  it('a counselor views a person of its agency with every field for accompaniment, fewer for payment', async () => {
+    const full = await counselor.request('GET', `/api/v1/persons/${inAgency.id}?purpose=accompaniment`);
+    expect(full.statusCode).toBe(200);
+    const { person, fields } = full.json();
+    expect(person.nir).toBe(inAgency.identity.nir);
+    expect(person.email).toBe(inAgency.identity.email);
+    expect(Object.keys(person).sort()).toEqual(['id', ...fields].sort());
+    const payment = await counselor.request('GET', `/api/v1/persons/${inAgency.id}?purpose=payment`);
+    expect(payment.statusCode).toBe(200);
+    expect(payment.json().person.email).toBeUndefined();
+    expect(payment.json().person.address).toEqual(inAgency.identity.address);
+    expect((await auditOf(requestId(payment))).persons).toEqual([
+      { person_id: inAgency.id, fields: payment.json().fields },
+    ]);
+  });
+
+  it('a counselor cannot view a person outside its agency and caseload: 404 like an unknown id, both audited', async () => {
+    const out = await counselor.request('GET', `/api/v1/persons/${outside.id}?purpose=accompaniment`);
+    const unknown = await counselor.request('GET', `/api/v1/persons/${randomUUID()}?purpose=accompaniment`);
+    expect(out.statusCode).toBe(404);
+    expect(unknown.statusCode).toBe(404);
+    expect(out.json().code).toBe(unknown.json().code);
+    expect(out.json().detail).toBe(unknown.json().detail);
+    const audit = await auditOf(requestId(out));
+    expect(audit).toMatchObject({ decision: 'deny', reason: 'not_found_or_out_of_scope', persons: [] });
+  });
+
+  it('a national read needs a justification, then reaches a person outside the agency; the justification is logged', async () => {
+    const bare = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+      nir: outside.identity.nir,
+      national: true,
+    });
+    expect(bare.statusCode).toBe(400);
+    expect(bare.json().field).toBe('justification');
+    const scoped = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+      nir: outside.identity.nir,
+    });
+    expect(scoped.json().results).toEqual([]);
+    const justification = 'Personne reçue à l’accueil, inscrite dans une autre agence';
+    const national = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+      nir: outside.identity.nir,
+      national: true,
+      justification,
+    });
+    expect(national.json().results.map((r: { id: string }) => r.id)).toEqual([outside.id]);
+    expect(await auditOf(requestId(national))).toMatchObject({
+      decision: 'allow',
+      justification,
+      query: { national: true },
+    });
+    const view = await counselor.request('POST', `/api/v1/persons/${outside.id}/national-view`, {
+      purpose: 'accompaniment',
+      justification,
+    });
+    expect(view.statusCode).toBe(200);
+    expect(view.json().person.id).toBe(outside.id);
+  });
+
+  it('a partner counselor sees its caseload with accompaniment fields only, and no NIR search', async () => {
+    const response = await partner.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'agencyId',
+      agencyId: inCaseload.identity.agencyId,
+    });
+    expect(response.json().results.map((r: { id: string }) => r.id)).toEqual([inCaseload.id]);
+    const view = await partner.request('GET', `/api/v1/persons/${inCaseload.id}?purpose=accompaniment`);
+    expect(view.statusCode).toBe(200);
+    expect(Object.keys(view.json().person).sort()).toEqual(
+      ['id', 'agencyId', 'lastName', 'firstNames', 'birthDate', 'status', 'email', 'phone', 'address'].sort(),
+    );
+    const nir = await partner.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+      nir: inCaseload.identity.nir,
+    });
+    expect(nir.statusCode).toBe(403);
+    expect(await auditOf(requestId(nir))).toMatchObject({ decision: 'deny', reason: 'search_not_allowed' });
+    const national = await partner.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'agencyId',
+      agencyId: outside.identity.agencyId,
+      national: true,
+      justification: 'Je veux voir cette personne hors de mon portefeuille',
+    });
+    expect(national.statusCode).toBe(403);
+    expect(await auditOf(requestId(national))).toMatchObject({
+      decision: 'deny',
+      reason: 'national_not_allowed',
+    });
+  });
+
+  it('a partner counselor reaches no person outside its caseload by any route, and learns no count', async () => {
+    const allowed = new Set(caseloadOf(w, w.partner).map((p) => p.id));
+    const others = w.persons.filter((p) => !allowed.has(p.id));
+    expect(others.length).toBeGreaterThan(allowed.size * 5); // most of the population is outside
+    const reached = new Set<string>();
+    const shapes = new Set<string>();
+    for (const person of w.persons) {
+      const answers = [
+        await partner.request('POST', '/api/v1/persons/search', {
+          purpose: 'accompaniment',
+          by: 'agencyId',
+          agencyId: person.identity.agencyId,
+        }),
+        await partner.request('POST', '/api/v1/persons/search', {
+          purpose: 'accompaniment',
+          by: 'nameBirth',
+          lastName: person.identity.lastName,
+          firstName: person.identity.firstNames,
+          birthDate: person.identity.birthDate,
+        }),
+        await partner.request('GET', `/api/v1/persons/${person.id}?purpose=accompaniment`),
+      ];
+      for (const answer of answers) {
+        const body = answer.json();
+        for (const found of body.results ?? []) reached.add(found.id);
+        if (body.person) reached.add(body.person.id);
+        if (!allowed.has(person.id)) shapes.add(`${answer.statusCode} ${Object.keys(body).sort().join(',')}`);
+      }
+    }
+    expect([...reached].filter((id) => !allowed.has(id))).toEqual([]);
+    expect([...reached].sort()).toEqual([...allowed].sort());
+    // Outside the caseload every answer has one of two shapes: an empty result list, or a 404.
+    expect([...shapes].sort()).toEqual(
+      ['200 cap,fields,more,results', '404 code,detail,requestId,status,title,type'].sort(),
+    );
+  }, 180_000);
+
+  it.each([
+    ['helpdesk', 'accompaniment'],
+    ['org_manager', 'accompaniment'],
+    ['subcontractor_operator', 'work_item'],
+    ['administrator', 'accompaniment'],
+  ] as const)('a %s cannot search (purpose %s): 403, audited', async (role, purpose) => {
+    const { client } = await w.staff(role, role === 'org_manager' ? w.agency : w.national);
+    const response = await client.request('POST', '/api/v1/persons/search', {
+      purpose,
+      by: 'agencyId',
+      agencyId: inAgency.identity.agencyId,
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().results).toBeUndefined();
+    expect((await auditOf(requestId(response))).decision).toBe('deny');
+  });
+
+  it('security officers and the DPO read only through a justified national read, for their own purpose', async () => {
+    const { client: officer } = await w.staff('security_officer', w.national);
+    const scoped = await officer.request(
+      'GET',
+      `/api/v1/persons/${inAgency.id}?purpose=incident_investigation`,
+    );
+    expect(scoped.statusCode).toBe(403);
+    const wrongPurpose = await officer.request('POST', `/api/v1/persons/${inAgency.id}/national-view`, {
+      purpose: 'accompaniment',
+      justification: 'Enquête sur l’alerte 2026-118 du compte partenaire',
+    });
+    expect(wrongPurpose.statusCode).toBe(403);
+    const view = await officer.request('POST', `/api/v1/persons/${inAgency.id}/national-view`, {
+      purpose: 'incident_investigation',
+      justification: 'Enquête sur l’alerte 2026-118 du compte partenaire',
+    });
+    expect(view.statusCode).toBe(200);
+    expect(view.json().person.nir).toBeUndefined();
+    const { client: dpo } = await w.staff('dpo', w.national);
+    const request = await dpo.request('POST', '/api/v1/persons/search', {
+      purpose: 'data_subject_request',
+      by: 'nir',
+      nir: inAgency.identity.nir,
+      national: true,
+      justification: 'Demande d’accès reçue par courrier le 20 novembre',
+    });
+    expect(request.json().results.map((r: { id: string }) => r.id)).toEqual([inAgency.id]);
+  });
+
+  it('a purpose the organisation no longer holds is refused at once', async () => {
+    const { client } = await w.staff('counselor', w.agency);
+    await w.t.driver.transaction((tx) =>
+      tx.query(`UPDATE organisations SET purposes = array_remove(purposes, 'payment') WHERE id = $1`, [
+        w.agency,
+      ]),
+    );
+    try {
+      const response = await client.request('GET', `/api/v1/persons/${inAgency.id}?purpose=payment`);
+      expect(response.statusCode).toBe(403);
+      expect(response.json().field).toBe('purpose');
+    } finally {
+      await w.t.driver.transaction((tx) =>
+        tx.query(`UPDATE organisations SET purposes = array_append(purposes, 'payment') WHERE id = $1`, [
+          w.agency,
+        ]),
+      );
+    }
+  });
+
+  it('a counselor changes contact details: audited with field names before and after, never values', async () => {
+    const target = w.persons.find((p) => p.agencyOrganisationId === w.agency && p.id !== inAgency.id)!;
+    const response = await counselor.request('PATCH', `/api/v1/persons/${target.id}/contact`, {
+      purpose: 'accompaniment',
+      email: 'nouvelle.adresse@exemple.fr',
+      phone: null,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ updated: ['email', 'phone'] });
+    const audit = await auditOf(requestId(response));
+    expect(audit).toMatchObject({ action: 'person.update_contact', decision: 'allow' });
+    expect(audit.persons).toEqual([{ person_id: target.id, fields: ['email', 'phone'] }]);
+    expect(audit.query.after).toEqual(['email']);
+    expect(JSON.stringify(audit)).not.toContain('nouvelle.adresse');
+    const view = await counselor.request('GET', `/api/v1/persons/${target.id}?purpose=accompaniment`);
+    expect(view.json().person).toMatchObject({ email: 'nouvelle.adresse@exemple.fr', phone: null });
+    expect(view.json().person.nir).toBe(target.identity.nir);
+  });
+
+  it.each([
+    [{ purpose: 'accompaniment', agencyId: 'X' }, 'agencyId'],
+    [{ purpose: 'accompaniment', email: 'not-an-email' }, 'email'],
+    [
+      { purpose: 'accompaniment', address: { line: '1 rue', postalCode: '7500', city: 'Paris' } },
+      'address.postalCode',
+    ],
+  ])(
+    'a contact update with bad or forbidden input is refused naming the field, nothing written: %j',
+    async (body, field) => {
+      const response = await counselor.request('PATCH', `/api/v1/persons/${inAgency.id}/contact`, body);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().field ?? response.json().detail).toContain(field.split('.')[0]);
+      const view = await counselor.request('GET', `/api/v1/persons/${inAgency.id}?purpose=accompaniment`);
+      expect(view.json().person.email).toBe(inAgency.identity.email);
+    },
+  );
+
+  it('partners cannot change contact details', async () => {
+    const response = await partner.request('PATCH', `/api/v1/persons/${inCaseload.id}/contact`, {
+      purpose: 'accompaniment',
+      email: 'x@exemple.fr',
+    });
+    expect(response.statusCode).toBe(403);
+  });
+
+  it('fails closed: when the audit row cannot be written, the read returns no data', async () => {
+    await w.t.driver.transaction((tx) => tx.query('REVOKE INSERT ON audit_event_persons FROM rempart_app'));
+    try {
+      const response = await counselor.request('GET', `/api/v1/persons/${inAgency.id}?purpose=accompaniment`);
+      expect(response.statusCode).toBe(500);
+      expect(response.body).not.toContain(inAgency.identity.lastName);
+      expect(response.body).not.toContain(inAgency.identity.nir);
+    } finally {
+      await w.t.driver.transaction((tx) => tx.query('GRANT INSERT ON audit_event_persons TO rempart_app'));
+    }
+  });
+
+  it('a search for a missing identifier names the field; identifiers never go in the URL', async () => {
+    const response = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().field).toBe('nir');
+    const bad = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+      nir: '185057512345600',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().field).toBe('nir');
+    expect(bad.body).not.toContain('185057512345600');
+  });
+});
