@@ -135,6 +135,13 @@ export class StaffClient {
     return response;
   }
 
+  /** Carries another client's session (cookie and CSRF token) over to this one (same database, another app). */
+  adopt(other: StaffClient): this {
+    this.cookie = other.cookie;
+    this.csrf = other.csrf;
+    return this;
+  }
+
   login(login: string, password = PASSWORD): Promise<LightMyRequestResponse> {
     return this.request('POST', '/api/v1/auth/login', { login, password });
   }
