@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type AuditCtx, type AuditEntry, appendAudit } from '../audit/append.ts';
+import { type AccessEntry, personAccessHistory } from '../audit/scope.ts';
 import type { Clock } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { AppError, type FieldIssue } from '../errors.ts';
@@ -80,6 +81,7 @@ interface Justified {
 export type GateRequest =
   | ({ action: 'person.search'; purpose: string; query: PersonQuery; cap?: number } & Justified)
   | ({ action: 'person.view'; purpose: string; personId: string } & Justified)
+  | ({ action: 'person.access_history'; purpose: string; personId: string } & Justified)
   | { action: 'person.update_contact'; purpose: string; personId: string; changes: ContactChanges };
 
 /** New contact details; null clears one, absent leaves it. */
@@ -121,11 +123,22 @@ export interface UpdateResult {
   updated: ContactField[];
 }
 
+/** Who accessed a person's record: the person's id and the entries, newest first. */
+export interface HistoryResult {
+  id: string;
+  accessHistory: AccessEntry[];
+}
+
 type ResultOf<R extends GateRequest> = R['action'] extends 'person.search'
   ? SearchResult
   : R['action'] extends 'person.view'
     ? ViewResult
-    : UpdateResult;
+    : R['action'] extends 'person.access_history'
+      ? HistoryResult
+      : UpdateResult;
+
+/** The field name under which an access history is returned and audited. */
+export const HISTORY_FIELD = 'accessHistory';
 
 /** The policy's answer for one request (step 3). */
 interface Decision {
@@ -164,7 +177,7 @@ export async function passGate<R extends GateRequest>(
   const decided = decide(ctx, request, shape);
   if (decided instanceof Refusal) return refuse(deps, audit, request, purpose, decided);
   // Step 4, guard (before): quotas, step-up and suspension are evaluated here (the guard's issue).
-  let outcome: SearchResult | ViewResult | UpdateResult | Refusal;
+  let outcome: SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal;
   try {
     outcome = await deps.db.tx(audit.actor, async (tx) => {
       if (decided.national) await tx.query(`SELECT set_config('rempart.scope', 'national', true)`);
@@ -241,6 +254,13 @@ function decide(ctx: GateCtx, request: GateRequest, shape: Record<string, unknow
       );
     }
   }
+  if (request.action === 'person.access_history' && !rule.history) {
+    return forbidden(
+      'history_not_allowed',
+      'access histories are not open to your role for this purpose',
+      'purpose',
+    );
+  }
   if (request.action === 'person.search' && !rule.search.includes(request.query.by)) {
     return forbidden('search_not_allowed', 'this search is not open to your role for this purpose', 'by');
   }
@@ -272,8 +292,9 @@ function queryShape(request: GateRequest): Record<string, unknown> {
       national: request.national === true,
     };
   }
-  if (request.action === 'person.view')
+  if (request.action === 'person.view' || request.action === 'person.access_history') {
     return { personId: request.personId, national: request.national === true };
+  }
   return { personId: request.personId, changed: Object.keys(request.changes).sort() };
 }
 
@@ -310,7 +331,7 @@ async function run(
   request: GateRequest,
   decision: Decision,
   shape: Record<string, unknown>,
-): Promise<SearchResult | ViewResult | UpdateResult | Refusal> {
+): Promise<SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal> {
   const base = { action: request.action, purpose: decision.purpose, justification: decision.justification };
   if (request.action === 'person.search') {
     const cap = request.cap ?? SEARCH_CAP;
@@ -336,6 +357,17 @@ async function run(
     );
     await appendAudit(tx, audit, denyEntry(request, decision.purpose, refusal));
     return refusal;
+  }
+  if (request.action === 'person.access_history') {
+    // The read is on record before the history is read, so it shows in it: "you, just now".
+    await appendAudit(tx, audit, {
+      ...base,
+      query: shape,
+      decision: 'allow',
+      resultCount: 1,
+      persons: [{ personId: person.id, fields: [HISTORY_FIELD] }],
+    });
+    return { id: person.id, accessHistory: await personAccessHistory(tx, person.id) };
   }
   if (request.action === 'person.view') {
     const fields = [...decision.rule.view];

@@ -56,6 +56,8 @@ export interface Rule {
   view: readonly ViewField[];
   /** Fields it may change. */
   update: readonly ContactField[];
+  /** Whether it may read who accessed a person's record (GDPR article 15; incident investigation). */
+  history: boolean;
 }
 
 const IDENTIFY: readonly ViewField[] = ['agencyId', 'lastName', 'firstNames', 'birthDate', 'status'];
@@ -71,6 +73,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       list: [...IDENTIFY, 'nirMasked'],
       view: EVERYTHING,
       update: ['email', 'phone', 'address'],
+      history: false,
     },
     payment: {
       search: ['nir', 'agencyId'],
@@ -88,6 +91,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
         'registrationPeriods',
       ],
       update: [],
+      history: false,
     },
     pension_proof: {
       search: ['nir', 'nameBirth'],
@@ -105,6 +109,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
         'registrationPeriods',
       ],
       update: [],
+      history: false,
     },
   },
   partner_counselor: {
@@ -116,6 +121,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       list: IDENTIFY,
       view: [...IDENTIFY, 'email', 'phone', 'address'],
       update: [],
+      history: false,
     },
   },
   security_officer: {
@@ -126,6 +132,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       list: ['agencyId', 'lastName', 'firstNames', 'status'],
       view: ['agencyId', 'lastName', 'firstNames', 'birthDate', 'status'],
       update: [],
+      history: true,
     },
   },
   dpo: {
@@ -136,6 +143,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       list: [...IDENTIFY, 'nirMasked'],
       view: EVERYTHING,
       update: [],
+      history: true,
     },
   },
 };

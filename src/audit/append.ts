@@ -39,11 +39,21 @@ export interface AuditEntry {
 
 /** Characters an identifier's value may not hide in (a NIR, a phone): 6+ digits in a row. */
 const LONG_DIGITS = /\d{6,}/;
+/**
+ * A UTC date-time with its time of day (2026-11-23T08:00:00.000Z, as toISOString writes it): the
+ * bound of a window (audit.scope), not an identifier; a birth date has no time of day.
+ */
+const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 
 /** Refuses a query shape that carries what looks like an identifier's value (defence in depth). */
 function checkShape(query: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(query)) {
-    if (typeof value === 'string' && LONG_DIGITS.test(value.replace(/[-\s]/g, '')) && !key.endsWith('Id')) {
+    if (
+      typeof value === 'string' &&
+      LONG_DIGITS.test(value.replace(/[-\s]/g, '')) &&
+      !key.endsWith('Id') &&
+      !UTC_DATE_TIME.test(value)
+    ) {
       throw new AppError('internal', `audit query shape field ${key} looks like an identifier's value`);
     }
   }

@@ -16,6 +16,7 @@ import { registerAuth } from './plugins/auth.ts';
 import { handleError, registerErrorHandler } from './plugins/errors.ts';
 import { registerSecurity } from './plugins/security.ts';
 import { accountsRoutes } from './routes/accounts.routes.ts';
+import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
@@ -163,6 +164,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(recoveryRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
   await app.register(accountsRoutes, { db: deps.db, clock });
   await app.register(personsRoutes, { db: deps.db, keys: deps.registry, clock });
+  await app.register(auditRoutes, { db: deps.db });
   await app.register(openapiRoutes);
   return app;
 }

@@ -230,6 +230,50 @@ export const personsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) => 
       }),
   );
 
+  app.post<{ Params: { id: string }; Body: { purpose: string; justification: string } }>(
+    '/api/v1/persons/:id/access-history',
+    {
+      preHandler: staff,
+      schema: {
+        tags: ['persons'],
+        summary: "Who accessed a person's record: when, from which organisation and role, for which purpose",
+        description:
+          'For the DPO (a data-subject request, GDPR article 15) and security officers (an investigation): ' +
+          'a national read with a justification, itself on record. Newest first, at most 200 entries.',
+        params: idParams,
+        body: obj({ purpose, justification }),
+        response: {
+          200: obj({
+            id: { type: 'string', format: 'uuid' },
+            accessHistory: {
+              type: 'array',
+              items: obj({
+                at: { type: 'string', format: 'date-time' },
+                eventId: { type: 'string' },
+                accountId: { type: ['string', 'null'] },
+                organisationId: { type: ['string', 'null'] },
+                organisationName: { type: ['string', 'null'] },
+                role: { type: ['string', 'null'] },
+                purpose: { type: ['string', 'null'] },
+                action: { type: 'string' },
+                fields: { type: 'array', items: { type: 'string' } },
+              }),
+            },
+          }),
+          ...errors,
+        },
+      },
+    },
+    (request) =>
+      passGate(deps, gateCtx(request), {
+        action: 'person.access_history',
+        purpose: request.body.purpose,
+        personId: request.params.id,
+        national: true,
+        justification: request.body.justification,
+      }),
+  );
+
   app.patch<{
     Params: { id: string };
     Body: {

@@ -1,0 +1,114 @@
+/**
+ * `rempart audit scope`: the operator's breach scope (DESIGN.md sections 7 and 9, T7): which
+ * persons, which fields, the given accounts received in a window. It runs as a system actor and
+ * appends its own audit event in the same transaction: reading the log is itself logged.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { appendAudit } from '../audit/append.ts';
+import { type BreachScope, breachScope, type ScopeRequest } from '../audit/scope.ts';
+import type { Config } from '../config.ts';
+import { systemCtx } from '../context.ts';
+import { openDb } from '../db/open.ts';
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Parses an ISO-8601 date-time with an explicit offset (2026-11-23T08:00:00Z, ...+01:00); returns
+ * undefined for anything else, including impossible dates and local times (an incident window
+ * must not depend on the operator's time zone).
+ */
+export function parseIsoDateTime(value: string): Date | undefined {
+  const match = DATE_TIME.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
+  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  if (mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth || h! > 23 || mi! > 59 || (s ?? 0) > 59)
+    return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** What `audit scope` did: the scope, and the file holding it in full when one was written. */
+export interface AuditScopeRun {
+  scope: BreachScope;
+  file: string | undefined;
+}
+
+/**
+ * Computes the scope as a system actor and records the run (action 'audit.scope', the query's
+ * shape only) in the same transaction; writes the whole scope to `out` (0600) when given.
+ */
+export async function runAuditScope(
+  config: Config,
+  request: ScopeRequest,
+  options: { out?: string; now?: Date } = {},
+): Promise<AuditScopeRun> {
+  const ctx = systemCtx('audit-scope');
+  const db = await openDb(config);
+  let scope: BreachScope;
+  try {
+    scope = await db.tx(ctx.actor, async (tx) => {
+      const result = await breachScope(tx, request);
+      await appendAudit(
+        tx,
+        {
+          actor: ctx.actor,
+          sessionRef: null,
+          requestId: ctx.requestId,
+          sourceAddress: null,
+          at: options.now ?? ctx.clock.now(),
+        },
+        {
+          action: 'audit.scope',
+          purpose: 'incident_investigation',
+          // the shape: how many accounts and the window, not which accounts
+          query: {
+            accounts: result.accounts.length,
+            from: result.from.toISOString(),
+            to: result.to.toISOString(),
+          },
+          decision: 'allow',
+          resultCount: result.personCount,
+          persons: [],
+        },
+      );
+      return result;
+    });
+  } finally {
+    await db.close();
+  }
+  let file: string | undefined;
+  if (options.out !== undefined) {
+    file = path.resolve(options.out);
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    // Person ids are pseudonymous but still personal data (GDPR recital 26): owner-only.
+    await writeFile(file, `${JSON.stringify(scope, null, 2)}\n`, { mode: 0o600 });
+  }
+  return { scope, file };
+}
+
+/** The default place of the full list: a file named after the run's time under the data folder. */
+export function defaultScopeFile(config: Pick<Config, 'dataDir'>, at: Date): string {
+  return path.join(config.dataDir, 'scopes', `scope-${at.toISOString().replace(/[:.]/g, '-')}.json`);
+}
+
+/** A human summary: the window, the counts, one line per field with its number of persons. */
+export function formatScope(run: AuditScopeRun): string {
+  const { scope } = run;
+  const lines = [
+    `accounts: ${scope.accounts.join(', ')}`,
+    `window:   ${scope.from.toISOString()} (inclusive) to ${scope.to.toISOString()} (exclusive)`,
+    `events:   ${scope.events} allowed`,
+    `persons:  ${scope.personCount}`,
+  ];
+  const fields = Object.entries(scope.fieldCounts).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
+  if (fields.length > 0) {
+    const width = Math.max(5, ...fields.map(([f]) => f.length));
+    lines.push('', `${'field'.padEnd(width)}  persons`);
+    for (const [field, count] of fields) lines.push(`${field.padEnd(width)}  ${String(count).padStart(7)}`);
+  }
+  if (run.file !== undefined)
+    lines.push('', `full list (persons, fields, first and last access): ${run.file}`);
+  return lines.join('\n');
+}
