@@ -70,4 +70,43 @@ describe('loadConfig', () => {
     const error = configError({ DATABASE_URL: 'mysql://admin:s3cret@db/x' });
     expect(error.message).not.toContain('s3cret');
   });
+
+  it('audit: defaults to a checkpoint every 1000 events or 60 s, sequencing every 500 ms, a file in the data folder', () => {
+    const config = loadConfig({ REMPART_DATA: '/var/lib/rempart' });
+    expect(config.audit).toEqual({
+      checkpointEvents: 1000,
+      checkpointSeconds: 60,
+      sequenceMs: 500,
+      checkpointFile: '/var/lib/rempart/audit-checkpoints.txt',
+    });
+  });
+
+  it('audit: accepts valid values', () => {
+    const config = loadConfig({
+      REMPART_AUDIT_CHECKPOINT_EVENTS: '50',
+      REMPART_AUDIT_CHECKPOINT_SECONDS: '5',
+      REMPART_AUDIT_SEQUENCE_MS: '100',
+      REMPART_AUDIT_CHECKPOINT_FILE: '/srv/published/checkpoints.txt',
+    });
+    expect(config.audit).toEqual({
+      checkpointEvents: 50,
+      checkpointSeconds: 5,
+      sequenceMs: 100,
+      checkpointFile: '/srv/published/checkpoints.txt',
+    });
+  });
+
+  it.each([
+    ['REMPART_AUDIT_CHECKPOINT_EVENTS', '0'],
+    ['REMPART_AUDIT_CHECKPOINT_EVENTS', 'many'],
+    ['REMPART_AUDIT_CHECKPOINT_SECONDS', '0'],
+    ['REMPART_AUDIT_CHECKPOINT_SECONDS', '1.5'],
+    ['REMPART_AUDIT_SEQUENCE_MS', '5'],
+    ['REMPART_AUDIT_SEQUENCE_MS', '600000'],
+    ['REMPART_AUDIT_CHECKPOINT_FILE', '/tmp/a\nb'],
+  ])('audit: refuses %s=%j naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.code).toBe('bad_configuration');
+    expect(error.issues.map((issue) => issue.field)).toEqual([name]);
+  });
 });

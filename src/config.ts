@@ -35,6 +35,22 @@ export interface Config {
     /** A second factor younger than this counts as fresh for sensitive actions (STEP_UP_MINUTES, default 5). */
     stepUpMinutes: number;
   };
+  /** The audit log's sequencer and checkpoints (DESIGN.md section 7). */
+  audit: {
+    /** Sign a checkpoint once this many events are sequenced since the last (REMPART_AUDIT_CHECKPOINT_EVENTS, default 1000). */
+    checkpointEvents: number;
+    /** ... or once the last checkpoint is this old and events came since (REMPART_AUDIT_CHECKPOINT_SECONDS, default 60). */
+    checkpointSeconds: number;
+    /** How often the sequencer folds pending events into the tree (REMPART_AUDIT_SEQUENCE_MS, default 500). */
+    sequenceMs: number;
+    /**
+     * Where every signed checkpoint is appended (REMPART_AUDIT_CHECKPOINT_FILE, default
+     * <REMPART_DATA>/audit-checkpoints.txt): to be copied out of the database administrators' reach.
+     */
+    checkpointFile: string;
+  };
+  /** Connections in the PostgreSQL pool (REMPART_DB_POOL_SIZE, default 8); unused on PGlite. */
+  databasePoolSize: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -106,6 +122,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxHours: integer('SESSION_MAX_HOURS', 10, 1, 24),
     stepUpMinutes: integer('STEP_UP_MINUTES', 5, 1, 30),
   };
+  const checkpointFileText = env.REMPART_AUDIT_CHECKPOINT_FILE?.trim() || undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a control character in a path is a mistake
+  if (checkpointFileText !== undefined && /[\u0000-\u001f]/.test(checkpointFileText)) {
+    issues.push({ field: 'REMPART_AUDIT_CHECKPOINT_FILE', message: 'must be a file path' });
+  }
+  const audit = {
+    checkpointEvents: integer('REMPART_AUDIT_CHECKPOINT_EVENTS', 1000, 1, 1_000_000),
+    checkpointSeconds: integer('REMPART_AUDIT_CHECKPOINT_SECONDS', 60, 1, 24 * 3600),
+    sequenceMs: integer('REMPART_AUDIT_SEQUENCE_MS', 500, 10, 60_000),
+    checkpointFile: path.resolve(checkpointFileText ?? path.join(dataDir, 'audit-checkpoints.txt')),
+  };
+  const databasePoolSize = integer('REMPART_DB_POOL_SIZE', 8, 1, 100);
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -123,6 +151,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom,
     recoveryDelayHours,
     sessions,
+    audit,
+    databasePoolSize,
   };
 }
 

@@ -1,6 +1,7 @@
 /** Server entry point: loadConfig → openDb → buildApp → listen; nothing else (CONVENTIONS.md). */
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { startSequencer } from './audit/sequencer.ts';
 import { type Config, loadConfig } from './config.ts';
 import { openKeys } from './crypto/open.ts';
 import { openDb } from './db/open.ts';
@@ -22,7 +23,19 @@ export async function startServer(config: Config): Promise<{ app: FastifyInstanc
     await db.close();
     throw error;
   }
+  // The audit sequencer folds new events into the Merkle tree and signs checkpoints, also appended
+  // to the checkpoint file (DESIGN.md section 7). Several server processes may run one each: a
+  // database lock lets one work at a time.
+  const sequencer = startSequencer(db, {
+    signer: keys.checkpointSigner,
+    ...config.audit,
+    onError: (error) => app.log.error({ err: error }, 'audit sequencer failed; retrying'),
+  });
   app.addHook('onClose', async () => {
+    await sequencer
+      .flush()
+      .catch((error: unknown) => app.log.error({ err: error }, 'audit sequencer flush failed'));
+    await sequencer.stop();
     await mailer.close();
     await db.close();
   });

@@ -53,7 +53,13 @@ beforeAll(async () => {
   await migrate(driver);
   db = createDb(driver);
   const config = { ...loadConfig({}), logLevel: 'info' as const };
-  app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, mailer: outboxMailer(), logStream: logStream() });
+  app = await buildApp(config, {
+    db,
+    kms: keys.kms,
+    registry: keys.registry,
+    mailer: outboxMailer(),
+    logStream: logStream(),
+  });
   // Throwaway routes standing in for the personal-data routes of later modules.
   app.get('/api/v1/echo', async () => ({ ok: true }));
   app.post(
@@ -101,7 +107,8 @@ describe('GET /api/health', () => {
   ])('answers 503 database_unavailable when ping %s', async (_case, ping) => {
     const down = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), {
       db: { ...db, ping },
-      kms: keys.kms, registry: keys.registry,
+      kms: keys.kms,
+      registry: keys.registry,
       mailer: outboxMailer(),
     });
     try {

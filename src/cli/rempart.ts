@@ -3,7 +3,9 @@
  * with --json, the last line of standard output is one JSON object, the contract other tools read.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { benchGate } from '../../bench/gate.ts';
 import { benchLookup } from '../../bench/lookup.ts';
+import { benchScope } from '../../bench/scope.ts';
 import { benchSeed } from '../../bench/seed.ts';
 import { formatReport, toJson } from '../../drill/report.ts';
 import { runDrill } from '../../drill/run.ts';
@@ -12,6 +14,8 @@ import { loadConfig } from '../config.ts';
 import { ROLES, type Role } from '../identity/accounts.ts';
 import { isIsoDate } from '../registry/person.ts';
 import { runAccountCreate } from './account.ts';
+import { defaultScopeFile, formatScope, parseIsoDateTime, runAuditScope } from './audit-scope.ts';
+import { formatVerifyReport, runAuditVerify } from './audit-verify.ts';
 import { runImport } from './import.ts';
 import { runInit } from './init.ts';
 import { runRotate } from './keys.ts';
@@ -36,6 +40,15 @@ function nonNegativeInteger(name: string) {
       throw new InvalidArgumentError(`${name} must be an integer ≥ 0`);
     return n;
   };
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isoDateTime(value: string): Date {
+  const date = parseIsoDateTime(value);
+  if (!date)
+    throw new InvalidArgumentError('must be an ISO-8601 date-time with an offset, e.g. 2026-11-23T08:00:00Z');
+  return date;
 }
 
 function isoDate(value: string): string {
@@ -211,6 +224,75 @@ program
     }),
   );
 
+const audit = program.command('audit').description('the audit log (DESIGN.md section 7)');
+audit
+  .command('scope')
+  .description(
+    'which persons and fields these accounts received in a window (breach scope, T7); the run is itself logged',
+  )
+  .requiredOption(
+    '--account <id>',
+    'account id (UUID); repeat for several accounts (at most 100)',
+    (value: string, previous: string[] | undefined) => {
+      if (!UUID_TEXT.test(value)) throw new InvalidArgumentError('must be an account id (a UUID)');
+      return [...(previous ?? []), value.toLowerCase()];
+    },
+  )
+  .requiredOption(
+    '--from <date-time>',
+    'start of the window, inclusive (ISO-8601 with offset, e.g. 2026-11-23T08:00:00Z)',
+    isoDateTime,
+  )
+  .requiredOption('--to <date-time>', 'end of the window, exclusive (ISO-8601 with offset)', isoDateTime)
+  .option(
+    '--out <file>',
+    'where to write the full scope as JSON (default: data folder/scopes/; with --json: none)',
+  )
+  .option('--json', 'print the whole scope as JSON on the last line')
+  .action((options: { account: string[]; from: Date; to: Date; out?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const config = loadConfig();
+      const now = new Date();
+      const out = options.out ?? (options.json ? undefined : defaultScopeFile(config, now));
+      const result = await runAuditScope(
+        config,
+        { accounts: options.account, from: options.from, to: options.to },
+        { ...(out === undefined ? {} : { out }), now },
+      );
+      if (options.json) printJson(result.scope);
+      else console.log(formatScope(result));
+    }),
+  );
+
+audit
+  .command('verify')
+  .description(
+    'sequence what is pending, rebuild the Merkle tree from the events and check every leaf, subtree, signed and published checkpoint; names the first event that does not match',
+  )
+  .option(
+    '--from <date-time>',
+    'recompute only events from this time, inclusive (ISO-8601 with offset)',
+    isoDateTime,
+  )
+  .option('--to <date-time>', 'recompute only events before this time (ISO-8601 with offset)', isoDateTime)
+  .option('--key <verifier-key>', "checkpoint verifier key (name+id+key); default: the keyring's")
+  .option('--json', 'print the report as JSON on the last line')
+  .action((options: { from?: Date; to?: Date; key?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const bar = progress('verifying', !options.json);
+      const report = await runAuditVerify(loadConfig(), {
+        ...options,
+        onProgress: (done, total) => bar.update(done, total),
+        onNotice: (line) => console.error(`rempart: ${line}`),
+      });
+      bar.stop();
+      if (options.json) printJson({ ...report, firstMismatch: report.firstMismatch ?? null });
+      else console.log(formatVerifyReport(report));
+      // 1 when anything does not match: scripts and monitoring act on it.
+      if (!report.ok) process.exitCode = 1;
+    }),
+  );
+
 const bench = program.command('bench').description('benchmarks (figures go to docs/BENCHMARKS.md)');
 bench
   .command('lookup')
@@ -256,6 +338,76 @@ bench
       const summary = await benchSeed(loadConfig(), options);
       if (options.json) printJson(summary);
       else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
+  .command('scope')
+  .description('fill a throwaway audit log with synthetic events and time breach scopes and person histories')
+  .option('--events <n>', 'events in the log', positiveInteger('--events'), 10_000_000)
+  .option(
+    '--scope-persons <n>',
+    'distinct persons the planted breach reached',
+    positiveInteger('--scope-persons'),
+    5000,
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { events: number; scopePersons: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      let bar = progress('preparing', !options.json);
+      let stage = '';
+      const summary = await benchScope(loadConfig(), {
+        ...options,
+        onProgress: (name, done, total) => {
+          if (name !== stage) {
+            bar.stop();
+            bar = progress(name.padEnd(28), !options.json);
+            stage = name;
+          }
+          bar.update(done, total);
+        },
+      });
+      bar.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
+  .command('gate')
+  .description(
+    'counselor searches by NIR over HTTP through the whole gate vs a bare Fastify + pg lookup, on PostgreSQL with durable commits',
+  )
+  .option('--persons <n>', 'persons in the throwaway registry', positiveInteger('--persons'), 1_000_000)
+  .option(
+    '--clients <n>',
+    'concurrent keep-alive clients (one counselor session each)',
+    positiveInteger('--clients'),
+    50,
+  )
+  .option('--seconds <n>', 'measured seconds per server, after a warm-up', positiveInteger('--seconds'), 20)
+  .option('--seed <s>', 'seed of the population', nonNegativeInteger('--seed'), 7)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { persons: number; clients: number; seconds: number; seed: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      let bar = progress('seeding', !options.json);
+      let stage = 'seeding';
+      const summary = await benchGate(loadConfig(), {
+        ...options,
+        onProgress: (name, done, total) => {
+          if (name !== stage) {
+            bar.stop();
+            bar = progress(name.padEnd(16), !options.json);
+            stage = name;
+          }
+          bar.update(done, total);
+        },
+      });
+      bar.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+      // 1 when any answer was wrong or an answer has no audit event: the figures do not count.
+      if (summary.errors > 0 || summary.auditEvents !== summary.gateAnswers) process.exitCode = 1;
     }),
   );
 

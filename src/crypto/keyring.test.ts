@@ -2,8 +2,10 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openNote, signerFromPkcs8, signNote } from '../audit/checkpoint.ts';
 import { AppError } from '../errors.ts';
 import {
+  addAuditSigningKey,
   createKeyring,
   KEYRING_FORMAT,
   type Keyring,
@@ -65,6 +67,7 @@ function expectSameKeys(a: Keyring, b: Keyring): void {
   expect([...a.blindIndex.keys.keys()].sort()).toEqual([...b.blindIndex.keys.keys()].sort());
   for (const [id, key] of a.kek.keys) expect(key.equals(b.kek.keys.get(id)!)).toBe(true);
   for (const [id, key] of a.blindIndex.keys) expect(key.equals(b.blindIndex.keys.get(id)!)).toBe(true);
+  expect(a.auditSigning).toEqual(b.auditSigning);
 }
 
 describe('newKeyId', () => {
@@ -127,12 +130,27 @@ describe('createKeyring', () => {
     expect(keyring.blindIndex.keys.get(content.blindIndex.current)!.equals(bi)).toBe(true);
   });
 
+  it('holds an Ed25519 checkpoint signing key named after a random log origin', async () => {
+    const file = path.join(dir, 'keyring.json');
+    const now = new Date('2024-03-04T05:06:07.000Z');
+    const keyring = await createKeyring(file, now);
+    const content = JSON.parse(await readFile(file, 'utf8')) as KeyringFile;
+    expect(content.auditSigning).toEqual(keyring.auditSigning);
+    expect(content.auditSigning!.name).toMatch(/^rempart\/audit\/[0-9a-f]{8}$/);
+    expect(content.auditSigning!.createdAt).toBe(now.toISOString());
+    const signer = signerFromPkcs8(content.auditSigning!.name, content.auditSigning!.pkcs8);
+    const note = signNote('origin\n1\nAAAA\n', [signer]);
+    expect(openNote(note, [signer.verifierKey]).verifiedBy).toEqual([content.auditSigning!.name]);
+  });
+
   it('draws fresh keys and ids for every keyring', async () => {
     const a = await createKeyring(path.join(dir, 'a.json'));
     const b = await createKeyring(path.join(dir, 'b.json'));
     expect(a.kek.current).not.toBe(b.kek.current);
     expect(a.blindIndex.current).not.toBe(b.blindIndex.current);
     expect(a.kek.keys.get(a.kek.current)!.equals(b.kek.keys.get(b.kek.current)!)).toBe(false);
+    expect(a.auditSigning!.name).not.toBe(b.auditSigning!.name);
+    expect(a.auditSigning!.pkcs8).not.toBe(b.auditSigning!.pkcs8);
     expect(
       a.blindIndex.keys.get(a.blindIndex.current)!.equals(b.blindIndex.keys.get(b.blindIndex.current)!),
     ).toBe(false);
@@ -305,6 +323,85 @@ describe('loadKeyring', () => {
     expect(text).not.toContain(content.kek.keys['kek-1']!);
     expect(text).not.toContain(content.blindIndex.keys['bi-1']!);
   });
+});
+
+describe('the audit signing key of a keyring written before the audit log', () => {
+  it('loads without one, then addAuditSigningKey adds it, saves it 0600 and keeps every other key', async () => {
+    const file = path.join(dir, 'keyring.json');
+    await writeKeyringFile(file, validContent());
+    const old = await loadKeyring(file);
+    expect(old.auditSigning).toBeUndefined();
+
+    const added = await addAuditSigningKey(old, new Date('2025-02-03T00:00:00.000Z'));
+    expect(added.name).toMatch(/^rempart\/audit\/[0-9a-f]{8}$/);
+    expect(old.auditSigning).toEqual(added);
+    expect(await modeOf(file)).toBe(0o600);
+    const content = JSON.parse(await readFile(file, 'utf8')) as KeyringFile;
+    expect(content.auditSigning).toEqual(added);
+    expect(content.createdAt).toBe(validContent().createdAt);
+    expect(content.kek).toEqual(validContent().kek);
+    expect(content.blindIndex).toEqual(validContent().blindIndex);
+    expect(await readdir(dir)).toEqual(['keyring.json']);
+
+    // Once there, it is the key: never replaced.
+    const reloaded = await loadKeyring(file);
+    expect(await addAuditSigningKey(reloaded)).toEqual(added);
+    expect((JSON.parse(await readFile(file, 'utf8')) as KeyringFile).auditSigning).toEqual(added);
+  });
+
+  it('two processes upgrading the same keyring at once end up with one key', async () => {
+    const file = path.join(dir, 'keyring.json');
+    await writeKeyringFile(file, validContent());
+    const [a, b] = await Promise.all([loadKeyring(file), loadKeyring(file)]);
+    const [ka, kb] = await Promise.all([addAuditSigningKey(a!), addAuditSigningKey(b!)]);
+    expect(ka).toEqual(kb);
+    expect((await loadKeyring(file)).auditSigning).toEqual(ka);
+  });
+
+  it('survives a KEK rotation (saveKeyring keeps it)', async () => {
+    const file = path.join(dir, 'keyring.json');
+    const keyring = await createKeyring(file);
+    const signing = keyring.auditSigning;
+    keyring.kek.keys.set('kek-2', Buffer.alloc(32, 7));
+    keyring.kek.current = 'kek-2';
+    await saveKeyring(keyring, keyring.createdAt);
+    expect((await loadKeyring(file)).auditSigning).toEqual(signing);
+  });
+
+  it.each([
+    ['a name with a space', { name: 'rempart audit', pkcs8: 'x', createdAt: '2024-01-01' }],
+    ['a name with a plus', { name: 'rempart+audit', pkcs8: 'x', createdAt: '2024-01-01' }],
+    [
+      'a key that is not PKCS#8',
+      { name: 'rempart/audit/00000000', pkcs8: base64Key(1), createdAt: '2024-01-01' },
+    ],
+    ['a string', 'rempart/audit/00000000'],
+  ])('refuses a keyring whose audit signing key is malformed: %s', async (_label, auditSigning) => {
+    const file = path.join(dir, 'keyring.json');
+    await writeKeyringFile(file, { ...validContent(), auditSigning });
+    const error = await appErrorOf(loadKeyring(file));
+    expect(error.code).toBe('keyring_invalid');
+    expect(error.message).toContain('audit signing key');
+  });
+
+  it.skipIf(process.getuid?.() === 0)(
+    'refuses, with keyring_invalid, to invent a key it cannot save (read-only folder)',
+    async () => {
+      const folder = path.join(dir, 'ro');
+      await mkdir(folder, { mode: 0o700 });
+      const file = path.join(folder, 'keyring.json');
+      await writeKeyringFile(file, validContent());
+      const keyring = await loadKeyring(file);
+      await chmod(folder, 0o500);
+      try {
+        const error = await appErrorOf(addAuditSigningKey(keyring));
+        expect(error.code).toBe('keyring_invalid');
+        expect(keyring.auditSigning).toBeUndefined();
+      } finally {
+        await chmod(folder, 0o700);
+      }
+    },
+  );
 });
 
 describe('loadOrCreateKeyring', () => {

@@ -4,8 +4,9 @@
  * format already carries key identifiers so that keys can rotate.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { generateSigningKey, signerFromPkcs8 } from '../audit/checkpoint.ts';
 import { AppError } from '../errors.ts';
 
 export const KEYRING_FORMAT = 'rempart-keyring/1';
@@ -16,6 +17,18 @@ export interface KeySet {
   keys: Record<string, string>; // id -> base64 key
 }
 
+/**
+ * The audit log's checkpoint signing key (DESIGN.md section 7): Ed25519, base64 PKCS#8 DER. Its
+ * name is the log's origin in every checkpoint (c2sp.org/tlog-checkpoint) and the signer's name in
+ * the signed note, so a log rewritten and re-signed under another key carries another name.
+ */
+export interface AuditSigningKey {
+  /** `rempart/audit/<8 hex digits>`: no space and no '+' (c2sp.org/signed-note key names). */
+  name: string;
+  pkcs8: string;
+  createdAt: string;
+}
+
 export interface KeyringFile {
   format: typeof KEYRING_FORMAT;
   createdAt: string;
@@ -23,18 +36,33 @@ export interface KeyringFile {
   kek: KeySet;
   /** Blind-index keys: keyed HMAC for exact lookups without plaintext. */
   blindIndex: KeySet;
+  /** Signs the audit log's checkpoints; absent from keyrings written before the audit log. */
+  auditSigning?: AuditSigningKey;
 }
 
 /** Loaded key material, as buffers. */
 export interface Keyring {
   path: string;
+  /** When the keyring file was first written (kept by saveKeyring's callers that do not rotate). */
+  createdAt: string;
   kek: { current: string; keys: Map<string, Buffer> };
   blindIndex: { current: string; keys: Map<string, Buffer> };
+  /** Undefined only for a keyring written before the audit log, until addAuditSigningKey runs. */
+  auditSigning: AuditSigningKey | undefined;
 }
 
 /** A new key identifier: kind, date, and random suffix (never derived from the key). */
 export function newKeyId(kind: 'kek' | 'bi', now: Date = new Date()): string {
   return `${kind}-${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A new checkpoint signing key, named after a random log origin (never derived from the key). */
+export function newAuditSigningKey(now: Date = new Date()): AuditSigningKey {
+  return {
+    name: `rempart/audit/${randomBytes(4).toString('hex')}`,
+    pkcs8: generateSigningKey(),
+    createdAt: now.toISOString(),
+  };
 }
 
 function freshKeySet(kind: 'kek' | 'bi', now: Date): KeySet {
@@ -53,6 +81,7 @@ export async function createKeyring(file: string, now: Date = new Date()): Promi
     createdAt: now.toISOString(),
     kek: freshKeySet('kek', now),
     blindIndex: freshKeySet('bi', now),
+    auditSigning: newAuditSigningKey(now),
   };
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -80,6 +109,7 @@ export async function saveKeyring(keyring: Keyring, createdAt: string): Promise<
     createdAt,
     kek: fromKeys(keyring.kek),
     blindIndex: fromKeys(keyring.blindIndex),
+    ...(keyring.auditSigning ? { auditSigning: keyring.auditSigning } : {}),
   };
   const temporary = `${keyring.path}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(temporary, 'wx', 0o600);
@@ -134,12 +164,81 @@ export async function loadOrCreateKeyring(file: string): Promise<{ keyring: Keyr
   }
 }
 
+/** How long addAuditSigningKey waits for another process that is adding the key. */
+const LOCK_WAIT_MS = 10_000;
+
+/**
+ * Gives a keyring written before the audit log its checkpoint signing key, and saves it (atomically,
+ * mode 0600). Under a lock file next to the keyring, re-reading it first: two processes starting
+ * together on one old keyring must not each sign checkpoints with a key of their own.
+ */
+export async function addAuditSigningKey(keyring: Keyring, now: Date = new Date()): Promise<AuditSigningKey> {
+  if (keyring.auditSigning) return keyring.auditSigning;
+  const lock = `${keyring.path}.lock`;
+  const started = Date.now();
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    for (;;) {
+      try {
+        handle = await open(lock, 'wx', 0o600);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (Date.now() - started > LOCK_WAIT_MS) {
+          throw new AppError('keyring_invalid', `${lock} is held by another process; remove it if none runs`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    const onDisk = await loadKeyring(keyring.path);
+    if (!onDisk.auditSigning) {
+      onDisk.auditSigning = newAuditSigningKey(now);
+      await saveKeyring(onDisk, onDisk.createdAt);
+    }
+    keyring.auditSigning = onDisk.auditSigning;
+    return onDisk.auditSigning;
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    // A read-only keyring cannot take the key: refuse rather than sign with a key nobody keeps.
+    throw new AppError(
+      'keyring_invalid',
+      `the keyring ${keyring.path} has no audit signing key and cannot be rewritten to add one (${(error as NodeJS.ErrnoException).code ?? 'error'}): make it and its folder writable once`,
+      { cause: error },
+    );
+  } finally {
+    if (handle) {
+      await handle.close();
+      await rm(lock, { force: true });
+    }
+  }
+}
+
 function toKeyring(file: string, content: KeyringFile): Keyring {
   return {
     path: file,
+    createdAt: typeof content.createdAt === 'string' ? content.createdAt : new Date(0).toISOString(),
     kek: toKeys(content.kek, 'kek'),
     blindIndex: toKeys(content.blindIndex, 'blindIndex'),
+    auditSigning: toAuditSigning(content.auditSigning),
   };
+}
+
+function toAuditSigning(value: AuditSigningKey | undefined): AuditSigningKey | undefined {
+  if (value === undefined) return undefined;
+  const valid =
+    typeof value === 'object' &&
+    value !== null &&
+    typeof value.name === 'string' &&
+    /^[\x21-\x2a\x2c-\x7e]{1,200}$/.test(value.name) &&
+    typeof value.pkcs8 === 'string' &&
+    typeof value.createdAt === 'string';
+  if (!valid) throw new AppError('keyring_invalid', "the keyring's audit signing key is malformed");
+  try {
+    signerFromPkcs8(value.name, value.pkcs8);
+  } catch {
+    throw new AppError('keyring_invalid', "the keyring's audit signing key is not an Ed25519 PKCS#8 key");
+  }
+  return { name: value.name, pkcs8: value.pkcs8, createdAt: value.createdAt };
 }
 
 function toKeys(set: KeySet | undefined, name: string): { current: string; keys: Map<string, Buffer> } {

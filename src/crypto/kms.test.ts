@@ -14,8 +14,10 @@ const PERSON_B = '7c1d2e3f-8a9b-4c0d-8e1f-2a3b4c5d6e7f';
 function keyringWith(...kekIds: string[]): Keyring {
   return {
     path: '/nonexistent/keyring.json',
+    createdAt: '2024-01-01T00:00:00.000Z',
     kek: { current: kekIds[0]!, keys: new Map(kekIds.map((id) => [id, randomBytes(32)])) },
     blindIndex: { current: 'bi-1', keys: new Map([['bi-1', randomBytes(32)]]) },
+    auditSigning: undefined,
   };
 }
 

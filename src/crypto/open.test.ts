@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openNote, signNote } from '../audit/checkpoint.ts';
 import { AppError } from '../errors.ts';
 import { blindIndexKeys } from './blind-index.ts';
-import { loadKeyring } from './keyring.ts';
+import { KEYRING_FORMAT, loadKeyring } from './keyring.ts';
 import { openKeys } from './open.ts';
 
 let dir: string;
@@ -55,6 +56,38 @@ describe('openKeys', () => {
     const dataKey = randomBytes(32);
     const [wrapped] = await first.kms.wrapKeys([{ personId: 'p-1', dataKey }]);
     expect((await second.registry.kms.unwrapKey('p-1', wrapped!)).equals(dataKey)).toBe(true);
+  });
+
+  it('exposes the checkpoint signer of the keyring, the same at every opening', async () => {
+    const first = await openKeys({ keyringPath }, { create: true });
+    const second = await openKeys({ keyringPath });
+    const onDisk = await loadKeyring(keyringPath);
+    expect(first.checkpointSigner.name).toBe(onDisk.auditSigning!.name);
+    expect(second.checkpointSigner.verifierKey).toBe(first.checkpointSigner.verifierKey);
+    const note = signNote('rempart/audit/x\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n', [
+      first.checkpointSigner,
+    ]);
+    expect(openNote(note, [second.checkpointSigner.verifierKey]).verifiedBy).toEqual([
+      first.checkpointSigner.name,
+    ]);
+  });
+
+  it('adds a checkpoint signing key to a keyring written before the audit log, and saves it (0600)', async () => {
+    await openKeys({ keyringPath }, { create: true });
+    const content = JSON.parse(await readFile(keyringPath, 'utf8')) as Record<string, unknown>;
+    expect(content.format).toBe(KEYRING_FORMAT);
+    delete content.auditSigning;
+    await writeFile(keyringPath, JSON.stringify(content));
+    await chmod(keyringPath, 0o600);
+
+    const upgraded = await openKeys({ keyringPath });
+    expect(upgraded.checkpointSigner.name).toMatch(/^rempart\/audit\/[0-9a-f]{8}$/);
+    expect((await stat(keyringPath)).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(await readFile(keyringPath, 'utf8')) as { auditSigning: { name: string } };
+    expect(saved.auditSigning.name).toBe(upgraded.checkpointSigner.name);
+    expect((await openKeys({ keyringPath })).checkpointSigner.verifierKey).toBe(
+      upgraded.checkpointSigner.verifierKey,
+    );
   });
 
   it('loads an existing keyring without create', async () => {

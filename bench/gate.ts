@@ -1,0 +1,479 @@
+/**
+ * `rempart bench gate`: what the gate costs over HTTP, on PostgreSQL with durable commits. In one
+ * run: a throwaway registry of N persons; counselors of the agency holding the most persons, each
+ * with an 'mfa' session opened in the database; a sample of that agency's NIRs. Then the same load
+ * (C concurrent keep-alive clients for T seconds, after a warm-up) against two servers, each a child
+ * process started the same way:
+ *
+ *   - the baseline (bench/gate-baseline.ts): bare Fastify + pg doing the same indexed lookup, with
+ *     no session, policy, audit or decryption; not part of the product;
+ *   - `rempart serve`: counselor searches by NIR through the whole gate (session, CSRF, purpose,
+ *     policy, scope in SQL and RLS, the audit event committed before the answer, decryption).
+ *
+ * Every gate answer must be 200 with exactly the sampled person; afterwards the audit log must hold
+ * exactly one allowed event per answer. Throughput and latency are measured by the clients.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { childEnv, freePort } from '../drill/processes.ts';
+import type { Config } from '../src/config.ts';
+import { systemCtx } from '../src/context.ts';
+import { openKeys } from '../src/crypto/open.ts';
+import { openDb } from '../src/db/open.ts';
+import type { Db } from '../src/db/types.ts';
+import { createAccount } from '../src/identity/accounts.ts';
+import { CSRF_HEADER, openSession, SESSION_COOKIE } from '../src/identity/sessions.ts';
+import { findPersonIds, openIdentity, type RegistryKeys } from '../src/registry/persons.ts';
+import { seedPopulation } from '../src/registry/seed.ts';
+import { percentile } from './lookup.ts';
+import { throwaway } from './throwaway.ts';
+
+const BIN = fileURLToPath(new URL('../bin/rempart.js', import.meta.url));
+const BASELINE = fileURLToPath(new URL('./gate-baseline.ts', import.meta.url));
+const THROWAWAY_POSTGRES = fileURLToPath(new URL('../scripts/throwaway-postgres.sh', import.meta.url));
+const run = promisify(execFile);
+
+export interface GateBenchOptions {
+  persons: number;
+  /** Concurrent keep-alive clients, each a counselor with its own session. */
+  clients: number;
+  /** Measured seconds per server (after the warm-up). */
+  seconds: number;
+  seed: number;
+  /** NIRs sampled from the agency (each request takes the next one, round robin). */
+  samples?: number;
+  /** Write a V8 CPU profile of the `rempart serve` child into this folder (node --cpu-prof). */
+  cpuProfileDir?: string;
+  onProgress?: (stage: string, done: number, total: number) => void;
+  onNotice?: (line: string) => void;
+}
+
+export interface LoadFigures {
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+export interface GateBenchSummary {
+  bench: 'gate';
+  persons: number;
+  clients: number;
+  seconds: number;
+  baselineHttpPerSecond: number;
+  baselineP50Ms: number;
+  baselineP99Ms: number;
+  httpLookupsPerSecond: number;
+  httpP50Ms: number;
+  httpP99Ms: number;
+  /** Gate ÷ baseline, requests per second. */
+  ratio: number;
+  /** Allowed person.search events written by the bench's counselors (warm-up included). */
+  auditEvents: number;
+  /** Gate answers that were 200 with exactly the sampled person (warm-up included). */
+  gateAnswers: number;
+  /** Requests not answered 200 with exactly the sampled person, on either server. */
+  errors: number;
+  firstError: string | null;
+  accounts: number;
+  samples: number;
+  poolSize: number;
+  postgres: { version: string; fsync: string; synchronousCommit: string };
+  seedSeconds: number;
+}
+
+/** Runs the gate benchmark on the PostgreSQL server of DATABASE_URL, or on a durable throwaway one. */
+export async function benchGate(base: Config, options: GateBenchOptions): Promise<GateBenchSummary> {
+  const server = base.databaseUrl === undefined ? await startDurablePostgres() : undefined;
+  try {
+    const { config, cleanup } = await throwaway({ ...base, databaseUrl: server?.url ?? base.databaseUrl });
+    try {
+      const keys = await openKeys(config, { create: true });
+      const db = await openDb(config);
+      let seedSeconds: number;
+      let prepared: Prepared;
+      try {
+        options.onNotice?.(`seeding ${options.persons} persons`);
+        const seeded = await seedPopulation(db, keys.registry, {
+          persons: options.persons,
+          seed: options.seed,
+          onProgress: (done, total) => options.onProgress?.('seeding', done, total),
+        });
+        seedSeconds = seeded.seconds;
+        prepared = await prepareGateBench(db, keys.registry, config, options);
+      } finally {
+        await db.close();
+      }
+      const summary = await measureGateBench(config, prepared, options);
+      return { ...summary, persons: options.persons, seedSeconds };
+    } finally {
+      await cleanup();
+    }
+  } finally {
+    await server?.stop();
+  }
+}
+
+/** A started throwaway PostgreSQL server with PostgreSQL's default durability (fsync, synchronous commit). */
+async function startDurablePostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const env = { ...process.env, PGPORT: String(port) };
+  const { stdout } = await run('bash', [THROWAWAY_POSTGRES, 'start', '--durable'], { env });
+  const dir = stdout.trim().split('\n').at(-1) ?? '';
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await run('bash', [THROWAWAY_POSTGRES, 'stop', dir], { env });
+    },
+  };
+}
+
+/** What the load needs: one session per client, and the sampled NIRs with their person ids. */
+export interface Prepared {
+  accountIds: string[];
+  sessions: { sessionId: string; csrfToken: string }[];
+  samples: { id: string; nir: string }[];
+  organisationId: string;
+}
+
+/** Creates the counselors and their sessions in the largest agency, and samples its NIRs. */
+export async function prepareGateBench(
+  db: Db,
+  keys: RegistryKeys,
+  config: Pick<Config, 'sessions'>,
+  options: Pick<GateBenchOptions, 'clients' | 'seed' | 'samples' | 'onProgress'>,
+): Promise<Prepared> {
+  const actor = systemCtx('bench').actor;
+  const [agency] = await db.tx(actor, (tx) =>
+    tx.query<{ id: string; persons: number }>(
+      `SELECT agency_organisation_id AS id, count(*)::int AS persons FROM persons
+       GROUP BY agency_organisation_id ORDER BY persons DESC, id LIMIT 1`,
+    ),
+  );
+  if (!agency) throw new Error('bench gate: the registry has no persons');
+  const tag = randomBytes(3).toString('hex');
+  const accountIds: string[] = [];
+  const sessions: Prepared['sessions'] = [];
+  for (let i = 0; i < options.clients; i++) {
+    const now = new Date();
+    const opened = await db.tx(actor, async (tx) => {
+      const account = await createAccount(
+        tx,
+        {
+          organisationId: agency.id,
+          login: `bench-gate-${tag}-${i}`,
+          displayName: `Bench counselor ${i}`,
+          email: `bench-gate-${tag}-${i}@bench.invalid`,
+          role: 'counselor',
+          password: randomBytes(24).toString('base64url'),
+        },
+        now,
+        null,
+      );
+      // As if enrolment were done: an active counselor with a second factor verified at login.
+      await tx.query(`UPDATE accounts SET status = 'active' WHERE id = $1`, [account.id]);
+      const session = await openSession(tx, account.id, { assurance: 'mfa', now, config });
+      return { accountId: account.id, session };
+    });
+    accountIds.push(opened.accountId);
+    sessions.push({ sessionId: opened.session.sessionId, csrfToken: opened.session.csrfToken });
+    options.onProgress?.('accounts', i + 1, options.clients);
+  }
+  const wanted = options.samples ?? 2000;
+  const samples = await db.tx(actor, async (tx) => {
+    const rows = await tx.query<{ id: string }>(
+      `SELECT id FROM persons WHERE agency_organisation_id = $1 ORDER BY md5(id::text || $2) LIMIT $3`,
+      [agency.id, String(options.seed), wanted],
+    );
+    const out: { id: string; nir: string }[] = [];
+    for (const [i, { id }] of rows.entries()) {
+      const identity = await openIdentity(tx, keys, id, ['nir']);
+      if (!identity) continue;
+      // Only NIRs that match exactly one person in the registry: each answer must be that person.
+      const found = await findPersonIds(tx, keys, { by: 'nir', nir: identity.nir }, 2);
+      if (found.length === 1 && found[0] === id) out.push({ id, nir: identity.nir });
+      options.onProgress?.('sampling', i + 1, rows.length);
+    }
+    return out;
+  });
+  if (samples.length === 0) throw new Error('bench gate: no NIR to look up');
+  return { accountIds, sessions, samples, organisationId: agency.id };
+}
+
+/** Measures the baseline then the gate on a prepared registry (config points at it). */
+export async function measureGateBench(
+  config: Config,
+  prepared: Prepared,
+  options: Pick<GateBenchOptions, 'clients' | 'seconds' | 'cpuProfileDir' | 'onProgress' | 'onNotice'>,
+): Promise<Omit<GateBenchSummary, 'persons' | 'seedSeconds'>> {
+  if (config.databaseUrl === undefined) throw new Error('bench gate needs PostgreSQL');
+  const warmUpSeconds = Math.min(5, Math.max(1, Math.round(options.seconds / 4)));
+  const env = (port: number, profile?: string): NodeJS.ProcessEnv =>
+    childEnv(process.env, {
+      DATABASE_URL: config.databaseUrl,
+      REMPART_DATA: config.dataDir,
+      REMPART_KEYRING: config.keyringPath,
+      REMPART_DB_POOL_SIZE: String(config.databasePoolSize),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      NODE_OPTIONS: profile === undefined ? undefined : `--cpu-prof --cpu-prof-dir=${profile}`,
+    });
+  const body = (i: number): string => {
+    const sample = prepared.samples[i % prepared.samples.length]!;
+    return JSON.stringify({ purpose: 'accompaniment', by: 'nir', nir: sample.nir });
+  };
+  const expected = (i: number): string => prepared.samples[i % prepared.samples.length]!.id;
+
+  // The baseline: the same requests, bodies and checks, without the session.
+  let port = await freePort();
+  let child = await startChild([process.execPath, '--import', 'tsx', BASELINE], env(port), port);
+  let baseline: LoadResult;
+  try {
+    const load = {
+      port,
+      clients: options.clients,
+      headers: () => ({}),
+      body,
+      expected,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    };
+    await runLoad({ ...load, seconds: warmUpSeconds, stage: 'baseline warm-up' });
+    baseline = await runLoad({ ...load, seconds: options.seconds, stage: 'baseline' });
+  } finally {
+    await child.stop();
+  }
+
+  port = await freePort();
+  child = await startChild([process.execPath, BIN, 'serve'], env(port, options.cpuProfileDir), port);
+  let gate: LoadResult;
+  let warm: LoadResult;
+  try {
+    const load = {
+      port,
+      clients: options.clients,
+      headers: (client: number) => {
+        const session = prepared.sessions[client % prepared.sessions.length]!;
+        return { cookie: `${SESSION_COOKIE}=${session.sessionId}`, [CSRF_HEADER]: session.csrfToken };
+      },
+      body,
+      expected,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    };
+    warm = await runLoad({ ...load, seconds: warmUpSeconds, stage: 'gate warm-up' });
+    gate = await runLoad({ ...load, seconds: options.seconds, stage: 'gate' });
+  } finally {
+    await child.stop();
+  }
+
+  const client = new pg.Client({ connectionString: config.databaseUrl });
+  await client.connect();
+  let auditEvents: number;
+  let postgres: GateBenchSummary['postgres'];
+  try {
+    const { rows } = await client.query<{ events: number }>(
+      `SELECT count(*)::int AS events FROM audit_events
+       WHERE action = 'person.search' AND decision = 'allow' AND account_id = ANY($1::uuid[])`,
+      [prepared.accountIds],
+    );
+    auditEvents = rows[0]?.events ?? 0;
+    const setting = async (name: string): Promise<string> =>
+      (await client.query<{ v: string }>(`SELECT current_setting($1) AS v`, [name])).rows[0]?.v ?? '';
+    postgres = {
+      version: await setting('server_version'),
+      fsync: await setting('fsync'),
+      synchronousCommit: await setting('synchronous_commit'),
+    };
+  } finally {
+    await client.end();
+  }
+  const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+  const firstError = baseline.firstError ?? warm.firstError ?? gate.firstError;
+  return {
+    bench: 'gate',
+    clients: options.clients,
+    seconds: options.seconds,
+    baselineHttpPerSecond: Math.round(baseline.perSecond),
+    baselineP50Ms: round(baseline.p50Ms, 2),
+    baselineP99Ms: round(baseline.p99Ms, 2),
+    httpLookupsPerSecond: Math.round(gate.perSecond),
+    httpP50Ms: round(gate.p50Ms, 2),
+    httpP99Ms: round(gate.p99Ms, 2),
+    ratio: round(gate.perSecond / baseline.perSecond, 3),
+    auditEvents,
+    gateAnswers: warm.ok + gate.ok,
+    errors: baseline.errors + warm.errors + gate.errors,
+    firstError: firstError ?? null,
+    accounts: prepared.accountIds.length,
+    samples: prepared.samples.length,
+    poolSize: config.databasePoolSize,
+    postgres,
+  };
+}
+
+interface Child {
+  stop(): Promise<void>;
+}
+
+/** Starts a server child process and waits until GET /api/health answers 200. */
+async function startChild(command: string[], env: NodeJS.ProcessEnv, port: number): Promise<Child> {
+  const [file, ...args] = command as [string, ...string[]];
+  const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${args.at(-1)} exited before answering: ${output.trim().slice(-2000)}`);
+    }
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/api/health`);
+      await response.arrayBuffer();
+      if (response.status === 200) return { stop };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 120_000) {
+      await stop();
+      throw new Error(`${args.at(-1)} did not answer within 120 s: ${output.trim().slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+interface LoadResult extends LoadFigures {
+  ok: number;
+  firstError: string | undefined;
+}
+
+/**
+ * C clients, each sending one search at a time over its own keep-alive connection for `seconds`;
+ * an answer counts as good if it is 200 with exactly the expected person.
+ */
+async function runLoad(load: {
+  port: number;
+  clients: number;
+  seconds: number;
+  stage: string;
+  headers: (client: number) => Record<string, string>;
+  body: (i: number) => string;
+  expected: (i: number) => string;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: load.clients });
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  const end = started + load.seconds * 1000;
+  const ticker = setInterval(
+    () =>
+      load.onProgress?.(
+        load.stage,
+        Math.min(load.seconds, Math.round((performance.now() - started) / 1000)),
+        load.seconds,
+      ),
+    1000,
+  );
+  const one = async (client: number): Promise<void> => {
+    const headers = load.headers(client);
+    while (performance.now() < end) {
+      const i = next++;
+      const body = load.body(i);
+      const sent = performance.now();
+      const answer = await post(agent, load.port, headers, body).catch((error: Error) => ({
+        status: 0,
+        text: error.message,
+      }));
+      latencies.push(performance.now() - sent);
+      const problem = check(answer, load.expected(i));
+      if (problem !== undefined) {
+        errors++;
+        firstError ??= problem;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: load.clients }, (_, client) => one(client)));
+  } finally {
+    clearInterval(ticker);
+    agent.destroy();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  load.onProgress?.(load.stage, load.seconds, load.seconds);
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    ok: latencies.length - errors,
+    perSecond: (latencies.length - errors) / seconds,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    errors,
+    firstError,
+  };
+}
+
+/** Why an answer is not 200 with exactly the expected person, or undefined. */
+function check(answer: { status: number; text: string }, id: string): string | undefined {
+  if (answer.status !== 200) return `status ${answer.status}: ${answer.text.slice(0, 300)}`;
+  try {
+    const results = (JSON.parse(answer.text) as { results?: { id?: string }[] }).results;
+    if (results?.length !== 1) return `${results?.length ?? 'no'} results instead of 1`;
+    if (results[0]?.id !== id) return 'not the sampled person';
+    return undefined;
+  } catch {
+    return 'not JSON';
+  }
+}
+
+function post(
+  agent: http.Agent,
+  port: number,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/v1/persons/search',
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Proofs served from the stored tree (DESIGN.md section 7): inclusion ("this event is in the log")
+ * and consistency ("this checkpoint extends that one"), RFC 6962 §2.1.1–2.1.2, each O(log n): the
+ * subtree hashes a proof needs are read in one query from audit_leaves and audit_nodes, whatever the
+ * log's size. Anyone holding a signed checkpoint checks them with merkle.ts's verifyInclusion and
+ * verifyConsistency (or any Certificate Transparency tooling).
+ */
+import type { Tx } from '../db/types.ts';
+import { AppError } from '../errors.ts';
+import { consistencyRanges, coverOf, foldCover, inclusionRanges, type LeafRange } from './ranges.ts';
+import { requireSubtrees, treeSize } from './tree-store.ts';
+
+/** An inclusion proof of one event's leaf in the tree of `treeSize` leaves; hashes in hex. */
+export interface InclusionProof {
+  eventId: string;
+  leafIndex: number;
+  treeSize: number;
+  leafHash: string;
+  proof: string[];
+}
+
+/** The latest signed checkpoint, as stored. */
+export interface StoredCheckpoint {
+  treeSize: number;
+  rootHash: string;
+  signedAt: Date;
+  /** The C2SP signed note, as published. */
+  note: string;
+}
+
+/** The newest checkpoint, or null before the first one. */
+export async function latestCheckpoint(tx: Tx): Promise<StoredCheckpoint | null> {
+  const [row] = await tx.query<{ tree_size: string; root_hash: Uint8Array; signed_at: Date; note: string }>(
+    'SELECT tree_size, root_hash, signed_at, note FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1',
+  );
+  if (!row) return null;
+  return {
+    treeSize: Number(row.tree_size),
+    rootHash: Buffer.from(row.root_hash).toString('hex'),
+    signedAt: row.signed_at,
+    note: row.note,
+  };
+}
+
+/**
+ * The proof that event `eventId` is in the tree of `treeSize` leaves (default: the latest
+ * checkpoint's size, so the proof checks against a signed root). not_found when the event has no
+ * leaf inside that tree yet.
+ */
+export async function inclusionProofFor(tx: Tx, eventId: string, size?: number): Promise<InclusionProof> {
+  if (!/^[1-9][0-9]{0,18}$/.test(eventId))
+    throw new AppError('validation_failed', 'eventId is not an event id');
+  const target = size ?? (await latestCheckpoint(tx))?.treeSize ?? 0;
+  await checkSize(tx, target, 'treeSize');
+  const [leaf] = await tx.query<{ seq: string; hash: Uint8Array }>(
+    'SELECT seq, hash FROM audit_leaves WHERE event_id = $1',
+    [eventId],
+  );
+  if (!leaf || Number(leaf.seq) >= target) {
+    throw new AppError('not_found', `event ${eventId} is not in the audit tree of size ${target}`);
+  }
+  const leafIndex = Number(leaf.seq);
+  const proof = await rangeHashes(tx, inclusionRanges(leafIndex, target));
+  return {
+    eventId,
+    leafIndex,
+    treeSize: target,
+    leafHash: Buffer.from(leaf.hash).toString('hex'),
+    proof: proof.map((h) => h.toString('hex')),
+  };
+}
+
+/** The proof that the tree of `fromSize` leaves is a prefix of the tree of `toSize` leaves (hex). */
+export async function consistencyProofFor(tx: Tx, fromSize: number, toSize: number): Promise<string[]> {
+  await checkSize(tx, toSize, 'toSize');
+  if (!Number.isSafeInteger(fromSize) || fromSize < 0 || fromSize > toSize) {
+    throw new AppError('validation_failed', 'fromSize must be between 0 and toSize', { field: 'fromSize' });
+  }
+  const proof = await rangeHashes(tx, consistencyRanges(fromSize, toSize));
+  return proof.map((h) => h.toString('hex'));
+}
+
+/** MTH of each range, from the stored perfect subtrees that cover them, read in one query. */
+async function rangeHashes(tx: Tx, ranges: readonly LeafRange[]): Promise<Buffer[]> {
+  const covers = ranges.map(coverOf);
+  const hashes = await requireSubtrees(tx, covers.flat());
+  let at = 0;
+  return covers.map((cover) => {
+    const part = hashes.slice(at, at + cover.length);
+    at += cover.length;
+    return foldCover(part);
+  });
+}
+
+async function checkSize(tx: Tx, size: number, field: string): Promise<void> {
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new AppError('validation_failed', `${field} must be an integer ≥ 0`, { field });
+  }
+  const current = await treeSize(tx);
+  if (size > current) {
+    throw new AppError('validation_failed', `${field} ${size} exceeds the audit tree's ${current} leaves`, {
+      field,
+    });
+  }
+}
