@@ -278,6 +278,7 @@ describe(`every answer holding personal data is in the audit log (${engine})`, (
         'GET /api/v1/persons/{id}',
         'POST /api/v1/persons/search',
         'POST /api/v1/persons/{id}/national-view',
+        'POST /api/v1/persons/{id}/access-history',
       ].sort(),
     );
     expect(await unaudited(seen)).toEqual([]);
