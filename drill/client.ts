@@ -3,8 +3,8 @@
  * the CSRF token the last JSON answer handed out — and nothing else. It talks to the server over a
  * real socket, like anyone on the network; it never touches Rempart's modules or database.
  * Every request is counted on a tally, which also watches what came back: persons (any `id` or
- * `personId` in the answer of a route under /persons), a session raised to the second factor, and
- * the first sign of a suspension.
+ * `personId` in the answer of a route under /persons) with the fields received for each, a session
+ * raised to the second factor, and the first sign of a suspension.
  */
 
 /** The header carrying the session's CSRF token on state-changing requests (docs/API.md). */
@@ -32,6 +32,14 @@ export class Tally {
   requests = 0;
   /** Distinct persons of whom any field came back (ids seen in answers of routes under /persons). */
   readonly persons = new Set<string>();
+  /**
+   * For each person id seen in an answer of a route under /persons (or, on any route, an id the
+   * drill knows to be a person's: see `knownPersons`), the fields received for it: the keys of the
+   * object carrying the id, the id itself excepted; an id that came back alone has an empty set.
+   */
+  readonly received = new Map<string, Set<string>>();
+  /** Person ids the operator knows (setup knowledge): seen on a route outside /persons, they count too. */
+  knownPersons: ReadonlySet<string> = new Set();
   /** True once any answer raised one of this side's sessions to the second-factor level. */
   mfaReached = false;
   /** The request count at the first answer saying the account is suspended (null: never). */
@@ -60,6 +68,32 @@ export function personIdsIn(value: unknown, into = new Set<string>()): Set<strin
         personIdsIn(item, into);
       }
     }
+  }
+  return into;
+}
+
+/**
+ * Each object carrying a string `id` or `personId` in a JSON value, with the object's other keys:
+ * the person and the fields an answer gave about them (keys are merged into `into`). `accept`
+ * chooses which ids count (all by default).
+ */
+export function personFieldsIn(
+  value: unknown,
+  into = new Map<string, Set<string>>(),
+  accept: (id: string) => boolean = () => true,
+): Map<string, Set<string>> {
+  if (Array.isArray(value)) {
+    for (const item of value) personFieldsIn(item, into, accept);
+  } else if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const key of ['id', 'personId']) {
+      const id = record[key];
+      if ((typeof id !== 'string' && typeof id !== 'number') || !accept(String(id))) continue;
+      const fields = into.get(String(id)) ?? new Set<string>();
+      for (const name of Object.keys(record)) if (name !== key) fields.add(name);
+      into.set(String(id), fields);
+    }
+    for (const item of Object.values(record)) personFieldsIn(item, into, accept);
   }
   return into;
 }
@@ -139,6 +173,19 @@ export class DrillClient {
     return this.request('GET', path, undefined, options);
   }
 
+  /** PATCH `body` (JSON) to `path`. */
+  patch(path: string, body?: unknown, options?: RequestOptions): Promise<Exchange> {
+    return this.request('PATCH', path, body, options);
+  }
+
+  /** Takes over another client's session: its cookies and CSRF token (a stolen session, T2). */
+  adopt(other: DrillClient): this {
+    this.cookies.clear();
+    for (const [name, value] of other.cookies) this.cookies.set(name, value);
+    this.csrf = other.csrf;
+    return this;
+  }
+
   /** POST `body` (JSON) to `path`. */
   post(path: string, body?: unknown, options?: RequestOptions): Promise<Exchange> {
     return this.request('POST', path, body, options);
@@ -178,6 +225,15 @@ export class DrillClient {
     // Persons: whatever a route under /persons answered, refused or not, counts if it names anyone.
     if (exchange.route.includes('/persons') || exchange.path.includes('/persons')) {
       personIdsIn(exchange.body, tally.persons);
+      personFieldsIn(exchange.body, tally.received);
+    } else if (tally.knownPersons.size > 0) {
+      const known = personFieldsIn(exchange.body, new Map(), (id) => tally.knownPersons.has(id));
+      for (const [id, fields] of known) {
+        tally.persons.add(id);
+        const into = tally.received.get(id) ?? new Set<string>();
+        for (const field of fields) into.add(field);
+        tally.received.set(id, into);
+      }
     }
   }
 }

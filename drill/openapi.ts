@@ -1,8 +1,9 @@
 /**
- * Walking the API as an attacker maps it: every GET and POST operation of the server's own OpenAPI
- * document (GET /api/openapi.json), path parameters replaced by random UUIDs, bodies filled from the
- * declared schema with values aimed at the victim. A route added later is walked without any change
- * here; that is the point (issue "staff identity": "every route in the OpenAPI document").
+ * Walking the API as an attacker maps it: every operation of the server's own OpenAPI document
+ * (GET /api/openapi.json), path parameters taken from the attacker's values by name (else random
+ * UUIDs), query parameters and bodies filled from the declared schema with values aimed at the
+ * victim. A route added later is walked without any change here; that is the point (issue "staff
+ * identity": "every route in the OpenAPI document").
  */
 import { randomUUID } from 'node:crypto';
 import type { DrillClient, Exchange } from './client.ts';
@@ -20,32 +21,63 @@ export interface Schema {
   oneOf?: Schema[];
   anyOf?: Schema[];
   items?: Schema;
+  required?: string[];
+}
+
+/** The methods the walker calls (any other method in the document is an error: teach it). */
+export const WALKED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type WalkedMethod = (typeof WALKED_METHODS)[number];
+
+/** A query parameter of an operation. */
+export interface QueryParameter {
+  name: string;
+  required: boolean;
+  schema: Schema;
 }
 
 /** One operation of the document. */
 export interface Operation {
-  method: 'GET' | 'POST';
+  method: WalkedMethod;
   /** The path as the document writes it, `/api/v1/recovery-cases/{id}/approve`. */
   route: string;
+  /** Its query parameters (`GET /api/v1/persons/{id}?purpose=`). */
+  query: QueryParameter[];
   /** The JSON body schema, if the operation declares one. */
   body: Schema | undefined;
 }
 
-interface OpenApiDocument {
-  paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+interface OpenApiOperation {
+  parameters?: { in?: string; name?: string; required?: boolean; schema?: Schema }[];
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
 }
 
-/** The GET and POST operations of a document, logouts last (they would end the walking session). */
+interface OpenApiDocument {
+  paths?: Record<string, Record<string, OpenApiOperation | undefined>>;
+}
+
+/** Keys of a path item that are not methods (OpenAPI 3.1). */
+const PATH_ITEM_KEYS = new Set(['parameters', 'summary', 'description', 'servers', '$ref']);
+
+/**
+ * The operations of a document, logouts last (they would end the walking session). A method the
+ * walker does not know (HEAD, OPTIONS, TRACE) is an error, so a new kind of route cannot go unwalked.
+ */
 export function operationsOf(document: unknown): Operation[] {
   const paths = (document as OpenApiDocument | undefined)?.paths ?? {};
   const operations: Operation[] = [];
   for (const [route, methods] of Object.entries(paths)) {
     for (const [method, operation] of Object.entries(methods)) {
+      if (PATH_ITEM_KEYS.has(method)) continue;
       const upper = method.toUpperCase();
-      if (upper !== 'GET' && upper !== 'POST') continue;
+      if (!(WALKED_METHODS as readonly string[]).includes(upper)) {
+        throw new Error(`the drill's walker does not know method ${upper} (${route}): teach it`);
+      }
       operations.push({
-        method: upper,
+        method: upper as WalkedMethod,
         route,
+        query: (operation?.parameters ?? [])
+          .filter((p) => p.in === 'query' && typeof p.name === 'string')
+          .map((p) => ({ name: p.name!, required: p.required === true, schema: p.schema ?? {} })),
         body: operation?.requestBody?.content?.['application/json']?.schema,
       });
     }
@@ -62,9 +94,25 @@ export async function listOperations(client: DrillClient): Promise<Operation[]> 
   return operationsOf(answer.body);
 }
 
-/** The route with each `{param}` replaced by a random UUID. */
-export function pathFor(route: string): string {
-  return route.replace(/\{[^}]+\}/g, () => randomUUID());
+/**
+ * The route with each `{param}` replaced by the value of that name in `values` (a string: a person's
+ * real id, say), else by a random UUID; values are URL-encoded.
+ */
+export function pathFor(route: string, values: Record<string, unknown> = {}): string {
+  return route.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = values[name];
+    return typeof value === 'string' ? encodeURIComponent(value) : randomUUID();
+  });
+}
+
+/** The query string of an operation (with `?`, or empty): required parameters always, others when `values` has them. */
+export function queryFor(operation: Operation, values: Record<string, unknown>): string {
+  const pairs = operation.query
+    .filter((q) => q.required || values[q.name] !== undefined)
+    .map(
+      (q) => `${encodeURIComponent(q.name)}=${encodeURIComponent(String(sample(q.name, q.schema, values)))}`,
+    );
+  return pairs.length > 0 ? `?${pairs.join('&')}` : '';
 }
 
 /** A string cut or padded to the schema's lengths, so that validation lets the request reach authorisation. */
@@ -105,23 +153,43 @@ function sample(name: string, schema: Schema, values: Record<string, unknown>): 
   }
 }
 
-/** An object with every declared property filled (nested objects too). */
-function objectOf(schema: Schema, values: Record<string, unknown>): Record<string, unknown> {
+/**
+ * How a body is filled: `all` fills every declared property (the widest request, for routes that
+ * must refuse before reading anything); `given` fills the required ones and only those optional
+ * ones `values` names, so that a request with mutually exclusive fields (a search by one kind of
+ * identifier) reaches the gate instead of failing validation.
+ */
+export type Fill = 'all' | 'given';
+
+/** An object with the declared properties filled (nested objects too). */
+function objectOf(
+  schema: Schema,
+  values: Record<string, unknown>,
+  fill: Fill = 'all',
+): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(schema.properties ?? {}).map(([name, property]) => [name, sample(name, property, values)]),
+    Object.entries(schema.properties ?? {})
+      .filter(
+        ([name]) => fill === 'all' || schema.required?.includes(name) === true || values[name] !== undefined,
+      )
+      .map(([name, property]) => [name, sample(name, property, values)]),
   );
 }
 
 /**
- * The bodies to try for an operation: one per `oneOf`/`anyOf` branch, every declared property
- * filled from `values` by name (an enum keeps a listed value or takes its first), others by type.
- * An operation without a body schema gets `{}`.
+ * The bodies to try for an operation: one per `oneOf`/`anyOf` branch, declared properties filled
+ * from `values` by name (an enum keeps a listed value or takes its first), others by type (see
+ * Fill for which properties). An operation without a body schema gets `{}`.
  */
-export function bodiesFor(operation: Operation, values: Record<string, unknown>): unknown[] {
+export function bodiesFor(
+  operation: Operation,
+  values: Record<string, unknown>,
+  fill: Fill = 'all',
+): unknown[] {
   const schema = operation.body;
   if (!schema) return [{}];
   const variants = schema.oneOf ?? schema.anyOf ?? [schema];
-  return variants.map((variant) => objectOf(variant, values));
+  return variants.map((variant) => objectOf(variant, values, fill));
 }
 
 /** Calls every operation (each body variant) with the client; returns the exchanges. */
@@ -129,13 +197,22 @@ export async function walkOperations(
   client: DrillClient,
   operations: Operation[],
   values: Record<string, unknown>,
+  fill: Fill = 'all',
 ): Promise<Exchange[]> {
   const calls: Exchange[] = [];
   for (const operation of operations) {
-    const bodies = operation.method === 'GET' ? [undefined] : bodiesFor(operation, values);
+    const bodies =
+      operation.method === 'GET' || operation.method === 'DELETE'
+        ? [undefined]
+        : bodiesFor(operation, values, fill);
     for (const body of bodies) {
       calls.push(
-        await client.request(operation.method, pathFor(operation.route), body, { route: operation.route }),
+        await client.request(
+          operation.method,
+          pathFor(operation.route, values) + queryFor(operation, values),
+          body,
+          { route: operation.route },
+        ),
       );
     }
   }

@@ -1,6 +1,7 @@
 /**
  * The drill's report: per scenario, whether the attack failed and the figures that say how far it
- * got. The JSON form is a contract (issue "staff identity", item 9): its field names do not change.
+ * got. The JSON form is a contract (issue "staff identity", item 9): its field names do not change;
+ * a scenario may add figures of its own (ScenarioFigures), which appear only in its entry.
  */
 
 /** One step of a scenario: what the attacker tried and what happened. */
@@ -14,6 +15,24 @@ export interface StepResult {
   skipped: boolean;
   /** What happened, in one line; no personal data. */
   note: string;
+}
+
+/** Figures some scenarios add to their entry (absent from the others' entries). */
+export interface ScenarioFigures {
+  /** T2-scope: attacker requests the server refused (any 4xx or 5xx answer). */
+  refused?: number;
+  /** T7: the breach scope from the audit log equals what the attacker received, person for person, field for field. */
+  scopeExact?: boolean;
+  /** T7: persons in the scope `rempart audit scope` computed. */
+  personsInScope?: number;
+  /** T7: persons of whom the attacker received anything. */
+  personsReceived?: number;
+  /** T7: persons the attacker received that the scope leaves out (under-notification). */
+  missing?: number;
+  /** T7: persons in the scope the attacker did not receive (over-notification). */
+  extra?: number;
+  /** T7: persons in both whose field lists differ. */
+  fieldMismatches?: number;
 }
 
 /** One scenario's outcome. */
@@ -35,6 +54,8 @@ export interface ScenarioResult {
   remarks: string[];
   /** Seconds the scenario took (setup excluded). */
   seconds: number;
+  /** The scenario's own figures, if any (they join its JSON entry, before `notes`). */
+  figures?: ScenarioFigures;
 }
 
 /** A whole run. */
@@ -53,17 +74,19 @@ export function notesOf(result: Pick<ScenarioResult, 'steps' | 'remarks'>): stri
   return [...steps, ...result.remarks].join('; ');
 }
 
-/** The JSON contract: `{"scenarios":[{"id","passed","recordsExposed","outsideCaseload","requests","requestsToSuspension","notes"}]}`. */
+/**
+ * The JSON contract: `{"scenarios":[{"id","passed","recordsExposed","outsideCaseload","requests","requestsToSuspension","notes"}]}`,
+ * a scenario's own figures (ScenarioFigures) between `requestsToSuspension` and `notes` when it has any.
+ */
 export function toJson(report: DrillReport): {
-  scenarios: {
+  scenarios: ({
     id: string;
     passed: boolean;
     recordsExposed: number;
     outsideCaseload: number;
     requests: number;
     requestsToSuspension: number | null;
-    notes: string;
-  }[];
+  } & ScenarioFigures & { notes: string })[];
 } {
   return {
     scenarios: report.scenarios.map((s) => ({
@@ -73,9 +96,18 @@ export function toJson(report: DrillReport): {
       outsideCaseload: s.outsideCaseload,
       requests: s.requests,
       requestsToSuspension: s.requestsToSuspension,
+      ...s.figures,
       notes: notesOf(s),
     })),
   };
+}
+
+/** `scopeExact true, missing 0`: a scenario's own figures in one line, in the order it gave them. */
+export function figuresOf(figures: ScenarioFigures): string {
+  return Object.entries(figures)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name} ${String(value)}`)
+    .join(', ');
 }
 
 function table(rows: string[][]): string[] {
@@ -105,6 +137,7 @@ export function formatReport(report: DrillReport): string {
   const lines = table(rows);
   for (const s of report.scenarios) {
     lines.push('', `${s.id} — ${s.title}`);
+    if (s.figures && figuresOf(s.figures) !== '') lines.push(`  figures: ${figuresOf(s.figures)}`);
     for (const step of s.steps) {
       const mark = step.skipped ? 'skip' : step.passed ? ' ok ' : 'FAIL';
       lines.push(`  [${mark}] ${step.label} ${step.title}: ${step.note}`);

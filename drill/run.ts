@@ -3,8 +3,11 @@
  * the occasion, through its public HTTP API only. Setup is what an operator does — a throwaway data
  * folder (or a new database on the DATABASE_URL server), `rempart seed`, `rempart account create`,
  * `rempart serve` with mail going to a local SMTP server — and the owners enrol their authenticator
- * apps through the API. The attacks never call Rempart's modules or its database. Whatever happens,
- * the server is stopped and the folder and database removed.
+ * apps through the API. For scenarios that aim around a caseload (T2-scope, T7), the operator notes
+ * it before the server starts, with identities inside and outside it (drill/leak.ts); a scenario may
+ * run `rempart` commands as the operator during the drill (World.operator: T7's `audit scope`).
+ * The attacks never call Rempart's modules or its database. Whatever happens, the server is stopped
+ * and the folder and database removed.
  */
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
@@ -12,6 +15,7 @@ import path from 'node:path';
 import type { Config } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import { planOrganisations } from '../src/registry/organisations-plan.ts';
+import { type CaseloadNotes, noteCaseloads } from './leak.ts';
 import { type Mailbox, openMailbox } from './mailbox.ts';
 import { childEnv, freePort, rempartJson, type ServerProcess, startServe } from './processes.ts';
 import type { DrillReport, ScenarioResult } from './report.ts';
@@ -21,6 +25,9 @@ import { castOf, enrol, openWorld, ownerPassword, sandbox } from './world.ts';
 
 /** The population seed: the drill's organisations are known in advance from it (as an operator knows theirs). */
 export const DRILL_SEED = 2024;
+
+/** Persons inside and outside a noted caseload whose identities the attacker holds (CastSpec.leak). */
+export const LEAKED = { inside: 4, outside: 12 };
 
 export interface DrillOptions {
   /** Scenario ids (case-insensitive); empty: all. */
@@ -142,21 +149,48 @@ export async function runDrill(
       });
     }
 
+    // The operator's notes on the caseloads the attacks aim around (before serve: PGlite is one process).
+    const leaked = cast.filter((spec) => spec.leak).map((spec) => staff.get(spec.name)!.organisation);
+    let caseloads = new Map<string, CaseloadNotes>();
+    if (leaked.length > 0) {
+      say(`setup: noting the caseloads of ${[...new Set(leaked)].join(', ')}`);
+      caseloads = await operator(noteCaseloads(env, leaked, LEAKED));
+    }
+
     const port = await freePort();
     const baseUrl = `http://localhost:${port}`;
+    const serveEnv = childEnv(options.env, {
+      ...base,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: baseUrl,
+      SMTP_URL: mailbox.url,
+    });
     say(`setup: rempart serve on ${baseUrl}`);
-    server = await startServe(
-      childEnv(options.env, {
-        ...base,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        PUBLIC_URL: baseUrl,
-        SMTP_URL: mailbox.url,
-      }),
-      baseUrl,
-    );
+    server = await startServe(serveEnv, baseUrl);
 
-    const world = openWorld({ baseUrl, mailbox, staff, persons: options.persons, progress: say });
+    const sandboxed = box;
+    const operatorCommand = async (args: string[]): Promise<Record<string, unknown>> => {
+      // PGlite is one process: the operator's command needs the server stopped, as in production.
+      const pglite = sandboxed.databaseUrl === undefined;
+      say(`operator: rempart ${args.join(' ')}${pglite ? ' (server stopped meanwhile: PGlite)' : ''}`);
+      if (pglite) await server?.stop();
+      try {
+        return await operator(rempartJson(args, env, { signal: children.signal }));
+      } finally {
+        if (pglite && !children.signal.aborted) server = await startServe(serveEnv, baseUrl);
+      }
+    };
+
+    const world = openWorld({
+      baseUrl,
+      mailbox,
+      staff,
+      persons: options.persons,
+      caseloads,
+      operator: operatorCommand,
+      progress: say,
+    });
     for (const member of staff.values()) {
       say(`setup: ${member.name} enrols an authenticator app`);
       await enrol(world, member);

@@ -5,6 +5,7 @@
  * Adding a scenario is one file in drill/scenarios/ and one line in drill/scenarios/index.ts.
  */
 import type { DrillClient, Exchange, Tally } from './client.ts';
+import type { CaseloadNotes } from './leak.ts';
 import type { Mailbox } from './mailbox.ts';
 import type { ScenarioResult } from './report.ts';
 
@@ -15,6 +16,11 @@ export interface CastSpec {
   role: string;
   /** Organisation kind (`cap_emploi`, `national`, …); the seeded population's first of that kind. */
   organisationKind: string;
+  /**
+   * The operator notes this account's organisation's caseload, and the attacker holds identities of
+   * persons inside and outside it (an earlier leak): World.caseload(name). Setup knowledge only.
+   */
+  leak?: boolean;
 }
 
 /** A staff account of the drill, with what its legitimate owner knows. */
@@ -57,6 +63,17 @@ export interface World {
    * the attacker itself cannot tell from any other refusal. Undefined if the route is not there.
    */
   accountStatus(login: string): Promise<string | undefined>;
+  /**
+   * What the operator noted before the server started about the caseload of this cast member's
+   * organisation (a cast spec with `leak: true`); throws for any other.
+   */
+  caseload(name: string): CaseloadNotes;
+  /**
+   * Runs `rempart ...args --json` as the operator, on the drill's data folder and database; returns
+   * its last line. On PGlite (one process) the server is stopped for the command and started again
+   * on the same address; sessions live in the database and survive.
+   */
+  operator(args: string[]): Promise<Record<string, unknown>>;
   /** A progress line (on a terminal only). */
   progress(line: string): void;
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { generate } from 'otplib';
 import pg from 'pg';
 import { DrillClient, type Tally } from './client.ts';
+import type { CaseloadNotes } from './leak.ts';
 import type { Mailbox } from './mailbox.ts';
 import type { CastSpec, Scenario, StaffMember, World } from './scenario.ts';
 
@@ -116,6 +117,9 @@ export function openWorld(options: {
   mailbox: Mailbox;
   staff: Map<string, StaffMember>;
   persons: number;
+  /** The caseload notes, by organisation code. */
+  caseloads?: Map<string, CaseloadNotes>;
+  operator?: (args: string[]) => Promise<Record<string, unknown>>;
   progress: (line: string) => void;
 }): World {
   const { baseUrl, mailbox, staff, persons, progress } = options;
@@ -168,6 +172,16 @@ export function openWorld(options: {
         watch = undefined; // the session ended (idle timeout): sign in again
       }
       return undefined;
+    },
+    caseload(name) {
+      const member = world.staff(name);
+      const notes = options.caseloads?.get(member.organisation);
+      if (!notes) throw new Error(`the drill noted no caseload for "${name}" (leak: true in its cast spec)`);
+      return notes;
+    },
+    operator(args) {
+      if (!options.operator) throw new Error('this drill world runs no operator commands');
+      return options.operator(args);
     },
     progress,
   };

@@ -1,17 +1,28 @@
 /**
- * The drill harness (issue "staff identity", item 9): `rempart drill T1 --json` run as an operator
- * runs it — a child process that starts its own throwaway server (PGlite, or a new database on the
- * PostgreSQL server under test) and attacks it through the HTTP API only — and the harness's parts:
- * the client's cookie jar, CSRF header and counting, the OpenAPI walker's bodies, the report.
+ * The drill harness (issue "staff identity", item 9): `rempart drill T1 --json` and `rempart drill
+ * T2-scope T7 --json` run as an operator runs them — a child process that starts its own throwaway
+ * server (PGlite, or a new database on the PostgreSQL server under test) and attacks it through the
+ * HTTP API only — and the harness's parts: the client's cookie jar, CSRF header and counting, the
+ * persons and fields it records, the OpenAPI walker's paths, queries and bodies, the report, and
+ * T7's comparison of a breach scope with what the attacker received.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DrillClient, personIdsIn, Tally } from '../drill/client.ts';
+import { DrillClient, personFieldsIn, personIdsIn, Tally } from '../drill/client.ts';
 import { parseMessage } from '../drill/mailbox.ts';
-import { bodiesFor, operationsOf, reachedBeyondOwnSummary } from '../drill/openapi.ts';
+import {
+  bodiesFor,
+  type Operation,
+  operationsOf,
+  pathFor,
+  queryFor,
+  reachedBeyondOwnSummary,
+} from '../drill/openapi.ts';
 import { type DrillReport, formatReport, toJson } from '../drill/report.ts';
 import { selectScenarios } from '../drill/run.ts';
+import { compareScope, scopePersonsOf } from '../drill/scope-compare.ts';
+import { apiFacts, searchBy } from '../drill/steps/scope-probe.ts';
 import { cliEnv, lastJsonLine, rempart } from './helpers/cli.ts';
 import { engine, serverUrl } from './helpers/db.ts';
 
@@ -50,8 +61,65 @@ describe(`rempart drill T1 on ${engine}`, () => {
   it('an unknown scenario is refused before any setup, naming the known ones', async () => {
     const result = await rempart(['drill', 'T1', 'T42'], cliEnv({ DATABASE_URL: serverUrl }));
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('unknown scenario T42; known scenarios: T1');
+    expect(result.stderr).toContain('unknown scenario T42; known scenarios: T1, T2-scope, T7');
   });
+});
+
+describe(`rempart drill T2-scope T7 on ${engine}`, () => {
+  it('a stolen partner session (second factor included) reaches no one outside its caseload, and the audit log’s breach scope is exactly what it received', async () => {
+    const result = await rempart(
+      ['drill', 'T2-scope', 'T7', '--json', '--persons', '2000'],
+      cliEnv({ DATABASE_URL: serverUrl }),
+      290_000,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const report = lastJsonLine(result.stdout) as ReturnType<typeof toJson>;
+    expect(report.scenarios.map((s) => s.id)).toEqual(['T2-scope', 'T7']);
+    const [t2, t7] = report.scenarios as [
+      (typeof report.scenarios)[number],
+      (typeof report.scenarios)[number],
+    ];
+
+    // T2-scope: nobody outside the caseload, and the session did work (not vacuous).
+    expect(Object.keys(t2)).toEqual([
+      'id',
+      'passed',
+      'recordsExposed',
+      'outsideCaseload',
+      'requests',
+      'requestsToSuspension',
+      'refused',
+      'notes',
+    ]);
+    expect(t2).toMatchObject({ passed: true, outsideCaseload: 0 });
+    expect(t2.recordsExposed).toBeGreaterThan(0);
+    expect(t2.requests).toBeGreaterThan(500);
+    expect(t2.refused).toBeGreaterThan(0);
+    expect(t2.refused).toBeLessThan(t2.requests);
+    for (const label of ['(a)', '(b)', '(c)', '(d)', '(e)', '(f)', '(g)']) expect(t2.notes).toContain(label);
+    expect(t2.notes).not.toContain('FAILED');
+    expect(t2.notes).not.toContain('skipped');
+    expect(t2.notes).toContain('at assurance mfa');
+    expect(t2.notes).toContain('real and guessed ids answered alike');
+    expect(t2.notes).toContain('0 contact changes accepted');
+    expect(t2.notes).toMatch(/the attacker received \d+ persons: all in the caseload/);
+
+    // T7: the scope of the victim's account over the attack is exactly what the attacker received.
+    expect(t7).toMatchObject({
+      passed: true,
+      scopeExact: true,
+      missing: 0,
+      extra: 0,
+      fieldMismatches: 0,
+      recordsExposed: t2.recordsExposed,
+      outsideCaseload: 0,
+      requests: 0,
+    });
+    expect(t7.personsInScope).toBe(t2.recordsExposed);
+    expect(t7.personsReceived).toBe(t2.recordsExposed);
+    expect(t7.notes).toContain('compared with the attack T2-scope ran in this drill');
+    expect(t7.notes).toContain('the scope is exact');
+  }, 300_000);
 });
 
 describe('drill harness parts', () => {
@@ -83,6 +151,15 @@ describe('drill harness parts', () => {
           response.end();
         } else if (request.url === '/api/v1/persons') {
           response.end(JSON.stringify({ persons: [{ id: 'p1' }, { id: 'p2', caseload: { id: 'c9' } }] }));
+        } else if (request.url === '/api/v1/other') {
+          response.end(
+            JSON.stringify({
+              items: [
+                { personId: 'p9', email: 'x@y.z' },
+                { id: 'acc1', login: 'l' },
+              ],
+            }),
+          );
         } else if (request.url === '/api/v1/persons/p3/history') {
           response.end(JSON.stringify({ events: [{ personId: 'p3' }, { personId: 'p1' }] }));
         } else {
@@ -114,14 +191,49 @@ describe('drill harness parts', () => {
     expect(tally.requests).toBe(4);
     expect(tally.mfaReached).toBe(false);
     expect(tally.persons.size).toBe(0);
+    // A stolen session: another client takes the cookies and the CSRF token.
+    await client.post('/login', { login: 'x', password: 'y' });
+    const thief = new DrillClient(base).adopt(client);
+    await thief.patch('/anything', { email: 'a@b.c' });
+    expect(seen.at(-1)).toMatchObject({
+      cookie: 'other=1; sid=abc',
+      csrf: 'token-1',
+      body: '{"email":"a@b.c"}',
+    });
   });
 
-  it('the tally counts distinct persons in any answer of a route under /persons', async () => {
+  it('the tally counts distinct persons in any answer of a route under /persons, with the fields received for each', async () => {
     const tally = new Tally();
     const client = new DrillClient(base, tally);
     await client.get('/api/v1/persons');
     await client.get('/api/v1/persons/p3/history', { route: '/api/v1/persons/{id}/history' });
     expect([...tally.persons].sort()).toEqual(['c9', 'p1', 'p2', 'p3']);
+    expect(Object.fromEntries([...tally.received].map(([id, f]) => [id, [...f].sort()]))).toEqual({
+      p1: [],
+      p2: ['caseload'],
+      c9: [],
+      p3: [],
+    });
+    // Outside /persons, only ids the operator knows to be persons count.
+    const other = new Tally();
+    other.knownPersons = new Set(['p9']);
+    const watcher = new DrillClient(base, other);
+    await watcher.get('/api/v1/other');
+    expect([...other.persons]).toEqual(['p9']);
+    expect([...other.received]).toEqual([['p9', new Set(['email'])]]);
+    expect([
+      ...personFieldsIn({
+        results: [{ id: 'p9', lastName: 'X', address: { city: 'Y' } }],
+        fields: ['lastName'],
+      }),
+    ]).toEqual([['p9', new Set(['lastName', 'address'])]]);
+    expect([
+      ...personFieldsIn(
+        { a: { id: 'acc' }, b: { personId: 'p9', fields: [] } },
+        new Map(),
+        (id) => id === 'p9',
+      ),
+    ]).toEqual([['p9', new Set(['fields'])]]);
     expect([...personIdsIn({ a: [{ personId: 7 }, { id: 'x', b: { id: 'y' } }] })].sort()).toEqual([
       '7',
       'x',
@@ -171,10 +283,11 @@ describe('drill harness parts', () => {
     });
     expect(operations.map((o) => `${o.method} ${o.route}`)).toEqual([
       'GET /api/v1/things/{id}',
+      'DELETE /api/v1/things/{id}',
       'POST /api/v1/requests',
       'POST /api/v1/auth/logout',
     ]);
-    const [grant, widen] = bodiesFor(operations[1]!, {
+    const [grant, widen] = bodiesFor(operations[2]!, {
       accountId: 'victim-id',
       role: 'administrator',
       code: 'ABCD-EFGH-JKMN-PQRS',
@@ -184,7 +297,66 @@ describe('drill harness parts', () => {
     expect(widen!.personIds).toHaveLength(2);
     expect(widen!.code).toBe('ABCD-E');
     expect(widen!.nested).toEqual({ n: 1 });
-    expect(bodiesFor(operations[2]!, {})).toEqual([{}]);
+    expect(bodiesFor(operations[3]!, {})).toEqual([{}]);
+    expect(() => operationsOf({ paths: { '/x': { head: {} } } })).toThrow('does not know method HEAD');
+  });
+
+  it('fills path ids and query parameters from the attacker’s values, and bodies with only the given fields when asked', () => {
+    const [view, search, contact] = operationsOf({
+      paths: {
+        '/api/v1/persons/{id}': {
+          get: {
+            parameters: [
+              { in: 'path', name: 'id', required: true, schema: { type: 'string' } },
+              { in: 'query', name: 'purpose', required: true, schema: { type: 'string', enum: ['a', 'b'] } },
+              { in: 'query', name: 'verbose', schema: { type: 'boolean' } },
+            ],
+          },
+        },
+        '/api/v1/persons/search': {
+          post: {
+            requestBody: {
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['purpose', 'by'],
+                    properties: {
+                      purpose: { type: 'string', enum: ['a', 'b'] },
+                      by: { type: 'string', enum: ['nir', 'agencyId'] },
+                      nir: { type: 'string' },
+                      agencyId: { type: 'string' },
+                      cap: { type: 'integer', maximum: 10 },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        '/api/v1/persons/{id}/contact': { patch: {} },
+      },
+    }) as [Operation, Operation, Operation];
+    expect(contact.method).toBe('PATCH');
+    expect(view.query.map((q) => [q.name, q.required])).toEqual([
+      ['purpose', true],
+      ['verbose', false],
+    ]);
+    expect(pathFor(view.route, { id: 'p 1' }) + queryFor(view, { purpose: 'b' })).toBe(
+      '/api/v1/persons/p%201?purpose=b',
+    );
+    expect(pathFor(view.route, {})).toMatch(/^\/api\/v1\/persons\/[0-9a-f-]{36}$/);
+    expect(queryFor(view, { purpose: 'zzz', verbose: false })).toBe('?purpose=a&verbose=false');
+    const values = { purpose: 'b', by: 'agencyId', agencyId: '1234567A' };
+    expect(bodiesFor(search, values, 'given')).toEqual([values]);
+    expect(Object.keys(bodiesFor(search, values)[0] as object)).toEqual([
+      'purpose',
+      'by',
+      'nir',
+      'agencyId',
+      'cap',
+    ]);
+    expect(apiFacts([search])).toEqual({ purposes: ['a', 'b'], searchKinds: ['nir', 'agencyId'], cap: 10 });
   });
 
   it('counts as reached any success beyond public routes and the caller’s own account summary', () => {
@@ -245,12 +417,130 @@ describe('drill harness parts', () => {
     expect(text).toContain('[FAIL] (a) password: 1 reached');
     expect(text).toContain('[skip] (e) helpdesk: not there yet');
     expect(text).toContain('0 of 1 scenarios passed (2,000 persons on pglite)');
+
+    // A scenario's own figures join its entry only, before the notes; T1's entry keeps its seven keys.
+    const t7 = {
+      ...report.scenarios[0]!,
+      id: 'T7',
+      steps: [],
+      remarks: [],
+      figures: {
+        scopeExact: false,
+        personsInScope: 2,
+        personsReceived: 3,
+        missing: 1,
+        extra: 0,
+        fieldMismatches: 0,
+      },
+    };
+    const both = toJson({ ...report, scenarios: [report.scenarios[0]!, t7] });
+    expect(Object.keys(both.scenarios[0]!)).toHaveLength(7);
+    expect(Object.keys(both.scenarios[1]!)).toEqual([
+      'id',
+      'passed',
+      'recordsExposed',
+      'outsideCaseload',
+      'requests',
+      'requestsToSuspension',
+      'scopeExact',
+      'personsInScope',
+      'personsReceived',
+      'missing',
+      'extra',
+      'fieldMismatches',
+      'notes',
+    ]);
+    expect(formatReport({ ...report, scenarios: [t7] })).toContain(
+      '  figures: scopeExact false, personsInScope 2, personsReceived 3, missing 1, extra 0, fieldMismatches 0',
+    );
+  });
+
+  it('T7’s comparison is exact only for the same persons with the same fields', () => {
+    const scope = [
+      { personId: 'A0000000-0000-4000-8000-000000000001', fields: ['agencyId', 'lastName'] },
+      { personId: 'a0000000-0000-4000-8000-000000000002', fields: ['email', 'lastName'] },
+    ];
+    const received = (entries: [string, string[]][]): Map<string, Set<string>> =>
+      new Map(entries.map(([id, fields]) => [id, new Set(fields)]));
+    const same = received([
+      ['a0000000-0000-4000-8000-000000000002', ['lastName', 'email']],
+      ['a0000000-0000-4000-8000-000000000001', ['lastName', 'agencyId']],
+    ]);
+    expect(compareScope(scope, same)).toEqual({
+      scopeExact: true,
+      personsInScope: 2,
+      personsReceived: 2,
+      missing: [],
+      extra: [],
+      fieldMismatches: [],
+    });
+    // A person the attacker received that the scope misses.
+    const more = new Map([...same, ['a0000000-0000-4000-8000-000000000003', new Set(['lastName'])]]);
+    expect(compareScope(scope, more)).toMatchObject({
+      scopeExact: false,
+      missing: ['a0000000-0000-4000-8000-000000000003'],
+      extra: [],
+    });
+    // Even an id received alone, with no field.
+    const bare = new Map([...same, ['a0000000-0000-4000-8000-000000000003', new Set<string>()]]);
+    expect(compareScope(scope, bare).scopeExact).toBe(false);
+    // A person in the scope the attacker never received (announcing more than was taken).
+    const fewer = received([['a0000000-0000-4000-8000-000000000001', ['agencyId', 'lastName']]]);
+    expect(compareScope(scope, fewer)).toMatchObject({
+      scopeExact: false,
+      missing: [],
+      extra: ['a0000000-0000-4000-8000-000000000002'],
+    });
+    // A field received that the scope does not name, and one it names that was not received.
+    const fields = received([
+      ['a0000000-0000-4000-8000-000000000001', ['agencyId', 'lastName', 'phone']],
+      ['a0000000-0000-4000-8000-000000000002', ['lastName']],
+    ]);
+    expect(compareScope(scope, fields)).toMatchObject({
+      scopeExact: false,
+      missing: [],
+      extra: [],
+      fieldMismatches: [
+        { personId: 'a0000000-0000-4000-8000-000000000001', missingFields: ['phone'], extraFields: [] },
+        { personId: 'a0000000-0000-4000-8000-000000000002', missingFields: [], extraFields: ['email'] },
+      ],
+    });
+    expect(compareScope([], new Map()).scopeExact).toBe(true);
+    expect(scopePersonsOf({ persons: [{ personId: 'p', fields: ['x'], firstAt: 't', events: 1 }] })).toEqual([
+      { personId: 'p', fields: ['x'] },
+    ]);
+    expect(() => scopePersonsOf({ personCount: 3 })).toThrow('no persons list');
+    expect(() => scopePersonsOf({ persons: [{ personId: 'p' }] })).toThrow('without personId and fields');
+  });
+
+  it('searches for a leaked person by each kind of identifier', () => {
+    const person = {
+      id: 'p',
+      agencyId: '1234567A',
+      nir: '185057512345678',
+      lastName: 'Martin',
+      birthName: null,
+      firstNames: 'Jean, Pierre',
+      birthDate: '1985-05-01',
+      kind: 'other partner' as const,
+    };
+    expect(searchBy(person, 'nir')).toEqual({ by: 'nir', nir: '185057512345678' });
+    expect(searchBy(person, 'agencyId')).toEqual({ by: 'agencyId', agencyId: '1234567A' });
+    expect(searchBy(person, 'nameBirth')).toEqual({
+      by: 'nameBirth',
+      lastName: 'Martin',
+      firstName: 'Jean, Pierre',
+      birthDate: '1985-05-01',
+    });
   });
 
   it('selects scenarios case-insensitively, all by default, and names the known ones for an unknown id', () => {
-    expect(selectScenarios([]).map((s) => s.id)).toContain('T1');
+    expect(selectScenarios([]).map((s) => s.id)).toEqual(['T1', 'T2-scope', 'T7']);
     expect(selectScenarios(['t1', 'T1']).map((s) => s.id)).toEqual(['T1']);
-    expect(() => selectScenarios(['T1', 'X'])).toThrow('unknown scenario X; known scenarios: T1');
+    expect(selectScenarios(['t7', 't2-SCOPE']).map((s) => s.id)).toEqual(['T7', 'T2-scope']);
+    expect(() => selectScenarios(['T1', 'X'])).toThrow(
+      'unknown scenario X; known scenarios: T1, T2-scope, T7',
+    );
   });
 
   it('reads the mail a victim receives: quoted-printable body, encoded subject', () => {
