@@ -202,6 +202,33 @@ describe(`staff authentication on ${engine}`, () => {
       expect(attempt.statusCode).toBe(403);
       expect(attempt.json().code).toBe('step_up_required');
     });
+
+    it('a session stolen right after login (second factor fresh) cannot add an authenticator without the password', async () => {
+      const account = await world.account();
+      const { client: owner } = await enrolled(world, account);
+      // The thief holds the owner's fresh mfa session (cookie and CSRF token), not the password.
+      const thief = new StaffClient(world.app, '203.0.113.9').adopt(owner);
+      const bare = await thief.request('POST', '/api/v1/me/factors/totp', {});
+      expect(bare.statusCode).toBe(403);
+      expect(bare.json()).toMatchObject({ code: 'step_up_required', field: 'password' });
+      const guessed = await thief.request('POST', '/api/v1/me/factors/totp', {
+        password: 'azertyuiop123456',
+      });
+      expect(guessed.json()).toMatchObject({ code: 'step_up_required', field: 'password' });
+      // The owner, typing the password again, adds one, and is told by mail.
+      const sent = (world.mailer as unknown as { sent: { to: string; subject: string }[] }).sent;
+      const before = sent.length;
+      const started = await owner.request('POST', '/api/v1/me/factors/totp', { password: PASSWORD });
+      expect(started.statusCode).toBe(200);
+      const confirmed = await owner.request('POST', '/api/v1/me/factors/totp/confirm', {
+        factorId: started.json().factorId,
+        code: await totpAt(started.json().secret, world.clock.now()),
+      });
+      expect(confirmed.statusCode).toBe(200);
+      expect(
+        sent.slice(before).filter((m) => m.to === account.email && /ajouté/.test(m.subject)),
+      ).toHaveLength(1);
+    });
   });
 
   it('an enrolment started before the owner enrolled a factor cannot be finished after (no factor added without the existing one)', async () => {

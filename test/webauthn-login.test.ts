@@ -13,7 +13,7 @@ import { systemCtx } from '../src/context.ts';
 import type { Account } from '../src/identity/accounts.ts';
 import { recordWebauthnUse, webauthnCredentials } from '../src/identity/webauthn-factors.ts';
 import { engine } from './helpers/db.ts';
-import { enrolled, StaffClient, type StaffWorld, staffWorld } from './helpers/staff.ts';
+import { enrolled, PASSWORD, StaffClient, type StaffWorld, staffWorld } from './helpers/staff.ts';
 import { VirtualAuthenticator } from './helpers/virtual-authenticator.ts';
 
 const MINUTE = 60_000;
@@ -325,7 +325,28 @@ describe(`WebAuthn second factor on ${engine}`, () => {
       );
       expect(live).toEqual({ mfa_at: world.clock.now(), assurance: 'mfa' });
 
-      const options = (await client.request('POST', '/api/v1/me/factors/webauthn/options')).json();
+      // A fresh second factor is not enough: a session stolen right after its owner's login is
+      // fresh too. The password is typed again (full re-authentication, ASVS 7.5.1).
+      const bare = await client.request('POST', '/api/v1/me/factors/webauthn/options');
+      expectProblem(bare, 403, 'step_up_required');
+      expect(bare.json().field).toBe('password');
+      expectProblem(
+        await client.request('POST', '/api/v1/me/factors/webauthn/options', {
+          password: 'not the password at all',
+        }),
+        403,
+        'step_up_required',
+      );
+      const failures = await world.t.db.tx(system, (tx) =>
+        tx.query<{ failures: number }>(
+          `SELECT failures FROM auth_throttle WHERE scope = 'account' AND key = $1`,
+          [account.login],
+        ),
+      );
+      expect(failures[0]?.failures).toBe(1);
+      const options = (
+        await client.request('POST', '/api/v1/me/factors/webauthn/options', { password: PASSWORD })
+      ).json();
       // The enrolled key is excluded: an authenticator is not enrolled twice.
       expect(options.excludeCredentials.map((d: { id: string }) => d.id)).toEqual(key.credentialIds);
       expect(() => key.createCredential(options)).toThrow(/InvalidStateError/);
@@ -336,6 +357,11 @@ describe(`WebAuthn second factor on ${engine}`, () => {
       expect(added.statusCode).toBe(200);
       // Recovery codes are issued once, with the first factor.
       expect(added.json()).toEqual({ assurance: 'mfa', csrfToken: expect.any(String) });
+      // The owner is told (ASVS 6.3.7): a factor they did not add means a stolen session.
+      const sent = (world.mailer as unknown as { sent: { to: string; subject: string }[] }).sent;
+      expect(
+        sent.filter((m) => m.to === account.email && /facteur a été ajouté/.test(m.subject)),
+      ).toHaveLength(1);
       expect((await storedKeys(account.id)).map((k) => k.label)).toEqual([
         'Clé de sécurité',
         'Clé de sécurité',

@@ -11,6 +11,7 @@ import type { Kms } from '../../crypto/kms.ts';
 import type { Db } from '../../db/types.ts';
 import { AppError } from '../../errors.ts';
 import { recordEvent } from '../../identity/events.ts';
+import { checkFactorAddition, noticeFactorAdded } from '../../identity/factor-addition.ts';
 import {
   confirmedFactorCount,
   confirmTotp,
@@ -199,7 +200,9 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
         tags: ['auth'],
         summary: 'Start enrolling an authenticator app',
         description:
-          'The first factor of a new account is enrolled from a password session; any further factor needs a fresh second factor.',
+          'The first factor of a new account is enrolled from a password session; any further factor needs a fresh ' +
+          'second factor and the password typed again (`password`).',
+        body: { anyOf: [obj({ password: str(1024) }, []), { type: 'null' }] },
         response: {
           200: obj({
             factorId: { type: 'string' },
@@ -212,18 +215,16 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
     },
     async (request) => {
       const now = clock.now();
-      const { session, account } = request.staff!;
+      const { account } = request.staff!;
+      // Adding a factor to an account that has one needs that factor, recently, and the password
+      // again: neither a stolen password nor a stolen session may add the attacker's authenticator.
+      await checkFactorAddition(db, mailer, request.staff!, {
+        password: (request.body as { password?: string } | null)?.password,
+        address: address(request),
+        now,
+        config,
+      });
       return db.tx(actor, async (tx) => {
-        // Adding a factor to an account that has one needs that factor, recently: a stolen password
-        // must not be able to add the attacker's authenticator.
-        if ((await confirmedFactorCount(tx, account.id)) > 0) {
-          const fresh =
-            session.assurance === 'mfa' &&
-            session.mfaAt !== null &&
-            now.getTime() - session.mfaAt.getTime() < config.sessions.stepUpMinutes * 60_000;
-          if (!fresh)
-            throw new AppError('step_up_required', 'verify your second factor again to add another');
-        }
         const started = await startTotpEnrolment(tx, kms, account, now);
         return { factorId: started.factorId, secret: started.secret, otpauthUri: started.uri };
       });
@@ -266,6 +267,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
         return confirmTotp(tx, kms, account, factorId, code, now);
       });
       const result = await elevate(request, reply, 'totp_enrolment');
+      if (!recoveryCodes) await noticeFactorAdded(db, mailer, account, now, 'totp');
       return recoveryCodes ? { ...result, recoveryCodes } : result;
     },
   );

@@ -17,6 +17,7 @@ import { type Clock, systemCtx } from '../../context.ts';
 import type { Db, Tx } from '../../db/types.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { recordEvent } from '../../identity/events.ts';
+import { checkFactorAddition, noticeFactorAdded } from '../../identity/factor-addition.ts';
 import { confirmedFactorCount } from '../../identity/factors.ts';
 import {
   secondFactorBlocked,
@@ -238,15 +239,22 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
         summary: 'Start enrolling a passkey or security key',
         description:
           'Returns the options for navigator.credentials.create(); the challenge is valid five minutes, for one answer. ' +
-          'The first factor of a new account is enrolled from a password session; any further factor needs a fresh second factor.',
+          'The first factor of a new account is enrolled from a password session; any further factor needs a fresh ' +
+          'second factor and the password typed again (`password`).',
+        body: { anyOf: [obj({ password: str(1024) }, []), { type: 'null' }] },
         response: { 200: CreationOptions, ...errors },
       },
     },
     async (request) => {
       const now = clock.now();
       const { session, account } = request.staff!;
+      await checkFactorAddition(db, mailer, request.staff!, {
+        password: (request.body as { password?: string } | null)?.password,
+        address: address(request),
+        now,
+        config,
+      });
       return db.tx(actor, async (tx) => {
-        await assertMayAddFactor(tx, session, now);
         const { options, challenge } = await registrationOptions(
           rp,
           { accountId: account.id, login: account.login, displayName: account.displayName },
@@ -294,6 +302,7 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
       });
       if (enrolled === null) return failed(request, 'factor.webauthn_enrolment_failed', 'webauthn');
       const result = answer(reply, now, enrolled.next);
+      if (!enrolled.codes) await noticeFactorAdded(db, mailer, account, now, 'webauthn');
       return enrolled.codes ? { ...result, recoveryCodes: enrolled.codes } : result;
     },
   );
