@@ -1,7 +1,8 @@
 /**
  * `rempart bench gate`: what the gate costs over HTTP, on PostgreSQL with durable commits. In one
  * run: a throwaway registry of N persons; counselors of the agency holding the most persons, each
- * with an 'mfa' session opened in the database; a sample of that agency's NIRs. Then the same load
+ * with an 'mfa' session opened in the database; a sample of that agency's NIRs; VACUUM (ANALYZE) and
+ * a checkpoint, as a registry in service would have had. Then the same load
  * (C concurrent keep-alive clients for T seconds, after a warm-up) against two servers, each a child
  * process started the same way:
  *
@@ -75,6 +76,8 @@ export interface GateBenchSummary {
   ratio: number;
   /** Allowed person.search events written by the bench's counselors (warm-up included). */
   auditEvents: number;
+  /** Person links of those events (one each: every answer held one person). */
+  auditPersonLinks: number;
   /** Gate answers that were 200 with exactly the sampled person (warm-up included). */
   gateAnswers: number;
   /** Requests not answered 200 with exactly the sampled person, on either server. */
@@ -83,7 +86,8 @@ export interface GateBenchSummary {
   accounts: number;
   samples: number;
   poolSize: number;
-  postgres: { version: string; fsync: string; synchronousCommit: string };
+  /** The server's settings: the figures count only with fsync and synchronous_commit on (`durable`). */
+  postgres: { version: string; fsync: string; synchronousCommit: string; durable: boolean };
   seedSeconds: number;
 }
 
@@ -109,6 +113,7 @@ export async function benchGate(base: Config, options: GateBenchOptions): Promis
       } finally {
         await db.close();
       }
+      await settle(config.databaseUrl!);
       const summary = await measureGateBench(config, prepared, options);
       return { ...summary, persons: options.persons, seedSeconds };
     } finally {
@@ -116,6 +121,21 @@ export async function benchGate(base: Config, options: GateBenchOptions): Promis
     }
   } finally {
     await server?.stop();
+  }
+}
+
+/**
+ * After the bulk load, what a registry in service has had time to do: VACUUM (ANALYZE) and a
+ * checkpoint, so that neither runs in the middle of one server's measurement and not the other's.
+ */
+async function settle(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('VACUUM (ANALYZE)');
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
   }
 }
 
@@ -213,7 +233,7 @@ export async function measureGateBench(
 ): Promise<Omit<GateBenchSummary, 'persons' | 'seedSeconds'>> {
   if (config.databaseUrl === undefined) throw new Error('bench gate needs PostgreSQL');
   const warmUpSeconds = Math.min(5, Math.max(1, Math.round(options.seconds / 4)));
-  const env = (port: number, profile?: string): NodeJS.ProcessEnv =>
+  const env = (port: number): NodeJS.ProcessEnv =>
     childEnv(process.env, {
       DATABASE_URL: config.databaseUrl,
       REMPART_DATA: config.dataDir,
@@ -222,7 +242,6 @@ export async function measureGateBench(
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
-      NODE_OPTIONS: profile === undefined ? undefined : `--cpu-prof --cpu-prof-dir=${profile}`,
     });
   const body = (i: number): string => {
     const sample = prepared.samples[i % prepared.samples.length]!;
@@ -250,7 +269,9 @@ export async function measureGateBench(
   }
 
   port = await freePort();
-  child = await startChild([process.execPath, BIN, 'serve'], env(port, options.cpuProfileDir), port);
+  const profile =
+    options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
+  child = await startChild([process.execPath, ...profile, BIN, 'serve'], env(port), port);
   let gate: LoadResult;
   let warm: LoadResult;
   try {
@@ -273,21 +294,29 @@ export async function measureGateBench(
 
   const client = new pg.Client({ connectionString: config.databaseUrl });
   await client.connect();
-  let auditEvents: number;
+  let audit: { events: number; links: number };
   let postgres: GateBenchSummary['postgres'];
   try {
-    const { rows } = await client.query<{ events: number }>(
-      `SELECT count(*)::int AS events FROM audit_events
-       WHERE action = 'person.search' AND decision = 'allow' AND account_id = ANY($1::uuid[])`,
+    // Read as the owner (no row-level security): every event of the bench's counselors counts.
+    const { rows } = await client.query<{ events: number; links: number }>(
+      `WITH e AS (
+         SELECT id FROM audit_events
+         WHERE action = 'person.search' AND decision = 'allow' AND account_id = ANY($1::uuid[])
+       )
+       SELECT (SELECT count(*)::int FROM e) AS events,
+         (SELECT count(*)::int FROM audit_event_persons l JOIN e ON l.event_id = e.id) AS links`,
       [prepared.accountIds],
     );
-    auditEvents = rows[0]?.events ?? 0;
+    audit = { events: rows[0]?.events ?? 0, links: rows[0]?.links ?? 0 };
     const setting = async (name: string): Promise<string> =>
       (await client.query<{ v: string }>(`SELECT current_setting($1) AS v`, [name])).rows[0]?.v ?? '';
+    const fsync = await setting('fsync');
+    const synchronousCommit = await setting('synchronous_commit');
     postgres = {
       version: await setting('server_version'),
-      fsync: await setting('fsync'),
-      synchronousCommit: await setting('synchronous_commit'),
+      fsync,
+      synchronousCommit,
+      durable: fsync === 'on' && synchronousCommit === 'on',
     };
   } finally {
     await client.end();
@@ -305,7 +334,8 @@ export async function measureGateBench(
     httpP50Ms: round(gate.p50Ms, 2),
     httpP99Ms: round(gate.p99Ms, 2),
     ratio: round(gate.perSecond / baseline.perSecond, 3),
-    auditEvents,
+    auditEvents: audit.events,
+    auditPersonLinks: audit.links,
     gateAnswers: warm.ok + gate.ok,
     errors: baseline.errors + warm.errors + gate.errors,
     firstError: firstError ?? null,

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '../src/context.ts';
 import type { Account } from '../src/identity/accounts.ts';
+import { SESSION_TOUCH_SECONDS } from '../src/identity/sessions.ts';
 import { engine } from './helpers/db.ts';
 import { enrolled, PASSWORD, StaffClient, type StaffWorld, staffWorld, totpAt } from './helpers/staff.ts';
 
@@ -269,6 +270,38 @@ describe(`staff authentication on ${engine}`, () => {
       const response = await client.request('GET', '/api/v1/me');
       expect(response.statusCode).toBe(401);
       expect(response.json().code).toBe('unauthenticated');
+    });
+
+    it('records a use at most once a minute: idle time counts from the last record, ending a session early, never late', async () => {
+      const account = await world.account();
+      const { client } = await enrolled(world, account);
+      const lastSeen = async (): Promise<number> => {
+        const [row] = await world.t.db.tx(systemCtx('test').actor, (tx) =>
+          tx.query<{ at: Date }>(
+            'SELECT last_seen_at AS at FROM sessions WHERE account_id = $1 AND revoked_at IS NULL',
+            [account.id],
+          ),
+        );
+        return row!.at.getTime();
+      };
+      const recorded = await lastSeen();
+      // A use less than SESSION_TOUCH_SECONDS after the last record is not written...
+      world.clock.advance((SESSION_TOUCH_SECONDS - 1) * 1000);
+      expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(200);
+      expect(await lastSeen()).toBe(recorded);
+      // ... so the idle timeout runs from the record: 15 minutes after it, the session has ended,
+      // though its last use was less than 15 minutes ago.
+      world.clock.advance(15 * MINUTE - (SESSION_TOUCH_SECONDS - 1) * 1000);
+      const response = await client.request('GET', '/api/v1/me');
+      expect(response.statusCode).toBe(401);
+    });
+
+    it('writes a use once the record is a minute old, which restarts the idle timeout', async () => {
+      const { client } = await enrolled(world, await world.account());
+      world.clock.advance(SESSION_TOUCH_SECONDS * 1000);
+      expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(200);
+      world.clock.advance(15 * MINUTE - 1000);
+      expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(200);
     });
 
     it('ends a session 10 hours after login, however busy', async () => {

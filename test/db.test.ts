@@ -207,4 +207,40 @@ describe(`database layer on ${engine}`, () => {
     expect(rows[0]?.n).toBe(0);
     expect(rows[0]?.kind ?? '').toBe('');
   });
+
+  it('carries context values verbatim: quotes and semicolons in a value stay data', async () => {
+    const odd: Actor = {
+      kind: 'staff',
+      accountId: randomUUID(),
+      organisationId: randomUUID(),
+      role: `x'; SET LOCAL rempart.actor_kind = 'system'; --\\`,
+    };
+    const sql = `SELECT current_setting('rempart.role') AS role, current_setting('rempart.actor_kind') AS kind,
+       current_user AS who, (SELECT count(*)::int FROM persons) AS n`;
+    const expected = [{ role: odd.role, kind: 'staff', who: APP_ROLE, n: 0 }];
+    expect(await t.db.tx(odd, (tx) => tx.query(sql))).toEqual(expected);
+    expect(await t.db.read(odd, sql)).toEqual(expected);
+  });
+
+  it('reads in a read-only transaction under the actor: a write is refused, and nothing leaks after', async () => {
+    expect(
+      await t.db.read<{ n: number }>(staffOf(agency, 'counselor'), 'SELECT count(*)::int AS n FROM persons'),
+    ).toEqual([{ n: 1 }]);
+    await expect(
+      t.db.read(
+        system,
+        `INSERT INTO organisations (id, kind, code, name) VALUES ($1, 'agency', 'RO', 'ro')`,
+        [randomUUID()],
+      ),
+    ).rejects.toThrow(/read-only transaction/);
+    await expect(t.db.read(system, 'SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
+    // The connections went back clean: a transaction starts without any context left behind.
+    const rows = await t.driver.transaction((tx) =>
+      tx.query<{ kind: string | null }>(`SELECT current_setting('rempart.actor_kind', true) AS kind`),
+    );
+    expect(rows[0]?.kind ?? '').toBe('');
+    expect(
+      await t.db.read<{ code: string }>(system, `SELECT code FROM organisations WHERE code = 'RO'`),
+    ).toEqual([]);
+  });
 });

@@ -179,12 +179,17 @@ export async function passGate<R extends GateRequest>(
   // Step 4, guard (before): quotas, step-up and suspension are evaluated here (the guard's issue).
   let outcome: SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal;
   try {
-    outcome = await deps.db.tx(audit.actor, async (tx) => {
-      if (decided.national) await tx.query(`SELECT set_config('rempart.scope', 'national', true)`);
-      const done = await run(tx, deps, audit, request, decided, shape);
-      // Step 7, guard (after): scores are updated here, in the same transaction (the guard's issue).
-      return done;
-    });
+    // Generic plans: the gate's statements are point lookups planned once per connection (TxOptions).
+    outcome = await deps.db.tx(
+      audit.actor,
+      async (tx) => {
+        if (decided.national) await tx.query(`SELECT set_config('rempart.scope', 'national', true)`);
+        const done = await run(tx, deps, audit, request, decided, shape);
+        // Step 7, guard (after): scores are updated here, in the same transaction (the guard's issue).
+        return done;
+      },
+      { genericPlans: true },
+    );
   } catch (error) {
     // A record that fails to decrypt (altered or swapped ciphertext, OWASP ASVS 11.3.3) returns
     // nothing; the attempt is on record.

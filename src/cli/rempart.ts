@@ -387,28 +387,45 @@ bench
   )
   .option('--seconds <n>', 'measured seconds per server, after a warm-up', positiveInteger('--seconds'), 20)
   .option('--seed <s>', 'seed of the population', nonNegativeInteger('--seed'), 7)
+  .option('--cpu-prof-dir <dir>', 'write a V8 CPU profile of the rempart serve child into this folder')
   .option('--json', 'print a JSON summary as the last line')
-  .action((options: { persons: number; clients: number; seconds: number; seed: number; json?: boolean }) =>
-    run(!!options.json, async () => {
-      let bar = progress('seeding', !options.json);
-      let stage = 'seeding';
-      const summary = await benchGate(loadConfig(), {
-        ...options,
-        onProgress: (name, done, total) => {
-          if (name !== stage) {
-            bar.stop();
-            bar = progress(name.padEnd(16), !options.json);
-            stage = name;
-          }
-          bar.update(done, total);
-        },
-      });
-      bar.stop();
-      if (options.json) printJson(summary);
-      else console.log(JSON.stringify(summary, null, 2));
-      // 1 when any answer was wrong or an answer has no audit event: the figures do not count.
-      if (summary.errors > 0 || summary.auditEvents !== summary.gateAnswers) process.exitCode = 1;
-    }),
+  .action(
+    (options: {
+      persons: number;
+      clients: number;
+      seconds: number;
+      seed: number;
+      cpuProfDir?: string;
+      json?: boolean;
+    }) =>
+      run(!!options.json, async () => {
+        let bar = progress('seeding', !options.json);
+        let stage = 'seeding';
+        const { cpuProfDir, ...rest } = options;
+        const summary = await benchGate(loadConfig(), {
+          ...rest,
+          ...(cpuProfDir === undefined ? {} : { cpuProfileDir: cpuProfDir }),
+          onProgress: (name, done, total) => {
+            if (name !== stage) {
+              bar.stop();
+              bar = progress(name.padEnd(16), !options.json);
+              stage = name;
+            }
+            bar.update(done, total);
+          },
+        });
+        bar.stop();
+        if (options.json) printJson(summary);
+        else console.log(JSON.stringify(summary, null, 2));
+        if (!summary.postgres.durable)
+          console.error(
+            'rempart: fsync or synchronous_commit is off on this server: the figures do not count',
+          );
+        // 1 when any answer was wrong or an answer has no audit event: the figures do not count.
+        const audited =
+          summary.auditEvents === summary.gateAnswers && summary.auditPersonLinks === summary.gateAnswers;
+        if (summary.errors > 0 || !audited) process.exitCode = 1;
+      }),
   );
 
 await program.parseAsync(process.argv);

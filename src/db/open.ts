@@ -7,14 +7,19 @@ import { AppError } from '../errors.ts';
 import { migrate } from './migrate.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
-import { APP_ROLE, type Db, type Driver, SEQUENCER_ROLE } from './types.ts';
+import { APP_ROLE, type Db, type Driver, SEQUENCER_ROLE, type TxOptions, type TxSettings } from './types.ts';
 
 /** Opens the configured database, applies pending migrations, and returns the application's Db. */
-export async function openDb(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
+export async function openDb(
+  config: Pick<Config, 'dataDir' | 'databaseUrl'> & Partial<Pick<Config, 'databasePoolSize'>>,
+): Promise<Db> {
   let driver: Driver;
   try {
     if (config.databaseUrl !== undefined) {
-      driver = await openPostgres(config.databaseUrl);
+      driver = await openPostgres(
+        config.databaseUrl,
+        config.databasePoolSize === undefined ? {} : { max: config.databasePoolSize },
+      );
     } else {
       const dir = path.join(config.dataDir, 'pglite');
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -42,22 +47,14 @@ export async function openDb(config: Pick<Config, 'dataDir' | 'databaseUrl'>): P
 export function createDb(driver: Driver): Db {
   return {
     kind: driver.kind,
-    tx(actor, fn) {
-      return driver.transaction(async (tx) => {
-        await tx.query(
-          `SELECT set_config('role', $1, true), set_config('rempart.actor_kind', $2, true),
-                  set_config('rempart.org_id', $3, true), set_config('rempart.role', $4, true),
-                  set_config('rempart.account_id', $5, true)`,
-          [APP_ROLE, ...contextOf(actor)],
-        );
-        return fn(tx);
-      });
+    tx(actor, fn, options = {}) {
+      return driver.transaction(fn, settingsOf(actor, options));
+    },
+    read(actor, sql, params = []) {
+      return driver.readOnly(sql, params, settingsOf(actor, {}));
     },
     sequencerTx(fn) {
-      return driver.transaction(async (tx) => {
-        await tx.query(`SELECT set_config('role', $1, true)`, [SEQUENCER_ROLE]);
-        return fn(tx);
-      });
+      return driver.transaction(fn, [['role', SEQUENCER_ROLE]]);
     },
     async ping() {
       const rows = await driver.transaction((tx) => tx.query<{ ok: number }>('SELECT 1 AS ok'));
@@ -67,7 +64,18 @@ export function createDb(driver: Driver): Db {
   };
 }
 
-function contextOf(actor: Actor): [string, string, string, string] {
-  if (actor.kind === 'system') return ['system', '', '', ''];
-  return ['staff', actor.organisationId, actor.role, actor.accountId];
+/** The settings of an application transaction: APP_ROLE and the actor's RLS context. */
+function settingsOf(actor: Actor, options: TxOptions): TxSettings {
+  const [kind, organisationId, role, accountId] =
+    actor.kind === 'system'
+      ? ['system', '', '', '']
+      : ['staff', actor.organisationId, actor.role, actor.accountId];
+  return [
+    ['role', APP_ROLE],
+    ['rempart.actor_kind', kind],
+    ['rempart.org_id', organisationId],
+    ['rempart.role', role],
+    ['rempart.account_id', accountId],
+    ...(options.genericPlans ? ([['plan_cache_mode', 'force_generic_plan']] as const) : []),
+  ];
 }

@@ -1,6 +1,6 @@
 /** PGlite driver: PostgreSQL in WASM, one connection, in a data folder or in memory (tests). */
 import { PGlite, type Transaction, types } from '@electric-sql/pglite';
-import type { Driver, OwnerTx } from './types.ts';
+import { type Driver, type OwnerTx, settingsQuery, type TxSettings } from './types.ts';
 
 const parsers = {
   // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the time zone.
@@ -29,7 +29,23 @@ export function pgliteDriver(db: PGlite): Driver {
   });
   return {
     kind: 'pglite',
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn, settings = []) =>
+      db.transaction(async (tx) => {
+        if (settings.length > 0) {
+          const { sql, params } = settingsQuery(settings);
+          await tx.query(sql, params);
+        }
+        return fn(wrap(tx));
+      }),
+    readOnly: <R>(sql: string, params: readonly unknown[], settings: TxSettings = []) =>
+      db.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION READ ONLY');
+        if (settings.length > 0) {
+          const setup = settingsQuery(settings);
+          await tx.query(setup.sql, setup.params);
+        }
+        return (await tx.query<R>(sql, params as unknown[])).rows;
+      }),
     async close() {
       await db.close();
     },

@@ -1,6 +1,7 @@
 /** PostgreSQL server driver (node-postgres pool), used when DATABASE_URL is set. */
+import type { Writable } from 'node:stream';
 import pg from 'pg';
-import type { Driver, OwnerTx } from './types.ts';
+import type { Driver, OwnerTx, TxSettings } from './types.ts';
 
 const DATE_OID = 1082;
 const INT8_OID = 20;
@@ -13,9 +14,55 @@ const types = {
   },
 };
 
+/**
+ * Parameterised statements run as named prepared statements, each parsed and planned once per
+ * connection instead of at every call: the statements behind the row-level security policies cost
+ * more to plan than to run. The SQL texts are the application's own (values always travel as
+ * parameters), so they are few; past this many, further texts run unnamed.
+ */
+const MAX_NAMED_STATEMENTS = 2000;
+const statementNames = new Map<string, string>();
+
+function statementName(sql: string): string | undefined {
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `rempart_${statementNames.size}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+/** A setting's name as the application writes them: `role`, `rempart.actor_kind`, `plan_cache_mode`. */
+const SETTING_NAME = /^[a-z_]+(\.[a-z_]+)?$/;
+
+/**
+ * BEGIN and the transaction's settings as one simple-protocol message. SET LOCAL takes no
+ * parameters: each value is quoted by node-postgres' escapeLiteral, and each name is checked.
+ * Cheaper than BEGIN then a parameterised set_config: one message, no result row to parse.
+ */
+function beginWith(settings: TxSettings, mode: '' | ' READ ONLY' = ''): string {
+  const statements = [`BEGIN${mode}`];
+  for (const [name, value] of settings) {
+    if (!SETTING_NAME.test(name)) throw new Error(`not a setting name: ${JSON.stringify(name)}`);
+    statements.push(`SET LOCAL ${name} = ${pg.escapeLiteral(value)}`);
+  }
+  return statements.join('; ');
+}
+
+/** The client's socket, to send several statements in one write (node-postgres keeps it there). */
+function socketOf(client: pg.PoolClient): Writable | undefined {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
+  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function'
+    ? (stream as Writable)
+    : undefined;
+}
+
 /** Opens a pool to `url` and checks that one connection can be made. */
 export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Driver> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8, types });
+  // Pipeline mode: a statement is sent without waiting for the answer to the one before (the
+  // server still runs them in order), so a transaction's BEGIN, settings and first statement
+  // cost one round trip.
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8, types, pipeline: true });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   try {
@@ -27,7 +74,12 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
 
   const wrap = (client: pg.PoolClient): OwnerTx => ({
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-      const result = await client.query(sql, params as unknown[]);
+      const name = params.length > 0 ? statementName(sql) : undefined;
+      const result = await client.query(
+        name === undefined
+          ? { text: sql, values: params as unknown[] }
+          : { name, text: sql, values: params as unknown[] },
+      );
       return result.rows as R[];
     },
     async exec(sql: string): Promise<void> {
@@ -37,12 +89,28 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
 
   return {
     kind: 'postgres',
-    async transaction(fn) {
+    async transaction<T>(fn: (tx: OwnerTx) => Promise<T>, settings: TxSettings = []): Promise<T> {
       const client = await pool.connect();
+      const tx = wrap(client);
       let broken = false;
       try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
+        // BEGIN with the settings, and whatever `fn` sends before its first await, leave in one write.
+        const socket = socketOf(client);
+        socket?.cork();
+        let opening: Promise<unknown>[];
+        let work: Promise<T>;
+        try {
+          opening = [tx.exec(beginWith(settings))];
+          try {
+            work = fn(tx);
+          } catch (error) {
+            work = Promise.reject(error);
+          }
+        } finally {
+          socket?.uncork();
+        }
+        // The first failure wins (a failed BEGIN or setting comes before the work's own errors).
+        const [result] = await Promise.all([work, ...opening]);
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -50,6 +118,38 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
           broken = true;
         });
         throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async readOnly<R>(sql: string, params: readonly unknown[], settings: TxSettings = []): Promise<R[]> {
+      const client = await pool.connect();
+      const tx = wrap(client);
+      let broken = false;
+      try {
+        // All four leave in one write; COMMIT ends the transaction even if the statement failed
+        // (PostgreSQL then rolls back), so the connection goes back to the pool clean.
+        const socket = socketOf(client);
+        socket?.cork();
+        const sent: Promise<unknown>[] = [];
+        let rows: Promise<R[]>;
+        try {
+          sent.push(tx.exec(beginWith(settings, ' READ ONLY')));
+          rows = tx.query<R>(sql, params);
+          sent.push(rows, tx.exec('COMMIT'));
+        } finally {
+          socket?.uncork();
+        }
+        const settled = await Promise.allSettled(sent);
+        // The first failure in the order sent is the cause; the ones behind it follow from it.
+        const failed = settled.find((s) => s.status === 'rejected');
+        if (failed) {
+          await client.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
+          throw failed.reason;
+        }
+        return await rows;
       } finally {
         client.release(broken);
       }

@@ -16,7 +16,13 @@ export interface Db {
    * (SET LOCAL, so it cannot leak to the next transaction on the same connection).
    * Commits if `fn` resolves, rolls back if it throws; the error is rethrown unchanged.
    */
-  tx<T>(actor: Actor, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  tx<T>(actor: Actor, fn: (tx: Tx) => Promise<T>, options?: TxOptions): Promise<T>;
+  /**
+   * Runs one read-only statement as the application role with the actor's RLS context, in its own
+   * READ ONLY transaction (a write fails). On PostgreSQL, BEGIN, the context, the statement and
+   * COMMIT are sent together: one round trip.
+   */
+  read<R = Record<string, unknown>>(actor: Actor, sql: string, params?: readonly unknown[]): Promise<R[]>;
   /**
    * Runs `fn` in one transaction as the audit sequencer's role (SEQUENCER_ROLE): it reads the log,
    * moves events from pending into the Merkle tree and writes checkpoints, and reaches nothing else.
@@ -25,6 +31,17 @@ export interface Db {
   /** True once migrations are applied and a trivial query answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface TxOptions {
+  /**
+   * Plan every statement generically (plan_cache_mode = force_generic_plan): a prepared statement
+   * is then planned once per connection. For point lookups whose best plan does not depend on the
+   * values, such as the gate's: left to choose, PostgreSQL re-plans at every call a statement whose
+   * generic estimate looks worse (an array parameter counts as ten elements), and planning costs
+   * more than the lookup. Not for range scans whose plan depends on the bounds.
+   */
+  genericPlans?: boolean;
 }
 
 /** A transaction with the connecting (owner) role's rights: migrations, and tests that act as a DBA. */
@@ -39,8 +56,23 @@ export interface OwnerTx extends Queryable {
  */
 export interface Driver {
   readonly kind: Db['kind'];
-  transaction<T>(fn: (tx: OwnerTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction; `settings` are applied first, transaction-local (SET LOCAL
+   * semantics: they die with the transaction), so every statement of `fn` runs under them.
+   */
+  transaction<T>(fn: (tx: OwnerTx) => Promise<T>, settings?: TxSettings): Promise<T>;
+  /** Runs one statement in its own READ ONLY transaction, `settings` applied first. */
+  readOnly<R>(sql: string, params: readonly unknown[], settings?: TxSettings): Promise<R[]>;
   close(): Promise<void>;
+}
+
+/** Settings a transaction starts with, as (name, value) pairs: the role and the actor's RLS context. */
+export type TxSettings = readonly (readonly [name: string, value: string])[];
+
+/** One statement applying `settings` transaction-locally, and its parameters. */
+export function settingsQuery(settings: TxSettings): { sql: string; params: string[] } {
+  const calls = settings.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`);
+  return { sql: `SELECT ${calls.join(', ')}`, params: settings.flat() };
 }
 
 /** Name of the role the application runs as: no superuser, no BYPASSRLS, owns nothing. */

@@ -6,7 +6,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.ts';
-import type { Tx } from '../db/types.ts';
+import { systemCtx } from '../context.ts';
+import type { Db, Tx } from '../db/types.ts';
+import { type Account, type AccountStatus, loginRefusal, type Role } from './accounts.ts';
 
 export const SESSION_COOKIE = 'rempart_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -26,6 +28,13 @@ export interface Session {
   challengeExpiresAt: Date | null;
 }
 
+/**
+ * A session's last use is written at most this often. Most requests then only read, and their
+ * transaction commits without waiting for a WAL flush. The idle timeout counts from the last write,
+ * so a session ends at most this long before its idle timeout after its last use, never later.
+ */
+export const SESSION_TOUCH_SECONDS = 60;
+
 interface SessionRow {
   id_hash: Uint8Array;
   account_id: string;
@@ -38,6 +47,9 @@ interface SessionRow {
   challenge: string | null;
   challenge_expires_at: Date | null;
 }
+
+const SESSION_COLUMNS = `s.id_hash, s.account_id, s.created_at, s.last_seen_at, s.expires_at, s.assurance,
+  s.mfa_at, s.csrf_hash, s.challenge, s.challenge_expires_at`;
 
 const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 const token = (): string => randomBytes(32).toString('base64url');
@@ -88,24 +100,114 @@ export async function useSession(
 ): Promise<Session | undefined> {
   if (sessionId.length < 20 || sessionId.length > 100) return undefined;
   const rows = await tx.query<SessionRow>(
-    `SELECT id_hash, account_id, created_at, last_seen_at, expires_at, assurance, mfa_at, csrf_hash, challenge,
-       challenge_expires_at
-     FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL`,
+    `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id_hash = $1 AND s.revoked_at IS NULL`,
     [sha256(sessionId)],
   );
-  const row = rows[0];
+  return liveSession(tx, rows[0], now, config);
+}
+
+/** A staff member's live session, with the account and the purposes its organisation holds. */
+export interface StaffSession {
+  session: Session;
+  account: Account;
+  organisationPurposes: string[];
+}
+
+interface StaffSessionRow extends SessionRow {
+  organisation_id: string;
+  login: string;
+  display_name: string;
+  email: string;
+  role: Role;
+  status: AccountStatus;
+  probation_until: Date | null;
+  password_hash: string | null;
+  contract_ends_on: string | null;
+  purposes: string[];
+}
+
+/**
+ * What every authenticated request needs, read in one statement: the live session (as
+ * `useSession`), its account, and the purposes the account's organisation holds (read each time,
+ * so a change applies at once). Undefined if the session is not live (then it is revoked as such),
+ * or if the account may not log in now (then the session is revoked). A read-only round trip in
+ * the common case; a write only to revoke, or to mark the session used (SESSION_TOUCH_SECONDS).
+ */
+export async function useStaffSession(
+  db: Db,
+  sessionId: string,
+  now: Date,
+  config: Pick<Config, 'sessions'>,
+): Promise<StaffSession | undefined> {
+  if (sessionId.length < 20 || sessionId.length > 100) return undefined;
+  const actor = systemCtx('session').actor;
+  const [row] = await db.read<StaffSessionRow>(
+    actor,
+    `SELECT ${SESSION_COLUMNS}, a.organisation_id, a.login, a.display_name, a.email, a.role, a.status,
+       a.probation_until, a.password_hash, o.contract_ends_on, o.purposes
+     FROM sessions s JOIN accounts a ON a.id = s.account_id JOIN organisations o ON o.id = a.organisation_id
+     WHERE s.id_hash = $1 AND s.revoked_at IS NULL`,
+    [sha256(sessionId)],
+  );
   if (!row) return undefined;
-  const idleLimit = new Date(row.last_seen_at.getTime() + config.sessions.idleMinutes * 60_000);
-  if (now >= row.expires_at || now >= idleLimit) {
-    await revokeSession(tx, Buffer.from(row.id_hash), now >= row.expires_at ? 'expired' : 'idle');
-    return undefined;
+  const account: Account = {
+    id: row.account_id,
+    organisationId: row.organisation_id,
+    login: row.login,
+    displayName: row.display_name,
+    email: row.email,
+    role: row.role,
+    status: row.status,
+    probationUntil: row.probation_until,
+    passwordHash: row.password_hash,
+    contractEndsOn: row.contract_ends_on,
+  };
+  const ended =
+    sessionEnded(row, now, config) ?? (loginRefusal(account, now) === null ? null : 'account cannot log in');
+  if (ended !== null || isStale(row, now)) {
+    // The write re-checks that the session is still open: a revocation in between stands.
+    const live = await db.tx(actor, async (tx) => {
+      if (ended !== null) {
+        await revokeSession(tx, Buffer.from(row.id_hash), ended);
+        return false;
+      }
+      const touched = await tx.query(
+        'UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1 AND revoked_at IS NULL RETURNING 1',
+        [row.id_hash, now],
+      );
+      return touched.length === 1;
+    });
+    if (!live) return undefined;
   }
-  await tx.query('UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1', [row.id_hash, now]);
+  return {
+    session: toSession(row, isStale(row, now) ? now : row.last_seen_at),
+    account,
+    organisationPurposes: row.purposes ?? [],
+  };
+}
+
+/** Why a session read with SESSION_COLUMNS has ended ('expired', 'idle'), or null if it is live. */
+function sessionEnded(
+  row: SessionRow,
+  now: Date,
+  config: Pick<Config, 'sessions'>,
+): 'expired' | 'idle' | null {
+  if (now >= row.expires_at) return 'expired';
+  if (now.getTime() >= row.last_seen_at.getTime() + config.sessions.idleMinutes * 60_000) return 'idle';
+  return null;
+}
+
+/** Whether the session's recorded last use is old enough to be written again. */
+function isStale(row: SessionRow, now: Date): boolean {
+  return now.getTime() - row.last_seen_at.getTime() >= SESSION_TOUCH_SECONDS * 1000;
+}
+
+function toSession(row: SessionRow, lastSeenAt: Date): Session {
   return {
     idHash: Buffer.from(row.id_hash),
     accountId: row.account_id,
     createdAt: row.created_at,
-    lastSeenAt: now,
+    lastSeenAt,
     expiresAt: row.expires_at,
     assurance: row.assurance,
     mfaAt: row.mfa_at,
@@ -113,6 +215,27 @@ export async function useSession(
     challenge: row.challenge,
     challengeExpiresAt: row.challenge_expires_at,
   };
+}
+
+/**
+ * The session of a row read with SESSION_COLUMNS, if still live: past its absolute lifetime or its
+ * idle timeout, it is revoked as such. Its last use is written when older than SESSION_TOUCH_SECONDS.
+ */
+async function liveSession(
+  tx: Tx,
+  row: SessionRow | undefined,
+  now: Date,
+  config: Pick<Config, 'sessions'>,
+): Promise<Session | undefined> {
+  if (!row) return undefined;
+  const ended = sessionEnded(row, now, config);
+  if (ended !== null) {
+    await revokeSession(tx, Buffer.from(row.id_hash), ended);
+    return undefined;
+  }
+  if (!isStale(row, now)) return toSession(row, row.last_seen_at);
+  await tx.query('UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1', [row.id_hash, now]);
+  return toSession(row, now);
 }
 
 /** True if `provided` is this session's CSRF token (constant-time comparison of hashes). */

@@ -6,19 +6,18 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Config } from '../../config.ts';
-import { type Clock, systemCtx } from '../../context.ts';
+import type { Clock } from '../../context.ts';
 import type { Db } from '../../db/types.ts';
 import { AppError } from '../../errors.ts';
-import { type Account, accountById, loginRefusal } from '../../identity/accounts.ts';
+import type { Account } from '../../identity/accounts.ts';
 import {
   type Assurance,
   CSRF_HEADER,
   csrfMatches,
   isFresh,
-  revokeSession,
   SESSION_COOKIE,
   type Session,
-  useSession,
+  useStaffSession,
 } from '../../identity/sessions.ts';
 
 export interface StaffAuth {
@@ -65,20 +64,9 @@ export async function registerAuth(
       const now = deps.clock.now();
       const raw = request.cookies[SESSION_COOKIE];
       if (!raw) throw new AppError('unauthenticated', 'log in first');
-      const auth = await deps.db.tx(systemCtx('session').actor, async (tx) => {
-        const session = await useSession(tx, raw, now, deps.config);
-        if (!session) return undefined;
-        const account = await accountById(tx, session.accountId);
-        if (!account || loginRefusal(account, now) !== null) {
-          await revokeSession(tx, session.idHash, 'account cannot log in');
-          return undefined;
-        }
-        const [organisation] = await tx.query<{ purposes: string[] }>(
-          'SELECT purposes FROM organisations WHERE id = $1',
-          [account.organisationId],
-        );
-        return { session, account, organisationPurposes: organisation?.purposes ?? [] };
-      });
+      // One read-only statement: the session, its account and its organisation's purposes (every
+      // request of every route pays it); a write only to revoke, or once a minute to mark it used.
+      const auth = await useStaffSession(deps.db, raw, now, deps.config);
       if (!auth) throw new AppError('unauthenticated', 'the session has ended: log in again');
       // CSRF: SameSite=Strict already keeps the cookie off cross-site requests; the token is the
       // second, independent wall (OWASP ASVS 3.5), checked on every state-changing request.
