@@ -30,7 +30,7 @@ import type {
   PersonStatus,
   RegistrationPeriod,
 } from '../registry/person.ts';
-import { checkEmail, checkPhone } from '../registry/person.ts';
+import { checkEmail, checkPhone, IDENTITY_FIELDS } from '../registry/person.ts';
 import {
   findInScope,
   openPerson,
@@ -340,8 +340,15 @@ async function run(
   const base = { action: request.action, purpose: decision.purpose, justification: decision.justification };
   if (request.action === 'person.search') {
     const cap = request.cap ?? SEARCH_CAP;
-    const found = await findInScope(tx, deps.keys, decision.scope, request.query, cap);
     const fields = [...decision.rule.list];
+    const found = await findInScope(
+      tx,
+      deps.keys,
+      decision.scope,
+      request.query,
+      cap,
+      identityFieldsOf(fields),
+    );
     await appendAudit(tx, audit, {
       ...base,
       query: { ...shape, more: found.more },
@@ -389,7 +396,7 @@ async function run(
 
   // Contact details: the record is re-sealed whole under the same data key; the audit names the
   // fields that held a value before and after, never the values.
-  const current = (await openPerson(deps.keys, person, ALL_IDENTITY)) as Identity;
+  const current = (await openPerson(deps.keys, person, IDENTITY_FIELDS)) as Identity;
   const changes = validateContact(request.changes);
   const next: Identity = { ...current, ...changes };
   const updated = (Object.keys(changes) as ContactField[]).sort();
@@ -408,32 +415,14 @@ async function run(
   return { updated };
 }
 
-const ALL_IDENTITY: readonly IdentityField[] = [
-  'agencyId',
-  'nir',
-  'lastName',
-  'birthName',
-  'firstNames',
-  'sex',
-  'birthDate',
-  'birthPlace',
-  'email',
-  'phone',
-  'address',
-];
-
 /** Step 8: decrypts only the allowed fields and shapes each person's view. */
 async function reveal(
   tx: Tx,
   keys: RegistryKeys,
-  persons: readonly StoredPerson[],
+  persons: readonly (StoredPerson & { identity?: Partial<Identity> })[],
   fields: readonly ViewField[],
 ): Promise<PersonView[]> {
-  const identityFields = new Set<IdentityField>();
-  for (const field of fields) {
-    if (field === 'nirMasked') identityFields.add('nir');
-    else if (field !== 'status' && field !== 'registrationPeriods') identityFields.add(field);
-  }
+  const identityFields = identityFieldsOf(fields);
   const periods = fields.includes('registrationPeriods')
     ? await registrationPeriodsOf(
         tx,
@@ -442,7 +431,9 @@ async function reveal(
     : undefined;
   const views: PersonView[] = [];
   for (const person of persons) {
-    const identity = identityFields.size > 0 ? await openPerson(keys, person, [...identityFields]) : {};
+    // A search hands its persons over with these fields already decrypted (one key unwrap each).
+    const identity =
+      person.identity ?? (identityFields.length > 0 ? await openPerson(keys, person, identityFields) : {});
     const view: Record<string, unknown> = { id: person.id };
     for (const field of fields) {
       if (field === 'nirMasked') view.nirMasked = maskNir(identity.nir ?? '');
@@ -453,6 +444,16 @@ async function reveal(
     views.push(view as unknown as PersonView);
   }
   return views;
+}
+
+/** The identity fields to decrypt for these view fields (a masked NIR is made from the NIR). */
+function identityFieldsOf(fields: readonly ViewField[]): IdentityField[] {
+  const out = new Set<IdentityField>();
+  for (const field of fields) {
+    if (field === 'nirMasked') out.add('nir');
+    else if (field !== 'status' && field !== 'registrationPeriods') out.add(field);
+  }
+  return [...out];
 }
 
 /** The NIR with only sex, year and month of birth shown: "1 85 05 •• ••• ••• ••". */

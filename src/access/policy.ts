@@ -13,28 +13,22 @@
  * - security officers and the DPO: national reads only, justified, for their one purpose.
  */
 import type { Role } from '../identity/accounts.ts';
+import { IDENTITY_FIELDS, type IdentityField } from '../registry/person.ts';
 import type { PersonQuery } from '../registry/persons.ts';
 import type { Purpose } from './purposes.ts';
 
-/** The fields of a person the gate can return, by name (the unit of the audit log's field lists). */
-export const VIEW_FIELDS = [
-  'agencyId',
-  'nir',
-  // the NIR with the order number and key hidden: sex, year and month of birth (OWASP ASVS 14.2.6)
+/**
+ * The fields of a person the gate can return, by name (the unit of the audit log's field lists):
+ * the identity fields, the NIR masked (sex, year and month of birth only: OWASP ASVS 14.2.6), and
+ * the plain administrative facts.
+ */
+export type ViewField = IdentityField | 'nirMasked' | 'status' | 'registrationPeriods';
+export const VIEW_FIELDS: readonly ViewField[] = [
+  ...IDENTITY_FIELDS,
   'nirMasked',
-  'lastName',
-  'birthName',
-  'firstNames',
-  'sex',
-  'birthDate',
-  'birthPlace',
-  'email',
-  'phone',
-  'address',
   'status',
   'registrationPeriods',
-] as const;
-export type ViewField = (typeof VIEW_FIELDS)[number];
+];
 
 /** The contact fields a counselor may change. */
 export const CONTACT_FIELDS = ['email', 'phone', 'address'] as const;

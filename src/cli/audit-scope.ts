@@ -65,8 +65,8 @@ export async function runAuditScope(
           // the shape: how many accounts and the window, not which accounts
           query: {
             accounts: result.accounts.length,
-            from: result.from.toISOString(),
-            to: result.to.toISOString(),
+            from: result.from,
+            to: result.to,
           },
           decision: 'allow',
           resultCount: result.personCount,

@@ -43,7 +43,8 @@ export interface Account {
   contractEndsOn: string | null;
 }
 
-interface AccountRow {
+/** An account as read with ACCOUNT_COLUMNS (accounts a JOIN organisations o). */
+export interface AccountRow {
   id: string;
   organisation_id: string;
   login: string;
@@ -56,10 +57,14 @@ interface AccountRow {
   contract_ends_on: string | null;
 }
 
-const SELECT = `SELECT a.id, a.organisation_id, a.login, a.display_name, a.email, a.role, a.status, a.probation_until,
-  a.password_hash, o.contract_ends_on FROM accounts a JOIN organisations o ON o.id = a.organisation_id`;
+/** The columns of an account, from `accounts a JOIN organisations o ON o.id = a.organisation_id`. */
+export const ACCOUNT_COLUMNS = `a.id, a.organisation_id, a.login, a.display_name, a.email, a.role, a.status,
+  a.probation_until, a.password_hash, o.contract_ends_on`;
 
-function toAccount(row: AccountRow): Account {
+const SELECT = `SELECT ${ACCOUNT_COLUMNS} FROM accounts a JOIN organisations o ON o.id = a.organisation_id`;
+
+/** The account of a row read with ACCOUNT_COLUMNS. */
+export function toAccount(row: AccountRow): Account {
   return {
     id: row.id,
     organisationId: row.organisation_id,

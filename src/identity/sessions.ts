@@ -8,7 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
-import { type Account, type AccountStatus, loginRefusal, type Role } from './accounts.ts';
+import { ACCOUNT_COLUMNS, type Account, type AccountRow, loginRefusal, toAccount } from './accounts.ts';
 
 export const SESSION_COOKIE = 'rempart_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -88,24 +88,6 @@ export async function openSession(
   return { sessionId, csrfToken, expiresAt };
 }
 
-/**
- * The live session for a raw id, or undefined: unknown, revoked, past its absolute lifetime, or
- * idle longer than the idle timeout (then it is revoked as such). Marks it used.
- */
-export async function useSession(
-  tx: Tx,
-  sessionId: string,
-  now: Date,
-  config: Pick<Config, 'sessions'>,
-): Promise<Session | undefined> {
-  if (sessionId.length < 20 || sessionId.length > 100) return undefined;
-  const rows = await tx.query<SessionRow>(
-    `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id_hash = $1 AND s.revoked_at IS NULL`,
-    [sha256(sessionId)],
-  );
-  return liveSession(tx, rows[0], now, config);
-}
-
 /** A staff member's live session, with the account and the purposes its organisation holds. */
 export interface StaffSession {
   session: Session;
@@ -113,22 +95,12 @@ export interface StaffSession {
   organisationPurposes: string[];
 }
 
-interface StaffSessionRow extends SessionRow {
-  organisation_id: string;
-  login: string;
-  display_name: string;
-  email: string;
-  role: Role;
-  status: AccountStatus;
-  probation_until: Date | null;
-  password_hash: string | null;
-  contract_ends_on: string | null;
+interface StaffSessionRow extends SessionRow, AccountRow {
   purposes: string[];
 }
 
 /**
- * What every authenticated request needs, read in one statement: the live session (as
- * `useSession`), its account, and the purposes the account's organisation holds (read each time,
+ * What every authenticated request needs, read in one statement: the live session, its account, and the purposes the account's organisation holds (read each time,
  * so a change applies at once). Undefined if the session is not live (then it is revoked as such),
  * or if the account may not log in now (then the session is revoked). A read-only round trip in
  * the common case; a write only to revoke, or to mark the session used (SESSION_TOUCH_SECONDS).
@@ -143,25 +115,13 @@ export async function useStaffSession(
   const actor = systemCtx('session').actor;
   const [row] = await db.read<StaffSessionRow>(
     actor,
-    `SELECT ${SESSION_COLUMNS}, a.organisation_id, a.login, a.display_name, a.email, a.role, a.status,
-       a.probation_until, a.password_hash, o.contract_ends_on, o.purposes
+    `SELECT ${SESSION_COLUMNS}, ${ACCOUNT_COLUMNS}, o.purposes
      FROM sessions s JOIN accounts a ON a.id = s.account_id JOIN organisations o ON o.id = a.organisation_id
      WHERE s.id_hash = $1 AND s.revoked_at IS NULL`,
     [sha256(sessionId)],
   );
   if (!row) return undefined;
-  const account: Account = {
-    id: row.account_id,
-    organisationId: row.organisation_id,
-    login: row.login,
-    displayName: row.display_name,
-    email: row.email,
-    role: row.role,
-    status: row.status,
-    probationUntil: row.probation_until,
-    passwordHash: row.password_hash,
-    contractEndsOn: row.contract_ends_on,
-  };
+  const account = toAccount(row);
   const ended =
     sessionEnded(row, now, config) ?? (loginRefusal(account, now) === null ? null : 'account cannot log in');
   if (ended !== null || isStale(row, now)) {
@@ -215,27 +175,6 @@ function toSession(row: SessionRow, lastSeenAt: Date): Session {
     challenge: row.challenge,
     challengeExpiresAt: row.challenge_expires_at,
   };
-}
-
-/**
- * The session of a row read with SESSION_COLUMNS, if still live: past its absolute lifetime or its
- * idle timeout, it is revoked as such. Its last use is written when older than SESSION_TOUCH_SECONDS.
- */
-async function liveSession(
-  tx: Tx,
-  row: SessionRow | undefined,
-  now: Date,
-  config: Pick<Config, 'sessions'>,
-): Promise<Session | undefined> {
-  if (!row) return undefined;
-  const ended = sessionEnded(row, now, config);
-  if (ended !== null) {
-    await revokeSession(tx, Buffer.from(row.id_hash), ended);
-    return undefined;
-  }
-  if (!isStale(row, now)) return toSession(row, row.last_seen_at);
-  await tx.query('UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1', [row.id_hash, now]);
-  return toSession(row, now);
 }
 
 /** True if `provided` is this session's CSRF token (constant-time comparison of hashes). */

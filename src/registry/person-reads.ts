@@ -13,6 +13,7 @@ import {
   type PersonQuery,
   type RegistryKeys,
   type SealedRow,
+  withDataKey,
 } from './persons.ts';
 
 /** Which persons a read may reach. */
@@ -42,9 +43,16 @@ function scopeSql(scope: ReadScope): { sql: string; params: unknown[] } {
   return { sql: 'true', params: [] };
 }
 
+/** A person found by a search: the row, and the identity fields asked for, already decrypted. */
+export interface FoundPerson extends StoredPerson {
+  identity: Partial<Identity>;
+}
+
 /**
  * Persons matching an exact query inside the scope, at most `cap`, confirmed by decrypting the
  * matched field (a truncated blind index can collide); `more` says whether others matched too.
+ * Each person returned carries the `reveal` fields, decrypted under the same unwrapping of its data
+ * key as the confirmation; a candidate not returned has only its matched field decrypted.
  * Persons outside the scope are never fetched, so nothing about them (not even a count) leaves.
  */
 export async function findInScope(
@@ -53,7 +61,8 @@ export async function findInScope(
   scope: ReadScope,
   query: PersonQuery,
   cap: number,
-): Promise<{ persons: StoredPerson[]; more: boolean }> {
+  reveal: readonly IdentityField[],
+): Promise<{ persons: FoundPerson[]; more: boolean }> {
   const lookup = indexLookup(keys, query);
   const where = scopeSql(scope);
   const rows = await tx.query<StoredPerson>(
@@ -62,15 +71,20 @@ export async function findInScope(
      ORDER BY p.id LIMIT ${Math.trunc(cap) + 8}`,
     [byteaArray(lookup.hashes), ...where.params],
   );
-  const persons: StoredPerson[] = [];
+  const persons: FoundPerson[] = [];
   let more = false;
   for (const row of rows) {
-    if (!lookup.confirm(await openSealedRow(keys, row, lookup.fields))) continue;
-    if (persons.length === cap) {
+    const found = await withDataKey(keys, row, (open) => {
+      if (!lookup.confirm(open(lookup.fields))) return 'no';
+      if (persons.length === cap) return 'more';
+      return reveal.length > 0 ? open(reveal) : {};
+    });
+    if (found === 'no') continue;
+    if (found === 'more') {
       more = true;
       break;
     }
-    persons.push(row);
+    persons.push({ ...row, identity: found });
   }
   return { persons, more };
 }

@@ -306,22 +306,43 @@ export async function openSealedRow(
 ): Promise<Partial<Identity>> {
   const dataKey = await dataKeyOf(keys, row);
   try {
-    const opened = openFields(
-      dataKey,
-      row.id,
-      row.sealed,
-      new Map(fields.map((f) => [FIELD_CODE[f], f])),
-      FIELD_NAMES,
-    );
-    const identity: Partial<Record<IdentityField, unknown>> = {};
-    for (const field of fields) {
-      const text = opened.get(FIELD_CODE[field]) ?? null;
-      identity[field] = text === null ? null : deserialise(field, text);
-    }
-    return identity as Partial<Identity>;
+    return openWithKey(dataKey, row, fields);
   } finally {
     dataKey.fill(0);
   }
+}
+
+/**
+ * Unwraps a person's data key once for several decryptions (a search confirms the matched field,
+ * then reveals the allowed ones): `open` decrypts the given fields; the key is wiped afterwards.
+ */
+export async function withDataKey<T>(
+  keys: RegistryKeys,
+  row: SealedRow,
+  use: (open: (fields: readonly IdentityField[]) => Partial<Identity>) => T | Promise<T>,
+): Promise<T> {
+  const dataKey = await dataKeyOf(keys, row);
+  try {
+    return await use((fields) => openWithKey(dataKey, row, fields));
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+function openWithKey(dataKey: Buffer, row: SealedRow, fields: readonly IdentityField[]): Partial<Identity> {
+  const opened = openFields(
+    dataKey,
+    row.id,
+    row.sealed,
+    new Map(fields.map((f) => [FIELD_CODE[f], f])),
+    FIELD_NAMES,
+  );
+  const identity: Partial<Record<IdentityField, unknown>> = {};
+  for (const field of fields) {
+    const text = opened.get(FIELD_CODE[field]) ?? null;
+    identity[field] = text === null ? null : deserialise(field, text);
+  }
+  return identity as Partial<Identity>;
 }
 
 /** Re-seals a person's record with the same data key after some fields changed (contact details). */

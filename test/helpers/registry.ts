@@ -4,7 +4,7 @@
  */
 import { systemCtx } from '../../src/context.ts';
 import type { Account, Role } from '../../src/identity/accounts.ts';
-import type { Identity } from '../../src/registry/person.ts';
+import { IDENTITY_FIELDS, type Identity } from '../../src/registry/person.ts';
 import { openIdentity } from '../../src/registry/persons.ts';
 import { seedPopulation } from '../../src/registry/seed.ts';
 import { enrolled, type StaffClient, type StaffWorld, staffWorld } from './staff.ts';
@@ -27,20 +27,6 @@ export interface RegistryWorld extends StaffWorld {
   staff(role: Role, organisationId: string): Promise<{ client: StaffClient; account: Account }>;
 }
 
-const ALL_FIELDS = [
-  'agencyId',
-  'nir',
-  'lastName',
-  'birthName',
-  'firstNames',
-  'sex',
-  'birthDate',
-  'birthPlace',
-  'email',
-  'phone',
-  'address',
-] as const;
-
 /** A staff world with `count` seeded persons. */
 export async function registryWorld(count = 200): Promise<RegistryWorld> {
   const world = await staffWorld();
@@ -57,7 +43,7 @@ export async function registryWorld(count = 200): Promise<RegistryWorld> {
   const persons: KnownPerson[] = [];
   await world.t.db.tx(system, async (tx) => {
     for (const row of rows) {
-      const identity = (await openIdentity(tx, world.keys.registry, row.id, ALL_FIELDS)) as Identity;
+      const identity = (await openIdentity(tx, world.keys.registry, row.id, IDENTITY_FIELDS)) as Identity;
       persons.push({
         id: row.id,
         agencyOrganisationId: row.agency,
