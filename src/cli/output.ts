@@ -60,3 +60,27 @@ export function reportError(error: unknown, json: boolean): number {
   if (json) printJson({ error: { code: 'internal', message: 'unexpected error' } });
   return 70;
 }
+
+/**
+ * A progress bar per stage of a long command (seeding, then filling, then indexing…): a new bar
+ * each time the stage's name changes; `stop` ends the last one.
+ */
+export function stagedProgress(
+  first: string,
+  width: number,
+  enabled: boolean,
+): { onProgress(stage: string, done: number, total: number): void; stop(): void } {
+  let stage = first;
+  let bar = progress(first.padEnd(width), enabled);
+  return {
+    onProgress(name, done, total) {
+      if (name !== stage) {
+        bar.stop();
+        bar = progress(name.padEnd(width), enabled);
+        stage = name;
+      }
+      bar.update(done, total);
+    },
+    stop: () => bar.stop(),
+  };
+}

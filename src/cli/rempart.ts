@@ -19,7 +19,7 @@ import { formatVerifyReport, runAuditVerify } from './audit-verify.ts';
 import { runImport } from './import.ts';
 import { runInit } from './init.ts';
 import { runRotate } from './keys.ts';
-import { formatIssue, printJson, progress, reportError } from './output.ts';
+import { formatIssue, printJson, progress, reportError, stagedProgress } from './output.ts';
 import { runSeed } from './seed.ts';
 import { runServe } from './serve.ts';
 
@@ -303,20 +303,9 @@ bench
   .option('--json', 'print a JSON summary as the last line')
   .action((options: { persons: number; seed: number; samples: number; json?: boolean }) =>
     run(!!options.json, async () => {
-      let bar = progress('seeding', !options.json);
-      let stage = 'seeding';
-      const summary = await benchLookup(loadConfig(), {
-        ...options,
-        onProgress: (name, done, total) => {
-          if (name !== stage) {
-            bar.stop();
-            bar = progress(`${name.padEnd(9)}`, !options.json);
-            stage = name;
-          }
-          bar.update(done, total);
-        },
-      });
-      bar.stop();
+      const bars = stagedProgress('seeding', 9, !options.json);
+      const summary = await benchLookup(loadConfig(), { ...options, onProgress: bars.onProgress });
+      bars.stop();
       if (options.json) printJson(summary);
       else console.log(JSON.stringify(summary, null, 2));
     }),
@@ -354,20 +343,9 @@ bench
   .option('--json', 'print a JSON summary as the last line')
   .action((options: { events: number; scopePersons: number; json?: boolean }) =>
     run(!!options.json, async () => {
-      let bar = progress('preparing', !options.json);
-      let stage = '';
-      const summary = await benchScope(loadConfig(), {
-        ...options,
-        onProgress: (name, done, total) => {
-          if (name !== stage) {
-            bar.stop();
-            bar = progress(name.padEnd(28), !options.json);
-            stage = name;
-          }
-          bar.update(done, total);
-        },
-      });
-      bar.stop();
+      const bars = stagedProgress('preparing', 28, !options.json);
+      const summary = await benchScope(loadConfig(), { ...options, onProgress: bars.onProgress });
+      bars.stop();
       if (options.json) printJson(summary);
       else console.log(JSON.stringify(summary, null, 2));
     }),
@@ -399,22 +377,14 @@ bench
       json?: boolean;
     }) =>
       run(!!options.json, async () => {
-        let bar = progress('seeding', !options.json);
-        let stage = 'seeding';
+        const bars = stagedProgress('seeding', 16, !options.json);
         const { cpuProfDir, ...rest } = options;
         const summary = await benchGate(loadConfig(), {
           ...rest,
           ...(cpuProfDir === undefined ? {} : { cpuProfileDir: cpuProfDir }),
-          onProgress: (name, done, total) => {
-            if (name !== stage) {
-              bar.stop();
-              bar = progress(name.padEnd(16), !options.json);
-              stage = name;
-            }
-            bar.update(done, total);
-          },
+          onProgress: bars.onProgress,
         });
-        bar.stop();
+        bars.stop();
         if (options.json) printJson(summary);
         else console.log(JSON.stringify(summary, null, 2));
         if (!summary.postgres.durable)
