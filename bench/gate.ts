@@ -3,20 +3,27 @@
  * run: a throwaway registry of N persons; counselors of the agency holding the most persons, each
  * with an 'mfa' session opened in the database; a sample of that agency's NIRs; VACUUM (ANALYZE) and
  * a checkpoint, as a registry in service would have had. Then the same load
- * (C concurrent keep-alive clients for T seconds, after a warm-up) against two servers, each a child
- * process started the same way:
+ * (C concurrent keep-alive clients for T seconds, after a warm-up) against three servers, each a
+ * child process started the same way:
  *
  *   - the baseline (bench/gate-baseline.ts): bare Fastify + pg doing the same indexed lookup, with
  *     no session, policy, audit or decryption; not part of the product;
- *   - `rempart serve`: counselor searches by NIR through the whole gate (session, CSRF, purpose,
- *     policy, scope in SQL and RLS, the audit event committed before the answer, decryption).
+ *   - `rempart serve` with REMPART_GUARD=off: counselor searches by NIR through the gate without
+ *     the guard (session, CSRF, purpose, policy, scope in SQL and RLS, the audit event committed
+ *     before the answer, decryption);
+ *   - `rempart serve` as deployed, the guard on: the same, plus the guard's steps 4 and 7 (pending
+ *     responses, persons counted, canaries checked, the account's state folded and written). The
+ *     bench's agency gets levels that this load does not reach (an organisation entry in
+ *     REMPART_GUARD_CONFIG): the guard does all its work on every request, and answers allow.
  *
  * Every gate answer must be 200 with exactly the sampled person; afterwards the audit log must hold
  * exactly one allowed event per answer. Throughput and latency are measured by the clients.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -26,6 +33,7 @@ import { systemCtx } from '../src/context.ts';
 import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
 import type { Db } from '../src/db/types.ts';
+import { SIGNALS } from '../src/guard/thresholds.ts';
 import { createAccount } from '../src/identity/accounts.ts';
 import { CSRF_HEADER, openSession, SESSION_COOKIE } from '../src/identity/sessions.ts';
 import { findPersonIds, openIdentity, type RegistryKeys } from '../src/registry/persons.ts';
@@ -69,11 +77,18 @@ export interface GateBenchSummary {
   baselineHttpPerSecond: number;
   baselineP50Ms: number;
   baselineP99Ms: number;
+  /** The gate as deployed, the guard on. */
   httpLookupsPerSecond: number;
   httpP50Ms: number;
   httpP99Ms: number;
   /** Gate ÷ baseline, requests per second. */
   ratio: number;
+  /** The gate with the guard off (REMPART_GUARD=off), same load, same run. */
+  unguardedPerSecond: number;
+  unguardedP50Ms: number;
+  unguardedP99Ms: number;
+  /** What the guard adds to the cost of a lookup: (unguarded ÷ guarded requests per second) − 1. */
+  guardCost: number;
   /** Allowed person.search events written by the bench's counselors (warm-up included). */
   auditEvents: number;
   /** Person links of those events (one each: every answer held one person). */
@@ -159,6 +174,7 @@ export interface Prepared {
   sessions: { sessionId: string; csrfToken: string }[];
   samples: { id: string; nir: string }[];
   organisationId: string;
+  organisationCode: string;
 }
 
 /** Creates the counselors and their sessions in the largest agency, and samples its NIRs. */
@@ -170,9 +186,10 @@ export async function prepareGateBench(
 ): Promise<Prepared> {
   const actor = systemCtx('bench').actor;
   const [agency] = await db.tx(actor, (tx) =>
-    tx.query<{ id: string; persons: number }>(
-      `SELECT agency_organisation_id AS id, count(*)::int AS persons FROM persons
-       GROUP BY agency_organisation_id ORDER BY persons DESC, id LIMIT 1`,
+    tx.query<{ id: string; code: string; persons: number }>(
+      `SELECT p.agency_organisation_id AS id, o.code, count(*)::int AS persons
+       FROM persons p JOIN organisations o ON o.id = p.agency_organisation_id
+       GROUP BY p.agency_organisation_id, o.code ORDER BY persons DESC, id LIMIT 1`,
     ),
   );
   if (!agency) throw new Error('bench gate: the registry has no persons');
@@ -222,7 +239,7 @@ export async function prepareGateBench(
     return out;
   });
   if (samples.length === 0) throw new Error('bench gate: no NIR to look up');
-  return { accountIds, sessions, samples, organisationId: agency.id };
+  return { accountIds, sessions, samples, organisationId: agency.id, organisationCode: agency.code };
 }
 
 /** Measures the baseline then the gate on a prepared registry (config points at it). */
@@ -250,8 +267,8 @@ export async function measureGateBench(
   const expected = (i: number): string => prepared.samples[i % prepared.samples.length]!.id;
 
   // The baseline: the same requests, bodies and checks, without the session.
-  let port = await freePort();
-  let child = await startChild([process.execPath, '--import', 'tsx', BASELINE], env(port), port);
+  const port = await freePort();
+  const child = await startChild([process.execPath, '--import', 'tsx', BASELINE], env(port), port);
   let baseline: LoadResult;
   try {
     const load = {
@@ -268,29 +285,47 @@ export async function measureGateBench(
     await child.stop();
   }
 
-  port = await freePort();
+  // The bench's agency: no level this load reaches, so the guard counts everything and allows.
+  const guardConfig = path.join(config.dataDir, 'bench-guard.json');
+  const none = Object.fromEntries(SIGNALS.map((name) => [name, {}]));
+  await writeFile(
+    guardConfig,
+    JSON.stringify({ organisations: { [prepared.organisationCode]: { levels: none } } }),
+  );
   const profile =
     options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
-  child = await startChild([process.execPath, ...profile, BIN, 'serve'], env(port), port);
-  let gate: LoadResult;
-  let warm: LoadResult;
-  try {
-    const load = {
+  const serve = async (
+    extra: NodeJS.ProcessEnv,
+    stage: string,
+  ): Promise<{ warm: LoadResult; measured: LoadResult }> => {
+    const port = await freePort();
+    const child = await startChild(
+      [process.execPath, ...profile, BIN, 'serve'],
+      { ...env(port), ...extra },
       port,
-      clients: options.clients,
-      headers: (client: number) => {
-        const session = prepared.sessions[client % prepared.sessions.length]!;
-        return { cookie: `${SESSION_COOKIE}=${session.sessionId}`, [CSRF_HEADER]: session.csrfToken };
-      },
-      body,
-      expected,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    };
-    warm = await runLoad({ ...load, seconds: warmUpSeconds, stage: 'gate warm-up' });
-    gate = await runLoad({ ...load, seconds: options.seconds, stage: 'gate' });
-  } finally {
-    await child.stop();
-  }
+    );
+    try {
+      const load = {
+        port,
+        clients: options.clients,
+        headers: (client: number) => {
+          const session = prepared.sessions[client % prepared.sessions.length]!;
+          return { cookie: `${SESSION_COOKIE}=${session.sessionId}`, [CSRF_HEADER]: session.csrfToken };
+        },
+        body,
+        expected,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      };
+      const warm = await runLoad({ ...load, seconds: warmUpSeconds, stage: `${stage} warm-up` });
+      const measured = await runLoad({ ...load, seconds: options.seconds, stage });
+      return { warm, measured };
+    } finally {
+      await child.stop();
+    }
+  };
+  const unguarded = await serve({ REMPART_GUARD: 'off' }, 'gate, guard off');
+  const guarded = await serve({ REMPART_GUARD_CONFIG: guardConfig }, 'gate');
+  const gate = guarded.measured;
 
   const client = new pg.Client({ connectionString: config.databaseUrl });
   await client.connect();
@@ -322,7 +357,8 @@ export async function measureGateBench(
     await client.end();
   }
   const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
-  const firstError = baseline.firstError ?? warm.firstError ?? gate.firstError;
+  const runs = [unguarded.warm, unguarded.measured, guarded.warm, guarded.measured];
+  const firstError = baseline.firstError ?? runs.find((r) => r.firstError)?.firstError;
   return {
     bench: 'gate',
     clients: options.clients,
@@ -334,10 +370,14 @@ export async function measureGateBench(
     httpP50Ms: round(gate.p50Ms, 2),
     httpP99Ms: round(gate.p99Ms, 2),
     ratio: round(gate.perSecond / baseline.perSecond, 3),
+    unguardedPerSecond: Math.round(unguarded.measured.perSecond),
+    unguardedP50Ms: round(unguarded.measured.p50Ms, 2),
+    unguardedP99Ms: round(unguarded.measured.p99Ms, 2),
+    guardCost: round(unguarded.measured.perSecond / gate.perSecond - 1, 3),
     auditEvents: audit.events,
     auditPersonLinks: audit.links,
-    gateAnswers: warm.ok + gate.ok,
-    errors: baseline.errors + warm.errors + gate.errors,
+    gateAnswers: runs.reduce((n, r) => n + r.ok, 0),
+    errors: baseline.errors + runs.reduce((n, r) => n + r.errors, 0),
     firstError: firstError ?? null,
     accounts: prepared.accountIds.length,
     samples: prepared.samples.length,

@@ -109,4 +109,34 @@ describe('loadConfig', () => {
     expect(error.code).toBe('bad_configuration');
     expect(error.issues.map((issue) => issue.field)).toEqual([name]);
   });
+
+  it('clock and proxies: the system clock and no trusted proxy by default', () => {
+    const config = loadConfig({});
+    expect(config.clock).toBe('system');
+    expect(config.trustProxy).toEqual([]);
+  });
+
+  it('accepts REMPART_CLOCK=simulated and TRUST_PROXY as comma-separated addresses and CIDR ranges', () => {
+    const config = loadConfig({
+      REMPART_CLOCK: 'simulated',
+      TRUST_PROXY: ' 127.0.0.1, 10.0.0.0/8 ,::1,fd00::/8,',
+    });
+    expect(config.clock).toBe('simulated');
+    expect(config.trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8']);
+  });
+
+  it.each([
+    ['REMPART_CLOCK', 'fast'],
+    ['TRUST_PROXY', 'proxy.internal'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    ['TRUST_PROXY', '10.0.0.1,*'],
+    ['TRUST_PROXY', '::1/129'],
+    ['TRUST_PROXY', '10.0.0.0/8/8'],
+    ['TRUST_PROXY', '300.1.1.1'],
+  ])('refuses %s=%j naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.code).toBe('bad_configuration');
+    expect(error.message).toContain(name);
+    expect(error.issues.map((issue) => issue.field)).toEqual([name]);
+  });
 });

@@ -2,8 +2,10 @@
  * The only file that reads process.env (CONVENTIONS.md). Validated once; a bad value stops the
  * process at boot with the reason (DESIGN.md section 12), never a silent default for a secret.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { AppError, type FieldIssue } from './errors.ts';
+import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
 
 export interface Config {
   /** Folder holding the keyring and, without DATABASE_URL, the PGlite database. */
@@ -51,9 +53,38 @@ export interface Config {
   };
   /** Connections in the PostgreSQL pool (REMPART_DB_POOL_SIZE, default 8); unused on PGlite. */
   databasePoolSize: number;
+  /** The guard's thresholds: built in, or the operator's JSON file (REMPART_GUARD_CONFIG; docs/GUARD.md). */
+  guard: GuardConfig;
+  /**
+   * REMPART_GUARD=off runs the gate without the guard (steps 4 and 7): only to measure the guard's
+   * cost (`rempart bench gate`); the server warns at start. Default on.
+   */
+  guardEnabled: boolean;
+  /**
+   * Where the server's time comes from (REMPART_CLOCK): `system`, or `simulated` — set by the parent
+   * process over its IPC channel (src/simulated-clock.ts), so that the drill replays weeks in
+   * minutes. Never for a real deployment: sessions, throttles and the guard all run on this time.
+   */
+  clock: 'system' | 'simulated';
+  /**
+   * The reverse proxies whose X-Forwarded-For is believed (TRUST_PROXY: comma-separated addresses
+   * and CIDR ranges; default none). The client address decides throttles, session records and the
+   * guard's address signals: believing the header from anyone would let a client choose its own.
+   */
+  trustProxy: string[];
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const CLOCKS = ['system', 'simulated'] as const;
+
+/** True for an IP address, or a CIDR range `address/prefix` with a prefix length its family allows. */
+export function isAddressOrCidr(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 /** Reads and validates the configuration; throws AppError('bad_configuration') naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -134,6 +165,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointFile: path.resolve(checkpointFileText ?? path.join(dataDir, 'audit-checkpoints.txt')),
   };
   const databasePoolSize = integer('REMPART_DB_POOL_SIZE', 8, 1, 100);
+  const guardSwitch = env.REMPART_GUARD?.trim() || 'on';
+  if (guardSwitch !== 'on' && guardSwitch !== 'off') {
+    issues.push({ field: 'REMPART_GUARD', message: 'must be on or off' });
+  }
+  const guardEnabled = guardSwitch !== 'off';
+  let guard = BUILT_IN;
+  try {
+    guard = loadGuardConfig(env.REMPART_GUARD_CONFIG?.trim() || undefined);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    issues.push({ field: 'REMPART_GUARD_CONFIG', message: error.message });
+  }
+  const clock = (env.REMPART_CLOCK?.trim() || 'system') as Config['clock'];
+  if (!CLOCKS.includes(clock)) {
+    issues.push({ field: 'REMPART_CLOCK', message: `must be one of ${CLOCKS.join(', ')}` });
+  }
+  const trustProxy = (env.TRUST_PROXY ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (trustProxy.some((entry) => !isAddressOrCidr(entry))) {
+    issues.push({
+      field: 'TRUST_PROXY',
+      message: 'must be comma-separated IP addresses or CIDR ranges (e.g. 10.0.0.5,192.168.0.0/16)',
+    });
+  }
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -153,6 +210,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessions,
     audit,
     databasePoolSize,
+    clock,
+    trustProxy,
+    guard,
+    guardEnabled,
   };
 }
 

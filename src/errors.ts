@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'csrf_failed'
   | 'second_factor_required'
   | 'step_up_required'
+  | 'throttled'
+  | 'account_suspended'
   | 'forbidden'
   | 'recovery_failed'
   | 'recovery_not_ready'
@@ -48,6 +50,8 @@ const statusOf: Record<ErrorCode, number> = {
   csrf_failed: 403,
   second_factor_required: 403,
   step_up_required: 403,
+  throttled: 429,
+  account_suspended: 403,
   forbidden: 403,
   recovery_failed: 400,
   recovery_not_ready: 409,
@@ -68,11 +72,13 @@ export class AppError extends Error {
   readonly status: number;
   readonly field: string | undefined;
   readonly issues: FieldIssue[];
+  /** Seconds before trying again (`throttled`): sent as the Retry-After header. */
+  readonly retryAfter: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { field?: string; issues?: FieldIssue[]; cause?: unknown } = {},
+    options: { field?: string; issues?: FieldIssue[]; cause?: unknown; retryAfter?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
@@ -80,6 +86,7 @@ export class AppError extends Error {
     this.status = statusOf[code];
     this.field = options.field;
     this.issues = options.issues ?? (options.field ? [{ field: options.field, message }] : []);
+    this.retryAfter = options.retryAfter;
   }
 }
 

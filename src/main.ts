@@ -3,31 +3,66 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { startSequencer } from './audit/sequencer.ts';
 import { type Config, loadConfig } from './config.ts';
+import type { Clock } from './context.ts';
 import { openKeys } from './crypto/open.ts';
 import { openDb } from './db/open.ts';
 import type { Db } from './db/types.ts';
 import { isAppError } from './errors.ts';
 import { buildApp } from './http/app.ts';
 import { outboxMailer, smtpMailer } from './notify/mailer.ts';
+import { serverClock } from './simulated-clock.ts';
 
-/** Opens the database, builds the app and listens; closing the app closes the database. */
-export async function startServer(config: Config): Promise<{ app: FastifyInstance; db: Db; url: string }> {
-  // The keyring must be there and sound before anything listens: refuse to start otherwise.
-  const keys = await openKeys(config);
-  const db = await openDb(config);
-  const mailer = config.smtpUrl ? smtpMailer({ url: config.smtpUrl, from: config.mailFrom }) : outboxMailer();
+/**
+ * Opens the database, builds the app and listens; closing the app closes the database. The clock
+ * is the configuration's (REMPART_CLOCK) unless `options.clock` is given.
+ */
+export async function startServer(
+  config: Config,
+  options: { clock?: Clock } = {},
+): Promise<{ app: FastifyInstance; db: Db; url: string }> {
+  // A simulated clock without the parent that sets it is refused before anything is opened.
+  const time = options.clock
+    ? { clock: options.clock, simulated: false, close: () => undefined }
+    : serverClock(config);
+  const { clock } = time;
+  let db: Db | undefined;
   let app: FastifyInstance;
+  const mailer = config.smtpUrl ? smtpMailer({ url: config.smtpUrl, from: config.mailFrom }) : outboxMailer();
+  let keys: Awaited<ReturnType<typeof openKeys>>;
   try {
-    app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, mailer });
+    // The keyring must be there and sound before anything listens: refuse to start otherwise.
+    keys = await openKeys(config);
+    db = await openDb(config);
+    app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, mailer, clock });
   } catch (error) {
-    await db.close();
+    time.close();
+    await db?.close();
+    await mailer.close();
     throw error;
+  }
+  if (!config.guardEnabled) {
+    app.log.warn(
+      'the guard is off (REMPART_GUARD=off): no throttle, step-up or suspension; for measuring its cost only',
+    );
+  }
+  if (time.simulated) {
+    app.log.warn(
+      'time is simulated (REMPART_CLOCK=simulated): the parent process sets it; for the drill only, never for real use',
+    );
+    // The drill that drives the clock is gone (it crashed or was killed): a server on a frozen
+    // plan of time has no one to serve, stop as on SIGTERM.
+    process.once('disconnect', () => {
+      app.log.warn('the process setting the simulated time is gone: stopping');
+      process.kill(process.pid, 'SIGTERM');
+    });
   }
   // The audit sequencer folds new events into the Merkle tree and signs checkpoints, also appended
   // to the checkpoint file (DESIGN.md section 7). Several server processes may run one each: a
   // database lock lets one work at a time.
-  const sequencer = startSequencer(db, {
+  const opened = db;
+  const sequencer = startSequencer(opened, {
     signer: keys.checkpointSigner,
+    clock,
     ...config.audit,
     onError: (error) => app.log.error({ err: error }, 'audit sequencer failed; retrying'),
   });
@@ -36,12 +71,13 @@ export async function startServer(config: Config): Promise<{ app: FastifyInstanc
       .flush()
       .catch((error: unknown) => app.log.error({ err: error }, 'audit sequencer flush failed'));
     await sequencer.stop();
+    time.close();
     await mailer.close();
-    await db.close();
+    await opened.close();
   });
   try {
     const url = await app.listen({ host: config.host, port: config.port });
-    return { app, db, url };
+    return { app, db: opened, url };
   } catch (error) {
     await app.close();
     throw error;

@@ -6,23 +6,44 @@
  *   1. who: the authenticated staff actor (account, organisation, role) and its session;
  *   2. why: a purpose from the fixed list, held by the organisation and allowed to the role;
  *   3. policy: which persons (scope) and which fields, for this role and purpose (policy.ts);
- *   4. guard, before: quotas, step-up, suspension (the guard's issue plugs in here);
+ *   4. guard, before: a throttle in force or a step-up asked for refuses the request (guard/guard.ts);
  *   5. database: the query runs inside the scope, under row-level security for this actor;
  *   6. audit: the event with the exact persons and fields returned, in the same transaction; if it
  *      cannot be written, the transaction fails and nothing is returned (fail closed);
- *   7. guard, after: scores (the guard's issue);
+ *   7. guard, after: the persons the read would return are counted and the signals evaluated, in the
+ *      same transaction; a response other than allow refuses this request (nothing is returned), a
+ *      suspension is carried out at once, and the audit event names the signals;
  *   8. decrypt only the allowed fields, inside the transaction, and return them once it commits.
  *
  * A refusal is itself an audit event (decision 'deny', with the reason), committed before the
- * error is raised. Out of scope and absent look the same (404), so ids cannot be probed.
+ * error is raised, and counted by the guard (refused attempts are a signal). Out of scope and absent look the same (404), so ids cannot be probed.
  */
 import { createHash } from 'node:crypto';
 import { type AuditCtx, type AuditEntry, appendAudit } from '../audit/append.ts';
 import { type AccessEntry, personAccessHistory } from '../audit/scope.ts';
-import type { Clock } from '../context.ts';
+import { type Clock, systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { AppError, type FieldIssue } from '../errors.ts';
+import {
+  auditGuard,
+  type GuardActor,
+  type GuardOutcome,
+  type GuardPlan,
+  guardBefore,
+  guardCommit,
+  guardError,
+  guardObserve,
+  guardPlan,
+  type ObservedRequest,
+  type RaisedAlert,
+} from '../guard/guard.ts';
+import type { Verdict } from '../guard/signals.ts';
+import { agencyIdSweepKey, nameSweepKey } from '../guard/state.ts';
+import type { GuardConfig } from '../guard/thresholds.ts';
+import type { GuardView } from '../guard/view.ts';
 import type { Role } from '../identity/accounts.ts';
+import { recordEvent } from '../identity/events.ts';
+import { normaliseName } from '../registry/normalise.ts';
 import type {
   Address,
   Identity,
@@ -57,6 +78,13 @@ export interface GateDeps {
   db: Db;
   keys: RegistryKeys;
   clock: Clock;
+  /**
+   * The guard's thresholds (config.guard); null only with REMPART_GUARD=off, which exists to measure
+   * the guard's cost (`rempart bench gate`) and is never for a deployment.
+   */
+  guard: GuardConfig | null;
+  /** Announces an alert the guard raised (a suspension: security officers, managers), after commit. */
+  announce?: (alert: RaisedAlert) => Promise<void>;
 }
 
 /** Step 1, who: the authenticated staff member, as the auth layer established it for this request. */
@@ -70,6 +98,12 @@ export interface GateCtx {
   sessionIdHash: Buffer;
   requestId: string;
   sourceAddress: string | null;
+  /** The account is on probation (new or recovered): the guard's quotas shrink. */
+  probation: boolean;
+  /** When this session last verified a second factor (a step-up asked for after it is still pending). */
+  mfaAt: Date | null;
+  /** What the session read told the guard (identity/sessions.ts). */
+  guard: GuardView;
 }
 
 interface Justified {
@@ -175,31 +209,120 @@ export async function passGate<R extends GateRequest>(
   const shape = queryShape(request);
   const purpose = isPurpose(request.purpose) ? request.purpose : null;
   const decided = decide(ctx, request, shape);
-  if (decided instanceof Refusal) return refuse(deps, audit, request, purpose, decided);
-  // Step 4, guard (before): quotas, step-up and suspension are evaluated here (the guard's issue).
-  let outcome: SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal;
-  try {
-    // Generic plans: the gate's statements are point lookups planned once per connection (TxOptions).
-    outcome = await deps.db.tx(
+  if (decided instanceof Refusal) return refuse(deps, ctx, audit, request, purpose, decided);
+  // Step 4, guard (before): a throttle in force or a step-up not yet given refuses the request.
+  const pending = deps.guard ? guardBefore(guardActor(ctx), at) : ALLOW;
+  if (pending.response !== 'allow') {
+    const blocked = new Refusal(`guard.${pending.response}`, guardError(pending), shape);
+    return refuse(deps, ctx, audit, request, purpose, blocked, pending);
+  }
+  let outcome: {
+    result: SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal;
+    guard: GuardOutcome;
+  };
+  // Generic plans: the gate's statements are point lookups planned once per connection (TxOptions).
+  const attempt = (locked: boolean) =>
+    deps.db.tx(
       audit.actor,
       async (tx) => {
         if (decided.national) await tx.query(`SELECT set_config('rempart.scope', 'national', true)`);
-        const done = await run(tx, deps, audit, request, decided, shape);
-        // Step 7, guard (after): scores are updated here, in the same transaction (the guard's issue).
-        return done;
+        return run(tx, deps, ctx, audit, request, decided, shape, locked);
       },
       { genericPlans: true },
     );
+  try {
+    try {
+      outcome = await attempt(false);
+    } catch (error) {
+      // The guard's state moved meanwhile, a response is due or a canary was touched: the request
+      // is redone, nothing of the first attempt kept, with the account's guard row locked.
+      if (!(error instanceof GuardRedo)) throw error;
+      outcome = await attempt(true);
+    }
   } catch (error) {
     // A record that fails to decrypt (altered or swapped ciphertext, OWASP ASVS 11.3.3) returns
     // nothing; the attempt is on record.
     if (error instanceof AppError && error.code === 'decryption_failed') {
-      await refuse(deps, audit, request, purpose, new Refusal('decryption_failed', error, shape));
+      await refuse(deps, ctx, audit, request, purpose, new Refusal('decryption_failed', error, shape));
     }
     throw error;
   }
-  if (outcome instanceof Refusal) throw outcome.error;
-  return outcome as ResultOf<R>;
+  await announce(deps, outcome.guard.raised);
+  if (outcome.result instanceof Refusal) throw outcome.result.error;
+  return outcome.result as ResultOf<R>;
+}
+
+const ALLOW: GuardOutcome = { response: 'allow', signals: [], raised: null };
+
+/** Thrown inside the gate's transaction to roll it back and redo the request on the guard's locked path. */
+class GuardRedo extends Error {}
+
+/** Step 7 for one request, in the gate's transaction (allow without counting when the guard is off). */
+function observe(
+  tx: Tx,
+  deps: GateDeps,
+  ctx: GateCtx,
+  request: ObservedRequest,
+  at: Date,
+): Promise<GuardOutcome> {
+  return deps.guard ? guardObserve(tx, deps.guard, guardActor(ctx), request, at) : Promise.resolve(ALLOW);
+}
+
+/** The acting account as the guard sees it. */
+function guardActor(ctx: GateCtx): GuardActor {
+  return {
+    accountId: ctx.accountId,
+    organisationId: ctx.organisationId,
+    role: ctx.role,
+    probation: ctx.probation,
+    mfaAt: ctx.mfaAt,
+    requestAddress: ctx.sourceAddress,
+    requestId: ctx.requestId,
+    sessionRef: sessionRef(ctx.sessionIdHash),
+    view: ctx.guard,
+  };
+}
+
+/** Tells the security officers and managers about a suspension, after commit; a failure loses nothing (the alert is queued). */
+async function announce(deps: GateDeps, raised: RaisedAlert | null): Promise<void> {
+  if (!raised || !deps.announce) return;
+  await deps.announce(raised).catch(() =>
+    // The alert is queued whatever happens; a failed announcement is on record for the officers.
+    deps.db
+      .tx(systemCtx('guard').actor, (tx) =>
+        recordEvent(tx, {
+          at: deps.clock.now(),
+          action: 'guard.announce_failed',
+          targetAccountId: raised.accountId,
+          organisationId: raised.organisationId,
+          details: { alertId: raised.id },
+        }),
+      )
+      .catch(() => undefined),
+  );
+}
+
+/** What a request counts for the guard, before the persons it reaches are known. */
+function observed(request: GateRequest, national: boolean): ObservedRequest {
+  const search = request.action === 'person.search';
+  let sweep: ObservedRequest['sweep'];
+  if (search && request.query.by === 'agencyId') {
+    const key = agencyIdSweepKey(request.query.agencyId);
+    if (key !== undefined) sweep = { kind: 'agencyId', key };
+  } else if (search && request.query.by === 'nameBirth') {
+    sweep = { kind: 'name', key: nameSweepKey(normaliseName(request.query.lastName)) };
+  }
+  return {
+    action: request.action,
+    views: search ? 0 : 1,
+    searches: search ? 1 : 0,
+    personIds: [],
+    national,
+    refused: false,
+    blocked: false,
+    empty: false,
+    ...(sweep ? { sweep } : {}),
+  };
 }
 
 /** The first 16 hex digits of SHA-256 of the session's stored id hash: one session's events, linkable. */
@@ -303,23 +426,54 @@ function queryShape(request: GateRequest): Record<string, unknown> {
   return { personId: request.personId, changed: Object.keys(request.changes).sort() };
 }
 
-/** Writes the refusal's audit event in its own transaction, then raises its error. */
+/**
+ * Writes the refusal's audit event in its own transaction, with the guard's count of it (a policy
+ * refusal, or a request blocked by a pending response), then raises its error — or the guard's, if
+ * the refusals add up to a response.
+ */
 async function refuse(
   deps: GateDeps,
+  ctx: GateCtx,
   audit: AuditCtx,
   request: GateRequest,
   purpose: Purpose | null,
   refusal: Refusal,
+  pending?: Verdict,
 ): Promise<never> {
-  await deps.db.tx(audit.actor, (tx) => appendAudit(tx, audit, denyEntry(request, purpose, refusal)));
+  const counted: ObservedRequest = {
+    ...observed(request, request.action !== 'person.update_contact' && request.national === true),
+    refused: pending === undefined && refusal.reason !== 'decryption_failed',
+    blocked: pending !== undefined,
+  };
+  const verdict = await deps.db.tx(audit.actor, async (tx) => {
+    const seen = await observe(tx, deps, ctx, counted, audit.at);
+    const response = seen.response === 'allow' ? pending : worse(seen, pending);
+    await appendAudit(tx, audit, denyEntry(request, purpose, refusal, response));
+    return { seen, response };
+  });
+  await announce(deps, verdict.seen.raised);
+  if (verdict.response && verdict.response.response !== 'allow') throw guardError(verdict.response);
   throw refusal.error;
 }
 
-function denyEntry(request: GateRequest, purpose: Purpose | null, refusal: Refusal): AuditEntry {
+/** The more severe of two verdicts. */
+function worse(a: Verdict, b: Verdict | undefined): Verdict {
+  const rank = { allow: 0, throttle: 1, step_up: 2, suspend: 3 } as const;
+  // A tie goes to the pending response: its Retry-After is the time really left.
+  return b && rank[b.response] >= rank[a.response] ? b : a;
+}
+
+function denyEntry(
+  request: GateRequest,
+  purpose: Purpose | null,
+  refusal: Refusal,
+  guard?: Verdict,
+): AuditEntry {
   return {
     action: request.action,
     purpose,
-    query: refusal.query,
+    query:
+      guard && guard.response !== 'allow' ? { ...refusal.query, guard: auditGuard(guard) } : refusal.query,
     justification: 'justification' in request ? (request.justification?.trim() ?? null) : null,
     decision: 'deny',
     reason: refusal.reason,
@@ -328,16 +482,57 @@ function denyEntry(request: GateRequest, purpose: Purpose | null, refusal: Refus
   };
 }
 
-/** Steps 5, 6 and 8 inside the actor's transaction. */
+/**
+ * Steps 5 to 8 inside the actor's transaction. Step 7 has two paths: in the common case (`locked`
+ * false) the guard folds the request into the state read with the session and writes it in the same
+ * round trip as the audit event (guardPlan, guardCommit); if a response is due, the state moved
+ * meanwhile or a canary is among the persons, GuardRedo rolls everything back and the request is
+ * redone with the account's guard row locked (guardObserve), where responses are carried out.
+ */
 async function run(
   tx: Tx,
   deps: GateDeps,
+  ctx: GateCtx,
   audit: AuditCtx,
   request: GateRequest,
   decision: Decision,
   shape: Record<string, unknown>,
-): Promise<SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal> {
+  locked: boolean,
+): Promise<{
+  result: SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal;
+  guard: GuardOutcome;
+}> {
   const base = { action: request.action, purpose: decision.purpose, justification: decision.justification };
+  const counted = observed(request, decision.national);
+  let plan: GuardPlan | null = null;
+  // Step 7: the guard counts what this request would return; any response but allow refuses it,
+  // on record with its signals, and nothing is returned.
+  const after = async (personIds: string[], extra: Partial<ObservedRequest> = {}): Promise<GuardOutcome> => {
+    if (!deps.guard) return ALLOW;
+    const observedRequest = { ...counted, ...extra, personIds };
+    if (locked) return guardObserve(tx, deps.guard, guardActor(ctx), observedRequest, audit.at);
+    plan = await guardPlan(tx, deps.guard, guardActor(ctx), observedRequest, audit.at);
+    if (plan.response !== 'allow') throw new GuardRedo();
+    return ALLOW;
+  };
+  // Step 6, with the guard's state written in the same round trip (pipelined) on the common path.
+  const record = async (entry: AuditEntry): Promise<void> => {
+    const pending: GuardPlan | null = plan;
+    if (!pending) {
+      await appendAudit(tx, audit, entry);
+      return;
+    }
+    const [, committed] = await Promise.all([
+      appendAudit(tx, audit, entry),
+      guardCommit(tx, guardActor(ctx), pending, audit.at),
+    ]);
+    if (!committed) throw new GuardRedo();
+  };
+  const stopped = async (outcome: GuardOutcome, query: Record<string, unknown>): Promise<Refusal> => {
+    const refusal = new Refusal(`guard.${outcome.response}`, guardError(outcome), query);
+    await appendAudit(tx, audit, denyEntry(request, decision.purpose, refusal, outcome));
+    return refusal;
+  };
   if (request.action === 'person.search') {
     const cap = request.cap ?? SEARCH_CAP;
     const fields = [...decision.rule.list];
@@ -349,41 +544,51 @@ async function run(
       cap,
       identityFieldsOf(fields),
     );
-    await appendAudit(tx, audit, {
+    const guard = await after(
+      found.persons.map((p) => p.id),
+      { empty: found.persons.length === 0 },
+    );
+    if (guard.response !== 'allow') return { result: await stopped(guard, shape), guard };
+    await record({
       ...base,
       query: { ...shape, more: found.more },
       decision: 'allow',
       resultCount: found.persons.length,
       persons: found.persons.map((p) => ({ personId: p.id, fields })),
     });
-    return { results: await reveal(tx, deps.keys, found.persons, fields), more: found.more, cap, fields };
+    const results = await reveal(tx, deps.keys, found.persons, fields);
+    return { result: { results, more: found.more, cap, fields }, guard };
   }
 
   const person = await personInScope(tx, decision.scope, request.personId);
   if (!person) {
-    // Absent and out of scope answer alike (no probing of ids); the attempt is on record.
+    // Absent and out of scope answer alike (no probing of ids); the attempt is on record and counted.
+    const guard = await after([], { refused: true });
+    if (guard.response !== 'allow') return { result: await stopped(guard, shape), guard };
     const refusal = new Refusal(
       'not_found_or_out_of_scope',
       new AppError('not_found', 'no such person'),
       shape,
     );
-    await appendAudit(tx, audit, denyEntry(request, decision.purpose, refusal));
-    return refusal;
+    await record(denyEntry(request, decision.purpose, refusal));
+    return { result: refusal, guard };
   }
+  const guard = await after([person.id]);
+  if (guard.response !== 'allow') return { result: await stopped(guard, shape), guard };
   if (request.action === 'person.access_history') {
     // The read is on record before the history is read, so it shows in it: "you, just now".
-    await appendAudit(tx, audit, {
+    await record({
       ...base,
       query: shape,
       decision: 'allow',
       resultCount: 1,
       persons: [{ personId: person.id, fields: [HISTORY_FIELD] }],
     });
-    return { id: person.id, accessHistory: await personAccessHistory(tx, person.id) };
+    return { result: { id: person.id, accessHistory: await personAccessHistory(tx, person.id) }, guard };
   }
   if (request.action === 'person.view') {
     const fields = [...decision.rule.view];
-    await appendAudit(tx, audit, {
+    await record({
       ...base,
       query: shape,
       decision: 'allow',
@@ -391,7 +596,7 @@ async function run(
       persons: [{ personId: person.id, fields }],
     });
     const [view] = await reveal(tx, deps.keys, [person], fields);
-    return { person: view!, fields };
+    return { result: { person: view!, fields }, guard };
   }
 
   // Contact details: the record is re-sealed whole under the same data key; the audit names the
@@ -401,7 +606,7 @@ async function run(
   const next: Identity = { ...current, ...changes };
   const updated = (Object.keys(changes) as ContactField[]).sort();
   const present = (identity: Identity): ContactField[] => updated.filter((f) => identity[f] !== null);
-  await appendAudit(tx, audit, {
+  await record({
     ...base,
     query: { ...shape, before: present(current), after: present(next) },
     decision: 'allow',
@@ -412,7 +617,7 @@ async function run(
   if (!(await writeSealed(tx, decision.scope, person.id, sealed, audit.at))) {
     throw new AppError('internal', 'a person read in scope could not be written');
   }
-  return { updated };
+  return { result: { updated }, guard };
 }
 
 /** Step 8: decrypts only the allowed fields and shapes each person's view. */

@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { type Clock, systemClock } from '../context.ts';
 import type { Kms } from '../crypto/kms.ts';
 import type { Db } from '../db/types.ts';
+import { announceAlert } from '../guard/announce.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import type { RegistryKeys } from '../registry/persons.ts';
 import { registerAuth } from './plugins/auth.ts';
@@ -18,6 +19,7 @@ import { registerSecurity } from './plugins/security.ts';
 import { accountsRoutes } from './routes/accounts.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
+import { guardRoutes } from './routes/guard.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { passkeyRoutes } from './routes/passkey.routes.ts';
@@ -104,7 +106,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     // audit seeing a read of its own (DESIGN.md section 13). No implicit routes.
     exposeHeadRoutes: false,
     bodyLimit: ONE_MIB,
-    trustProxy: false,
+    // request.ip decides throttles, session records and the guard's address signals: the
+    // X-Forwarded-For client address counts only when the peer is one of the operator's proxies
+    // (TRUST_PROXY), else anyone could choose the address they are seen from.
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     ajv: {
@@ -163,8 +168,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(passkeyRoutes, { db: deps.db, config, clock });
   await app.register(recoveryRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
   await app.register(accountsRoutes, { db: deps.db, clock });
-  await app.register(personsRoutes, { db: deps.db, keys: deps.registry, clock });
+  await app.register(personsRoutes, {
+    db: deps.db,
+    keys: deps.registry,
+    clock,
+    guard: config.guardEnabled ? config.guard : null,
+    announce: (alert) => announceAlert(deps.db, deps.mailer, alert, clock.now()),
+  });
   await app.register(auditRoutes, { db: deps.db });
+  await app.register(guardRoutes, { db: deps.db, clock, mailer: deps.mailer });
   await app.register(openapiRoutes);
   return app;
 }

@@ -16,7 +16,7 @@ import { systemCtx } from '../context.ts';
 import type { Db } from '../db/types.ts';
 import { AppError } from '../errors.ts';
 import { asBuffer } from '../registry/columns.ts';
-import { type Account, accountById, loginRefusal } from './accounts.ts';
+import { type Account, accountById, endProbationIfDue, loginRefusal } from './accounts.ts';
 import { recordEvent } from './events.ts';
 import { openSession } from './sessions.ts';
 import { clearFailures, isBlocked, recordFailure } from './throttle.ts';
@@ -136,6 +136,7 @@ export async function passkeyLogin(
   }
   const session = await db.tx(actor, async (tx) => {
     if (!(await recordWebauthnUse(tx, account.id, credential, newCounter, now))) return null;
+    await endProbationIfDue(tx, account, now);
     await clearFailures(tx, [{ scope: 'account', key: account.login }, ...addressKey]);
     await recordEvent(tx, {
       at: now,

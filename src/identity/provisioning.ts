@@ -66,16 +66,38 @@ async function organisationKind(tx: Tx, id: string): Promise<string | undefined>
   return rows[0]?.kind;
 }
 
+/**
+ * Decides, in the request's transaction once it is valid and allowed, whether it may be filed: the
+ * guard's count (src/guard/provisioning.ts). An error returned refuses it; the transaction still
+ * commits (what the guard recorded stands) without the request, and the error is raised after.
+ */
+export type Admit = (tx: Tx) => Promise<AppError | null>;
+
 /** Files a request; nothing changes until another person approves it. */
 export async function requestProvisioning(
   db: Db,
   now: Date,
   requester: Account,
   request: ProvisioningRequest,
+  admit?: Admit,
 ): Promise<{ id: string }> {
   if (!mayProvision(requester))
     throw new AppError('forbidden', 'only organisation managers and administrators request provisioning');
-  if (request.kind === 'widen_caseload') return requestCaseload(db, now, requester, request);
+  const filed =
+    request.kind === 'widen_caseload'
+      ? await requestCaseload(db, now, requester, request, admit)
+      : await requestAccountOrRole(db, now, requester, request, admit);
+  if ('refused' in filed) throw filed.refused;
+  return filed;
+}
+
+async function requestAccountOrRole(
+  db: Db,
+  now: Date,
+  requester: Account,
+  request: Exclude<ProvisioningRequest, { kind: 'widen_caseload' }>,
+  admit: Admit | undefined,
+): Promise<{ id: string } | { refused: AppError }> {
   return db.tx(actor, async (tx) => {
     let organisationId: string;
     let targetAccountId: string | null = null;
@@ -136,6 +158,8 @@ export async function requestProvisioning(
         { field: 'role' },
       );
     }
+    const refused = admit ? await admit(tx) : null;
+    if (refused) return { refused };
     const id = randomUUID();
     await tx.query(
       `INSERT INTO provisioning_requests (id, kind, organisation_id, requested_by, requested_at, target_account_id, payload, status)
@@ -164,7 +188,8 @@ async function requestCaseload(
   now: Date,
   requester: Account,
   request: Extract<ProvisioningRequest, { kind: 'widen_caseload' }>,
-): Promise<{ id: string }> {
+  admit: Admit | undefined,
+): Promise<{ id: string } | { refused: AppError }> {
   const ids = [...new Set(request.personIds)];
   if (ids.length === 0 || ids.length > MAX_CASELOAD_PERSONS) {
     throw new AppError('validation_failed', `personIds must hold 1 to ${MAX_CASELOAD_PERSONS} persons`, {
@@ -197,6 +222,8 @@ async function requestCaseload(
         field: 'personIds',
       });
     }
+    const refused = admit ? await admit(tx) : null;
+    if (refused) return { refused };
     const id = randomUUID();
     await tx.query(
       `INSERT INTO provisioning_requests (id, kind, organisation_id, requested_by, requested_at, payload, status)

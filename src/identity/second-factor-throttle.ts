@@ -92,7 +92,7 @@ export async function secondFactorVerified(
   account: Account,
   options: { now: Date; address: string; method: string },
 ): Promise<{ sessionId: string; csrfToken: string; expiresAt: Date }> {
-  const elevated = await elevateSession(tx, session, options.now);
+  const elevated = await elevateSession(tx, session, options.now, options.address);
   await recordEvent(tx, {
     at: options.now,
     action: 'login.second_factor_ok',

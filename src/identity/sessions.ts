@@ -8,6 +8,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
+import { noteSources } from '../guard/sources.ts';
+import { type GuardSituationRow, type GuardView, guardViewOf, newSourceDays } from '../guard/view.ts';
 import { ACCOUNT_COLUMNS, type Account, type AccountRow, loginRefusal, toAccount } from './accounts.ts';
 
 export const SESSION_COOKIE = 'rempart_session';
@@ -61,7 +63,7 @@ export async function openSession(
   options: {
     assurance: Assurance;
     now: Date;
-    config: Pick<Config, 'sessions'>;
+    config: Pick<Config, 'sessions'> & Partial<Pick<Config, 'guard'>>;
     address?: string;
     userAgent?: string;
   },
@@ -69,10 +71,18 @@ export async function openSession(
   const sessionId = token();
   const csrfToken = token();
   const expiresAt = new Date(options.now.getTime() + options.config.sessions.maxHours * 3_600_000);
+  // The guard notes where the account logs in from; a network or device not used lately marks the session.
+  const flags = await noteSources(
+    tx,
+    accountId,
+    { address: options.address, userAgent: options.userAgent },
+    options.now,
+    newSourceDays(options.config.guard),
+  );
   await tx.query(
     `INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, assurance, mfa_at, csrf_hash,
-       source_address, user_agent)
-     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)`,
+       source_address, user_agent, guard_flags)
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       sha256(sessionId),
       accountId,
@@ -83,6 +93,7 @@ export async function openSession(
       sha256(csrfToken),
       options.address ?? null,
       options.userAgent?.slice(0, 200) ?? null,
+      flags,
     ],
   );
   return { sessionId, csrfToken, expiresAt };
@@ -93,9 +104,11 @@ export interface StaffSession {
   session: Session;
   account: Account;
   organisationPurposes: string[];
+  /** What the guard needs of this request's circumstances (its state's pending responses, the session's origin). */
+  guard: GuardView;
 }
 
-interface StaffSessionRow extends SessionRow, AccountRow {
+interface StaffSessionRow extends SessionRow, AccountRow, GuardSituationRow {
   purposes: string[];
 }
 
@@ -115,10 +128,17 @@ export async function useStaffSession(
   const actor = systemCtx('session').actor;
   const [row] = await db.read<StaffSessionRow>(
     actor,
-    `SELECT ${SESSION_COLUMNS}, ${ACCOUNT_COLUMNS}, o.purposes
+    `SELECT ${SESSION_COLUMNS}, ${ACCOUNT_COLUMNS}, o.purposes, o.code AS organisation_code, o.time_zone,
+       o.working_hours, s.source_address, s.guard_flags, g.throttled_until, g.step_up_since,
+       g.state AS guard_state, g.version AS guard_version,
+       (SELECT count(DISTINCT rempart_network(c.source_address))::int FROM sessions c
+        WHERE c.account_id = s.account_id AND c.revoked_at IS NULL AND c.expires_at > $2 AND c.last_seen_at > $3
+          AND rempart_network(c.source_address) IS DISTINCT FROM rempart_network(s.source_address))
+         AS concurrent_addresses
      FROM sessions s JOIN accounts a ON a.id = s.account_id JOIN organisations o ON o.id = a.organisation_id
+       LEFT JOIN guard_accounts g ON g.account_id = a.id
      WHERE s.id_hash = $1 AND s.revoked_at IS NULL`,
-    [sha256(sessionId)],
+    [sha256(sessionId), now, new Date(now.getTime() - config.sessions.idleMinutes * 60_000)],
   );
   if (!row) return undefined;
   const account = toAccount(row);
@@ -143,6 +163,7 @@ export async function useStaffSession(
     session: toSession(row, isStale(row, now) ? now : row.last_seen_at),
     account,
     organisationPurposes: row.purposes ?? [],
+    guard: guardViewOf(row),
   };
 }
 
@@ -194,22 +215,26 @@ export function isFresh(session: Session, now: Date, config: Pick<Config, 'sessi
 
 /**
  * Raises the session to 'mfa' after a verified second factor. The old id is revoked and a new one
- * issued (no session fixation: an id known before the second factor is worthless after it).
+ * issued (no session fixation: an id known before the second factor is worthless after it). The
+ * session is bound to the address the factor was verified from (the guard's session_address_changed
+ * compares later requests with it).
  */
 export async function elevateSession(
   tx: Tx,
   session: Session,
   now: Date,
+  address?: string,
 ): Promise<{ sessionId: string; csrfToken: string; expiresAt: Date }> {
   await revokeSession(tx, session.idHash, 'elevated');
   const sessionId = token();
   const csrfToken = token();
   await tx.query(
     `INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, assurance, mfa_at, csrf_hash,
-       source_address, user_agent)
-     SELECT $2, account_id, created_at, $3, expires_at, 'mfa', $3, $4, source_address, user_agent
+       source_address, user_agent, guard_flags)
+     SELECT $2, account_id, created_at, $3, expires_at, 'mfa', $3, $4, coalesce($5, source_address), user_agent,
+       guard_flags
      FROM sessions WHERE id_hash = $1`,
-    [session.idHash, sha256(sessionId), now, sha256(csrfToken)],
+    [session.idHash, sha256(sessionId), now, sha256(csrfToken), address ?? null],
   );
   return { sessionId, csrfToken, expiresAt: session.expiresAt };
 }
@@ -237,10 +262,16 @@ export async function revokeSession(tx: Tx, idHash: Buffer, reason: string): Pro
 }
 
 /** Ends every session of the account ("log out everywhere", suspension); returns how many. */
-export async function revokeAllSessions(tx: Tx, accountId: string, reason: string): Promise<number> {
+export async function revokeAllSessions(
+  tx: Tx,
+  accountId: string,
+  reason: string,
+  at?: Date,
+): Promise<number> {
   const rows = await tx.query(
-    'UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE account_id = $1 AND revoked_at IS NULL RETURNING 1',
-    [accountId, reason],
+    `UPDATE sessions SET revoked_at = coalesce($3::timestamptz, now()), revoked_reason = $2
+     WHERE account_id = $1 AND revoked_at IS NULL RETURNING 1`,
+    [accountId, reason, at ?? null],
   );
   return rows.length;
 }

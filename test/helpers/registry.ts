@@ -3,6 +3,7 @@
  * the test knows them (identity, agency, caseloads), and enrolled staff clients by role.
  */
 import { systemCtx } from '../../src/context.ts';
+import type { GuardConfig } from '../../src/guard/thresholds.ts';
 import type { Account, Role } from '../../src/identity/accounts.ts';
 import { IDENTITY_FIELDS, type Identity } from '../../src/registry/person.ts';
 import { openIdentity } from '../../src/registry/persons.ts';
@@ -28,8 +29,11 @@ export interface RegistryWorld extends StaffWorld {
 }
 
 /** A staff world with `count` seeded persons. */
-export async function registryWorld(count = 200): Promise<RegistryWorld> {
-  const world = await staffWorld();
+export async function registryWorld(
+  count = 200,
+  options: { guard?: GuardConfig } = {},
+): Promise<RegistryWorld> {
+  const world = await staffWorld(options);
   await seedPopulation(world.t.db, world.keys.registry, { persons: count, seed: 7, workers: 0 });
   const system = systemCtx('test').actor;
   const rows = await world.t.driver.transaction((tx) =>

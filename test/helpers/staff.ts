@@ -8,6 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { generate } from 'otplib';
 import { loadConfig } from '../../src/config.ts';
 import { type Clock, systemCtx } from '../../src/context.ts';
+import type { GuardConfig } from '../../src/guard/thresholds.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { type Account, createAccount, type Role } from '../../src/identity/accounts.ts';
 import { SESSION_COOKIE } from '../../src/identity/sessions.ts';
@@ -49,11 +50,16 @@ export interface StaffWorld {
 }
 
 /** A fresh app and database. `mailer` defaults to an in-memory outbox. */
-export async function staffWorld(options: { mailer?: Mailer } = {}): Promise<StaffWorld> {
+export async function staffWorld(
+  options: { mailer?: Mailer; guard?: GuardConfig } = {},
+): Promise<StaffWorld> {
   const [t, keys] = await Promise.all([freshDb(), freshKeys()]);
   const clock = new TestClock();
   const mailer = options.mailer ?? outboxMailer();
-  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  const config = {
+    ...loadConfig({ LOG_LEVEL: 'silent' }),
+    ...(options.guard ? { guard: options.guard } : {}),
+  };
   const app = await buildApp(config, { db: t.db, kms: keys.kms, registry: keys.registry, mailer, clock });
   await app.ready();
   const system = systemCtx('test').actor;

@@ -9,6 +9,7 @@ import type { Config } from '../../config.ts';
 import type { Clock } from '../../context.ts';
 import type { Db } from '../../db/types.ts';
 import { AppError } from '../../errors.ts';
+import type { GuardView } from '../../guard/view.ts';
 import type { Account } from '../../identity/accounts.ts';
 import {
   type Assurance,
@@ -25,6 +26,8 @@ export interface StaffAuth {
   account: Account;
   /** The purposes the account's organisation holds, read with the session (changes apply at once). */
   organisationPurposes: string[];
+  /** What the guard needs of the request's circumstances, read with the session. */
+  guard: GuardView;
 }
 
 export interface RequireStaff {

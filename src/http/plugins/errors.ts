@@ -58,6 +58,8 @@ interface Mapped {
   detail: string;
   field?: string;
   issues?: FieldIssue[];
+  /** Seconds, sent as Retry-After (a throttled answer). */
+  retryAfter?: number;
 }
 
 /** Fastify's own client errors: their text is fixed here so that nothing from the request is echoed. */
@@ -147,6 +149,7 @@ function mapError(error: unknown): Mapped {
       detail: error.code === 'internal' ? INTERNAL.detail : error.message,
       ...(error.field === undefined ? {} : { field: error.field }),
       ...(error.issues.length > 0 ? { issues: error.issues } : {}),
+      ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }),
     };
   }
   const fastifyError = error as Partial<FastifyError> | null;
@@ -187,6 +190,8 @@ function sendProblem(request: FastifyRequest, reply: FastifyReply, mapped: Mappe
     ...(mapped.issues === undefined ? {} : { issues: mapped.issues }),
     requestId: request.id,
   };
+  if (mapped.retryAfter !== undefined)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(mapped.retryAfter))));
   return reply
     .code(mapped.status)
     .header('x-request-id', request.id)

@@ -105,8 +105,11 @@ interface SearchBodyT {
 const errors = {
   400: problemResponse('Invalid input; `field` names it'),
   401: problemResponse('Not logged in'),
-  403: problemResponse('Not allowed for your role, organisation or purpose'),
+  403: problemResponse(
+    'Not allowed for your role, organisation or purpose; or the guard asks for a fresh second factor (step_up_required) or has suspended the account (account_suspended)',
+  ),
   404: problemResponse('No such person for you (absent and out of scope look the same)'),
+  429: problemResponse('Throttled by the guard: try again after Retry-After seconds'),
 };
 
 /** The exact query of a search body, or a validation error naming the missing or misplaced field. */
@@ -146,6 +149,12 @@ export function gateCtx(request: FastifyRequest): GateCtx {
     sessionIdHash: auth.session.idHash,
     requestId: request.id,
     sourceAddress: request.ip,
+    // On probation until its end (a login ends it in the database; a session opened before goes on).
+    probation:
+      auth.account.status === 'probation' &&
+      (auth.account.probationUntil === null || auth.account.probationUntil > request.server.clock.now()),
+    mfaAt: auth.session.mfaAt,
+    guard: auth.guard,
   };
 }
 

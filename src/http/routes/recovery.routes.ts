@@ -4,10 +4,14 @@
  * another person approves; new owners activate their account. No route here, or anywhere, sets
  * another account's password or removes its second factor.
  */
+
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Clock } from '../../context.ts';
 import type { Db } from '../../db/types.ts';
+import { announceAlert } from '../../guard/announce.ts';
+import type { RaisedAlert } from '../../guard/guard.ts';
+import { admitProvisioning } from '../../guard/provisioning.ts';
 import { ROLES } from '../../identity/accounts.ts';
 import {
   activateAccount,
@@ -30,7 +34,7 @@ import { idParams, obj, str } from '../schemas.ts';
 
 export interface RecoveryRoutesOptions {
   db: Db;
-  config: Pick<Config, 'recoveryDelayHours'>;
+  config: Pick<Config, 'recoveryDelayHours' | 'guard' | 'guardEnabled'>;
   clock: Clock;
   mailer: Mailer;
 }
@@ -221,12 +225,40 @@ export const recoveryRoutes: FastifyPluginAsync<RecoveryRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const created = await requestProvisioning(
-        db,
-        clock.now(),
-        request.staff!.account,
-        request.body as ProvisioningRequest,
-      );
+      const now = clock.now();
+      const auth = request.staff!;
+      const body = request.body as ProvisioningRequest;
+      // The guard counts privileged acts once they are valid and allowed (T8): volume, off-hours.
+      let raised: RaisedAlert | null = null;
+      const admit = config.guardEnabled
+        ? admitProvisioning(
+            config.guard,
+            {
+              accountId: auth.account.id,
+              organisationId: auth.account.organisationId,
+              role: auth.account.role,
+              probation:
+                auth.account.status === 'probation' &&
+                (auth.account.probationUntil === null || auth.account.probationUntil > now),
+              mfaAt: auth.session.mfaAt,
+              requestAddress: request.ip,
+              requestId: request.id,
+              view: auth.guard,
+            },
+            body,
+            now,
+            (alert) => {
+              raised = alert;
+            },
+          )
+        : undefined;
+      let created: { id: string };
+      try {
+        created = await requestProvisioning(db, now, auth.account, body, admit);
+      } finally {
+        const alert: RaisedAlert | null = raised;
+        if (alert) await announceAlert(db, mailer, alert, clock.now()).catch(() => undefined);
+      }
       return reply.code(201).send({ id: created.id, status: 'pending' });
     },
   );

@@ -1,0 +1,371 @@
+/**
+ * The guard (DESIGN.md section 6), as the gate calls it: before a read (guardBefore: the responses
+ * already pending on the account, from the session read, no database access) and after it, in the
+ * gate's transaction (guardObserve: the persons the read would return are counted, the state folded
+ * under a row lock, the signals evaluated, the response recorded and, for a suspension, carried out
+ * at once). Provisioning acts (T8) are observed the same way (identity/provisioning.ts).
+ *
+ * Responses, mildest first: throttle (429 with Retry-After), step-up (a fresh second factor on this
+ * session), suspend (account suspended, every session revoked, security officers and the
+ * organisation's managers alerted). Each raises an alert for the review queue (guard_alerts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Tx } from '../db/types.ts';
+import { AppError } from '../errors.ts';
+import { recordEvent } from '../identity/events.ts';
+import { revokeAllSessions } from '../identity/sessions.ts';
+import { isOffHours, localParts } from './calendar.ts';
+import { applyVerdict, evaluate, type Signal, type Situation, type Verdict } from './signals.ts';
+import { networkOf } from './sources.ts';
+import {
+  addEvent,
+  freshState,
+  type GuardEvent,
+  type GuardState,
+  notePersons,
+  rollOver,
+  settleStepUp,
+} from './state.ts';
+import { type GuardConfig, thresholdsFor } from './thresholds.ts';
+import type { GuardView } from './view.ts';
+
+/** Who is acting, as the guard needs it. */
+export interface GuardActor {
+  accountId: string;
+  organisationId: string;
+  role: string;
+  /** The account is on probation (new or recovered, DESIGN.md section 5). */
+  probation: boolean;
+  /** When this session last verified a second factor. */
+  mfaAt: Date | null;
+  /** The address of this request. */
+  requestAddress: string | null;
+  /** The request's id and the session's reference, as in the audit event (links an alert to it). */
+  requestId?: string;
+  sessionRef?: string;
+  view: GuardView;
+}
+
+/** What a request did or would do, as the guard counts it. */
+export interface ObservedRequest {
+  action: string;
+  views: number;
+  searches: number;
+  /** The persons the request would return (or change). */
+  personIds: readonly string[];
+  national: boolean;
+  refused: boolean;
+  blocked: boolean;
+  empty: boolean;
+  sweep?: { kind: 'agencyId' | 'name'; key: number };
+  provisionedAccounts?: number;
+  caseloadPersons?: number;
+}
+
+/** An alert the guard raised, to be announced once the transaction has committed. */
+export interface RaisedAlert {
+  id: string;
+  accountId: string;
+  organisationId: string;
+  response: Signal['response'];
+  signals: Signal[];
+}
+
+export interface GuardOutcome extends Verdict {
+  /** Set when this request raised a new alert (a suspension always does). */
+  raised: RaisedAlert | null;
+}
+
+/** The responses pending on the account before any read: a throttle in force, a step-up not yet given. */
+export function guardBefore(actor: GuardActor, now: Date): Verdict {
+  const { throttledUntil, stepUpSince, state } = actor.view;
+  if (throttledUntil && throttledUntil.getTime() > now.getTime()) {
+    return {
+      response: 'throttle',
+      signals: (state?.throttleSignals ?? []) as Signal[],
+      retryAfter: Math.ceil((throttledUntil.getTime() - now.getTime()) / 1000),
+    };
+  }
+  if (stepUpSince && !(actor.mfaAt && actor.mfaAt.getTime() > stepUpSince.getTime())) {
+    const asked = Object.entries(state?.stepUp?.signals ?? state?.proofSignals ?? {}).map(
+      ([name, value]): Signal => ({ name: name as Signal['name'], value, limit: value, response: 'step_up' }),
+    );
+    return { response: 'step_up', signals: asked };
+  }
+  return { response: 'allow', signals: [] };
+}
+
+/**
+ * `guard_accounts.step_up_since`: a session whose second factor is not newer than this is asked for a
+ * step-up — the one pending, or the latest given (its floor).
+ */
+function stepUpColumn(state: GuardState): string | null {
+  return state.stepUp?.since ?? state.proofFloor ?? null;
+}
+
+/** The error a response answers with (AppError codes of the API contract). */
+export function guardError(verdict: Verdict): AppError {
+  if (verdict.response === 'throttle') {
+    return new AppError('throttled', 'too many requests: try again later', {
+      retryAfter: verdict.retryAfter ?? 60,
+    });
+  }
+  if (verdict.response === 'step_up') {
+    return new AppError('step_up_required', 'confirm it is you: verify your second factor again, then retry');
+  }
+  return new AppError(
+    'account_suspended',
+    'this account is suspended; your organisation manager and the security officers have been told',
+  );
+}
+
+/** A request folded into the account's state, ready to be written with the request's audit event. */
+export interface GuardPlan extends GuardOutcome {
+  state: GuardState;
+  /** The version read with the state (null: the account has no row yet). */
+  version: number | null;
+  personIds: string[];
+}
+
+/**
+ * The common case, no lock: folds the request into the state read with the session and evaluates.
+ * The caller writes it with `guardCommit` in the same round trip as the audit event; if the state
+ * moved meanwhile or a canary is among the persons, the caller redoes the request with
+ * `guardObserve` (locked). A plan whose response is not allow is not for committing: the caller
+ * takes the locked path at once (responses are rare; they deserve the exact count).
+ */
+export async function guardPlan(
+  tx: Tx,
+  config: GuardConfig,
+  actor: GuardActor,
+  request: ObservedRequest,
+  now: Date,
+): Promise<GuardPlan> {
+  const loaded = actor.view.state;
+  return fold(
+    tx,
+    config,
+    actor,
+    request,
+    now,
+    loaded ? structuredClone(loaded) : null,
+    actor.view.version,
+    0,
+  );
+}
+
+/** Writes a plan if the state has not moved since it was read; false if it has, or if a canary was touched. */
+export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, now: Date): Promise<boolean> {
+  const canaryCheck =
+    plan.personIds.length > 0 ? 'cardinality(rempart_guard_canaries($8::uuid[]))::int' : '0::int';
+  const values = [
+    actor.accountId,
+    JSON.stringify(plan.state),
+    plan.state.baseline,
+    plan.state.throttledUntil,
+    stepUpColumn(plan.state),
+    now,
+    plan.version,
+    ...(plan.personIds.length > 0 ? [plan.personIds] : []),
+  ];
+  const rows =
+    plan.version === null
+      ? // The account's first request: its row, unless a concurrent request made it first.
+        await tx.query<{ canaries: number }>(
+          `INSERT INTO guard_accounts (account_id, state, baseline, throttled_until, step_up_since, updated_at,
+             organisation_id, role, version)
+           VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, 1)
+           ON CONFLICT (account_id) DO NOTHING
+           RETURNING cardinality(rempart_guard_canaries($9::uuid[]))::int AS canaries`,
+          [...values.slice(0, 6), actor.organisationId, actor.role, plan.personIds],
+        )
+      : await tx.query<{ canaries: number }>(
+          `UPDATE guard_accounts SET state = $2::jsonb, baseline = $3, throttled_until = $4, step_up_since = $5,
+             updated_at = $6, version = version + 1
+           WHERE account_id = $1 AND version = $7 RETURNING ${canaryCheck} AS canaries`,
+          values,
+        );
+  return rows.length === 1 && rows[0]!.canaries === 0;
+}
+
+/**
+ * The exact path, under a row lock: reads the state (creating it), finds the canaries among the
+ * persons, folds, evaluates, writes, and carries out a response (alert; suspension at once). Used
+ * for refusals, for any response, and when the plan could not be committed.
+ */
+export async function guardObserve(
+  tx: Tx,
+  config: GuardConfig,
+  actor: GuardActor,
+  request: ObservedRequest,
+  now: Date,
+): Promise<GuardOutcome> {
+  const { day } = localParts(now, actor.view.timeZone);
+  const [row] = await tx.query<{ state: GuardState; version: number; canaries: number }>(
+    `WITH g AS (
+       INSERT INTO guard_accounts (account_id, organisation_id, role, state, updated_at, version)
+       VALUES ($1, $2, $3, $4::jsonb, $5, 0)
+       ON CONFLICT (account_id) DO UPDATE SET updated_at = guard_accounts.updated_at
+       RETURNING state, version)
+     SELECT g.state, g.version, cardinality(rempart_guard_canaries($6::uuid[]))::int AS canaries FROM g`,
+    [
+      actor.accountId,
+      actor.organisationId,
+      actor.role,
+      JSON.stringify(freshState(now, day)),
+      now,
+      [...new Set(request.personIds)],
+    ],
+  );
+  const plan = await fold(tx, config, actor, request, now, row!.state, row!.version, row!.canaries);
+  await tx.query(
+    `UPDATE guard_accounts SET state = $2::jsonb, baseline = $3, throttled_until = $4, step_up_since = $5,
+       updated_at = $6, version = version + 1 WHERE account_id = $1`,
+    [
+      actor.accountId,
+      JSON.stringify(plan.state),
+      plan.state.baseline,
+      plan.state.throttledUntil,
+      stepUpColumn(plan.state),
+      now,
+    ],
+  );
+  if (plan.raised) {
+    await tx.query(
+      `INSERT INTO guard_alerts (id, account_id, organisation_id, raised_at, response, signals, context)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)`,
+      [
+        plan.raised.id,
+        actor.accountId,
+        actor.organisationId,
+        now,
+        plan.response,
+        JSON.stringify(plan.signals),
+        JSON.stringify({
+          action: request.action,
+          ...(actor.requestId ? { requestId: actor.requestId } : {}),
+          ...(actor.sessionRef ? { sessionRef: actor.sessionRef } : {}),
+          sourceAddress: actor.requestAddress,
+          sessionAddress: actor.view.sessionAddress,
+          sessionFlags: actor.view.sessionFlags,
+        }),
+      ],
+    );
+    if (plan.response === 'suspend') await suspendAccount(tx, actor, plan.raised, now);
+  }
+  return {
+    response: plan.response,
+    signals: plan.signals,
+    raised: plan.raised,
+    ...(plan.retryAfter === undefined ? {} : { retryAfter: plan.retryAfter }),
+  };
+}
+
+/** Folds one request into a state (a fresh one if null) and evaluates it. */
+async function fold(
+  tx: Tx,
+  config: GuardConfig,
+  actor: GuardActor,
+  request: ObservedRequest,
+  now: Date,
+  loaded: GuardState | null,
+  version: number | null,
+  canaries: number,
+): Promise<GuardPlan> {
+  const local = localParts(now, actor.view.timeZone);
+  const { day } = local;
+  const thresholds = thresholdsFor(config, actor.role, actor.view.organisationCode);
+  const state = loaded ?? freshState(now, day);
+  if (rollOver(state, now, day, thresholds.parameters.baselineAlpha)) {
+    const [peers] = await tx.query<{ baseline: number | null; peers: number }>(
+      'SELECT baseline, peers FROM rempart_guard_peer_baseline($1, $2, $3)',
+      [actor.organisationId, actor.role, actor.accountId],
+    );
+    state.peer = peers && peers.peers > 0 && peers.baseline !== null ? Number(peers.baseline) : null;
+  }
+  settleStepUp(state, actor.mfaAt);
+  // What was pending once a step-up just given is settled: a new one asked now is a new alert.
+  const pending = {
+    throttled: state.throttledUntil !== null && Date.parse(state.throttledUntil) > now.getTime(),
+    stepUp: state.stepUp !== null,
+  };
+  const personIds = [...new Set(request.personIds)];
+  const event: GuardEvent = {
+    at: now,
+    day,
+    offHours: isOffHours(now, actor.view.timeZone, actor.view.workingHours, local),
+    views: request.views,
+    searches: request.searches,
+    newPersons: notePersons(state, personIds),
+    national: request.national,
+    refused: request.refused,
+    blocked: request.blocked,
+    empty: request.empty,
+    ...(request.sweep ? { sweep: request.sweep } : {}),
+    canaries,
+    ...(request.provisionedAccounts ? { provisionedAccounts: request.provisionedAccounts } : {}),
+    ...(request.caseloadPersons ? { caseloadPersons: request.caseloadPersons } : {}),
+  };
+  addEvent(state, event, thresholds.parameters.sequentialGap);
+  const situation: Situation = {
+    at: now,
+    probation: actor.probation,
+    newSource: actor.view.sessionFlags.length > 0,
+    addressChanged:
+      actor.requestAddress !== null &&
+      actor.view.sessionAddress !== null &&
+      networkOf(actor.requestAddress) !== networkOf(actor.view.sessionAddress),
+    concurrentAddresses: actor.view.concurrentAddresses,
+    canaries,
+  };
+  const verdict = evaluate(state, situation, thresholds);
+  // A request already refused for a pending response does not extend it; it may still escalate.
+  if (!(request.blocked && verdict.response === 'throttle')) applyVerdict(state, verdict, now);
+  const isNew =
+    verdict.response === 'suspend' ||
+    (verdict.response === 'throttle' && !pending.throttled && !request.blocked) ||
+    (verdict.response === 'step_up' && !pending.stepUp);
+  const raised: RaisedAlert | null =
+    verdict.response !== 'allow' && isNew
+      ? {
+          id: randomUUID(),
+          accountId: actor.accountId,
+          organisationId: actor.organisationId,
+          response: verdict.response,
+          signals: verdict.signals,
+        }
+      : null;
+  return { ...verdict, raised, state, version, personIds };
+}
+
+/** Suspends the account at once: status, every session, and a security event naming the alert. */
+async function suspendAccount(tx: Tx, actor: GuardActor, alert: RaisedAlert, now: Date): Promise<void> {
+  await tx.query(
+    `UPDATE accounts SET status = 'suspended'
+     WHERE id = $1 AND status IN ('pending_enrolment', 'active', 'probation', 'locked')`,
+    [actor.accountId],
+  );
+  await revokeAllSessions(tx, actor.accountId, 'guard', now);
+  await recordEvent(tx, {
+    at: now,
+    action: 'account.suspend',
+    targetAccountId: actor.accountId,
+    organisationId: actor.organisationId,
+    ...(actor.requestAddress ? { sourceAddress: actor.requestAddress } : {}),
+    details: { by: 'guard', alertId: alert.id, signals: alert.signals.map((s) => s.name) },
+  });
+}
+
+/** The guard's part of an audit event: the response and the signals behind it (names and numbers only). */
+export function auditGuard(verdict: Verdict): Record<string, unknown> {
+  return {
+    response: verdict.response,
+    signals: verdict.signals.map((s) => ({
+      name: s.name,
+      value: s.value,
+      limit: s.limit,
+      response: s.response,
+    })),
+    ...(verdict.retryAfter === undefined ? {} : { retryAfter: verdict.retryAfter }),
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * The signals (DESIGN.md section 6) measured on an account's state after an event, and the graded
+ * response they call for: allow, throttle (429, Retry-After), step-up (a fresh second factor), or
+ * suspend. Pure: the thresholds come from thresholds.ts, the state from state.ts.
+ */
+import type { GuardState } from './state.ts';
+import { weekTotals } from './state.ts';
+import type { GuardResponse, GuardThresholds, Levels, SignalName } from './thresholds.ts';
+
+/** A signal that called for a response: its value and the level it reached. */
+export interface Signal {
+  name: SignalName;
+  value: number;
+  limit: number;
+  response: GuardResponse;
+}
+
+export interface Verdict {
+  response: 'allow' | GuardResponse;
+  /** The signals behind the response (all that reached a level, most severe first). */
+  signals: Signal[];
+  /** For a throttle: seconds before trying again. */
+  retryAfter?: number;
+}
+
+/** What the guard knows of the request's circumstances beyond the account's counters. */
+export interface Situation {
+  at: Date;
+  /** The account is on probation (new, or recovered). */
+  probation: boolean;
+  /** The session was opened from an address or device the account had not used lately. */
+  newSource: boolean;
+  /** The request comes from another address than the session's. */
+  addressChanged: boolean;
+  /** Other live sessions of the account from other addresses. */
+  concurrentAddresses: number;
+  /** Canary persons among those the request would return. */
+  canaries: number;
+}
+
+const SEVERITY: Record<Verdict['response'], number> = { allow: 0, throttle: 1, step_up: 2, suspend: 3 };
+
+/**
+ * Volume signals: their levels shrink on probation and in sessions from a new address or device.
+ * Provisioning levels do not: they are a handful already, and each request needs a fresh factor.
+ */
+const VOLUME: ReadonlySet<SignalName> = new Set<SignalName>([
+  'views_per_minute',
+  'views_per_hour',
+  'views_per_day',
+  'searches_per_minute',
+  'searches_per_hour',
+  'searches_per_day',
+  'persons_per_minute',
+  'persons_per_hour',
+  'persons_per_day',
+  'beyond_baseline',
+  'beyond_peers',
+  'off_hours_persons',
+  'national_persons',
+]);
+
+/** The account's usual day: its own baseline once it has enough history, else its peers' or the floor. */
+export function expectedPersons(state: GuardState, t: GuardThresholds): number {
+  const p = t.parameters;
+  if (state.baseline !== null && state.days >= p.baselineMinDays) return state.baseline;
+  return Math.max(state.peer ?? p.baselineFloor, state.baseline ?? 0);
+}
+
+/** Each signal's value now. */
+export function measure(
+  state: GuardState,
+  situation: Situation,
+  t: GuardThresholds,
+): Record<SignalName, number> {
+  const week = weekTotals(state);
+  const peer = state.peer;
+  // The day's counters, less what a reinstatement forgave today.
+  const p = state.pardon ?? {};
+  const day = (key: keyof NonNullable<GuardState['pardon']>): number =>
+    Math.max(0, state.d[key] - (p[key] ?? 0));
+  const persons = day('persons');
+  return {
+    views_per_minute: state.m.views,
+    views_per_hour: state.h.views,
+    views_per_day: day('views'),
+    searches_per_minute: state.m.searches,
+    searches_per_hour: state.h.searches,
+    searches_per_day: day('searches'),
+    persons_per_minute: state.m.persons,
+    persons_per_hour: state.h.persons,
+    persons_per_day: persons,
+    beyond_baseline: Math.max(0, persons - expectedPersons(state, t)),
+    beyond_peers: peer === null ? 0 : Math.max(0, persons - t.parameters.peerFactor * peer),
+    refused_per_day: state.d.refused,
+    refused_per_week: week.refused,
+    empty_searches_per_hour: state.h.empty,
+    empty_searches_per_day: state.d.empty,
+    empty_searches_per_week: week.empty,
+    sequential_sweep: state.seq.run,
+    alphabetical_sweep: state.alpha.run,
+    off_hours_persons: day('offHours'),
+    national_persons: day('national'),
+    blocked_per_hour: state.h.blocked,
+    session_address_changed: situation.addressChanged ? 1 : 0,
+    concurrent_addresses: situation.concurrentAddresses,
+    canary: situation.canaries,
+    provisioned_accounts_per_day: day('provisionedAccounts'),
+    caseload_persons_per_day: day('caseloadPersons'),
+    off_hours_provisioning: state.d.offHoursProvisioning,
+  };
+}
+
+/**
+ * The response the account's state calls for. A step-up level is reached again only after the
+ * value has grown by one more level since the owner last proved themselves (state.ack): an honest
+ * agent who steps up carries on; the rest of the levels (throttle, suspend) do not move.
+ */
+export function evaluate(state: GuardState, situation: Situation, t: GuardThresholds): Verdict {
+  const values = measure(state, situation, t);
+  const factor =
+    (situation.probation ? t.parameters.probationFactor : 1) *
+    (situation.newSource ? t.parameters.newSourceFactor : 1);
+  const signals: Signal[] = [];
+  for (const [name, value] of Object.entries(values) as [SignalName, number][]) {
+    if (value <= 0) continue;
+    const levels: Levels = t.levels[name] ?? {};
+    const scale = VOLUME.has(name) ? factor : 1;
+    let reached: Signal | undefined;
+    for (const response of ['suspend', 'step_up', 'throttle'] as const) {
+      const level = levels[response];
+      if (level === undefined) continue;
+      const limit = Math.max(1, Math.round(level * scale));
+      // A proven step-up excuses the same value again, except for an address: the elevated session
+      // is bound to the address it was proven from, so another address is another question.
+      const proven =
+        response === 'step_up' && name !== 'session_address_changed' ? (state.ack[name] ?? 0) : 0;
+      if (value >= limit && value >= proven + limit) {
+        reached = { name, value, limit, response };
+        break;
+      }
+    }
+    if (reached) signals.push(reached);
+  }
+  signals.sort((a, b) => SEVERITY[b.response] - SEVERITY[a.response]);
+  const response = signals[0]?.response ?? 'allow';
+  if (response !== 'throttle') return { response, signals };
+  return { response, signals, retryAfter: retryAfter(signals, situation.at, t) };
+}
+
+/** Seconds a throttle lasts: to the end of the window that overflowed, at most throttleMinutes. */
+function retryAfter(signals: Signal[], at: Date, t: GuardThresholds): number {
+  const cap = t.parameters.throttleMinutes * 60;
+  const ms = at.getTime();
+  let seconds = 0;
+  for (const s of signals) {
+    if (s.response !== 'throttle') continue;
+    if (s.name.endsWith('_per_minute')) seconds = Math.max(seconds, 60 - Math.floor((ms % 60_000) / 1000));
+    else if (s.name.endsWith('_per_hour'))
+      seconds = Math.max(seconds, 3600 - Math.floor((ms % 3_600_000) / 1000));
+    else seconds = cap;
+  }
+  return Math.max(1, Math.min(cap, seconds));
+}
+
+/** Records the response in the state: a throttle until when, a step-up since when and for what. */
+export function applyVerdict(state: GuardState, verdict: Verdict, at: Date): void {
+  if (verdict.response === 'throttle' && verdict.retryAfter !== undefined) {
+    state.throttledUntil = new Date(at.getTime() + verdict.retryAfter * 1000).toISOString();
+    state.throttleSignals = verdict.signals.filter((s) => s.response === 'throttle');
+  }
+  if (verdict.response === 'step_up') {
+    const asked = Object.fromEntries(
+      verdict.signals.filter((s) => s.response === 'step_up').map((s) => [s.name, s.value]),
+    );
+    state.stepUp = {
+      since: state.stepUp?.since ?? at.toISOString(),
+      signals: { ...state.stepUp?.signals, ...asked },
+    };
+  }
+}

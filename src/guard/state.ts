@@ -1,0 +1,323 @@
+/**
+ * The guard's running state for one account (the JSON of `guard_accounts.state`) and the pure fold
+ * of one observed event into it: counters by minute, hour and day, the last seven active days, the
+ * sweep runs, the baseline (EWMA of distinct persons per working day) and the step-up in progress.
+ * No I/O here: guard.ts reads the state under a row lock, folds, evaluates (signals.ts), writes back.
+ */
+
+/** Counters of one window. */
+export interface Counts {
+  views: number;
+  searches: number;
+  /** Distinct persons first reached today, in this window. */
+  persons: number;
+  empty: number;
+  /** Requests the guard itself refused (throttled, or waiting for a step-up). */
+  blocked: number;
+}
+
+export interface DayCounts extends Counts {
+  refused: number;
+  national: number;
+  offHours: number;
+  provisionedAccounts: number;
+  caseloadPersons: number;
+  offHoursProvisioning: number;
+}
+
+export interface GuardState {
+  v: 1;
+  /** The organisation's local day the day counters are for (YYYY-MM-DD). */
+  day: string;
+  /**
+   * The persons reached today: the first 6 hex digits of each id, concatenated (PERSON_SET_CAP at
+   * most, so that the state stays small enough to be stored inline; past it, every person counts as
+   * new, which only over-counts an account already past most levels; two persons sharing 6 digits,
+   * about one chance in a thousand for a day of 200, count once). The audit log keeps the exact
+   * list; this only tells "new today" without a query.
+   */
+  seen: string;
+  /** Epoch minute and hour of the minute and hour counters. */
+  minute: number;
+  hour: number;
+  m: Counts;
+  h: Counts;
+  d: DayCounts;
+  /** The last seven active days (today included): refused requests and empty searches. */
+  week: { day: string; refused: number; empty: number }[];
+  /** Consecutive agency-id searches close to each other; consecutive name searches in order. */
+  seq: { last: number | null; run: number };
+  /**
+   * Consecutive name searches that found nobody, keys moving one way (up or down the alphabet),
+   * each within ALPHA_QUIET_MS of the previous: a sweep. Searches that find someone do not count
+   * (an agent working down an alphabetical list of their own persons finds them).
+   */
+  alpha: { last: number | null; run: number; dir?: number; at?: number };
+  /** EWMA of distinct persons per working day, and how many days it has folded. */
+  baseline: number | null;
+  days: number;
+  /** Peers' baseline (same role and organisation) read at the start of the day; null without peers. */
+  peer: number | null;
+  /** Signal values at which the owner last proved themselves by a step-up (per day). */
+  ack: Record<string, number>;
+  /** A step-up asked for and not yet given: since when, and the signal values that asked for it. */
+  stepUp: { since: string; signals: Record<string, number> } | null;
+  /**
+   * The latest step-up given: a session whose second factor is older than this is still asked for
+   * one, even after another session (the owner's, say) proved itself. A cookie copied before the
+   * step-up does not ride on the owner's proof.
+   */
+  proofFloor?: string;
+  /** The signals that step-up answered (for the audit of the sessions still refused by the floor). */
+  proofSignals?: Record<string, number>;
+  /** Requests are throttled until then (ISO). */
+  throttledUntil: string | null;
+  /** The signals behind the throttle in force (for the audit of the requests it refuses). */
+  throttleSignals?: { name: string; value: number; limit: number; response: string }[];
+  /**
+   * What a security officer forgave by reinstating the account today: the day's counters at that
+   * moment, subtracted from them until the day ends (a reinstated account starts afresh, not one
+   * request short of the level that suspended it). Absent: nothing forgiven.
+   */
+  pardon?: Partial<
+    Record<
+      'persons' | 'national' | 'offHours' | 'views' | 'searches' | 'provisionedAccounts' | 'caseloadPersons',
+      number
+    >
+  >;
+}
+
+/** A name sweep ends after this long without an empty name search. */
+export const ALPHA_QUIET_MS = 30 * 60_000;
+
+/** Persons remembered per day in `seen`, and the hex digits kept of each id. */
+export const PERSON_SET_CAP = 200;
+const KEY_DIGITS = 6;
+
+/** Adds the persons to today's set; returns how many were not in it (all of them once the set is full). */
+export function notePersons(state: GuardState, personIds: readonly string[]): number {
+  let fresh = 0;
+  const known = new Set<string>();
+  for (let i = 0; i < state.seen.length; i += KEY_DIGITS) known.add(state.seen.slice(i, i + KEY_DIGITS));
+  for (const id of personIds) {
+    const key = id.slice(0, KEY_DIGITS).toLowerCase();
+    if (known.has(key)) continue;
+    fresh += 1;
+    if (known.size < PERSON_SET_CAP) {
+      known.add(key);
+      state.seen += key;
+    }
+  }
+  return fresh;
+}
+
+/** What one request (or provisioning act) adds. */
+export interface GuardEvent {
+  at: Date;
+  /** The organisation's local day and whether `at` is outside its working hours. */
+  day: string;
+  offHours: boolean;
+  views: number;
+  searches: number;
+  /** Persons in the answer that this account had not reached earlier today. */
+  newPersons: number;
+  national: boolean;
+  /** Refused by the policy (out of scope, purpose, search kind). */
+  refused: boolean;
+  /** Refused by the guard before the read (throttle in force, step-up pending). */
+  blocked: boolean;
+  /** A search that found nobody. */
+  empty: boolean;
+  /** The sortable key of a search, for sweep detection: agency-id number, or name prefix. */
+  sweep?: { kind: 'agencyId' | 'name'; key: number };
+  canaries: number;
+  provisionedAccounts?: number;
+  caseloadPersons?: number;
+}
+
+const zero = (): Counts => ({ views: 0, searches: 0, persons: 0, empty: 0, blocked: 0 });
+const zeroDay = (): DayCounts => ({
+  ...zero(),
+  refused: 0,
+  national: 0,
+  offHours: 0,
+  provisionedAccounts: 0,
+  caseloadPersons: 0,
+  offHoursProvisioning: 0,
+});
+
+export const epochMinute = (at: Date): number => Math.floor(at.getTime() / 60_000);
+export const epochHour = (at: Date): number => Math.floor(at.getTime() / 3_600_000);
+
+/** A new account's state. */
+export function freshState(at: Date, day: string): GuardState {
+  return {
+    v: 1,
+    day,
+    seen: '',
+    minute: epochMinute(at),
+    hour: epochHour(at),
+    m: zero(),
+    h: zero(),
+    d: zeroDay(),
+    week: [],
+    seq: { last: null, run: 0 },
+    alpha: { last: null, run: 0 },
+    baseline: null,
+    days: 0,
+    peer: null,
+    ack: {},
+    stepUp: null,
+    throttledUntil: null,
+  };
+}
+
+/**
+ * Moves the state to the event's day, minute and hour: a new day folds the finished one into the
+ * baseline (if it was a working day for the account) and clears the day's counters and acks.
+ * Returns true when the day changed (the caller then refreshes the peers' baseline).
+ */
+export function rollOver(state: GuardState, at: Date, day: string, alpha: number): boolean {
+  const minute = epochMinute(at);
+  const hour = epochHour(at);
+  if (minute !== state.minute) {
+    state.minute = minute;
+    state.m = zero();
+  }
+  if (hour !== state.hour) {
+    state.hour = hour;
+    state.h = zero();
+  }
+  if (day === state.day) return false;
+  const worked = state.d.persons > 0 || state.d.views > 0 || state.d.searches > 0;
+  if (worked) {
+    state.baseline =
+      state.baseline === null ? state.d.persons : alpha * state.d.persons + (1 - alpha) * state.baseline;
+    state.days += 1;
+  }
+  state.day = day;
+  state.seen = '';
+  state.d = zeroDay();
+  state.ack = {};
+  delete state.pardon;
+  return true;
+}
+
+/**
+ * A security officer reinstated the account (review queue): no response pending, the windows and
+ * the week's refusals and empty searches cleared, sweeps ended, and the day's volume so far forgiven
+ * (`pardon`). The baseline is kept: what was read still happened.
+ */
+export function reinstateState(state: GuardState): void {
+  state.stepUp = null;
+  delete state.proofFloor;
+  delete state.proofSignals;
+  state.throttledUntil = null;
+  state.m = zero();
+  state.h = zero();
+  const d = state.d;
+  state.pardon = {
+    persons: d.persons,
+    national: d.national,
+    offHours: d.offHours,
+    views: d.views,
+    searches: d.searches,
+    provisionedAccounts: d.provisionedAccounts,
+    caseloadPersons: d.caseloadPersons,
+  };
+  state.d = { ...d, refused: 0, empty: 0, blocked: 0, offHoursProvisioning: 0 };
+  state.week = [];
+  state.seq = { last: null, run: 0 };
+  state.alpha = { last: null, run: 0 };
+}
+
+/** Clears a pending step-up once a second factor was given after it was asked for; remembers the values proven. */
+export function settleStepUp(state: GuardState, mfaAt: Date | null): void {
+  if (state.stepUp && mfaAt && mfaAt.getTime() > Date.parse(state.stepUp.since)) {
+    for (const [name, value] of Object.entries(state.stepUp.signals)) {
+      state.ack[name] = Math.max(state.ack[name] ?? 0, value);
+    }
+    state.proofFloor = state.stepUp.since;
+    state.proofSignals = state.stepUp.signals;
+    state.stepUp = null;
+  }
+}
+
+/** Adds the event's counts (after rollOver). */
+export function addEvent(state: GuardState, event: GuardEvent, sequentialGap: number): void {
+  for (const window of [state.m, state.h, state.d]) {
+    window.views += event.views;
+    window.searches += event.searches;
+    window.persons += event.newPersons;
+    window.empty += event.empty ? 1 : 0;
+    window.blocked += event.blocked ? 1 : 0;
+  }
+  const d = state.d;
+  if (event.refused) d.refused += 1;
+  if (event.national) d.national += event.newPersons;
+  if (event.offHours) {
+    d.offHours += event.newPersons;
+    if ((event.provisionedAccounts ?? 0) + (event.caseloadPersons ?? 0) > 0) d.offHoursProvisioning += 1;
+  }
+  d.provisionedAccounts += event.provisionedAccounts ?? 0;
+  d.caseloadPersons += event.caseloadPersons ?? 0;
+
+  let today = state.week.find((w) => w.day === state.day);
+  if (!today) {
+    today = { day: state.day, refused: 0, empty: 0 };
+    state.week = [...state.week, today].slice(-7);
+  }
+  if (event.refused) today.refused += 1;
+  if (event.empty) today.empty += 1;
+
+  if (event.sweep?.kind === 'agencyId') {
+    const { last } = state.seq;
+    // The same id again is a retry: it neither extends the run nor ends it (else one repeat in
+    // every five searches would keep a sweep under the throttle).
+    if (event.sweep.key !== last) {
+      const close = last !== null && Math.abs(event.sweep.key - last) <= sequentialGap;
+      state.seq = { last: event.sweep.key, run: close ? state.seq.run + 1 : 1 };
+    }
+  } else if (event.sweep?.kind === 'name' && event.empty) {
+    const { last, dir = 0, at = 0 } = state.alpha;
+    const key = event.sweep.key;
+    const now = event.at.getTime();
+    const step = last === null ? 0 : Math.sign(key - last);
+    const continues =
+      last !== null && now - at <= ALPHA_QUIET_MS && (step === 0 || dir === 0 || step === dir);
+    state.alpha = continues
+      ? { last: key, run: state.alpha.run + 1, dir: step === 0 ? dir : step, at: now }
+      : { last: key, run: 1, dir: 0, at: now };
+  }
+}
+
+/** The week's totals. */
+export function weekTotals(state: GuardState): { refused: number; empty: number } {
+  return state.week.reduce((t, w) => ({ refused: t.refused + w.refused, empty: t.empty + w.empty }), {
+    refused: 0,
+    empty: 0,
+  });
+}
+
+/**
+ * The sortable key of a name search: the first three letters of the normalised last name in base 27
+ * (a coarse bucket, 19,683 of them; the name itself is never kept).
+ */
+export function nameSweepKey(normalisedLastName: string): number {
+  // normaliseName gives upper case: fold it, or every name keys to 0 and any name searches, in
+  // any order, make an "alphabetical" run.
+  const letters = normalisedLastName
+    .toLowerCase()
+    .replace(/[^a-z]/g, '')
+    .slice(0, 3)
+    .padEnd(3, '`');
+  let key = 0;
+  for (const ch of letters) key = key * 27 + (ch.charCodeAt(0) - 96);
+  return key;
+}
+
+/** The sortable key of an agency-id search: its seven digits. */
+export function agencyIdSweepKey(agencyId: string): number | undefined {
+  const digits = /^(\d{7})[A-Z]$/.exec(agencyId.toUpperCase());
+  return digits ? Number(digits[1]) : undefined;
+}

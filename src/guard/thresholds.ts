@@ -1,0 +1,453 @@
+/**
+ * Every threshold of the guard, in one configuration (DESIGN.md section 6): each signal's levels
+ * (the value at which it asks for a step-up, throttles or suspends), with its default and the reason
+ * for it. Defaults hold for every role; a role's entry overrides some; an organisation's entry (by
+ * code) overrides again. An operator changes any of them with a JSON file (REMPART_GUARD_CONFIG),
+ * no code change: `{"defaults": {...}, "roles": {"partner_counselor": {...}}, "organisations":
+ * {"CAP-75-001": {...}}}`, each `{...}` shaped like `GuardOverrides`. `rempart guard config` prints
+ * the effective values; docs/GUARD.md has the table.
+ */
+import { readFileSync } from 'node:fs';
+import { AppError, type FieldIssue } from '../errors.ts';
+import { ROLES, type Role } from '../identity/accounts.ts';
+
+/** What a signal can ask for, mildest first. `allow` is the absence of a response. */
+export const RESPONSES = ['throttle', 'step_up', 'suspend'] as const;
+export type GuardResponse = (typeof RESPONSES)[number];
+
+/** The value of a signal at which each response starts (absent: that response is never asked for). */
+export type Levels = Partial<Record<GuardResponse, number>>;
+
+/** The signals, by name; the value each measures is described in SIGNAL_DOCS. */
+export const SIGNALS = [
+  'views_per_minute',
+  'views_per_hour',
+  'views_per_day',
+  'searches_per_minute',
+  'searches_per_hour',
+  'searches_per_day',
+  'persons_per_minute',
+  'persons_per_hour',
+  'persons_per_day',
+  'beyond_baseline',
+  'beyond_peers',
+  'refused_per_day',
+  'refused_per_week',
+  'empty_searches_per_hour',
+  'empty_searches_per_day',
+  'empty_searches_per_week',
+  'sequential_sweep',
+  'alphabetical_sweep',
+  'off_hours_persons',
+  'national_persons',
+  'blocked_per_hour',
+  'session_address_changed',
+  'concurrent_addresses',
+  'canary',
+  'provisioned_accounts_per_day',
+  'caseload_persons_per_day',
+  'off_hours_provisioning',
+] as const;
+export type SignalName = (typeof SIGNALS)[number];
+
+/** The parameters that are not levels. */
+export interface GuardParameters {
+  /** Weight of the latest day in the account's baseline (EWMA of distinct persons per working day). */
+  baselineAlpha: number;
+  /** Working days of history before the account's own baseline is trusted (before: its peers', or the floor). */
+  baselineMinDays: number;
+  /** Expected distinct persons per day when neither the account nor its peers have a history. */
+  baselineFloor: number;
+  /** `beyond_peers` measures persons today beyond this many times the peers' baseline. */
+  peerFactor: number;
+  /** Two agency-id searches this close (numeric part) count as consecutive in a sequential sweep. */
+  sequentialGap: number;
+  /** How long a sweep, an empty-search burst or a daily quota throttles, at most (minutes). */
+  throttleMinutes: number;
+  /** Volume levels are multiplied by this while the account is on probation (new or recovered). */
+  probationFactor: number;
+  /** Volume levels are multiplied by this in a session opened from an address or device not seen lately. */
+  newSourceFactor: number;
+  /** Days after which an address or device the account used counts as new again. */
+  newSourceDays: number;
+}
+
+export interface GuardThresholds {
+  levels: Record<SignalName, Levels>;
+  parameters: GuardParameters;
+}
+
+/** An override: some levels (each replaces that signal's levels whole) and some parameters. */
+export interface GuardOverrides {
+  levels?: Partial<Record<SignalName, Levels>>;
+  parameters?: Partial<GuardParameters>;
+}
+
+/** What each signal measures and why its default is what it is (docs/GUARD.md is built from this). */
+export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string }> = {
+  views_per_minute: {
+    measures: 'records opened (view, history, contact change) in the current minute',
+    reason: 'nobody reads 30 records a minute by hand; scripts do',
+  },
+  views_per_hour: {
+    measures: 'records opened in the current hour',
+    reason: 'a busy counselor opens a few dozen an hour; 200 is a script or a bulk pull',
+  },
+  views_per_day: {
+    measures: 'records opened today',
+    reason: 'twice the busiest honest day of the traffic model, and far below a bulk pull',
+  },
+  searches_per_minute: {
+    measures: 'searches in the current minute',
+    reason: 'a human types a search in more than 3 seconds',
+  },
+  searches_per_hour: { measures: 'searches in the current hour', reason: 'as views_per_hour' },
+  searches_per_day: { measures: 'searches today', reason: 'as views_per_day' },
+  persons_per_minute: {
+    measures: 'distinct persons first reached today, in the current minute',
+    reason: 'a bulk pull reaches many new persons a minute; honest work a few',
+  },
+  persons_per_hour: {
+    measures: 'distinct persons first reached today, in the current hour',
+    reason: 'the morning peak of the busiest honest account stays under 40',
+  },
+  persons_per_day: {
+    measures: 'distinct persons reached today',
+    reason: 'an absolute ceiling whatever the baseline: a day of more is a bulk pull (T2, 2024)',
+  },
+  beyond_baseline: {
+    measures:
+      "distinct persons today beyond the account's usual day (EWMA over its past working days; its peers' or the floor until it has a history)",
+    reason:
+      'the measured goal: a stolen partner session is suspended before 50 persons beyond its usual day (T2, T5, T9)',
+  },
+  beyond_peers: {
+    measures:
+      "distinct persons today beyond peerFactor times the usual day of the account's peers (same role, same organisation)",
+    reason: 'an account drifting far from everyone doing the same job, even slowly, is asked to prove itself',
+  },
+  refused_per_day: {
+    measures: 'requests refused by the policy today (out of scope, purpose or search not allowed)',
+    reason: 'honest agents hit a refusal a few times a week; probing hits many',
+  },
+  refused_per_week: {
+    measures: "refused requests over the account's last 7 active days",
+    reason: 'slow probing (2024: three weeks at low volume) adds up even when each day looks quiet',
+  },
+  empty_searches_per_hour: {
+    measures: 'searches that found nobody, in the current hour',
+    reason: 'guessing identities mostly finds nobody; an honest typo is retyped once',
+  },
+  empty_searches_per_day: { measures: 'searches that found nobody, today', reason: 'as per hour' },
+  empty_searches_per_week: {
+    measures: "searches that found nobody over the account's last 7 active days",
+    reason: 'slow probing of identities outside the caseload shows as empty searches',
+  },
+  sequential_sweep: {
+    measures: 'consecutive agency-id searches whose numbers are within sequentialGap of the previous one',
+    reason: 'enumeration of sequential identifiers (ENUM-ID) is throttled within 20 requests',
+  },
+  alphabetical_sweep: {
+    measures: 'consecutive name searches in alphabetical order',
+    reason: 'name sweeps (ENUM-NAME); honest searches come in no order',
+  },
+  off_hours_persons: {
+    measures:
+      "distinct persons reached today outside the organisation's working hours or on a public holiday",
+    reason: 'the 2021 insider exported at night for years; honest late work is a handful of records',
+  },
+  national_persons: {
+    measures: 'distinct persons reached today through justified national reads',
+    reason: 'T2b: leaked identities looked up one by one; honest national searches are a few a week',
+  },
+  blocked_per_hour: {
+    measures: 'requests this hour that the guard refused (throttled, or waiting for a step-up)',
+    reason: 'an honest agent waits or steps up; a script keeps pushing',
+  },
+  session_address_changed: {
+    measures: 'whether the request comes from another address than the one the session was opened from',
+    reason: 'a stolen session cookie used elsewhere; the owner steps up once and goes on',
+  },
+  concurrent_addresses: {
+    measures: 'other live sessions of the account from other addresses',
+    reason: 'one agent, one desk: a second address at the same time is a stolen credential or session',
+  },
+  canary: {
+    measures: 'canary persons among those a request would return',
+    reason: 'no legitimate workflow reaches a canary: touching one suspends at once',
+  },
+  provisioned_accounts_per_day: {
+    measures: 'accounts and roles a manager asked for today',
+    reason: 'T8 (2025): a manager account creating fake accesses; a manager creates a few a week',
+  },
+  caseload_persons_per_day: {
+    measures: 'persons a manager asked to add to caseloads today',
+    reason: 'T8: widening caseloads to reach 1.6 million people',
+  },
+  off_hours_provisioning: {
+    measures: 'provisioning requests outside working hours',
+    reason: 'privileged acts at night are asked to prove who is at the keyboard',
+  },
+};
+
+/** The defaults for every role. */
+const DEFAULT_LEVELS: Record<SignalName, Levels> = {
+  views_per_minute: { throttle: 30 },
+  views_per_hour: { throttle: 200 },
+  views_per_day: { throttle: 400 },
+  searches_per_minute: { throttle: 20 },
+  searches_per_hour: { throttle: 150 },
+  searches_per_day: { throttle: 400 },
+  persons_per_minute: { throttle: 15 },
+  persons_per_hour: { throttle: 80 },
+  persons_per_day: { suspend: 300 },
+  beyond_baseline: { step_up: 60, suspend: 150 },
+  beyond_peers: { step_up: 60 },
+  refused_per_day: { step_up: 6, suspend: 20 },
+  refused_per_week: { step_up: 12, suspend: 30 },
+  empty_searches_per_hour: { throttle: 10 },
+  empty_searches_per_day: { step_up: 20, suspend: 60 },
+  empty_searches_per_week: { step_up: 40, suspend: 100 },
+  sequential_sweep: { throttle: 6, suspend: 20 },
+  alphabetical_sweep: { throttle: 8, suspend: 24 },
+  off_hours_persons: { step_up: 15, suspend: 50 },
+  national_persons: { step_up: 10, suspend: 40 },
+  blocked_per_hour: { suspend: 20 },
+  session_address_changed: { step_up: 1 },
+  concurrent_addresses: { step_up: 1 },
+  canary: { suspend: 1 },
+  provisioned_accounts_per_day: { step_up: 5, suspend: 12 },
+  caseload_persons_per_day: { step_up: 200, suspend: 500 },
+  off_hours_provisioning: { step_up: 1 },
+};
+
+/** Per role: partners reach a caseload of a few dozen to a few hundred persons, so their margins are narrower. */
+const ROLE_LEVELS: Partial<Record<Role, Partial<Record<SignalName, Levels>>>> = {
+  partner_counselor: {
+    views_per_day: { throttle: 250 },
+    persons_per_hour: { throttle: 50 },
+    persons_per_day: { suspend: 150 },
+    beyond_baseline: { step_up: 25, suspend: 40 },
+    beyond_peers: { step_up: 40 },
+    refused_per_day: { step_up: 4, suspend: 12 },
+    refused_per_week: { step_up: 8, suspend: 20 },
+    empty_searches_per_day: { step_up: 10, suspend: 30 },
+    empty_searches_per_week: { step_up: 20, suspend: 45 },
+    off_hours_persons: { step_up: 10, suspend: 30 },
+  },
+};
+
+const DEFAULT_PARAMETERS: GuardParameters = {
+  baselineAlpha: 0.2,
+  baselineMinDays: 5,
+  baselineFloor: 25,
+  peerFactor: 2,
+  sequentialGap: 20,
+  throttleMinutes: 15,
+  probationFactor: 0.25,
+  newSourceFactor: 0.5,
+  newSourceDays: 30,
+};
+
+/** Why each parameter has its default. */
+export const PARAMETER_DOCS: Record<keyof GuardParameters, string> = {
+  baselineAlpha: 'a week of new habits moves the baseline most of the way; one odd day does not',
+  baselineMinDays: 'a week of work before the account is compared with itself',
+  baselineFloor: 'a new account with no peers is expected to read up to about 25 persons a day',
+  peerFactor: 'twice what colleagues in the same job read is unusual but happens; beyond is asked about',
+  sequentialGap: 'agency ids handed out in order sit close together; honest searches land far apart',
+  throttleMinutes: 'long enough to break a script, short enough for an honest agent to carry on',
+  probationFactor:
+    'a recovered or new account gets a quarter of the usual quotas for its first 7 days (T1, T8)',
+  newSourceFactor: 'a session from an unknown address or device gets half the usual quotas',
+  newSourceDays: 'an address not used for a month is new again',
+};
+
+/** The guard's configuration: defaults, per-role and per-organisation overrides. */
+export interface GuardConfig {
+  defaults: GuardOverrides;
+  roles: Partial<Record<Role, GuardOverrides>>;
+  organisations: Record<string, GuardOverrides>;
+}
+
+/** The built-in configuration: the defaults above and the per-role entries. */
+export const BUILT_IN: GuardConfig = {
+  defaults: {},
+  roles: Object.fromEntries(Object.entries(ROLE_LEVELS).map(([role, levels]) => [role, { levels }])),
+  organisations: {},
+};
+
+/** The built-in default levels and parameters (for `rempart guard config` and docs). */
+export const DEFAULTS: GuardThresholds = { levels: DEFAULT_LEVELS, parameters: DEFAULT_PARAMETERS };
+
+/**
+ * The effective thresholds for one account's role and organisation (code): the defaults, then the
+ * operator's defaults, then the role's entry (built in, with the operator's role entry on top), then
+ * the organisation's. Each layer replaces the levels of the signals it names.
+ */
+export function thresholdsFor(config: GuardConfig, role: string, organisationCode: string): GuardThresholds {
+  // Every request asks: the answer for a configuration, role and organisation never changes.
+  let cached = resolved.get(config);
+  if (!cached) {
+    cached = new Map();
+    resolved.set(config, cached);
+  }
+  const key = `${role}\u0000${organisationCode}`;
+  let thresholds = cached.get(key);
+  if (!thresholds) {
+    const fresh = resolve(config, role, organisationCode);
+    for (const levels of Object.values(fresh.levels)) Object.freeze(levels);
+    thresholds = Object.freeze({
+      levels: Object.freeze(fresh.levels),
+      parameters: Object.freeze(fresh.parameters),
+    });
+    cached.set(key, thresholds);
+  }
+  return thresholds;
+}
+
+const resolved = new WeakMap<GuardConfig, Map<string, GuardThresholds>>();
+
+function resolve(config: GuardConfig, role: string, organisationCode: string): GuardThresholds {
+  const levels = { ...DEFAULT_LEVELS };
+  let parameters = { ...DEFAULT_PARAMETERS };
+  for (const layer of [config.defaults, config.roles[role as Role], config.organisations[organisationCode]]) {
+    if (!layer) continue;
+    Object.assign(levels, layer.levels);
+    parameters = { ...parameters, ...layer.parameters };
+  }
+  for (const name of SIGNALS) levels[name] = { ...levels[name] };
+  return { levels, parameters };
+}
+
+/**
+ * Reads an operator's configuration file; throws `bad_configuration` naming every unknown signal,
+ * response or parameter and every value that is not a positive number.
+ */
+export function loadGuardConfig(file: string | undefined): GuardConfig {
+  if (file === undefined) return BUILT_IN;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new AppError('bad_configuration', 'REMPART_GUARD_CONFIG is not a readable JSON file', {
+      field: 'REMPART_GUARD_CONFIG',
+    });
+  }
+  return parseGuardConfig(raw);
+}
+
+/** Validates a configuration object (the file's content). */
+export function parseGuardConfig(raw: unknown): GuardConfig {
+  const issues: FieldIssue[] = [];
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(raw)) {
+    throw new AppError('bad_configuration', 'guard configuration: must be a JSON object', {
+      field: 'REMPART_GUARD_CONFIG',
+    });
+  }
+  const overrides = (value: unknown, at: string): GuardOverrides => {
+    if (!isObject(value)) {
+      issues.push({ field: at, message: 'must be an object' });
+      return {};
+    }
+    const out: GuardOverrides = {};
+    for (const key of Object.keys(value)) {
+      if (key !== 'levels' && key !== 'parameters')
+        issues.push({ field: `${at}.${key}`, message: 'is not known' });
+    }
+    if (value.levels !== undefined) {
+      if (!isObject(value.levels)) issues.push({ field: `${at}.levels`, message: 'must be an object' });
+      else {
+        const levels: Partial<Record<SignalName, Levels>> = {};
+        for (const [name, given] of Object.entries(value.levels)) {
+          const where = `${at}.levels.${name}`;
+          if (!(SIGNALS as readonly string[]).includes(name)) {
+            issues.push({ field: where, message: 'is not a signal' });
+            continue;
+          }
+          if (!isObject(given)) {
+            issues.push({ field: where, message: 'must be an object of responses' });
+            continue;
+          }
+          const parsed: Levels = {};
+          for (const [response, n] of Object.entries(given)) {
+            if (!(RESPONSES as readonly string[]).includes(response)) {
+              issues.push({
+                field: `${where}.${response}`,
+                message: `is not one of ${RESPONSES.join(', ')}`,
+              });
+            } else if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+              issues.push({ field: `${where}.${response}`, message: 'must be a positive number' });
+            } else parsed[response as GuardResponse] = n;
+          }
+          levels[name as SignalName] = parsed;
+        }
+        out.levels = levels;
+      }
+    }
+    if (value.parameters !== undefined) {
+      if (!isObject(value.parameters))
+        issues.push({ field: `${at}.parameters`, message: 'must be an object' });
+      else {
+        const parameters: Partial<GuardParameters> = {};
+        for (const [name, n] of Object.entries(value.parameters)) {
+          const where = `${at}.parameters.${name}`;
+          if (!(name in DEFAULT_PARAMETERS)) issues.push({ field: where, message: 'is not a parameter' });
+          else if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0)
+            issues.push({ field: where, message: 'must be a positive number' });
+          else if (name === 'baselineAlpha' && n > 1)
+            issues.push({ field: where, message: 'must be at most 1' });
+          else parameters[name as keyof GuardParameters] = n;
+        }
+        out.parameters = parameters;
+      }
+    }
+    return out;
+  };
+  for (const key of Object.keys(raw)) {
+    if (!['defaults', 'roles', 'organisations'].includes(key))
+      issues.push({ field: key, message: 'is not known' });
+  }
+  const config: GuardConfig = {
+    defaults: raw.defaults === undefined ? {} : overrides(raw.defaults, 'defaults'),
+    roles: { ...BUILT_IN.roles },
+    organisations: {},
+  };
+  if (raw.roles !== undefined) {
+    if (!isObject(raw.roles)) issues.push({ field: 'roles', message: 'must be an object' });
+    else
+      for (const [role, value] of Object.entries(raw.roles)) {
+        if (!(ROLES as readonly string[]).includes(role)) {
+          issues.push({ field: `roles.${role}`, message: `is not a role (${ROLES.join(', ')})` });
+          continue;
+        }
+        const parsed = overrides(value, `roles.${role}`);
+        const builtIn = BUILT_IN.roles[role as Role];
+        config.roles[role as Role] = {
+          levels: { ...builtIn?.levels, ...parsed.levels },
+          parameters: { ...builtIn?.parameters, ...parsed.parameters },
+        };
+      }
+  }
+  if (raw.organisations !== undefined) {
+    if (!isObject(raw.organisations)) issues.push({ field: 'organisations', message: 'must be an object' });
+    else
+      for (const [code, value] of Object.entries(raw.organisations)) {
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(code)) {
+          issues.push({ field: `organisations.${code}`, message: 'is not an organisation code' });
+          continue;
+        }
+        config.organisations[code] = overrides(value, `organisations.${code}`);
+      }
+  }
+  if (issues.length > 0) {
+    const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
+    throw new AppError('bad_configuration', `guard configuration: ${reasons}`, {
+      field: 'REMPART_GUARD_CONFIG',
+      issues,
+    });
+  }
+  return config;
+}

@@ -1,0 +1,199 @@
+/**
+ * Incidents (DESIGN.md section 9): a confirmed compromise — the accounts, the window, and the scope
+ * the audit log gives for them (persons, fields: T7). The review queue opens them
+ * (guard/review.ts); the notifications of GDPR articles 33 and 34 (the authority, each person, with
+ * exactly the fields exposed) come with the incidents issue and start from the stored scope.
+ *
+ * The scope names persons by id. Person ids are pseudonymous, still personal data (GDPR recital 26),
+ * so reading an incident is itself an audit event of the reader, with one link per person returned
+ * (field INCIDENT_FIELD: the fact of being in the incident, no field of the record), committed
+ * before the answer leaves: the person's access history shows it, and a later breach scope of the
+ * reader's account would count it (DESIGN.md section 3: no personal data leaves without an audit
+ * event).
+ */
+import { randomUUID } from 'node:crypto';
+import { sessionRef } from '../access/gate.ts';
+import { appendAudit } from '../audit/append.ts';
+import type { BreachScope } from '../audit/scope.ts';
+import { systemCtx } from '../context.ts';
+import type { Db, Tx } from '../db/types.ts';
+import { AppError } from '../errors.ts';
+
+/** The audit field of a person whose membership in an incident was read (like 'accessHistory'). */
+export const INCIDENT_FIELD = 'incident';
+/** Persons in one page of an incident's scope. */
+export const INCIDENT_PAGE = 1000;
+/** The roles that read incidents: security officers (investigation) and the DPO (notification). */
+export const INCIDENT_READERS: readonly string[] = ['security_officer', 'dpo'];
+
+/** One person of an incident's scope, as stored (times as ISO-8601). */
+export interface IncidentPerson {
+  personId: string;
+  /** The fields the compromised accounts received about this person, sorted. */
+  fields: string[];
+  firstAt: string;
+  lastAt: string;
+  events: number;
+}
+
+/** An incident's scope, as stored: the contract of `rempart audit scope` (audit/scope.ts). */
+export interface IncidentScope {
+  personCount: number;
+  /** Allowed events of the accounts in the window. */
+  events: number;
+  fieldCounts: Record<string, number>;
+  /** Sorted by personId. */
+  persons: IncidentPerson[];
+}
+
+export interface NewIncident {
+  openedAt: Date;
+  openedBy: string;
+  kind: 'compromised_account';
+  /** The breach scope: its accounts and window become the incident's. */
+  scope: BreachScope;
+  note: string | null;
+}
+
+/** Opens an incident in the caller's transaction (system actor: incidents are under FORCE RLS); returns its id. */
+export async function openIncident(tx: Tx, incident: NewIncident): Promise<string> {
+  const id = randomUUID();
+  const { scope } = incident;
+  const stored: IncidentScope = {
+    personCount: scope.personCount,
+    events: scope.events,
+    fieldCounts: scope.fieldCounts,
+    persons: scope.persons.map((p) => ({
+      personId: p.personId,
+      fields: p.fields,
+      firstAt: new Date(p.firstAt).toISOString(),
+      lastAt: new Date(p.lastAt).toISOString(),
+      events: p.events,
+    })),
+  };
+  await tx.query(
+    `INSERT INTO incidents (id, opened_at, opened_by, kind, accounts, window_from, window_to, scope, note)
+     VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8::jsonb, $9)`,
+    [
+      id,
+      incident.openedAt,
+      incident.openedBy,
+      incident.kind,
+      scope.accounts,
+      scope.from,
+      scope.to,
+      JSON.stringify(stored),
+      incident.note,
+    ],
+  );
+  return id;
+}
+
+/** An incident as the API returns it: one page of its scope's persons. */
+export interface IncidentView {
+  id: string;
+  openedAt: string;
+  openedBy: string;
+  kind: string;
+  status: string;
+  accounts: string[];
+  windowFrom: string;
+  windowTo: string;
+  note: string | null;
+  scope: IncidentScope & { offset: number; nextOffset: number | null };
+}
+
+/** Who reads, from where: the audit event's actor and context. */
+export interface IncidentReader {
+  accountId: string;
+  organisationId: string;
+  role: string;
+  sessionIdHash: Buffer;
+  requestId: string;
+  sourceAddress: string | null;
+}
+
+/**
+ * Reads an incident for a security officer or the DPO (anyone else: 404, as for an unknown id),
+ * with the persons of its scope from `offset` (INCIDENT_PAGE at most). The read is recorded as an
+ * audit event of the reader ('incident.view', one link per person returned) in its own transaction,
+ * committed before this returns: if it cannot be written, nothing is returned (fail closed).
+ */
+export async function readIncident(
+  db: Db,
+  reader: IncidentReader,
+  id: string,
+  offset: number,
+  now: Date,
+): Promise<IncidentView> {
+  if (!INCIDENT_READERS.includes(reader.role)) throw new AppError('not_found', 'no such incident for you');
+  const [row] = await db.tx(systemCtx('incidents').actor, (tx) =>
+    tx.query<{
+      id: string;
+      opened_at: Date;
+      opened_by: string;
+      kind: string;
+      status: string;
+      accounts: string[];
+      window_from: Date;
+      window_to: Date;
+      note: string | null;
+      scope: IncidentScope;
+    }>(
+      `SELECT id, opened_at, opened_by, kind, status, accounts, window_from, window_to, note, scope
+       FROM incidents WHERE id = $1`,
+      [id],
+    ),
+  );
+  if (!row) throw new AppError('not_found', 'no such incident for you');
+  const all = row.scope.persons ?? [];
+  const persons = all.slice(offset, offset + INCIDENT_PAGE);
+  // The incidents table admits the system actor only; the audit event is the reader's own (a staff
+  // transaction may write events in its own name only, migration 0006).
+  await db.tx(
+    { kind: 'staff', accountId: reader.accountId, organisationId: reader.organisationId, role: reader.role },
+    (tx) =>
+      appendAudit(
+        tx,
+        {
+          actor: {
+            kind: 'staff',
+            accountId: reader.accountId,
+            organisationId: reader.organisationId,
+            role: reader.role,
+          },
+          sessionRef: sessionRef(reader.sessionIdHash),
+          requestId: reader.requestId,
+          sourceAddress: reader.sourceAddress,
+          at: now,
+        },
+        {
+          action: 'incident.view',
+          purpose: 'incident_investigation',
+          query: { incidentId: row.id, offset, page: INCIDENT_PAGE },
+          decision: 'allow',
+          resultCount: persons.length,
+          persons: persons.map((p) => ({ personId: p.personId, fields: [INCIDENT_FIELD] })),
+        },
+      ),
+  );
+  return {
+    id: row.id,
+    openedAt: row.opened_at.toISOString(),
+    openedBy: row.opened_by,
+    kind: row.kind,
+    status: row.status,
+    accounts: row.accounts,
+    windowFrom: row.window_from.toISOString(),
+    windowTo: row.window_to.toISOString(),
+    note: row.note,
+    scope: {
+      personCount: row.scope.personCount,
+      events: row.scope.events,
+      fieldCounts: row.scope.fieldCounts,
+      persons,
+      offset,
+      nextOffset: offset + INCIDENT_PAGE < all.length ? offset + INCIDENT_PAGE : null,
+    },
+  };
+}
