@@ -1,11 +1,15 @@
 /**
  * The drill's HTTP client: what an attacker's script (or a browser and its page) holds — a cookie jar,
  * the CSRF token the last JSON answer handed out — and nothing else. It talks to the server over a
- * real socket, like anyone on the network; it never touches Rempart's modules or database.
+ * real socket, like anyone on the network; it never touches Rempart's modules or database. Each
+ * request carries the client's address in X-Forwarded-For (the drill's server trusts its loopback
+ * proxy: drill/workstations.ts) and its browser's User-Agent.
  * Every request is counted on a tally, which also watches what came back: persons (any `id` or
  * `personId` in the answer of a route under /persons) with the fields received for each, a session
- * raised to the second factor, and the first sign of a suspension.
+ * raised to the second factor, the first answer of the guard other than allow, and the first sign of
+ * a suspension.
  */
+import { DEFAULT_BROWSER, type Workstation } from './workstations.ts';
 
 /** The header carrying the session's CSRF token on state-changing requests (docs/API.md). */
 export const CSRF_HEADER = 'x-csrf-token';
@@ -24,6 +28,31 @@ export interface Exchange {
   code: string | undefined;
   /** The parsed JSON answer, or the text, or undefined for an empty body. */
   body: unknown;
+  /** Seconds from the Retry-After header (a throttled answer), if any. */
+  retryAfter?: number;
+}
+
+/** The guard's graded answers other than allow (issue 5): 429, a step-up on a read, a suspension. */
+export type GuardResponse = 'throttle' | 'step_up' | 'suspend';
+
+/**
+ * The guard's answer in an exchange, if any: a 429 (`throttled`, with Retry-After), an
+ * `account_suspended` refusal, or `step_up_required` on a route under /persons — the guard runs in
+ * the gate. Elsewhere `step_up_required` is the older rule for sensitive actions (adding a factor,
+ * approving a request: a fresh second factor), which every session meets, not the guard's doing.
+ */
+export function guardResponseOf(
+  exchange: Pick<Exchange, 'status' | 'code' | 'route' | 'path'>,
+): GuardResponse | undefined {
+  if (exchange.status === 429 || exchange.code === 'throttled') return 'throttle';
+  if (exchange.code === 'account_suspended') return 'suspend';
+  if (
+    exchange.code === 'step_up_required' &&
+    (exchange.route.includes('/persons') || exchange.path.includes('/persons'))
+  ) {
+    return 'step_up';
+  }
+  return undefined;
 }
 
 /** What one side of a drill (the attacker, all its clients together) did and got. */
@@ -44,8 +73,60 @@ export class Tally {
   mfaReached = false;
   /** The request count at the first answer saying the account is suspended (null: never). */
   requestsToSuspension: number | null = null;
-  /** Every exchange, in order. */
+  /** The request count at the guard's first answer other than allow (guardResponseOf; null: never). */
+  requestsToFirstResponse: number | null = null;
+  /** What that first answer was. */
+  firstResponse: GuardResponse | null = null;
+  /** The guard's answers other than allow, by kind. */
+  readonly guardResponses: Record<GuardResponse, number> = { throttle: 0, step_up: 0, suspend: 0 };
+  /** Every exchange, in order (none kept when the tally was made with `keepExchanges: false`). */
   readonly exchanges: Exchange[] = [];
+  /** Whether `exchanges` keeps every exchange (a long honest month keeps none: memory). */
+  readonly keepExchanges: boolean;
+
+  constructor(options: { keepExchanges?: boolean } = {}) {
+    this.keepExchanges = options.keepExchanges ?? true;
+  }
+
+  /** True once the account was seen suspended (an answer, or the security officers' view). */
+  get suspended(): boolean {
+    return this.requestsToSuspension !== null;
+  }
+
+  /**
+   * The account was seen suspended outside the attacker's own answers (World.accountStatus): the
+   * suspension and, if none came before, the first response count at the requests sent so far.
+   */
+  markSuspended(): void {
+    this.requestsToSuspension ??= this.requests;
+    if (this.requestsToFirstResponse === null) {
+      this.requestsToFirstResponse = this.requests;
+      this.firstResponse = 'suspend';
+    }
+  }
+
+  /** The guard figures of a scenario's result, as the tally saw them. */
+  guardFigures(): {
+    requestsToFirstResponse: number | null;
+    requestsToSuspension: number | null;
+    suspended: boolean;
+  } {
+    return {
+      requestsToFirstResponse: this.requestsToFirstResponse,
+      requestsToSuspension: this.requestsToSuspension,
+      suspended: this.suspended,
+    };
+  }
+}
+
+/** Where a client's requests come from; `pinned`: given by the scenario, kept when an owner signs in on it. */
+export interface ClientIdentity {
+  /** Sent as X-Forwarded-For; none: the peer's address (127.0.0.1) counts. */
+  address?: string;
+  /** The User-Agent header (default: a desktop browser). */
+  userAgent?: string;
+  /** True when the scenario chose the address and browser: `seat` leaves them. */
+  pinned?: boolean;
 }
 
 /** Options of one request. */
@@ -112,12 +193,31 @@ function saysSuspended(body: unknown): boolean {
 export class DrillClient {
   readonly cookies = new Map<string, string>();
   csrf: string | undefined;
+  /** Sent as X-Forwarded-For on every request (undefined: no header). */
+  address: string | undefined;
+  /** Sent as User-Agent on every request. */
+  userAgent: string;
+  readonly #pinned: boolean;
 
   constructor(
     readonly baseUrl: string,
     readonly tally: Tally = new Tally(),
     readonly label = 'client',
-  ) {}
+    identity: ClientIdentity = {},
+  ) {
+    this.address = identity.address;
+    this.userAgent = identity.userAgent ?? DEFAULT_BROWSER;
+    this.#pinned = identity.pinned ?? false;
+  }
+
+  /** An owner sits down at their workstation: its address and browser, unless the scenario pinned others. */
+  seat(workstation: Workstation): this {
+    if (!this.#pinned) {
+      this.address = workstation.address;
+      this.userAgent = workstation.userAgent;
+    }
+    return this;
+  }
 
   /** Sends a request; POST-like methods carry a JSON body (`{}` when none is given) and the CSRF token. */
   async request(
@@ -126,7 +226,8 @@ export class DrillClient {
     body?: unknown,
     options: RequestOptions = {},
   ): Promise<Exchange> {
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'rempart-drill' };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
+    if (this.address !== undefined) headers['x-forwarded-for'] = this.address;
     if (this.cookies.size > 0) {
       headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     }
@@ -156,6 +257,7 @@ export class DrillClient {
     }
     const record = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
     if (typeof record.csrfToken === 'string') this.csrf = record.csrfToken;
+    const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
     const exchange: Exchange = {
       method,
       path,
@@ -163,6 +265,7 @@ export class DrillClient {
       status: response.status,
       code: response.status >= 400 && typeof record.code === 'string' ? record.code : undefined,
       body: parsed,
+      ...(Number.isFinite(retryAfter) ? { retryAfter } : {}),
     };
     this.#observe(exchange, record);
     return exchange;
@@ -217,9 +320,17 @@ export class DrillClient {
 
   #observe(exchange: Exchange, record: Record<string, unknown>): void {
     const tally = this.tally;
-    tally.exchanges.push(exchange);
+    if (tally.keepExchanges) tally.exchanges.push(exchange);
     if (exchange.status < 300 && record.assurance === 'mfa') tally.mfaReached = true;
-    if (tally.requestsToSuspension === null && saysSuspended(exchange.body)) {
+    const guard = guardResponseOf(exchange);
+    if (guard) {
+      tally.guardResponses[guard] += 1;
+      if (tally.requestsToFirstResponse === null) {
+        tally.requestsToFirstResponse = tally.requests;
+        tally.firstResponse = guard;
+      }
+    }
+    if (tally.requestsToSuspension === null && (guard === 'suspend' || saysSuspended(exchange.body))) {
       tally.requestsToSuspension = tally.requests;
     }
     // Persons: whatever a route under /persons answered, refused or not, counts if it names anyone.

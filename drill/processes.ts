@@ -1,10 +1,13 @@
 /**
  * The `rempart` command as the drill's operator runs it: bin/rempart.js in child processes (seed,
- * account create, serve), with an environment holding only what Rempart reads.
+ * account create, serve), with an environment holding only what Rempart reads. `rempart serve` runs
+ * with an IPC channel, over which the drill sets the server's simulated time (REMPART_CLOCK=simulated,
+ * src/simulated-clock.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { CLOCK_ACK, CLOCK_MESSAGE, CLOCK_REFUSED } from '../src/simulated-clock.ts';
 
 export const BIN = fileURLToPath(new URL('../bin/rempart.js', import.meta.url));
 
@@ -86,17 +89,25 @@ export interface ServerProcess {
   child: ChildProcess;
   /** What it printed (both streams), for error messages. */
   output(): string;
+  /**
+   * Sets the server's simulated time (REMPART_CLOCK=simulated) and resolves with the time it
+   * acknowledged; rejects if the server refuses (a time earlier than its own) or does not answer.
+   */
+  setClock(at: Date, timeoutMs?: number): Promise<Date>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Starts `rempart serve` and waits until GET /api/health answers 200. */
+/** Starts `rempart serve` (with an IPC channel for the clock) and waits until GET /api/health answers 200. */
 export async function startServe(
   env: NodeJS.ProcessEnv,
   url: string,
   timeoutMs = 120_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // The channel must not keep the drill alive on its own, nor an IPC error end it.
+  child.channel?.unref();
+  child.on('error', () => undefined);
   let output = '';
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-20_000);
@@ -107,9 +118,50 @@ export async function startServe(
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
+  // One clock setting at a time: answers come back in order.
+  let clockQueue: Promise<unknown> = Promise.resolve();
+  const sendClock = (at: Date, ms: number): Promise<Date> =>
+    new Promise<Date>((resolve, reject) => {
+      if (!child.connected) {
+        reject(new Error(`rempart serve has no IPC channel (exited?): ${output.trim().slice(-500)}`));
+        return;
+      }
+      const done = (error: Error | null, acknowledged?: Date): void => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        if (error) reject(error);
+        else resolve(acknowledged!);
+      };
+      const onMessage = (message: unknown): void => {
+        const m = (message ?? {}) as { type?: unknown; at?: unknown; now?: unknown; reason?: unknown };
+        if (m.type === CLOCK_ACK) done(null, new Date(String(m.at)));
+        else if (m.type === CLOCK_REFUSED)
+          done(
+            new Error(
+              `the server refused the time ${String(m.at)} (its time: ${String(m.now)}): ${String(m.reason)}`,
+            ),
+          );
+      };
+      const onExit = (): void => done(new Error('rempart serve exited before acknowledging the time'));
+      const timer = setTimeout(
+        () => done(new Error(`rempart serve did not acknowledge the time within ${ms} ms`)),
+        ms,
+      );
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send({ type: CLOCK_MESSAGE, at: at.toISOString() }, (error) => {
+        if (error) done(error);
+      });
+    });
   const server: ServerProcess = {
     child,
     output: () => output,
+    setClock(at, ms = 10_000) {
+      const next = clockQueue.then(() => sendClock(at, ms));
+      clockQueue = next.catch(() => undefined);
+      return next;
+    },
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

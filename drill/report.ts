@@ -1,7 +1,8 @@
 /**
- * The drill's report: per scenario, whether the attack failed and the figures that say how far it
- * got. The JSON form is a contract (issue "staff identity", item 9): its field names do not change;
- * a scenario may add figures of its own (ScenarioFigures), which appear only in its entry.
+ * The drill's report: the honest month (what the guard did to honest work), then per scenario,
+ * whether the attack failed and the figures that say how far it got. The JSON form is a contract
+ * (issue "staff identity", item 9; issue 5, item 5): its field names do not change; a scenario may
+ * add figures of its own (ScenarioFigures), which appear only in its entry.
  */
 
 /** One step of a scenario: what the attacker tried and what happened. */
@@ -45,10 +46,19 @@ export interface ScenarioResult {
   recordsExposed: number;
   /** Of those, persons outside the caseload of the account the attacker used. */
   outsideCaseload: number;
-  /** Requests the attacker sent. */
-  requests: number;
+  /**
+   * Distinct persons read through the account beyond its normal daily volume (beyondBaseline());
+   * null where it does not apply (nothing read, or an account with no history to compare with).
+   */
+  beyondBaseline: number | null;
+  /** Attacker requests until the guard's first answer other than allow (throttle, step-up, suspension); null: none. */
+  requestsToFirstResponse: number | null;
   /** Attacker requests until the account was suspended; null if it never was. */
   requestsToSuspension: number | null;
+  /** Whether the account the attacker used was suspended. */
+  suspended: boolean;
+  /** Requests the attacker sent. */
+  requests: number;
   steps: StepResult[];
   /** Extra observations outside the steps. */
   remarks: string[];
@@ -58,11 +68,91 @@ export interface ScenarioResult {
   figures?: ScenarioFigures;
 }
 
+/** The honest month as the JSON contract gives it. */
+export interface HonestSummary {
+  /** Honest accounts that worked (0: the honest month was not run). */
+  accounts: number;
+  /** Accounts × working days simulated. */
+  accountDays: number;
+  /** Honest accounts the guard suspended. */
+  suspensions: number;
+  /** Fresh second factors the guard asked of honest owners. */
+  stepUps: number;
+  /** 429 answers honest owners got. */
+  throttles: number;
+}
+
+/** The honest month, with what the text report adds. */
+export interface HonestResult extends HonestSummary {
+  /** Simulated calendar days, and the working days among them. */
+  days: number;
+  workingDays: number;
+  /** Requests the honest owners sent (logins included). */
+  requests: number;
+  /** Person reads (views and national views) that came back. */
+  reads: number;
+  /** Searches sent (by agency id, mistyped, national). */
+  searches: number;
+  /** National searches that found the person, then read them nationally. */
+  nationalReads: number;
+  /** Answers the model did not expect (neither success, a guard response nor an ended session): the traffic proves little then. */
+  unexpected: number;
+  /** One line on what was unexpected (routes and statuses only; no personal data). */
+  notes: string[];
+  /** Simulated time the month started and ended. */
+  from: string | null;
+  to: string | null;
+  seconds: number;
+}
+
+/** The honest month's result when it was not run. */
+export const NO_HONEST: HonestResult = {
+  accounts: 0,
+  accountDays: 0,
+  suspensions: 0,
+  stepUps: 0,
+  throttles: 0,
+  days: 0,
+  workingDays: 0,
+  requests: 0,
+  reads: 0,
+  searches: 0,
+  nationalReads: 0,
+  unexpected: 0,
+  notes: [],
+  from: null,
+  to: null,
+  seconds: 0,
+};
+
+/**
+ * The honest month meets issue 5's goal: no suspension, fewer than one step-up per 1,000
+ * account-days, and the model's requests answered as it expected (else it proved nothing).
+ */
+export function honestPassed(honest: HonestResult): boolean {
+  return (
+    honest.suspensions === 0 &&
+    honest.stepUps * 1000 < Math.max(honest.accountDays, 1) &&
+    honest.unexpected === 0
+  );
+}
+
+/**
+ * Distinct persons read beyond an account's normal daily volume: `read` (distinct persons in the
+ * day) less `baseline` (the account's usual distinct persons a day), never below 0; null when there
+ * is no baseline (an account with no history) or nothing was read.
+ */
+export function beyondBaseline(read: number, baseline: number | null | undefined): number | null {
+  if (baseline === null || baseline === undefined || read === 0) return null;
+  return Math.max(0, Math.round(read - baseline));
+}
+
 /** A whole run. */
 export interface DrillReport {
   passed: boolean;
   persons: number;
   database: 'pglite' | 'postgres';
+  honest: HonestResult;
   scenarios: ScenarioResult[];
 }
 
@@ -74,32 +164,64 @@ export function notesOf(result: Pick<ScenarioResult, 'steps' | 'remarks'>): stri
   return [...steps, ...result.remarks].join('; ');
 }
 
+/** One scenario's entry in the JSON report. */
+export type ScenarioJson = {
+  id: string;
+  passed: boolean;
+  recordsExposed: number;
+  outsideCaseload: number;
+  beyondBaseline: number | null;
+  requestsToFirstResponse: number | null;
+  requestsToSuspension: number | null;
+  suspended: boolean;
+  requests: number;
+} & ScenarioFigures & { notes: string };
+
 /**
- * The JSON contract: `{"scenarios":[{"id","passed","recordsExposed","outsideCaseload","requests","requestsToSuspension","notes"}]}`,
- * a scenario's own figures (ScenarioFigures) between `requestsToSuspension` and `notes` when it has any.
+ * The JSON contract: `{"honest":{"accounts","accountDays","suspensions","stepUps","throttles"},
+ * "scenarios":[{"id","passed","recordsExposed","outsideCaseload","beyondBaseline","requestsToFirstResponse",
+ * "requestsToSuspension","suspended","requests", …figures,"notes"}]}`, a scenario's own figures
+ * (ScenarioFigures) between `requests` and `notes` when it has any.
  */
-export function toJson(report: DrillReport): {
-  scenarios: ({
-    id: string;
-    passed: boolean;
-    recordsExposed: number;
-    outsideCaseload: number;
-    requests: number;
-    requestsToSuspension: number | null;
-  } & ScenarioFigures & { notes: string })[];
-} {
+export function toJson(report: DrillReport): { honest: HonestSummary; scenarios: ScenarioJson[] } {
+  const h = report.honest;
   return {
+    honest: {
+      accounts: h.accounts,
+      accountDays: h.accountDays,
+      suspensions: h.suspensions,
+      stepUps: h.stepUps,
+      throttles: h.throttles,
+    },
     scenarios: report.scenarios.map((s) => ({
       id: s.id,
       passed: s.passed,
       recordsExposed: s.recordsExposed,
       outsideCaseload: s.outsideCaseload,
-      requests: s.requests,
+      beyondBaseline: s.beyondBaseline,
+      requestsToFirstResponse: s.requestsToFirstResponse,
       requestsToSuspension: s.requestsToSuspension,
+      suspended: s.suspended,
+      requests: s.requests,
       ...s.figures,
       notes: notesOf(s),
     })),
   };
+}
+
+/** The honest month in a line (or two): what the guard did to honest work. */
+export function formatHonest(h: HonestResult): string[] {
+  if (h.accounts === 0) return ['honest month: not run (--honest-accounts 0)'];
+  const n = (x: number): string => x.toLocaleString('en');
+  const lines = [
+    `honest month: ${n(h.accounts)} accounts over ${h.days} days (${h.workingDays} working): ${n(h.accountDays)} account-days, ` +
+      `${n(h.suspensions)} suspensions, ${n(h.stepUps)} step-ups, ${n(h.throttles)} throttles — ` +
+      `${honestPassed(h) ? 'passed' : 'FAILED'}; ${n(h.requests)} requests, ${n(h.reads)} reads ` +
+      `(${n(h.nationalReads)} national), ${n(h.searches)} searches, ` +
+      `${n(h.unexpected)} unexpected answers; ${h.from ?? '?'} to ${h.to ?? '?'} simulated in ${h.seconds.toFixed(1)} s`,
+  ];
+  for (const note of h.notes) lines.push(`  note: ${note}`);
+  return lines;
 }
 
 /** `scopeExact true, missing 0`: a scenario's own figures in one line, in the order it gave them. */
@@ -120,21 +242,35 @@ function table(rows: string[][]): string[] {
   );
 }
 
-/** A readable report: a table of scenarios, then each scenario's steps. */
+/** A readable report: the honest month, a table of scenarios, then each scenario's steps. */
 export function formatReport(report: DrillReport): string {
   const rows = [
-    ['scenario', 'result', 'records exposed', 'outside caseload', 'requests', 'to suspension', 'seconds'],
+    [
+      'scenario',
+      'result',
+      'records exposed',
+      'outside caseload',
+      'beyond baseline',
+      'to first response',
+      'to suspension',
+      'suspended',
+      'requests',
+      'seconds',
+    ],
     ...report.scenarios.map((s) => [
       s.id,
       s.passed ? 'passed' : 'FAILED',
       String(s.recordsExposed),
       String(s.outsideCaseload),
-      String(s.requests),
+      s.beyondBaseline === null ? '-' : String(s.beyondBaseline),
+      s.requestsToFirstResponse === null ? 'never' : String(s.requestsToFirstResponse),
       s.requestsToSuspension === null ? 'never' : String(s.requestsToSuspension),
+      s.suspended ? 'yes' : 'no',
+      String(s.requests),
       s.seconds.toFixed(1),
     ]),
   ];
-  const lines = table(rows);
+  const lines = [...formatHonest(report.honest), '', ...table(rows)];
   for (const s of report.scenarios) {
     lines.push('', `${s.id} — ${s.title}`);
     if (s.figures && figuresOf(s.figures) !== '') lines.push(`  figures: ${figuresOf(s.figures)}`);

@@ -1,26 +1,38 @@
 /**
  * `rempart drill`: replays the breaches of DESIGN.md section 2 against a Rempart server started for
- * the occasion, through its public HTTP API only. Setup is what an operator does — a throwaway data
- * folder (or a new database on the DATABASE_URL server), `rempart seed`, `rempart account create`,
- * `rempart serve` with mail going to a local SMTP server — and the owners enrol their authenticator
- * apps through the API. For scenarios that aim around a caseload (T2-scope, T7), the operator notes
- * it before the server starts, with identities inside and outside it (drill/leak.ts); a scenario may
- * run `rempart` commands as the operator during the drill (World.operator: T7's `audit scope`).
+ * the occasion, through its public HTTP API only, after a month of honest work on the same server.
+ * Setup is what an operator does — a throwaway data folder (or a new database on the DATABASE_URL
+ * server), `rempart seed`, `rempart account create --batch`, `rempart serve` with mail going to a
+ * local SMTP server — and the owners enrol their authenticator apps (scenario staff) or passkeys
+ * (honest staff) through the API. Before the server starts, the operator notes the caseloads the
+ * attacks aim around, with identities inside and outside them (drill/leak.ts), and the honest
+ * owners' worklists (drill/honest-plan.ts); a scenario may run `rempart` commands as the operator
+ * during the drill (World.operator: T7's `audit scope`).
+ * The server runs on a simulated clock the drill sets (REMPART_CLOCK=simulated; drill/clock.ts)
+ * and trusts its loopback proxy (TRUST_PROXY=127.0.0.1), so that each client is seen from its own
+ * address (drill/workstations.ts). Enrolment happens in real time; the simulated time then starts on
+ * a Monday morning at least 8 days later, the honest month runs (drill/honest.ts), and the
+ * scenarios start on the Monday after it.
  * The attacks never call Rempart's modules or its database. Whatever happens, the server is stopped
  * and the folder and database removed.
  */
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import { planOrganisations } from '../src/registry/organisations-plan.ts';
+import { addDays, dayLabel, mondayMorning, zonedInstant } from './calendar.ts';
+import { SimulatedTime } from './clock.ts';
+import { enrolHonest, type HonestOwner, honestOwners, parisDate, runHonestMonth } from './honest.ts';
+import { type HonestPlan, planHonestWork } from './honest-plan.ts';
 import { type CaseloadNotes, noteCaseloads } from './leak.ts';
 import { type Mailbox, openMailbox } from './mailbox.ts';
 import { childEnv, freePort, rempartJson, type ServerProcess, startServe } from './processes.ts';
-import type { DrillReport, ScenarioResult } from './report.ts';
+import { type DrillReport, honestPassed, NO_HONEST, type ScenarioResult } from './report.ts';
 import type { Scenario, StaffMember, World } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
+import { Workstations } from './workstations.ts';
 import { castOf, enrol, openWorld, ownerPassword, sandbox } from './world.ts';
 
 /** The population seed: the drill's organisations are known in advance from it (as an operator knows theirs). */
@@ -29,11 +41,24 @@ export const DRILL_SEED = 2024;
 /** Persons inside and outside a noted caseload whose identities the attacker holds (CastSpec.leak). */
 export const LEAKED = { inside: 4, outside: 12 };
 
+/**
+ * Defaults of `rempart drill`: 20,000 persons (ten agencies of about 2,000, partner caseloads of a
+ * hundred or so: enough for a thousand honest worklists), 1,000 honest accounts over 30 days.
+ */
+export const DRILL_DEFAULTS = { persons: 20_000, honestAccounts: 1000, honestDays: 30 } as const;
+
+/** Simulated time starts on a Monday at 08:00 (Paris) at least this long after the real now: new accounts' probation (7 days) is over. */
+export const START_AFTER_MS = 8 * 86_400_000;
+
 export interface DrillOptions {
   /** Scenario ids (case-insensitive); empty: all. */
   ids: string[];
   /** Persons in the throwaway registry. */
   persons: number;
+  /** Honest accounts working through the honest month before the attacks (0: no honest month). */
+  honestAccounts?: number;
+  /** Simulated calendar days of the honest month (only working days have work). */
+  honestDays?: number;
   /** The environment the drill was started with (PATH, HOME for the child processes). */
   env: NodeJS.ProcessEnv;
   /** Where progress lines go (the CLI passes standard error on a terminal). */
@@ -55,17 +80,20 @@ export function selectScenarios(ids: string[], known: readonly Scenario[] = SCEN
   return [...new Set(ids.map((id) => byId.get(id.toUpperCase())!))];
 }
 
-/** Runs the scenarios on a fresh server; always stops it and removes what setup made. */
+/** Runs the honest month, then the scenarios, on a fresh server; always stops it and removes what setup made. */
 export async function runDrill(
   config: Pick<Config, 'databaseUrl'>,
   options: DrillOptions,
 ): Promise<DrillReport> {
   const scenarios = selectScenarios(options.ids);
   const say = options.progress ?? ((): void => undefined);
+  const honestAccounts = options.honestAccounts ?? 0;
+  const honestDays = options.honestDays ?? DRILL_DEFAULTS.honestDays;
   const cast = castOf(scenarios);
   // The operator knows the codes of their organisations; for a seeded population they follow from
   // the seed (a pure function, no database): setup knowledge only, never used by an attack.
   const organisations = planOrganisations(DRILL_SEED, options.persons);
+  const workstations = new Workstations(organisations.map((o) => o.code));
 
   let box: Awaited<ReturnType<typeof sandbox>> | undefined;
   let mailbox: Mailbox | undefined;
@@ -110,51 +138,107 @@ export async function runDrill(
       }),
     );
 
+    // The operator's notes (before serve: PGlite is one process): the caseloads the attacks aim
+    // around, and the honest owners' worklists.
     const staff = new Map<string, StaffMember>();
-    for (const spec of cast) {
-      const organisation = organisations.find((o) => o.kind === spec.organisationKind)?.code;
-      if (!organisation)
-        throw new Error(`the seeded population has no organisation of kind ${spec.organisationKind}`);
-      const login = `drill.${spec.name}.${randomBytes(3).toString('hex')}`;
+    const orgOf = (kind: string): string => {
+      const found = organisations.find((o) => o.kind === kind)?.code;
+      if (!found) throw new Error(`the seeded population has no organisation of kind ${kind}`);
+      return found;
+    };
+    const leaked = cast.filter((spec) => spec.leak).map((spec) => orgOf(spec.organisationKind));
+    let caseloads = new Map<string, CaseloadNotes>();
+    if (leaked.length > 0) {
+      say(`setup: noting the caseloads of ${[...new Set(leaked)].join(', ')}`);
+      caseloads = await operator(noteCaseloads(env, leaked, LEAKED));
+    }
+    const run = randomBytes(3).toString('hex');
+    let honestPlan: HonestPlan | undefined;
+    if (honestAccounts > 0) {
+      say(`setup: noting the worklists of ${honestAccounts} honest accounts`);
+      honestPlan = await operator(
+        planHonestWork(env, {
+          accounts: honestAccounts,
+          seed: DRILL_SEED,
+          loginPrefix: `honest.${run}`,
+          workstations,
+        }),
+      );
+      say(`setup: ${honestPlan.summary}`);
+    }
+
+    // Every account in one `rempart account create --batch`: the cast, then the honest owners.
+    const passwords = path.join(box.dir, 'passwords');
+    await mkdir(passwords, { recursive: true, mode: 0o700 });
+    const lines: string[] = [];
+    const passwordOf = new Map<string, string>();
+    const addLine = async (
+      login: string,
+      organisation: string,
+      role: string,
+      displayName: string,
+    ): Promise<void> => {
       const password = ownerPassword();
-      const passwordFile = path.join(box.dir, `${login}.password`);
-      await writeFile(passwordFile, password, { mode: 0o600 });
-      say(
-        `setup: rempart account create --login ${login} --role ${spec.role} --organisation ${organisation}`,
+      passwordOf.set(login, password);
+      const passwordFile = `${login}.password`;
+      await writeFile(path.join(passwords, passwordFile), password, { mode: 0o600 });
+      lines.push(
+        JSON.stringify({
+          login,
+          organisation,
+          role,
+          email: `${login}@drill.rempart.invalid`,
+          displayName,
+          passwordFile,
+        }),
       );
-      const created = await operator(
-        rempartJson(
-          [
-            ...['account', 'create', '--login', login, '--organisation', organisation, '--role', spec.role],
-            ...['--email', `${login}@drill.rempart.invalid`, '--display-name', `Drill ${spec.name}`],
-            ...['--password-file', passwordFile],
-          ],
-          env,
-          { signal: children.signal },
-        ),
-      );
-      await rm(passwordFile, { force: true });
-      if (typeof created.id !== 'string') throw new Error('rempart account create printed no account id');
+    };
+    const castLogins = new Map<string, { login: string; organisation: string }>();
+    for (const spec of cast) {
+      const organisation = orgOf(spec.organisationKind);
+      const login = `drill.${spec.name}.${randomBytes(3).toString('hex')}`;
+      castLogins.set(spec.name, { login, organisation });
+      await addLine(login, organisation, spec.role, `Drill ${spec.name}`);
+    }
+    for (const account of honestPlan?.accounts ?? []) {
+      await addLine(account.login, account.organisation, account.role, `Honest agent ${account.index}`);
+    }
+    const batch = path.join(passwords, 'accounts.jsonl');
+    await writeFile(batch, `${lines.join('\n')}\n`, { mode: 0o600 });
+    say(
+      `setup: rempart account create --batch (${lines.length} accounts: ${cast.length} for the scenarios, ` +
+        `${honestPlan?.accounts.length ?? 0} honest)`,
+    );
+    const created = await operator(
+      rempartJson(['account', 'create', '--batch', batch], env, {
+        signal: children.signal,
+        timeoutMs: 1_800_000,
+      }),
+    );
+    await rm(passwords, { recursive: true, force: true });
+    const ids = new Map(
+      ((created.accounts ?? []) as { login: string; id: string }[]).map((a) => [a.login.toLowerCase(), a.id]),
+    );
+    const idOf = (login: string): string => {
+      const id = ids.get(login.toLowerCase());
+      if (!id) throw new Error(`rempart account create --batch printed no id for ${login}`);
+      return id;
+    };
+    for (const spec of cast) {
+      const { login, organisation } = castLogins.get(spec.name)!;
       staff.set(spec.name, {
         name: spec.name,
-        id: created.id,
+        id: idOf(login),
         login,
-        password,
+        password: passwordOf.get(login)!,
         email: `${login}@drill.rempart.invalid`,
         role: spec.role,
         organisation,
         secret: '',
         recoveryCodes: [],
         lastStep: Number.NEGATIVE_INFINITY,
+        workstation: workstations.next(organisation),
       });
-    }
-
-    // The operator's notes on the caseloads the attacks aim around (before serve: PGlite is one process).
-    const leaked = cast.filter((spec) => spec.leak).map((spec) => staff.get(spec.name)!.organisation);
-    let caseloads = new Map<string, CaseloadNotes>();
-    if (leaked.length > 0) {
-      say(`setup: noting the caseloads of ${[...new Set(leaked)].join(', ')}`);
-      caseloads = await operator(noteCaseloads(env, leaked, LEAKED));
     }
 
     const port = await freePort();
@@ -165,9 +249,17 @@ export async function runDrill(
       PORT: String(port),
       PUBLIC_URL: baseUrl,
       SMTP_URL: mailbox.url,
+      // The drill's time (src/simulated-clock.ts), and its clients' addresses passed on by the
+      // loopback "proxy" (drill/workstations.ts).
+      REMPART_CLOCK: 'simulated',
+      TRUST_PROXY: '127.0.0.1',
     });
-    say(`setup: rempart serve on ${baseUrl}`);
+    say(`setup: rempart serve on ${baseUrl} (simulated time)`);
     server = await startServe(serveEnv, baseUrl);
+    const clock = new SimulatedTime((at) => {
+      if (!server) throw new Error('no server to set the time of');
+      return server.setClock(at);
+    });
 
     const sandboxed = box;
     const operatorCommand = async (args: string[]): Promise<Record<string, unknown>> => {
@@ -178,12 +270,17 @@ export async function runDrill(
       try {
         return await operator(rempartJson(args, env, { signal: children.signal }));
       } finally {
-        if (pglite && !children.signal.aborted) server = await startServe(serveEnv, baseUrl);
+        if (pglite && !children.signal.aborted) {
+          server = await startServe(serveEnv, baseUrl);
+          // A new server process starts on the system's time: give it the drill's again.
+          await clock.resend();
+        }
       }
     };
 
     const world = openWorld({
       baseUrl,
+      clock,
       mailbox,
       staff,
       persons: options.persons,
@@ -191,9 +288,44 @@ export async function runDrill(
       operator: operatorCommand,
       progress: say,
     });
+    // Enrolment happens now, in real time: the accounts' probation (7 days) is over when the
+    // simulated time starts, at least 8 days ahead.
     for (const member of staff.values()) {
       say(`setup: ${member.name} enrols an authenticator app`);
       await enrol(world, member);
+    }
+    let owners: HonestOwner[] = [];
+    if (honestPlan) {
+      owners = honestOwners(
+        world,
+        honestPlan.accounts,
+        new Map(
+          honestPlan.accounts.map((a) => [
+            a.login,
+            { id: idOf(a.login), password: passwordOf.get(a.login)! },
+          ]),
+        ),
+      );
+      say(`setup: ${owners.length} honest owners log in and enrol a passkey`);
+      await enrolHonest(world, owners);
+      world.honestOwners.push(...owners);
+    }
+
+    const start = mondayMorning(new Date(Date.now() + START_AFTER_MS));
+    await clock.set(start);
+    say(`simulated time starts ${start.toISOString()} (${dayLabel(parisDate(start))}, 08:00 Paris)`);
+    let honest = NO_HONEST;
+    if (owners.length > 0) {
+      say(`honest month: ${owners.length} accounts, ${honestDays} days from ${dayLabel(parisDate(start))}`);
+      honest = await runHonestMonth(world, owners, {
+        start: parisDate(start),
+        days: honestDays,
+        seed: DRILL_SEED,
+      });
+      // The attacks start on the Monday after the honest month.
+      const next = mondayMorning(zonedInstant(addDays(parisDate(start), honestDays), 0));
+      if (next.getTime() > clock.now().getTime()) await clock.set(next);
+      say(`scenarios start ${clock.now().toISOString()} (${dayLabel(parisDate(clock.now()))})`);
     }
 
     const results: ScenarioResult[] = [];
@@ -202,9 +334,10 @@ export async function runDrill(
       results.push(await runOne(scenario, world));
     }
     return {
-      passed: results.every((r) => r.passed),
+      passed: results.every((r) => r.passed) && (honest.accounts === 0 || honestPassed(honest)),
       persons: options.persons,
       database: config.databaseUrl ? 'postgres' : 'pglite',
+      honest,
       scenarios: results,
     };
   } finally {
@@ -227,8 +360,11 @@ async function runOne(scenario: Scenario, world: World): Promise<ScenarioResult>
       passed: false,
       recordsExposed: 0,
       outsideCaseload: 0,
-      requests: 0,
+      beyondBaseline: null,
+      requestsToFirstResponse: null,
       requestsToSuspension: null,
+      suspended: false,
+      requests: 0,
       steps: [],
       remarks: [
         `the scenario stopped on an error: ${error instanceof Error ? error.message : String(error)}`,

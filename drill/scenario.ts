@@ -5,9 +5,11 @@
  * Adding a scenario is one file in drill/scenarios/ and one line in drill/scenarios/index.ts.
  */
 import type { DrillClient, Exchange, Tally } from './client.ts';
+import type { HonestOwner } from './honest.ts';
 import type { CaseloadNotes } from './leak.ts';
 import type { Mailbox } from './mailbox.ts';
 import type { ScenarioResult } from './report.ts';
+import type { Workstation } from './workstations.ts';
 
 /** A staff account a scenario needs: created with `rempart account create` in the first organisation of that kind. */
 export interface CastSpec {
@@ -39,6 +41,29 @@ export interface StaffMember {
   recoveryCodes: string[];
   /** The last TOTP step the owner used (the server refuses a code of that step or older). */
   lastStep: number;
+  /** The owner's office workstation: the address and browser of their sessions. */
+  workstation: Workstation;
+}
+
+/**
+ * The server's simulated time (REMPART_CLOCK=simulated), as the drill drives it. It flows with real
+ * time between settings and only moves forward. Before the first setting it reads the real time.
+ */
+export interface DrillClock {
+  /** The simulated time now. */
+  now(): Date;
+  /** Sets the server's time (waits for its acknowledgement); throws for a time earlier than now. */
+  set(at: Date): Promise<void>;
+  /** Moves the time forward by `ms`. */
+  advance(ms: number): Promise<void>;
+}
+
+/** Where a new client's requests come from (default: the workstation of whoever signs in on it, else outside). */
+export interface ClientOptions {
+  /** X-Forwarded-For: the address the server sees. */
+  address?: string;
+  /** The User-Agent header. */
+  userAgent?: string;
 }
 
 /** The running world a scenario attacks. */
@@ -51,11 +76,26 @@ export interface World {
   persons: number;
   /** A staff account of the cast, by name. */
   staff(name: string): StaffMember;
-  /** A new HTTP client (a fresh browser or script); pass the attacker's tally to count its requests. */
-  client(label: string, tally?: Tally): DrillClient;
-  /** The owner's next TOTP code (waits for a new step if needed: a code is never accepted twice). */
+  /**
+   * The honest month's owners (empty without one): accounts with a month of history, for a scenario
+   * that steals one — its plan's `dailyMean` is the account's normal daily volume (beyondBaseline),
+   * its passkey and client are the owner's. The honest month fills it before the scenarios run.
+   */
+  readonly honestOwners: HonestOwner[];
+  /** The server's simulated time. */
+  clock: DrillClock;
+  /**
+   * A new HTTP client (a fresh browser or script); pass the attacker's tally to count its requests.
+   * Without an address, it comes from outside (drill/workstations.ts) until an owner signs in on it
+   * (signIn), which seats it at the owner's workstation; a given address and browser are kept.
+   */
+  client(label: string, tally?: Tally, options?: ClientOptions): DrillClient;
+  /**
+   * The owner's next TOTP code at the simulated time, never of a step already used (the clock
+   * moves on 30 s rather than waiting when needed: a code is never accepted twice).
+   */
   totpCode(member: StaffMember): Promise<string>;
-  /** The owner logs in with password and authenticator app; throws if that fails. */
+  /** The owner logs in with password and authenticator app, from their workstation; throws if that fails. */
   signIn(client: DrillClient, member: StaffMember): Promise<Exchange>;
   /**
    * An account's status as the security officers see it (GET /api/v1/accounts from the drill's

@@ -12,7 +12,8 @@ import pg from 'pg';
 import { DrillClient, type Tally } from './client.ts';
 import type { CaseloadNotes } from './leak.ts';
 import type { Mailbox } from './mailbox.ts';
-import type { CastSpec, Scenario, StaffMember, World } from './scenario.ts';
+import type { CastSpec, ClientOptions, DrillClock, Scenario, StaffMember, World } from './scenario.ts';
+import { outsideAddress } from './workstations.ts';
 
 const TOTP_PERIOD_MS = 30_000;
 
@@ -76,23 +77,40 @@ export function ownerPassword(): string {
   return `rampart ${randomBytes(9).toString('base64url')} meadow ${randomBytes(3).toString('hex')}`;
 }
 
-/** The owner's next TOTP code, never of a step already used (waits for the next step if needed). */
-export async function nextTotp(member: StaffMember): Promise<string> {
+/**
+ * The owner's next TOTP code at the simulated time, never of a step already used: when the step
+ * the code needs is still ahead, the clock moves on to it (30 s at most) instead of waiting.
+ */
+export async function nextTotp(clock: DrillClock, member: StaffMember): Promise<string> {
   for (;;) {
-    const step = Math.floor(Date.now() / TOTP_PERIOD_MS);
+    const step = Math.floor(clock.now().getTime() / TOTP_PERIOD_MS);
     // The server accepts one step either side; the next step's code lets a second login follow at once.
     const target = Math.max(step, member.lastStep + 1);
     if (target <= step + 1) {
       member.lastStep = target;
       return generate({ secret: member.secret, epoch: (target * TOTP_PERIOD_MS) / 1000 });
     }
-    await new Promise((resolve) => setTimeout(resolve, (target - 1) * TOTP_PERIOD_MS - Date.now() + 100));
+    await clock.set(new Date((target - 1) * TOTP_PERIOD_MS + 100));
   }
+}
+
+/** A new client: at the given address and browser (kept), or from outside until an owner signs in on it. */
+export function newClient(
+  baseUrl: string,
+  label: string,
+  tally?: Tally,
+  options: ClientOptions = {},
+): DrillClient {
+  return new DrillClient(baseUrl, tally, label, {
+    address: options.address ?? outsideAddress(label),
+    ...(options.userAgent === undefined ? {} : { userAgent: options.userAgent }),
+    pinned: options.address !== undefined || options.userAgent !== undefined,
+  });
 }
 
 /** The owner's first login: enrol an authenticator app, keep the recovery codes, log out. */
 export async function enrol(world: World, member: StaffMember): Promise<void> {
-  const client = world.client(`${member.name} (enrolment)`);
+  const client = world.client(`${member.name} (enrolment)`).seat(member.workstation);
   const login = await client.post('/api/v1/auth/login', { login: member.login, password: member.password });
   if (login.status !== 200) throw new Error(`${member.name}: first login answered ${login.status}`);
   const started = await client.post('/api/v1/me/factors/totp', {});
@@ -103,7 +121,7 @@ export async function enrol(world: World, member: StaffMember): Promise<void> {
   member.secret = factor.secret;
   const confirmed = await client.post('/api/v1/me/factors/totp/confirm', {
     factorId: factor.factorId,
-    code: await nextTotp(member),
+    code: await world.totpCode(member),
   });
   if (confirmed.status !== 200)
     throw new Error(`${member.name}: confirming enrolment answered ${confirmed.status}`);
@@ -114,6 +132,7 @@ export async function enrol(world: World, member: StaffMember): Promise<void> {
 /** The World the scenarios attack. */
 export function openWorld(options: {
   baseUrl: string;
+  clock: DrillClock;
   mailbox: Mailbox;
   staff: Map<string, StaffMember>;
   persons: number;
@@ -122,34 +141,37 @@ export function openWorld(options: {
   operator?: (args: string[]) => Promise<Record<string, unknown>>;
   progress: (line: string) => void;
 }): World {
-  const { baseUrl, mailbox, staff, persons, progress } = options;
+  const { baseUrl, clock, mailbox, staff, persons, progress } = options;
   let watch: DrillClient | undefined;
   const world: World = {
     baseUrl,
+    clock,
     mailbox,
     persons,
+    honestOwners: [],
     staff(name) {
       const member = staff.get(name);
       if (!member) throw new Error(`no staff member "${name}" in the drill's cast`);
       return member;
     },
-    client: (label: string, tally?: Tally) => new DrillClient(baseUrl, tally, label),
-    totpCode: nextTotp,
+    client: (label, tally, clientOptions) => newClient(baseUrl, label, tally, clientOptions),
+    totpCode: (member) => nextTotp(clock, member),
     async signIn(client, member) {
-      // Failures from the same address (the attacker's, in a drill everyone is 127.0.0.1) may make
-      // the server ask for a pause first (backoff); an owner waits and tries again, as people do.
+      client.seat(member.workstation);
+      // An attacker's failures on the account may make the server ask for a pause first (backoff);
+      // an owner waits and tries again, as people do (simulated time: no real wait).
       let login = await client.post('/api/v1/auth/login', {
         login: member.login,
         password: member.password,
       });
-      for (const pause of [1_000, 3_000]) {
+      for (const pause of [1_000, 3_000, 10_000]) {
         if (login.status !== 401) break;
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        await clock.advance(pause);
         login = await client.post('/api/v1/auth/login', { login: member.login, password: member.password });
       }
       if (login.status !== 200)
         throw new Error(`${member.name} could not log in (${login.status} ${login.code})`);
-      const verified = await client.post('/api/v1/auth/totp', { code: await nextTotp(member) });
+      const verified = await client.post('/api/v1/auth/totp', { code: await nextTotp(clock, member) });
       if (verified.status !== 200) {
         throw new Error(
           `${member.name}'s authenticator code was refused (${verified.status} ${verified.code})`,
@@ -160,7 +182,7 @@ export function openWorld(options: {
     async accountStatus(login) {
       for (let attempt = 0; attempt < 2; attempt += 1) {
         if (!watch) {
-          watch = new DrillClient(baseUrl, undefined, 'security officer');
+          watch = newClient(baseUrl, 'security officer');
           await world.signIn(watch, world.staff(WATCHER.name));
         }
         const answer = await watch.get('/api/v1/accounts');

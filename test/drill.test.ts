@@ -1,15 +1,19 @@
 /**
- * The drill harness (issue "staff identity", item 9): `rempart drill T1 --json` and `rempart drill
- * T2-scope T7 --json` run as an operator runs them — a child process that starts its own throwaway
- * server (PGlite, or a new database on the PostgreSQL server under test) and attacks it through the
- * HTTP API only — and the harness's parts: the client's cookie jar, CSRF header and counting, the
- * persons and fields it records, the OpenAPI walker's paths, queries and bodies, the report, and
- * T7's comparison of a breach scope with what the attacker received.
+ * The drill harness (issue "staff identity", item 9; issue 5): `rempart drill T1 --json` and
+ * `rempart drill T2-scope T7 --json` run as an operator runs them — a child process that starts its
+ * own throwaway server on a simulated clock (PGlite, or a new database on the PostgreSQL server
+ * under test) and attacks it through the HTTP API only — a small honest month before T1, and the
+ * harness's parts: the client's cookie jar, CSRF header, address and browser headers and counting,
+ * the guard's answers it records, the persons and fields it records, the OpenAPI walker's paths,
+ * queries and bodies, the report, and T7's comparison of a breach scope with what the attacker
+ * received.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DrillClient, personFieldsIn, personIdsIn, Tally } from '../drill/client.ts';
+import { addDays, isWorkingDay, mondayMorning } from '../drill/calendar.ts';
+import { DrillClient, guardResponseOf, personFieldsIn, personIdsIn, Tally } from '../drill/client.ts';
+import { parisDate } from '../drill/honest.ts';
 import { parseMessage } from '../drill/mailbox.ts';
 import {
   bodiesFor,
@@ -19,24 +23,29 @@ import {
   queryFor,
   reachedBeyondOwnSummary,
 } from '../drill/openapi.ts';
-import { type DrillReport, formatReport, toJson } from '../drill/report.ts';
-import { selectScenarios } from '../drill/run.ts';
+import { beyondBaseline, type DrillReport, formatReport, NO_HONEST, toJson } from '../drill/report.ts';
+import { START_AFTER_MS, selectScenarios } from '../drill/run.ts';
+import { SCENARIOS } from '../drill/scenarios/index.ts';
 import { compareScope, scopePersonsOf } from '../drill/scope-compare.ts';
 import { apiFacts, searchBy } from '../drill/steps/scope-probe.ts';
 import { cliEnv, lastJsonLine, rempart } from './helpers/cli.ts';
 import { engine, serverUrl } from './helpers/db.ts';
 
+/** The scenarios `rempart drill` knows, as its error message lists them. */
+const KNOWN = SCENARIOS.map((s) => s.id).join(', ');
+
 describe(`rempart drill T1 on ${engine}`, () => {
   it('the stolen password, guesses, the attacker’s own authenticator, a stranger and the helpdesk: nothing gets in, nothing leaks', async () => {
     const started = Date.now();
     const result = await rempart(
-      ['drill', 'T1', '--json', '--persons', '300'],
+      ['drill', 'T1', '--json', '--persons', '300', '--honest-accounts', '0'],
       cliEnv({ DATABASE_URL: serverUrl }),
       170_000,
     );
     expect(result.code, result.stderr).toBe(0);
     const report = lastJsonLine(result.stdout) as ReturnType<typeof toJson>;
-    expect(Object.keys(report)).toEqual(['scenarios']);
+    expect(Object.keys(report)).toEqual(['honest', 'scenarios']);
+    expect(report.honest).toEqual({ accounts: 0, accountDays: 0, suspensions: 0, stepUps: 0, throttles: 0 });
     expect(report.scenarios).toHaveLength(1);
     const t1 = report.scenarios[0]!;
     expect(Object.keys(t1)).toEqual([
@@ -44,11 +53,22 @@ describe(`rempart drill T1 on ${engine}`, () => {
       'passed',
       'recordsExposed',
       'outsideCaseload',
-      'requests',
+      'beyondBaseline',
+      'requestsToFirstResponse',
       'requestsToSuspension',
+      'suspended',
+      'requests',
       'notes',
     ]);
-    expect(t1).toMatchObject({ id: 'T1', passed: true, recordsExposed: 0, outsideCaseload: 0 });
+    expect(t1).toMatchObject({
+      id: 'T1',
+      passed: true,
+      recordsExposed: 0,
+      outsideCaseload: 0,
+      beyondBaseline: null,
+    });
+    // Whether the guard answered is the guard's business; the figures agree with each other.
+    expect(t1.suspended).toBe(t1.requestsToSuspension !== null);
     expect(t1.requests).toBeGreaterThan(20);
     for (const label of ['(a)', '(b)', '(c)', '(d)', '(e)']) expect(t1.notes).toContain(label);
     expect(t1.notes).not.toContain('FAILED');
@@ -61,14 +81,14 @@ describe(`rempart drill T1 on ${engine}`, () => {
   it('an unknown scenario is refused before any setup, naming the known ones', async () => {
     const result = await rempart(['drill', 'T1', 'T42'], cliEnv({ DATABASE_URL: serverUrl }));
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('unknown scenario T42; known scenarios: T1, T2-scope, T7');
+    expect(result.stderr).toContain(`unknown scenario T42; known scenarios: ${KNOWN}`);
   });
 });
 
 describe(`rempart drill T2-scope T7 on ${engine}`, () => {
   it('a stolen partner session (second factor included) reaches no one outside its caseload, and the audit log’s breach scope is exactly what it received', async () => {
     const result = await rempart(
-      ['drill', 'T2-scope', 'T7', '--json', '--persons', '2000'],
+      ['drill', 'T2-scope', 'T7', '--json', '--persons', '2000', '--honest-accounts', '0'],
       cliEnv({ DATABASE_URL: serverUrl }),
       290_000,
     );
@@ -86,12 +106,15 @@ describe(`rempart drill T2-scope T7 on ${engine}`, () => {
       'passed',
       'recordsExposed',
       'outsideCaseload',
-      'requests',
+      'beyondBaseline',
+      'requestsToFirstResponse',
       'requestsToSuspension',
+      'suspended',
+      'requests',
       'refused',
       'notes',
     ]);
-    expect(t2).toMatchObject({ passed: true, outsideCaseload: 0 });
+    expect(t2).toMatchObject({ passed: true, outsideCaseload: 0, beyondBaseline: null });
     expect(t2.recordsExposed).toBeGreaterThan(0);
     expect(t2.requests).toBeGreaterThan(500);
     expect(t2.refused).toBeGreaterThan(0);
@@ -113,6 +136,10 @@ describe(`rempart drill T2-scope T7 on ${engine}`, () => {
       fieldMismatches: 0,
       recordsExposed: t2.recordsExposed,
       outsideCaseload: 0,
+      beyondBaseline: null,
+      requestsToFirstResponse: null,
+      requestsToSuspension: null,
+      suspended: t2.suspended,
       requests: 0,
     });
     expect(t7.personsInScope).toBe(t2.recordsExposed);
@@ -122,10 +149,57 @@ describe(`rempart drill T2-scope T7 on ${engine}`, () => {
   }, 300_000);
 });
 
+describe(`rempart drill: an honest month before the attacks, on ${engine}`, () => {
+  it('12 honest accounts work through 5 simulated days (passkeys, worklists, national searches); the report counts them', async () => {
+    // The simulated month starts on the first Monday 08:00 (Paris) 8 days after the real now: the
+    // working days among its 5 days are known from the calendar (a public holiday may fall in them).
+    const workingDays = (): number => {
+      const start = parisDate(mondayMorning(new Date(Date.now() + START_AFTER_MS)));
+      return Array.from({ length: 5 }, (_, d) => addDays(start, d)).filter(isWorkingDay).length;
+    };
+    const before = workingDays();
+    const result = await rempart(
+      ['drill', 'T1', '--json', '--persons', '2000', '--honest-accounts', '12', '--honest-days', '5'],
+      cliEnv({ DATABASE_URL: serverUrl }),
+      280_000,
+    );
+    const after = workingDays();
+    const report = lastJsonLine(result.stdout) as ReturnType<typeof toJson>;
+    expect(Object.keys(report), result.stderr).toEqual(['honest', 'scenarios']);
+    // The guard's outcomes (suspensions, step-ups, throttles) are the guard's tests; here the shape
+    // and the counts' consistency.
+    expect(Object.keys(report.honest)).toEqual([
+      'accounts',
+      'accountDays',
+      'suspensions',
+      'stepUps',
+      'throttles',
+    ]);
+    expect(report.honest.accounts).toBe(12);
+    expect([12 * before, 12 * after]).toContain(report.honest.accountDays);
+    for (const count of [report.honest.suspensions, report.honest.stepUps, report.honest.throttles]) {
+      expect(Number.isInteger(count) && count >= 0).toBe(true);
+    }
+    expect(report.honest.suspensions).toBeLessThanOrEqual(report.honest.accounts);
+    // The attacks ran after it, on the same server.
+    expect(report.scenarios.map((s) => s.id)).toEqual(['T1']);
+    expect(report.scenarios[0]).toMatchObject({ recordsExposed: 0, outsideCaseload: 0 });
+    // Exit 0 when the scenarios passed and the honest month was left alone, else 1; never a crash.
+    expect([0, 1]).toContain(result.code);
+  }, 300_000);
+});
+
 describe('drill harness parts', () => {
   let server: Server;
   let base: string;
-  const seen: { url: string; cookie?: string; csrf?: string; body: string }[] = [];
+  const seen: {
+    url: string;
+    cookie?: string;
+    csrf?: string;
+    body: string;
+    forwarded?: string;
+    userAgent?: string;
+  }[] = [];
 
   beforeAll(async () => {
     server = createServer((request, response) => {
@@ -140,8 +214,17 @@ describe('drill harness parts', () => {
           ...(request.headers.cookie ? { cookie: request.headers.cookie } : {}),
           ...(typeof csrf === 'string' ? { csrf } : {}),
           body,
+          ...(typeof request.headers['x-forwarded-for'] === 'string'
+            ? { forwarded: request.headers['x-forwarded-for'] }
+            : {}),
+          ...(request.headers['user-agent'] ? { userAgent: request.headers['user-agent'] } : {}),
         });
         response.setHeader('content-type', 'application/json');
+        const problem = (status: number, code: string): void => {
+          response.statusCode = status;
+          response.setHeader('content-type', 'application/problem+json');
+          response.end(JSON.stringify({ status, code }));
+        };
         if (request.url === '/login') {
           response.setHeader('set-cookie', ['sid=abc; Path=/; HttpOnly; Secure; SameSite=Strict', 'other=1']);
           response.end(JSON.stringify({ csrfToken: 'token-1', assurance: 'password' }));
@@ -162,6 +245,15 @@ describe('drill harness parts', () => {
           );
         } else if (request.url === '/api/v1/persons/p3/history') {
           response.end(JSON.stringify({ events: [{ personId: 'p3' }, { personId: 'p1' }] }));
+        } else if (request.url === '/api/v1/persons/throttled') {
+          response.setHeader('retry-after', '90');
+          problem(429, 'throttled');
+        } else if (request.url === '/api/v1/me/factors/totp') {
+          problem(403, 'step_up_required');
+        } else if (request.url === '/api/v1/persons/step-up') {
+          problem(403, 'step_up_required');
+        } else if (request.url === '/api/v1/persons/suspended') {
+          problem(403, 'account_suspended');
         } else {
           response.statusCode = 403;
           response.setHeader('content-type', 'application/problem+json');
@@ -200,6 +292,80 @@ describe('drill harness parts', () => {
       csrf: 'token-1',
       body: '{"email":"a@b.c"}',
     });
+  });
+
+  it('sends the address (X-Forwarded-For) and browser (User-Agent) of its workstation; an owner seats an unpinned client', async () => {
+    await new DrillClient(base, new Tally(), 'bare').get('/read');
+    expect(seen.at(-1)!.forwarded).toBeUndefined();
+    expect(seen.at(-1)!.userAgent).toMatch(/^Mozilla\/5\.0/);
+    const outside = new DrillClient(base, new Tally(), 'attacker', { address: '203.0.113.7' });
+    await outside.get('/read');
+    expect(seen.at(-1)).toMatchObject({ forwarded: '203.0.113.7' });
+    outside.seat({ address: '10.20.3.4', userAgent: 'Office browser' });
+    await outside.get('/read');
+    expect(seen.at(-1)).toMatchObject({ forwarded: '10.20.3.4', userAgent: 'Office browser' });
+    const pinned = new DrillClient(base, new Tally(), 'attacker', {
+      address: '198.51.100.1',
+      userAgent: 'curl/8.0',
+      pinned: true,
+    });
+    pinned.seat({ address: '10.20.3.4', userAgent: 'Office browser' });
+    await pinned.get('/read');
+    expect(seen.at(-1)).toMatchObject({ forwarded: '198.51.100.1', userAgent: 'curl/8.0' });
+  });
+
+  it('the tally records the guard’s first answer other than allow and the suspension; step_up_required outside /persons is not the guard', async () => {
+    const tally = new Tally();
+    const client = new DrillClient(base, tally);
+    await client.get('/api/v1/persons');
+    await client.post('/api/v1/me/factors/totp', {});
+    expect(tally.guardFigures()).toEqual({
+      requestsToFirstResponse: null,
+      requestsToSuspension: null,
+      suspended: false,
+    });
+    const throttled = await client.get('/api/v1/persons/throttled');
+    expect(throttled).toMatchObject({ status: 429, code: 'throttled', retryAfter: 90 });
+    await client.get('/api/v1/persons/step-up');
+    await client.get('/api/v1/persons/suspended');
+    expect(tally.guardFigures()).toEqual({
+      requestsToFirstResponse: 3,
+      requestsToSuspension: 5,
+      suspended: true,
+    });
+    expect(tally.firstResponse).toBe('throttle');
+    expect(tally.guardResponses).toEqual({ throttle: 1, step_up: 1, suspend: 1 });
+    expect(
+      guardResponseOf({ status: 403, code: 'step_up_required', route: '/api/v1/persons/{id}', path: '/x' }),
+    ).toBe('step_up');
+    expect(
+      guardResponseOf({
+        status: 403,
+        code: 'step_up_required',
+        route: '/api/v1/accounts',
+        path: '/api/v1/accounts',
+      }),
+    ).toBe(undefined);
+    // Seen by the security officers rather than in an answer: both counts at the requests so far.
+    const watched = new Tally();
+    watched.requests = 7;
+    watched.markSuspended();
+    expect(watched.guardFigures()).toEqual({
+      requestsToFirstResponse: 7,
+      requestsToSuspension: 7,
+      suspended: true,
+    });
+    // A tally that keeps no exchanges (the honest month) still counts.
+    const light = new Tally({ keepExchanges: false });
+    await new DrillClient(base, light).get('/api/v1/persons');
+    expect([light.requests, light.exchanges.length, light.persons.size]).toEqual([1, 0, 3]);
+  });
+
+  it('beyond baseline: distinct persons read over the account’s usual day, null without a baseline', () => {
+    expect(beyondBaseline(80, 20)).toBe(60);
+    expect(beyondBaseline(12, 20)).toBe(0);
+    expect(beyondBaseline(12, null)).toBeNull();
+    expect(beyondBaseline(0, 20)).toBeNull();
   });
 
   it('the tally counts distinct persons in any answer of a route under /persons, with the fields received for each', async () => {
@@ -388,6 +554,23 @@ describe('drill harness parts', () => {
       passed: false,
       persons: 2000,
       database: 'pglite',
+      honest: {
+        ...NO_HONEST,
+        accounts: 1000,
+        accountDays: 21_000,
+        suspensions: 0,
+        stepUps: 3,
+        throttles: 1,
+        days: 30,
+        workingDays: 21,
+        requests: 1_234_567,
+        reads: 400_000,
+        searches: 120_000,
+        nationalReads: 6_000,
+        from: '2026-12-07T07:31:00.000Z',
+        to: '2027-01-05T17:40:00.000Z',
+        seconds: 1800,
+      },
       scenarios: [
         {
           id: 'T1',
@@ -395,8 +578,11 @@ describe('drill harness parts', () => {
           passed: false,
           recordsExposed: 3,
           outsideCaseload: 3,
-          requests: 120,
+          beyondBaseline: null,
+          requestsToFirstResponse: 12,
           requestsToSuspension: 40,
+          suspended: true,
+          requests: 120,
           steps: [
             { label: '(a)', title: 'password', passed: false, skipped: false, note: '1 reached' },
             { label: '(e)', title: 'helpdesk', passed: true, skipped: true, note: 'not there yet' },
@@ -407,18 +593,31 @@ describe('drill harness parts', () => {
       ],
     };
     expect(JSON.stringify(toJson(report))).toBe(
-      '{"scenarios":[{"id":"T1","passed":false,"recordsExposed":3,"outsideCaseload":3,"requests":120,' +
-        '"requestsToSuspension":40,"notes":"(a) password: FAILED, 1 reached; (e) helpdesk: skipped, not there yet; ' +
+      '{"honest":{"accounts":1000,"accountDays":21000,"suspensions":0,"stepUps":3,"throttles":1},' +
+        '"scenarios":[{"id":"T1","passed":false,"recordsExposed":3,"outsideCaseload":3,"beyondBaseline":null,' +
+        '"requestsToFirstResponse":12,"requestsToSuspension":40,"suspended":true,"requests":120,' +
+        '"notes":"(a) password: FAILED, 1 reached; (e) helpdesk: skipped, not there yet; ' +
         'the owner still logs in"}]}',
     );
     const text = formatReport(report);
-    expect(text).toMatch(/^scenario\s+result\s+records exposed/);
-    expect(text).toMatch(/T1\s+FAILED\s+3\s+3\s+120\s+40\s+1\.5/);
+    expect(text).toMatch(
+      /^honest month: 1,000 accounts over 30 days \(21 working\): 21,000 account-days, 0 suspensions, 3 step-ups, 1 throttles — passed; 1,234,567 requests/,
+    );
+    expect(text).toMatch(
+      /\nscenario\s+result\s+records exposed\s+outside caseload\s+beyond baseline\s+to first response/,
+    );
+    expect(text).toMatch(/T1\s+FAILED\s+3\s+3\s+-\s+12\s+40\s+yes\s+120\s+1\.5/);
+    // Not run: said so.
+    expect(formatReport({ ...report, honest: NO_HONEST })).toMatch(
+      /^honest month: not run \(--honest-accounts 0\)/,
+    );
+    // The goal: no suspension and fewer than 1 step-up per 1,000 account-days.
+    expect(formatReport({ ...report, honest: { ...report.honest, stepUps: 21 } })).toContain('— FAILED;');
     expect(text).toContain('[FAIL] (a) password: 1 reached');
     expect(text).toContain('[skip] (e) helpdesk: not there yet');
     expect(text).toContain('0 of 1 scenarios passed (2,000 persons on pglite)');
 
-    // A scenario's own figures join its entry only, before the notes; T1's entry keeps its seven keys.
+    // A scenario's own figures join its entry only, before the notes; T1's entry keeps its ten keys.
     const t7 = {
       ...report.scenarios[0]!,
       id: 'T7',
@@ -434,14 +633,17 @@ describe('drill harness parts', () => {
       },
     };
     const both = toJson({ ...report, scenarios: [report.scenarios[0]!, t7] });
-    expect(Object.keys(both.scenarios[0]!)).toHaveLength(7);
+    expect(Object.keys(both.scenarios[0]!)).toHaveLength(10);
     expect(Object.keys(both.scenarios[1]!)).toEqual([
       'id',
       'passed',
       'recordsExposed',
       'outsideCaseload',
-      'requests',
+      'beyondBaseline',
+      'requestsToFirstResponse',
       'requestsToSuspension',
+      'suspended',
+      'requests',
       'scopeExact',
       'personsInScope',
       'personsReceived',
@@ -535,12 +737,11 @@ describe('drill harness parts', () => {
   });
 
   it('selects scenarios case-insensitively, all by default, and names the known ones for an unknown id', () => {
-    expect(selectScenarios([]).map((s) => s.id)).toEqual(['T1', 'T2-scope', 'T7']);
+    expect(selectScenarios([]).map((s) => s.id)).toEqual(SCENARIOS.map((s) => s.id));
+    expect(SCENARIOS.map((s) => s.id)).toEqual(expect.arrayContaining(['T1', 'T2-scope', 'T7']));
     expect(selectScenarios(['t1', 'T1']).map((s) => s.id)).toEqual(['T1']);
     expect(selectScenarios(['t7', 't2-SCOPE']).map((s) => s.id)).toEqual(['T7', 'T2-scope']);
-    expect(() => selectScenarios(['T1', 'X'])).toThrow(
-      'unknown scenario X; known scenarios: T1, T2-scope, T7',
-    );
+    expect(() => selectScenarios(['T1', 'X'])).toThrow(`unknown scenario X; known scenarios: ${KNOWN}`);
   });
 
   it('reads the mail a victim receives: quoted-printable body, encoded subject', () => {

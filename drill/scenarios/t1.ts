@@ -40,19 +40,17 @@ export function stolenPassword(options: { id: string; title: string; victimKind:
       let status: string | undefined;
       const watch = async (): Promise<void> => {
         status = await world.accountStatus(victim.login);
-        if (status === 'suspended' && tally.requestsToSuspension === null) {
-          tally.requestsToSuspension = tally.requests;
-        }
+        if (status === 'suspended') tally.markSuspended();
       };
 
       world.progress(`${id} (a) the stolen password, then every route of the API`);
       steps.push(await passwordOnly(attacker, victim, operations));
       await watch();
       world.progress(`${id} (b) guessing authenticator and recovery codes`);
-      steps.push(await guesses(attacker, victim));
+      steps.push(await guesses(world, attacker, victim));
       await watch();
       world.progress(`${id} (c) enrolling the attacker's own authenticator app`);
-      steps.push(await ownAuthenticator(attacker, victim, operations));
+      steps.push(await ownAuthenticator(world, attacker, victim, operations));
       await watch();
       world.progress(`${id} (d) every route as a stranger`);
       steps.push(await stranger(world.client('stranger', tally), victim, operations));
@@ -94,8 +92,10 @@ export function stolenPassword(options: { id: string; title: string; victimKind:
         passed,
         recordsExposed,
         outsideCaseload: recordsExposed,
+        // The account's owner reads no one here: there is no daily volume to compare with.
+        beyondBaseline: null,
+        ...tally.guardFigures(),
         requests: tally.requests,
-        requestsToSuspension: tally.requestsToSuspension,
         steps,
         remarks,
         seconds: (performance.now() - started) / 1000,

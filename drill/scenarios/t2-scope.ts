@@ -12,7 +12,8 @@
  *     change, each purpose;
  * (e) walks every operation of the API document with values aimed at them, the session routes
  *     (/api/v1/auth/*) excepted;
- * (f) reads the caseload again (the session survived the attack);
+ * (f) reads the caseload again (the session survived the attack — unless the guard suspended the
+ *     account on the way, which the step then reports);
  * (g) walks the session routes, logouts last.
  * Every answer is recorded: each person id received and the fields received for it. It passes when
  * no person outside the caseload came back (outsideCaseload 0) and the inside persons did
@@ -47,7 +48,7 @@ export interface ScopeAttack {
   victim: StaffMember;
   /** Person id → fields received, every answer of the attack. */
   received: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Drill clock (the server's clock: same machine) around the attack, the victim's login included. */
+  /** The simulated time (the server's) around the attack, the victim's login included. */
   startedAt: Date;
   endedAt: Date;
 }
@@ -71,7 +72,7 @@ export function scopeAttacked(world: World): boolean {
 
 async function runAttack(world: World): Promise<ScopeAttack> {
   const id = 'T2-scope';
-  const startedAt = new Date();
+  const startedAt = world.clock.now();
   const started = performance.now();
   const victim = world.staff(SCOPE_VICTIM.name);
   const notes = world.caseload(SCOPE_VICTIM.name);
@@ -81,7 +82,10 @@ async function runAttack(world: World): Promise<ScopeAttack> {
     ...notes.inside.map((p) => p.id),
     ...notes.outside.map((p) => p.id),
   ]);
-  const attacker = world.client('attacker', tally);
+  // Malware on the victim's workstation, or the same shared workstation: the copied session is used
+  // from the victim's address and browser. This scenario measures the gate's scope; what the guard
+  // makes of a session that moves to another address is T2's and the guard's tests' business.
+  const attacker = world.client('attacker', tally, victim.workstation);
   const steps: StepResult[] = [];
   const remarks: string[] = [
     `${victim.organisation}: ${notes.caseload.size} persons in the current caseload; the attacker knows ` +
@@ -116,20 +120,32 @@ async function runAttack(world: World): Promise<ScopeAttack> {
   world.progress(`${id} (e) every operation of the API document`);
   steps.push(await walkAll(attacker, operations, notes.outside, facts, EVERYDAY));
   world.progress(`${id} (f) persons of the caseload again`);
+  const again = await insideControl(
+    attacker,
+    notes.inside,
+    EVERYDAY,
+    '(f)',
+    'persons of the caseload again (session alive)',
+  );
+  // The guard may end the session on the way (a suspension: issue 5). The scope held up to it, and
+  // a suspended account reaching nobody afterwards is the point; the control then says so rather
+  // than failing, and the remarks count the refusals that came from the ended session.
+  const suspendedAt = tally.requestsToSuspension;
   steps.push(
-    await insideControl(
-      attacker,
-      notes.inside,
-      EVERYDAY,
-      '(f)',
-      'persons of the caseload again (session alive)',
-    ),
+    !again.passed && suspendedAt !== null
+      ? step(
+          '(f)',
+          'persons of the caseload again (session alive, or ended by the guard)',
+          true,
+          `the guard suspended the account at request ${suspendedAt} of the attack (its session ended); ${again.note}`,
+        )
+      : again,
   );
   // Refusals because the session had ended, before the session routes end it on purpose.
   const ended = tally.exchanges.filter((e) => e.code === 'unauthenticated').length;
   world.progress(`${id} (g) the session routes, last`);
   steps.push(await walkSessionRoutes(attacker, operations, notes.outside));
-  const endedAt = new Date();
+  const endedAt = world.clock.now();
 
   const received = new Map([...tally.received].map(([person, fields]) => [person.toLowerCase(), fields]));
   const exposed = new Set([...tally.persons].map((person) => person.toLowerCase()));
@@ -151,8 +167,10 @@ async function runAttack(world: World): Promise<ScopeAttack> {
     passed,
     recordsExposed: exposed.size,
     outsideCaseload: outside.length,
+    // The victim's account was created for the drill and has no history: no daily volume to exceed.
+    beyondBaseline: null,
+    ...tally.guardFigures(),
     requests: tally.requests,
-    requestsToSuspension: tally.requestsToSuspension,
     steps,
     remarks,
     seconds: (performance.now() - started) / 1000,

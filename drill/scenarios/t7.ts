@@ -9,7 +9,7 @@
  * The attack is T2-scope's, run once per drill: after T2-scope, T7 compares with what that run
  * received; selected alone (`rempart drill T7`), T7 runs the attack itself first.
  * The window runs from a minute before the attack (the victim's own login included) to a minute
- * after it; the server and the drill share this machine's clock. In that window the victim's
+ * after it, in the server's simulated time (World.clock). In that window the victim's
  * account does nothing but log in (no read of anyone), so the scope is the attacker's alone; a
  * drill that gave the victim legitimate reads there would have to count them on both sides.
  */
@@ -96,9 +96,12 @@ export const t7: Scenario = {
       passed: steps.every((s) => s.skipped || s.passed),
       recordsExposed: t2.recordsExposed,
       outsideCaseload: t2.outsideCaseload,
+      beyondBaseline: t2.beyondBaseline,
       // T7's own attacker requests: none when it compared with T2-scope's run.
-      requests: ranBefore ? 0 : t2.requests,
+      requestsToFirstResponse: ranBefore ? null : t2.requestsToFirstResponse,
       requestsToSuspension: ranBefore ? null : t2.requestsToSuspension,
+      suspended: t2.suspended,
+      requests: ranBefore ? 0 : t2.requests,
       steps,
       remarks,
       seconds: (performance.now() - started) / 1000,

@@ -9,7 +9,7 @@ import { codeGuess, describeCall, statusSummary, succeeded, totpGuess } from '..
 import type { DrillClient, Exchange } from '../client.ts';
 import { type Operation, reachedBeyondOwnSummary, walkOperations } from '../openapi.ts';
 import type { StepResult } from '../report.ts';
-import type { StaffMember } from '../scenario.ts';
+import type { StaffMember, World } from '../scenario.ts';
 
 const TOTP_GUESSES = 20;
 const RECOVERY_CODE_GUESSES = 10;
@@ -37,9 +37,9 @@ export function aimedAt(victim: StaffMember): Record<string, unknown> {
   };
 }
 
-/** The codes the owner's app would accept around now: excluded from the guesses (see step b). */
-async function codesValidNow(secret: string): Promise<Set<string>> {
-  const now = Math.floor(Date.now() / 1000);
+/** The codes the owner's app would accept around `at` (the simulated time): excluded from the guesses (see step b). */
+async function codesValidAt(secret: string, at: Date): Promise<Set<string>> {
+  const now = Math.floor(at.getTime() / 1000);
   const codes = await Promise.all(
     [-60, -30, 0, 30, 60].map((offset) => generate({ secret, epoch: now + offset })),
   );
@@ -102,7 +102,7 @@ export async function passwordOnly(
 }
 
 /** (b): guesses of authenticator codes and recovery codes from the password session. */
-export async function guesses(attacker: DrillClient, victim: StaffMember): Promise<StepResult> {
+export async function guesses(world: World, attacker: DrillClient, victim: StaffMember): Promise<StepResult> {
   const title = 'second-factor guesses';
   const session = await passwordSession(attacker, victim);
   if (session.status !== 200) {
@@ -111,7 +111,7 @@ export async function guesses(attacker: DrillClient, victim: StaffMember): Promi
   // The drill also plays the owner, so it knows the codes the owner's app shows now. A random guess
   // hits one of them with probability 3 in a million; leaving them out keeps the drill's verdict
   // about the server (does it accept wrong codes, does it stop the guessing), not about luck.
-  const valid = await codesValidNow(victim.secret);
+  const valid = await codesValidAt(victim.secret, world.clock.now());
   const attempts: { route: string; code: () => string }[] = [
     ...Array.from({ length: TOTP_GUESSES }, () => ({
       route: '/api/v1/auth/totp',
@@ -141,10 +141,10 @@ export async function guesses(attacker: DrillClient, victim: StaffMember): Promi
   const ms = (performance.now() - started) / calls.length;
   const accepted = calls.filter(succeeded);
   // The answers are the same whether a guess was checked or refused unchecked (no oracle), so the
-  // drill measures the throttle by its effect: it plays the owner and sends the right code — the
-  // next step's, unused — from the guessing session. A server that still checks it lets guessing
-  // run at full speed.
-  const rightCode = await generate({ secret: victim.secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+  // drill measures the throttle by its effect: it plays the owner and sends the right code — one
+  // the owner has not used — from the guessing session. A server that still checks it lets
+  // guessing run at full speed.
+  const rightCode = await world.totpCode(victim);
   const probe = await attacker.post('/api/v1/auth/totp', { code: rightCode });
   const throttled = !succeeded(probe);
   if (!throttled) await attacker.post('/api/v1/auth/logout', {});
@@ -165,6 +165,7 @@ export async function guesses(attacker: DrillClient, victim: StaffMember): Promi
 
 /** (c): the attacker's own authenticator app on the account, from the password session. */
 export async function ownAuthenticator(
+  world: World,
   attacker: DrillClient,
   victim: StaffMember,
   operations: Operation[],
@@ -184,7 +185,10 @@ export async function ownAuthenticator(
     if (factor.secret && factor.factorId) {
       const confirmed = await attacker.post('/api/v1/me/factors/totp/confirm', {
         factorId: factor.factorId,
-        code: await generate({ secret: factor.secret, epoch: Math.floor(Date.now() / 1000) }),
+        code: await generate({
+          secret: factor.secret,
+          epoch: Math.floor(world.clock.now().getTime() / 1000),
+        }),
       });
       notes.push(`confirmation with the attacker's app ${confirmed.status}`);
     }

@@ -8,14 +8,15 @@ import { benchLookup } from '../../bench/lookup.ts';
 import { benchScope } from '../../bench/scope.ts';
 import { benchSeed } from '../../bench/seed.ts';
 import { formatReport, toJson } from '../../drill/report.ts';
-import { runDrill } from '../../drill/run.ts';
+import { DRILL_DEFAULTS, runDrill } from '../../drill/run.ts';
 import { SCENARIOS } from '../../drill/scenarios/index.ts';
 import { loadConfig } from '../config.ts';
 import { ROLES, type Role } from '../identity/accounts.ts';
 import { isIsoDate } from '../registry/person.ts';
-import { runAccountCreate } from './account.ts';
+import { runAccountBatch, runAccountCreate } from './account.ts';
 import { defaultScopeFile, formatScope, parseIsoDateTime, runAuditScope } from './audit-scope.ts';
 import { formatVerifyReport, runAuditVerify } from './audit-verify.ts';
+import { effectiveThresholds, runCanaries, thresholdsMarkdown } from './guard.ts';
 import { runImport } from './import.ts';
 import { runInit } from './init.ts';
 import { runRotate } from './keys.ts';
@@ -99,16 +100,30 @@ program
       nonNegativeInteger('--workers'),
     ),
   )
+  .addOption(
+    new Option(
+      '--canaries <n>',
+      'canary persons to plant among them for the guard (default: two per thousand persons)',
+    ).argParser(nonNegativeInteger('--canaries')),
+  )
   .option('--json', 'print a JSON summary as the last line')
-  .action((options: { persons: number; seed: number; asOf?: string; workers?: number; json?: boolean }) =>
-    run(!!options.json, async () => {
-      const summary = await runSeed(loadConfig(), { ...options, json: !!options.json });
-      if (options.json) printJson(summary);
-      else
-        console.log(
-          `seeded ${summary.persons} persons (${summary.organisations} organisations) in ${summary.seconds} s: ${summary.personsPerSecond} persons/s`,
-        );
-    }),
+  .action(
+    (options: {
+      persons: number;
+      seed: number;
+      asOf?: string;
+      workers?: number;
+      canaries?: number;
+      json?: boolean;
+    }) =>
+      run(!!options.json, async () => {
+        const summary = await runSeed(loadConfig(), { ...options, json: !!options.json });
+        if (options.json) printJson(summary);
+        else
+          console.log(
+            `seeded ${summary.persons} persons (${summary.organisations} organisations) in ${summary.seconds} s: ${summary.personsPerSecond} persons/s; ${summary.canaries} canaries planted`,
+          );
+      }),
   );
 
 program
@@ -148,36 +163,68 @@ const account = program.command('account').description('staff accounts (operator
 account
   .command('create')
   .description(
-    'create a staff account (pending second-factor enrolment, then probation); staff use the API with approval',
+    'create a staff account (pending second-factor enrolment, then probation), or a batch of them; staff use the API with approval',
   )
-  .requiredOption('--login <login>', 'login (3–64 letters, digits, . _ -)')
-  .requiredOption('--organisation <code>', 'code of the organisation (e.g. FT-DG, FT-75056, CE-75)')
-  .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
-  .requiredOption('--email <email>', 'registered address: notices and recovery codes go there')
-  .requiredOption('--display-name <name>', 'name shown to colleagues')
+  .option('--login <login>', 'login (3–64 letters, digits, . _ -)')
+  .option('--organisation <code>', 'code of the organisation (e.g. FT-DG, FT-75056, CE-75)')
+  .addOption(new Option('--role <role>', 'role').choices([...ROLES]))
+  .option('--email <email>', 'registered address: notices and recovery codes go there')
+  .option('--display-name <name>', 'name shown to colleagues')
   .option(
     '--password-file <file>',
     'file holding the password (else REMPART_NEW_PASSWORD); never on the command line',
   )
+  .option(
+    '--batch <file>',
+    'create every account of a JSON-lines file ({login, organisation, role, email, displayName, passwordFile} a line), all or none',
+  )
   .option('--json', 'print a JSON summary as the last line')
   .action(
-    (options: {
-      login: string;
-      organisation: string;
-      role: Role;
-      email: string;
-      displayName: string;
-      passwordFile?: string;
-      json?: boolean;
-    }) =>
-      run(!!options.json, async () => {
-        const created = await runAccountCreate(loadConfig(), options, process.env);
+    (
+      options: {
+        login?: string;
+        organisation?: string;
+        role?: Role;
+        email?: string;
+        displayName?: string;
+        passwordFile?: string;
+        batch?: string;
+        json?: boolean;
+      },
+      command: Command,
+    ) => {
+      const single = {
+        login: '--login <login>',
+        organisation: '--organisation <code>',
+        role: '--role <role>',
+      };
+      const more = { email: '--email <email>', displayName: '--display-name <name>' };
+      const flags = { ...single, ...more, passwordFile: '--password-file <file>' };
+      if (options.batch !== undefined) {
+        const mixed = Object.entries(flags).find(([key]) => options[key as keyof typeof flags] !== undefined);
+        if (mixed) command.error(`error: option '${mixed[1]}' does not go with --batch (the file gives it)`);
+        return run(!!options.json, async () => {
+          const created = await runAccountBatch(loadConfig(), options.batch!);
+          if (options.json) printJson(created);
+          else console.log(`created ${created.created} accounts: each logs in, then enrols a second factor`);
+        });
+      }
+      const missing = Object.entries({ ...single, ...more }).find(
+        ([key]) => options[key as keyof typeof flags] === undefined,
+      );
+      if (missing)
+        command.error(`error: required option '${missing[1]}' not specified (or give --batch <file>)`);
+      const one = options as Required<Omit<typeof options, 'passwordFile' | 'batch' | 'json'>> &
+        typeof options;
+      return run(!!options.json, async () => {
+        const created = await runAccountCreate(loadConfig(), one, process.env);
         if (options.json) printJson(created);
         else
           console.log(
             `created ${created.login} (${created.role}, ${created.organisation}): log in, then enrol a second factor`,
           );
-      }),
+      });
+    },
   );
 
 const keys = program.command('keys').description('key management');
@@ -204,23 +251,77 @@ keys
 program
   .command('drill')
   .description(
-    'replay the breaches of DESIGN.md section 2 against a fresh throwaway server, through its HTTP API only',
+    'replay the breaches of DESIGN.md section 2 against a fresh throwaway server, through its HTTP API only, after an honest month of simulated work',
   )
   .argument('[ids...]', `scenarios to run (default: all of ${SCENARIOS.map((s) => s.id).join(', ')})`)
-  .option('--persons <n>', 'persons in the throwaway registry', positiveInteger('--persons'), 2000)
+  .option(
+    '--persons <n>',
+    'persons in the throwaway registry',
+    positiveInteger('--persons'),
+    DRILL_DEFAULTS.persons,
+  )
+  .option(
+    '--honest-accounts <n>',
+    'honest accounts working through the honest month before the attacks (0: none)',
+    nonNegativeInteger('--honest-accounts'),
+    DRILL_DEFAULTS.honestAccounts,
+  )
+  .option(
+    '--honest-days <n>',
+    'simulated calendar days of the honest month (only working days have work)',
+    positiveInteger('--honest-days'),
+    DRILL_DEFAULTS.honestDays,
+  )
   .option('--json', 'print a JSON report as the last line')
-  .action((ids: string[], options: { persons: number; json?: boolean }) =>
+  .action(
+    (
+      ids: string[],
+      options: { persons: number; honestAccounts: number; honestDays: number; json?: boolean },
+    ) =>
+      run(!!options.json, async () => {
+        const report = await runDrill(loadConfig(), {
+          ids,
+          persons: options.persons,
+          honestAccounts: options.honestAccounts,
+          honestDays: options.honestDays,
+          env: process.env,
+          ...(process.stderr.isTTY ? { progress: (line: string) => console.error(`drill: ${line}`) } : {}),
+        });
+        if (options.json) printJson(toJson(report));
+        else console.log(formatReport(report));
+        // 0 when every scenario passed (the attacks failed) and the honest month was left alone.
+        if (!report.passed) process.exitCode = 1;
+      }),
+  );
+
+const guard = program
+  .command('guard')
+  .description('the guard: thresholds and canaries (DESIGN.md section 6)');
+guard
+  .command('config')
+  .description("the guard's effective thresholds (built in, with REMPART_GUARD_CONFIG applied)")
+  .option('--role <role>', 'for this role (its entry applies over the defaults)')
+  .option('--organisation <code>', "for this organisation's code (its entry applies last)")
+  .option('--markdown', 'print the table of docs/GUARD.md instead of JSON')
+  .option('--json', 'print JSON (the default)')
+  .action((options: { role?: string; organisation?: string; markdown?: boolean; json?: boolean }) =>
     run(!!options.json, async () => {
-      const report = await runDrill(loadConfig(), {
-        ids,
-        persons: options.persons,
-        env: process.env,
-        ...(process.stderr.isTTY ? { progress: (line: string) => console.error(`drill: ${line}`) } : {}),
-      });
-      if (options.json) printJson(toJson(report));
-      else console.log(formatReport(report));
-      // 0 when every scenario passed: the attacks failed.
-      if (!report.passed) process.exitCode = 1;
+      const thresholds = effectiveThresholds(loadConfig(), options.role, options.organisation);
+      if (options.markdown) console.log(thresholdsMarkdown(thresholds));
+      else printJson(thresholds);
+    }),
+  );
+guard
+  .command('canaries')
+  .description('count the canary persons (operator only); --plant adds more among persons no one follows')
+  .addOption(new Option('--plant <n>', 'canaries to add').argParser(positiveInteger('--plant')))
+  .option('--seed <s>', 'order in which persons are chosen', nonNegativeInteger('--seed'), 1)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { plant?: number; seed: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const summary = await runCanaries(loadConfig(), options);
+      if (options.json) printJson(summary);
+      else console.log(`${summary.canaries} canaries (${summary.planted} planted now)`);
     }),
   );
 

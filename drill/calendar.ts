@@ -1,0 +1,143 @@
+/**
+ * The drill's calendar: wall-clock time in the organisations' time zone (Europe/Paris) and French
+ * public holidays (Code du travail, article L3133-1), to place honest work on working days and
+ * hours, and the simulated time's start on a Monday morning. Pure functions; Intl gives the offsets
+ * (summer time included), so no time-zone table is kept here.
+ */
+
+export const PARIS = 'Europe/Paris';
+const DAY_MS = 86_400_000;
+
+/** A wall-clock date and time in a zone. */
+export interface WallTime {
+  year: number;
+  /** 1–12 */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  /** 0 Sunday … 6 Saturday */
+  weekday: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** The wall-clock time of an instant in `zone`. */
+export function wallTime(at: Date, zone = PARIS): WallTime {
+  let format = formatters.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'short',
+    });
+    formatters.set(zone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    weekday: WEEKDAYS.indexOf(String(parts.weekday)),
+  };
+}
+
+/** The instant at which the wall clock in `zone` reads this date and time (the first, on a change of offset). */
+export function zonedInstant(
+  date: { year: number; month: number; day: number },
+  hour: number,
+  minute = 0,
+  zone = PARIS,
+): Date {
+  const wanted = Date.UTC(date.year, date.month - 1, date.day, hour, minute);
+  // Two corrections by the zone's offset converge (offsets change by at most an hour).
+  let guess = wanted;
+  for (let i = 0; i < 3; i += 1) {
+    const seen = wallTime(new Date(guess), zone);
+    const shown = Date.UTC(seen.year, seen.month - 1, seen.day, seen.hour, seen.minute);
+    if (shown === wanted) break;
+    guess += wanted - shown;
+  }
+  return new Date(guess);
+}
+
+/** The calendar date `days` after `date` (no time zone involved). */
+export function addDays(
+  date: { year: number; month: number; day: number },
+  days: number,
+): { year: number; month: number; day: number } {
+  const moved = new Date(Date.UTC(date.year, date.month - 1, date.day) + days * DAY_MS);
+  return { year: moved.getUTCFullYear(), month: moved.getUTCMonth() + 1, day: moved.getUTCDate() };
+}
+
+/** `2026-12-07` */
+export function isoDay(date: { year: number; month: number; day: number }): string {
+  return `${date.year}-${String(date.month).padStart(2, '0')}-${String(date.day).padStart(2, '0')}`;
+}
+
+/** The weekday (0 Sunday … 6 Saturday) of a calendar date. */
+export function weekdayOf(date: { year: number; month: number; day: number }): number {
+  return new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
+}
+
+/** Easter Sunday of a year (the anonymous Gregorian algorithm). */
+export function easter(year: number): { year: number; month: number; day: number } {
+  const a = year % 19;
+  const b = Math.floor(year / 100);
+  const c = year % 100;
+  const d = Math.floor(b / 4);
+  const e = b % 4;
+  const f = Math.floor((b + 8) / 25);
+  const g = Math.floor((b - f + 1) / 3);
+  const h = (19 * a + b - d - g + 15) % 30;
+  const i = Math.floor(c / 4);
+  const k = c % 4;
+  const l = (32 + 2 * e + 2 * i - h - k) % 7;
+  const m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const month = Math.floor((h + l - 7 * m + 114) / 31);
+  const day = ((h + l - 7 * m + 114) % 31) + 1;
+  return { year, month, day };
+}
+
+/** The eleven French public holidays of a year (metropolitan France), as `YYYY-MM-DD`. */
+export function frenchHolidays(year: number): Set<string> {
+  const sunday = easter(year);
+  const fixed = ['01-01', '05-01', '05-08', '07-14', '08-15', '11-01', '11-11', '12-25'].map(
+    (md) => `${year}-${md}`,
+  );
+  // Easter Monday, Ascension Thursday, Whit Monday.
+  const moving = [1, 39, 50].map((offset) => isoDay(addDays(sunday, offset)));
+  return new Set([...fixed, ...moving]);
+}
+
+/** True on Monday to Friday, public holidays excepted. */
+export function isWorkingDay(date: { year: number; month: number; day: number }): boolean {
+  const weekday = weekdayOf(date);
+  return weekday >= 1 && weekday <= 5 && !frenchHolidays(date.year).has(isoDay(date));
+}
+
+/** The first Monday at `hour`:00 (Paris) that is at or after `notBefore`. */
+export function mondayMorning(notBefore: Date, hour = 8): Date {
+  let date: { year: number; month: number; day: number } = wallTime(notBefore);
+  for (let i = 0; i < 15; i += 1) {
+    if (weekdayOf(date) === 1) {
+      const at = zonedInstant(date, hour);
+      if (at.getTime() >= notBefore.getTime()) return at;
+    }
+    date = addDays(date, 1);
+  }
+  throw new Error('no Monday within two weeks');
+}
+
+/** `Mon 2026-12-07`: a calendar day for progress lines. */
+export function dayLabel(date: { year: number; month: number; day: number }): string {
+  return `${WEEKDAYS[weekdayOf(date)]} ${isoDay(date)}`;
+}

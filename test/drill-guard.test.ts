@@ -1,0 +1,154 @@
+/**
+ * The guard's drill scenarios (issue 5, item 5 and "Done means"), at small scale: one `runDrill`
+ * on a fresh throwaway server (2,000 persons, no honest month: the scenarios' own owners work
+ * alongside the attacks), every attack through the HTTP API only, on a simulated clock. The goals:
+ * - T2 (a partner session stolen on the owner's machine: three weeks of probing, then bulk), T5
+ *   and T9 (phished password, then a stolen cookie from the attacker's machine): no person outside
+ *   the caseload, and suspended before 50 persons beyond the owner's normal day;
+ * - T2b (an agency counselor's session, leaked identities read nationally one by one): suspended
+ *   before 200 distinct persons;
+ * - T8 (a manager session right after its second factor): nothing it files takes effect, no
+ *   record exposed, the manager suspended;
+ * - ENUM-ID and ENUM-NAME: throttled within 20 requests, then suspended;
+ * - CANARY: suspended by the very request that touched the canary, which returned nothing of it.
+ * Each scenario's owner works normally meanwhile and is not suspended before the attack.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DrillReport, ScenarioResult } from '../drill/report.ts';
+import { toJson } from '../drill/report.ts';
+import { runDrill } from '../drill/run.ts';
+import { engine, serverUrl } from './helpers/db.ts';
+
+const IDS = ['T2', 'T2b', 'T5', 'T8', 'T9', 'ENUM-ID', 'ENUM-NAME', 'CANARY'];
+
+describe(`rempart drill: the guard's scenarios on ${engine}`, () => {
+  let report: DrillReport;
+  let started = 0;
+  let seconds = 0;
+  const scenario = (id: string): ScenarioResult => {
+    const found = report.scenarios.find((s) => s.id === id);
+    if (!found) throw new Error(`no result for ${id}`);
+    return found;
+  };
+  const notes = (s: ScenarioResult): string => [...s.steps.map((x) => x.note), ...s.remarks].join('; ');
+
+  beforeAll(async () => {
+    started = Date.now();
+    report = await runDrill(
+      { databaseUrl: serverUrl },
+      { ids: IDS, persons: 2000, honestAccounts: 0, env: { ...process.env, LOG_LEVEL: 'warn' } },
+    );
+    seconds = (Date.now() - started) / 1000;
+  }, 900_000);
+
+  it('runs every scenario, in the order asked, and the JSON report keeps its contract', () => {
+    expect(report.scenarios.map((s) => s.id)).toEqual(IDS);
+    const json = toJson(report);
+    for (const entry of json.scenarios) {
+      expect(Object.keys(entry).slice(0, 9)).toEqual([
+        'id',
+        'passed',
+        'recordsExposed',
+        'outsideCaseload',
+        'beyondBaseline',
+        'requestsToFirstResponse',
+        'requestsToSuspension',
+        'suspended',
+        'requests',
+      ]);
+      // The figures agree with each other.
+      expect(entry.suspended).toBe(entry.requestsToSuspension !== null);
+      if (entry.requestsToSuspension !== null && entry.requestsToFirstResponse !== null) {
+        expect(entry.requestsToFirstResponse).toBeLessThanOrEqual(entry.requestsToSuspension);
+      }
+    }
+    // Modest in CI: setup and eight scenarios on PGlite in a few minutes at most.
+    expect(seconds).toBeLessThan(900);
+  });
+
+  it.each(['T2', 'T5', 'T9'])(
+    '%s: no one outside the caseload, and suspended before 50 persons beyond the normal day',
+    (id) => {
+      const s = scenario(id);
+      expect(s.outsideCaseload, notes(s)).toBe(0);
+      expect(s.suspended, notes(s)).toBe(true);
+      expect(s.beyondBaseline ?? 0, notes(s)).toBeLessThan(50);
+      expect(
+        s.steps.every((step) => step.passed),
+        notes(s),
+      ).toBe(true);
+      expect(notes(s)).not.toContain('OWNER was suspended before the attack');
+      expect(s.passed, notes(s)).toBe(true);
+    },
+  );
+
+  it('T2: three weeks of probing ran before the bulk, from the owner’s own machine', () => {
+    const s = scenario('T2');
+    expect(s.steps.map((step) => step.label)).toEqual(['(a)', '(b)']);
+    // Three weeks of working days unless the guard suspended the account during the probing already.
+    const days = Number(/searches of leaked identities over (\d+) days/.exec(notes(s))?.[1] ?? 0);
+    expect(days).toBeGreaterThan(0);
+    expect(days === 15 || s.steps[1]!.note.includes('during the probing')).toBe(true);
+    expect(s.requests).toBeGreaterThan(20);
+  });
+
+  it.each(['T5', 'T9'])('%s: the phished password alone opens nothing', (id) => {
+    const s = scenario(id);
+    const password = s.steps.find((step) => step.label === '(a)')!;
+    expect(password.passed, password.note).toBe(true);
+    expect(password.note).toContain('next: verify_second_factor');
+    expect(password.note).toContain('0 answered');
+    // The stolen cookie from another network: the guard's first answer is the step-up it cannot give.
+    expect(notes(s)).toContain('session_address_changed');
+  });
+
+  it('T2b: leaked identities read nationally, one by one: suspended before 200 distinct persons', () => {
+    const s = scenario('T2b');
+    expect(s.suspended, notes(s)).toBe(true);
+    expect(s.recordsExposed, notes(s)).toBeLessThan(200);
+    expect(s.recordsExposed).toBeGreaterThan(0);
+    expect(s.passed, notes(s)).toBe(true);
+  });
+
+  it('T8: a stolen manager session files requests that take no effect, and is suspended', () => {
+    const s = scenario('T8');
+    expect(s.recordsExposed).toBe(0);
+    expect(s.suspended, notes(s)).toBe(true);
+    const [filed, effect] = s.steps;
+    expect(filed!.passed, filed!.note).toBe(true);
+    expect(effect!.passed, effect!.note).toBe(true);
+    expect(effect!.note).toMatch(/0 approved\); 0 of the \d+ accounts asked for exist/);
+    expect(notes(s)).toMatch(/provisioned_accounts_per_day|caseload_persons_per_day|blocked_per_hour/);
+    expect(s.passed, notes(s)).toBe(true);
+  });
+
+  it.each(['ENUM-ID', 'ENUM-NAME'])('%s: throttled within 20 requests, then suspended', (id) => {
+    const s = scenario(id);
+    expect(s.requestsToFirstResponse, notes(s)).not.toBeNull();
+    expect(s.requestsToFirstResponse!, notes(s)).toBeLessThanOrEqual(20);
+    expect(notes(s)).toContain('(throttle)');
+    expect(s.suspended, notes(s)).toBe(true);
+    expect(s.passed, notes(s)).toBe(true);
+  });
+
+  it('CANARY: the request that touched the canary suspended the account and returned nothing of it', () => {
+    const s = scenario('CANARY');
+    const [sweep] = s.steps;
+    expect(sweep!.note).toContain('answered 403 account_suspended');
+    expect(sweep!.note).toContain('by that very request');
+    expect(sweep!.note).toContain("the canary's data never came back");
+    expect(s.suspended).toBe(true);
+    expect(notes(s)).toContain('canary 1/1');
+    expect(s.passed, notes(s)).toBe(true);
+  });
+
+  it('the whole drill passes', () => {
+    expect(
+      report.passed,
+      report.scenarios
+        .filter((s) => !s.passed)
+        .map((s) => `${s.id}: ${notes(s)}`)
+        .join('\n'),
+    ).toBe(true);
+  });
+});
