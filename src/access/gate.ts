@@ -21,12 +21,11 @@
 import { createHash } from 'node:crypto';
 import { type AuditCtx, type AuditEntry, appendAudit } from '../audit/append.ts';
 import { type AccessEntry, personAccessHistory } from '../audit/scope.ts';
-import { type Clock, systemCtx } from '../context.ts';
+import type { Clock } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
-import { AppError, type FieldIssue } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import {
   auditGuard,
-  type GuardActor,
   type GuardOutcome,
   type GuardPlan,
   guardBefore,
@@ -38,12 +37,9 @@ import {
   type RaisedAlert,
 } from '../guard/guard.ts';
 import type { Verdict } from '../guard/signals.ts';
-import { agencyIdSweepKey, nameSweepKey } from '../guard/state.ts';
 import type { GuardConfig } from '../guard/thresholds.ts';
 import type { GuardView } from '../guard/view.ts';
 import type { Role } from '../identity/accounts.ts';
-import { recordEvent } from '../identity/events.ts';
-import { normaliseName } from '../registry/normalise.ts';
 import type {
   Address,
   Identity,
@@ -51,7 +47,7 @@ import type {
   PersonStatus,
   RegistrationPeriod,
 } from '../registry/person.ts';
-import { checkEmail, checkPhone, IDENTITY_FIELDS } from '../registry/person.ts';
+import { IDENTITY_FIELDS } from '../registry/person.ts';
 import {
   findInScope,
   openPerson,
@@ -62,6 +58,8 @@ import {
   writeSealed,
 } from '../registry/person-reads.ts';
 import { type PersonQuery, type RegistryKeys, resealRow } from '../registry/persons.ts';
+import { validateContact } from './contact.ts';
+import { ALLOW, announce, GuardRedo, guardActor, observe, observed, worse } from './gate-guard.ts';
 import {
   type ContactField,
   JUSTIFICATION_MAX,
@@ -252,79 +250,6 @@ export async function passGate<R extends GateRequest>(
   return outcome.result as ResultOf<R>;
 }
 
-const ALLOW: GuardOutcome = { response: 'allow', signals: [], raised: null };
-
-/** Thrown inside the gate's transaction to roll it back and redo the request on the guard's locked path. */
-class GuardRedo extends Error {}
-
-/** Step 7 for one request, in the gate's transaction (allow without counting when the guard is off). */
-function observe(
-  tx: Tx,
-  deps: GateDeps,
-  ctx: GateCtx,
-  request: ObservedRequest,
-  at: Date,
-): Promise<GuardOutcome> {
-  return deps.guard ? guardObserve(tx, deps.guard, guardActor(ctx), request, at) : Promise.resolve(ALLOW);
-}
-
-/** The acting account as the guard sees it. */
-function guardActor(ctx: GateCtx): GuardActor {
-  return {
-    accountId: ctx.accountId,
-    organisationId: ctx.organisationId,
-    role: ctx.role,
-    probation: ctx.probation,
-    mfaAt: ctx.mfaAt,
-    requestAddress: ctx.sourceAddress,
-    requestId: ctx.requestId,
-    sessionRef: sessionRef(ctx.sessionIdHash),
-    view: ctx.guard,
-  };
-}
-
-/** Tells the security officers and managers about a suspension, after commit; a failure loses nothing (the alert is queued). */
-async function announce(deps: GateDeps, raised: RaisedAlert | null): Promise<void> {
-  if (!raised || !deps.announce) return;
-  await deps.announce(raised).catch(() =>
-    // The alert is queued whatever happens; a failed announcement is on record for the officers.
-    deps.db
-      .tx(systemCtx('guard').actor, (tx) =>
-        recordEvent(tx, {
-          at: deps.clock.now(),
-          action: 'guard.announce_failed',
-          targetAccountId: raised.accountId,
-          organisationId: raised.organisationId,
-          details: { alertId: raised.id },
-        }),
-      )
-      .catch(() => undefined),
-  );
-}
-
-/** What a request counts for the guard, before the persons it reaches are known. */
-function observed(request: GateRequest, national: boolean): ObservedRequest {
-  const search = request.action === 'person.search';
-  let sweep: ObservedRequest['sweep'];
-  if (search && request.query.by === 'agencyId') {
-    const key = agencyIdSweepKey(request.query.agencyId);
-    if (key !== undefined) sweep = { kind: 'agencyId', key };
-  } else if (search && request.query.by === 'nameBirth') {
-    sweep = { kind: 'name', key: nameSweepKey(normaliseName(request.query.lastName)) };
-  }
-  return {
-    action: request.action,
-    views: search ? 0 : 1,
-    searches: search ? 1 : 0,
-    personIds: [],
-    national,
-    refused: false,
-    blocked: false,
-    empty: false,
-    ...(sweep ? { sweep } : {}),
-  };
-}
-
 /** The first 16 hex digits of SHA-256 of the session's stored id hash: one session's events, linkable. */
 export function sessionRef(idHash: Buffer): string {
   return createHash('sha256').update(idHash).digest('hex').slice(0, 16);
@@ -454,13 +379,6 @@ async function refuse(
   await announce(deps, verdict.seen.raised);
   if (verdict.response && verdict.response.response !== 'allow') throw guardError(verdict.response);
   throw refusal.error;
-}
-
-/** The more severe of two verdicts. */
-function worse(a: Verdict, b: Verdict | undefined): Verdict {
-  const rank = { allow: 0, throttle: 1, step_up: 2, suspend: 3 } as const;
-  // A tie goes to the pending response: its Retry-After is the time really left.
-  return b && rank[b.response] >= rank[a.response] ? b : a;
 }
 
 function denyEntry(
@@ -665,37 +583,4 @@ function identityFieldsOf(fields: readonly ViewField[]): IdentityField[] {
 export function maskNir(nir: string): string {
   if (nir.length !== 15) return '••• •• •• ••• ••• ••';
   return `${nir[0]} ${nir.slice(1, 3)} ${nir.slice(3, 5)} •• ••• ••• ••`;
-}
-
-/** Validates new contact details at the edge of the write; messages name fields, never values. */
-function validateContact(changes: ContactChanges): Partial<Pick<Identity, ContactField>> {
-  const issues: FieldIssue[] = [];
-  const out: Partial<Pick<Identity, ContactField>> = {};
-  if (changes.email !== undefined) {
-    out.email = changes.email === null ? null : checkEmail('email', changes.email, issues);
-  }
-  if (changes.phone !== undefined) {
-    out.phone = changes.phone === null ? null : checkPhone('phone', changes.phone, issues);
-  }
-  if (changes.address !== undefined) {
-    if (changes.address === null) out.address = null;
-    else {
-      const { line, postalCode, city } = changes.address;
-      if (!line.trim() || line.length > 200)
-        issues.push({ field: 'address.line', message: 'is required (≤ 200 characters)' });
-      if (!/^\d{5}$/.test(postalCode))
-        issues.push({ field: 'address.postalCode', message: 'must be 5 digits' });
-      if (!city.trim() || city.length > 100)
-        issues.push({ field: 'address.city', message: 'is required (≤ 100 characters)' });
-      out.address = { line: line.trim(), postalCode, city: city.trim() };
-    }
-  }
-  if (issues.length > 0) {
-    const first = issues[0]!;
-    throw new AppError('validation_failed', `${first.field} ${first.message}`, {
-      field: first.field,
-      issues,
-    });
-  }
-  return out;
 }

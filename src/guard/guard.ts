@@ -22,9 +22,11 @@ import {
   freshState,
   type GuardEvent,
   type GuardState,
+  loadState,
   notePersons,
   rollOver,
   settleStepUp,
+  stored,
 } from './state.ts';
 import { type GuardConfig, thresholdsFor } from './thresholds.ts';
 import type { GuardView } from './view.ts';
@@ -141,31 +143,24 @@ export async function guardPlan(
   request: ObservedRequest,
   now: Date,
 ): Promise<GuardPlan> {
-  const loaded = actor.view.state;
-  return fold(
-    tx,
-    config,
-    actor,
-    request,
-    now,
-    loaded ? structuredClone(loaded) : null,
-    actor.view.version,
-    0,
-  );
+  // The state read with the session is this request's own copy: folded in place.
+  return fold(tx, config, actor, request, now, actor.view.state, actor.view.version, 0);
 }
 
 /** Writes a plan if the state has not moved since it was read; false if it has, or if a canary was touched. */
 export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, now: Date): Promise<boolean> {
   const canaryCheck =
-    plan.personIds.length > 0 ? 'cardinality(rempart_guard_canaries($8::uuid[]))::int' : '0::int';
+    plan.personIds.length > 0 ? 'cardinality(rempart_guard_canaries($9::uuid[]))::int' : '0::int';
+  const { json, seen } = stored(plan.state);
   const values = [
     actor.accountId,
-    JSON.stringify(plan.state),
+    json,
     plan.state.baseline,
     plan.state.throttledUntil,
     stepUpColumn(plan.state),
     now,
     plan.version,
+    seen,
     ...(plan.personIds.length > 0 ? [plan.personIds] : []),
   ];
   const rows =
@@ -173,15 +168,15 @@ export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, no
       ? // The account's first request: its row, unless a concurrent request made it first.
         await tx.query<{ canaries: number }>(
           `INSERT INTO guard_accounts (account_id, state, baseline, throttled_until, step_up_since, updated_at,
-             organisation_id, role, version)
-           VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, 1)
+             seen, organisation_id, role, version)
+           VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, 1)
            ON CONFLICT (account_id) DO NOTHING
-           RETURNING cardinality(rempart_guard_canaries($9::uuid[]))::int AS canaries`,
-          [...values.slice(0, 6), actor.organisationId, actor.role, plan.personIds],
+           RETURNING cardinality(rempart_guard_canaries($10::uuid[]))::int AS canaries`,
+          [...values.slice(0, 6), seen, actor.organisationId, actor.role, plan.personIds],
         )
       : await tx.query<{ canaries: number }>(
           `UPDATE guard_accounts SET state = $2::jsonb, baseline = $3, throttled_until = $4, step_up_since = $5,
-             updated_at = $6, version = version + 1
+             updated_at = $6, seen = $8, version = version + 1
            WHERE account_id = $1 AND version = $7 RETURNING ${canaryCheck} AS canaries`,
           values,
         );
@@ -201,33 +196,41 @@ export async function guardObserve(
   now: Date,
 ): Promise<GuardOutcome> {
   const { day } = localParts(now, actor.view.timeZone);
-  const [row] = await tx.query<{ state: GuardState; version: number; canaries: number }>(
+  const [row] = await tx.query<{
+    state: Omit<GuardState, 'seen'>;
+    seen: Uint8Array;
+    version: number;
+    canaries: number;
+  }>(
     `WITH g AS (
        INSERT INTO guard_accounts (account_id, organisation_id, role, state, updated_at, version)
        VALUES ($1, $2, $3, $4::jsonb, $5, 0)
        ON CONFLICT (account_id) DO UPDATE SET updated_at = guard_accounts.updated_at
-       RETURNING state, version)
-     SELECT g.state, g.version, cardinality(rempart_guard_canaries($6::uuid[]))::int AS canaries FROM g`,
+       RETURNING state, seen, version)
+     SELECT g.state, g.seen, g.version, cardinality(rempart_guard_canaries($6::uuid[]))::int AS canaries FROM g`,
     [
       actor.accountId,
       actor.organisationId,
       actor.role,
-      JSON.stringify(freshState(now, day)),
+      stored(freshState(now, day)).json,
       now,
       [...new Set(request.personIds)],
     ],
   );
-  const plan = await fold(tx, config, actor, request, now, row!.state, row!.version, row!.canaries);
+  const loaded = loadState(row!.state, row!.seen);
+  const plan = await fold(tx, config, actor, request, now, loaded, row!.version, row!.canaries);
+  const written = stored(plan.state);
   await tx.query(
     `UPDATE guard_accounts SET state = $2::jsonb, baseline = $3, throttled_until = $4, step_up_since = $5,
-       updated_at = $6, version = version + 1 WHERE account_id = $1`,
+       updated_at = $6, seen = $7, version = version + 1 WHERE account_id = $1`,
     [
       actor.accountId,
-      JSON.stringify(plan.state),
+      written.json,
       plan.state.baseline,
       plan.state.throttledUntil,
       stepUpColumn(plan.state),
       now,
+      written.seen,
     ],
   );
   if (plan.raised) {

@@ -97,18 +97,21 @@ const KEY_DIGITS = 6;
 /** Adds the persons to today's set; returns how many were not in it (all of them once the set is full). */
 export function notePersons(state: GuardState, personIds: readonly string[]): number {
   let fresh = 0;
-  const known = new Set<string>();
-  for (let i = 0; i < state.seen.length; i += KEY_DIGITS) known.add(state.seen.slice(i, i + KEY_DIGITS));
   for (const id of personIds) {
     const key = id.slice(0, KEY_DIGITS).toLowerCase();
-    if (known.has(key)) continue;
+    if (holds(state.seen, key)) continue;
     fresh += 1;
-    if (known.size < PERSON_SET_CAP) {
-      known.add(key);
-      state.seen += key;
-    }
+    if (state.seen.length < PERSON_SET_CAP * KEY_DIGITS) state.seen += key;
   }
   return fresh;
+}
+
+/** Whether `seen` holds `key` at a key boundary. */
+function holds(seen: string, key: string): boolean {
+  for (let i = seen.indexOf(key); i !== -1; i = seen.indexOf(key, i + 1)) {
+    if (i % KEY_DIGITS === 0) return true;
+  }
+  return false;
 }
 
 /** What one request (or provisioning act) adds. */
@@ -320,4 +323,16 @@ export function nameSweepKey(normalisedLastName: string): number {
 export function agencyIdSweepKey(agencyId: string): number | undefined {
   const digits = /^(\d{7})[A-Z]$/.exec(agencyId.toUpperCase());
   return digits ? Number(digits[1]) : undefined;
+}
+
+/** The state as stored: the JSON without `seen`, and `seen` as bytes. */
+export function stored(state: GuardState): { json: string; seen: Buffer } {
+  const { seen, ...rest } = state;
+  return { json: JSON.stringify(rest), seen: Buffer.from(seen, 'hex') };
+}
+
+/** A state as read: the JSON and the `seen` bytes put together. */
+export function loadState(json: Omit<GuardState, 'seen'> | null, seen: Uint8Array | null): GuardState | null {
+  if (!json) return null;
+  return { ...json, seen: seen ? Buffer.from(seen).toString('hex') : '' } as GuardState;
 }

@@ -6,7 +6,7 @@
  */
 
 import { type WorkingHours, workingHoursOf } from './calendar.ts';
-import type { GuardState } from './state.ts';
+import { type GuardState, loadState } from './state.ts';
 import type { GuardConfig } from './thresholds.ts';
 import { DEFAULTS } from './thresholds.ts';
 
@@ -37,7 +37,8 @@ export interface GuardSituationRow {
   concurrent_addresses: number;
   throttled_until: Date | null;
   step_up_since: Date | null;
-  guard_state: GuardState | null;
+  guard_state: Omit<GuardState, 'seen'> | null;
+  guard_seen: Uint8Array | null;
   guard_version: number | null;
 }
 
@@ -51,7 +52,7 @@ export function guardViewOf(row: GuardSituationRow): GuardView {
     concurrentAddresses: row.concurrent_addresses ?? 0,
     throttledUntil: row.throttled_until,
     stepUpSince: row.step_up_since,
-    state: row.guard_state,
+    state: loadState(row.guard_state, row.guard_seen),
     version: row.guard_version,
   };
 }

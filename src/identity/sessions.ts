@@ -8,7 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
-import { noteSources } from '../guard/sources.ts';
+import { networkOf, noteSources } from '../guard/sources.ts';
 import { type GuardSituationRow, type GuardView, guardViewOf, newSourceDays } from '../guard/view.ts';
 import { ACCOUNT_COLUMNS, type Account, type AccountRow, loginRefusal, toAccount } from './accounts.ts';
 
@@ -81,8 +81,8 @@ export async function openSession(
   );
   await tx.query(
     `INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, assurance, mfa_at, csrf_hash,
-       source_address, user_agent, guard_flags)
-     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10)`,
+       source_address, user_agent, guard_flags, source_network)
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       sha256(sessionId),
       accountId,
@@ -94,6 +94,7 @@ export async function openSession(
       options.address ?? null,
       options.userAgent?.slice(0, 200) ?? null,
       flags,
+      options.address ? networkOf(options.address) : null,
     ],
   );
   return { sessionId, csrfToken, expiresAt };
@@ -130,10 +131,10 @@ export async function useStaffSession(
     actor,
     `SELECT ${SESSION_COLUMNS}, ${ACCOUNT_COLUMNS}, o.purposes, o.code AS organisation_code, o.time_zone,
        o.working_hours, s.source_address, s.guard_flags, g.throttled_until, g.step_up_since,
-       g.state AS guard_state, g.version AS guard_version,
-       (SELECT count(DISTINCT rempart_network(c.source_address))::int FROM sessions c
+       g.state AS guard_state, g.seen AS guard_seen, g.version AS guard_version,
+       (SELECT count(DISTINCT c.source_network)::int FROM sessions c
         WHERE c.account_id = s.account_id AND c.revoked_at IS NULL AND c.expires_at > $2 AND c.last_seen_at > $3
-          AND rempart_network(c.source_address) IS DISTINCT FROM rempart_network(s.source_address))
+          AND c.source_network IS DISTINCT FROM s.source_network)
          AS concurrent_addresses
      FROM sessions s JOIN accounts a ON a.id = s.account_id JOIN organisations o ON o.id = a.organisation_id
        LEFT JOIN guard_accounts g ON g.account_id = a.id
@@ -230,11 +231,18 @@ export async function elevateSession(
   const csrfToken = token();
   await tx.query(
     `INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, expires_at, assurance, mfa_at, csrf_hash,
-       source_address, user_agent, guard_flags)
+       source_address, user_agent, guard_flags, source_network)
      SELECT $2, account_id, created_at, $3, expires_at, 'mfa', $3, $4, coalesce($5, source_address), user_agent,
-       guard_flags
+       guard_flags, coalesce($6, source_network)
      FROM sessions WHERE id_hash = $1`,
-    [session.idHash, sha256(sessionId), now, sha256(csrfToken), address ?? null],
+    [
+      session.idHash,
+      sha256(sessionId),
+      now,
+      sha256(csrfToken),
+      address ?? null,
+      address ? networkOf(address) : null,
+    ],
   );
   return { sessionId, csrfToken, expiresAt: session.expiresAt };
 }

@@ -13,6 +13,9 @@ CREATE TABLE guard_accounts (
   organisation_id uuid NOT NULL REFERENCES organisations (id),
   role text NOT NULL,
   state jsonb NOT NULL,
+  -- the persons reached today, 3 bytes of each id (state.ts, `seen`): apart from the JSON, so that
+  -- the row stays small enough to be stored inline and is written without compression
+  seen bytea NOT NULL DEFAULT ''::bytea,
   version integer NOT NULL DEFAULT 0,
   -- the account's usual daily volume of distinct persons (EWMA over its past working days), kept in
   -- a column as well so that peer baselines are one aggregate
@@ -24,6 +27,8 @@ CREATE TABLE guard_accounts (
   updated_at timestamptz NOT NULL
 );
 CREATE INDEX guard_accounts_peers ON guard_accounts (organisation_id, role);
+-- Every request of an account rewrites its row: room on the page for the new version (HOT updates).
+ALTER TABLE guard_accounts SET (fillfactor = 50);
 
 -- Canary persons: ordinary rows of `persons` (nothing there marks them) that no legitimate workflow
 -- reaches. Staff transactions cannot list them: the gate may only ask which of the persons it is
@@ -67,19 +72,9 @@ CREATE TABLE guard_sources (
   last_seen timestamptz NOT NULL,
   PRIMARY KEY (account_id, kind, hash)
 );
--- The network of an address as the guard compares them (src/guard/sources.ts networkOf does the
--- same): IPv4 /24, IPv6 /64, an IPv4-mapped IPv6 address as IPv4; null for null or not an address.
-CREATE FUNCTION rempart_network(address text) RETURNS cidr LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE a inet;
-BEGIN
-  IF address IS NULL THEN RETURN NULL; END IF;
-  a := regexp_replace(address, '^::ffff:', '')::inet;
-  RETURN network(set_masklen(a, CASE family(a) WHEN 4 THEN 24 ELSE 64 END))::cidr;
-EXCEPTION WHEN others THEN
-  RETURN NULL;
-END
-$$;
-GRANT EXECUTE ON FUNCTION rempart_network(text) TO rempart_app;
+-- The network a session was opened from (src/guard/sources.ts networkOf: IPv4 /24, IPv6 /64), so
+-- that "other live sessions from elsewhere" is a comparison of columns.
+ALTER TABLE sessions ADD COLUMN source_network text;
 
 -- What the guard noticed about a session when it was opened ('new_address', 'new_device', ...).
 ALTER TABLE sessions ADD COLUMN guard_flags text[] NOT NULL DEFAULT '{}';
