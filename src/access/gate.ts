@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { type AuditCtx, type AuditEntry, appendAudit } from '../audit/append.ts';
 import { type AccessEntry, personAccessHistory } from '../audit/scope.ts';
 import type { Clock } from '../context.ts';
-import type { Db, Tx } from '../db/types.ts';
+import { type Db, sendTogether, type Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
 import {
   auditGuard,
@@ -440,10 +440,10 @@ async function run(
       await appendAudit(tx, audit, entry);
       return;
     }
-    const [, committed] = await Promise.all([
-      appendAudit(tx, audit, entry),
-      guardCommit(tx, guardActor(ctx), pending, audit.at),
-    ]);
+    // One write to the server for both statements (pipelined; they still run in order).
+    const [, committed] = await sendTogether(tx, () =>
+      Promise.all([appendAudit(tx, audit, entry), guardCommit(tx, guardActor(ctx), pending, audit.at)]),
+    );
     if (!committed) throw new GuardRedo();
   };
   const stopped = async (outcome: GuardOutcome, query: Record<string, unknown>): Promise<Refusal> => {

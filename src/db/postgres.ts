@@ -85,6 +85,15 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     async exec(sql: string): Promise<void> {
       await client.query(sql);
     },
+    together<T>(fn: () => T): T {
+      const socket = socketOf(client);
+      socket?.cork();
+      try {
+        return fn();
+      } finally {
+        socket?.uncork();
+      }
+    },
   });
 
   return {

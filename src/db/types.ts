@@ -4,6 +4,16 @@ import type { Actor } from '../context.ts';
 /** Something that runs parameterised SQL and returns rows. */
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs `fn`, whose statements (sent before its first await) leave in one write to the server
+   * (pipeline mode: they still run in order). Absent where there is no socket (PGlite).
+   */
+  together?<T>(fn: () => T): T;
+}
+
+/** Sends the statements `fn` starts in one write where the driver can (see Queryable.together). */
+export function sendTogether<T>(tx: Queryable, fn: () => T): T {
+  return tx.together ? tx.together(fn) : fn();
 }
 
 /** A transaction: every statement in it runs under the actor's row-level security context. */

@@ -46,6 +46,18 @@ const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 
 
 /** The local date, weekday and time of `at` in `timeZone` (an IANA name; unknown names fall back to Europe/Paris). */
 export function localParts(at: Date, timeZone: string): LocalParts {
+  // The answer changes once a minute: every request of that minute shares it (Intl is slow).
+  const minute = Math.floor(at.getTime() / 60_000);
+  const cached = lastParts.get(timeZone);
+  if (cached && cached.minute === minute) return cached.parts;
+  const parts = computeParts(at, timeZone);
+  lastParts.set(timeZone, { minute, parts });
+  return parts;
+}
+
+const lastParts = new Map<string, { minute: number; parts: LocalParts }>();
+
+function computeParts(at: Date, timeZone: string): LocalParts {
   let f: Intl.DateTimeFormat;
   try {
     f = formatter(timeZone);
