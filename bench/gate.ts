@@ -294,37 +294,62 @@ export async function measureGateBench(
   );
   const profile =
     options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
-  const serve = async (
-    extra: NodeJS.ProcessEnv,
-    stage: string,
-  ): Promise<{ warm: LoadResult; measured: LoadResult }> => {
+  // Both servers run side by side; the load alternates between them in rounds, so that what the
+  // shared machine does meanwhile falls on both alike (their ratio is the figure that counts).
+  const start = async (extra: NodeJS.ProcessEnv) => {
     const port = await freePort();
     const child = await startChild(
       [process.execPath, ...profile, BIN, 'serve'],
       { ...env(port), ...extra },
       port,
     );
-    try {
-      const load = {
-        port,
-        clients: options.clients,
-        headers: (client: number) => {
-          const session = prepared.sessions[client % prepared.sessions.length]!;
-          return { cookie: `${SESSION_COOKIE}=${session.sessionId}`, [CSRF_HEADER]: session.csrfToken };
-        },
-        body,
-        expected,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      };
-      const warm = await runLoad({ ...load, seconds: warmUpSeconds, stage: `${stage} warm-up` });
-      const measured = await runLoad({ ...load, seconds: options.seconds, stage });
-      return { warm, measured };
-    } finally {
-      await child.stop();
-    }
+    return { port, child };
   };
-  const unguarded = await serve({ REMPART_GUARD: 'off' }, 'gate, guard off');
-  const guarded = await serve({ REMPART_GUARD_CONFIG: guardConfig }, 'gate');
+  const load = (port: number) => ({
+    port,
+    clients: options.clients,
+    headers: (client: number) => {
+      const session = prepared.sessions[client % prepared.sessions.length]!;
+      return { cookie: `${SESSION_COOKIE}=${session.sessionId}`, [CSRF_HEADER]: session.csrfToken };
+    },
+    body,
+    expected,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const off = await start({ REMPART_GUARD: 'off' });
+  let on: Awaited<ReturnType<typeof start>> | undefined;
+  const rounds = Math.max(1, Math.min(4, Math.floor(options.seconds / 5)));
+  const slice = options.seconds / rounds;
+  const parts: { off: LoadResult[]; on: LoadResult[]; warm: LoadResult[] } = { off: [], on: [], warm: [] };
+  try {
+    on = await start({ REMPART_GUARD_CONFIG: guardConfig });
+    parts.warm.push(
+      await runLoad({ ...load(off.port), seconds: warmUpSeconds, stage: 'gate, guard off, warm-up' }),
+    );
+    parts.warm.push(await runLoad({ ...load(on.port), seconds: warmUpSeconds, stage: 'gate warm-up' }));
+    for (let r = 0; r < rounds; r++) {
+      // Which goes first alternates, so that neither always follows the other's load.
+      const order: ['off' | 'on', number][] =
+        r % 2 === 0
+          ? [
+              ['off', off.port],
+              ['on', on.port],
+            ]
+          : [
+              ['on', on.port],
+              ['off', off.port],
+            ];
+      for (const [which, port] of order) {
+        const stage = which === 'off' ? `gate, guard off (${r + 1}/${rounds})` : `gate (${r + 1}/${rounds})`;
+        parts[which].push(await runLoad({ ...load(port), seconds: slice, stage }));
+      }
+    }
+  } finally {
+    await off.child.stop();
+    await on?.child.stop();
+  }
+  const unguarded = { warm: parts.warm[0]!, measured: merge(parts.off, slice) };
+  const guarded = { warm: parts.warm[1]!, measured: merge(parts.on, slice) };
   const gate = guarded.measured;
 
   const client = new pg.Client({ connectionString: config.databaseUrl });
@@ -357,7 +382,7 @@ export async function measureGateBench(
     await client.end();
   }
   const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
-  const runs = [unguarded.warm, unguarded.measured, guarded.warm, guarded.measured];
+  const runs = [...parts.warm, ...parts.off, ...parts.on];
   const firstError = baseline.firstError ?? runs.find((r) => r.firstError)?.firstError;
   return {
     bench: 'gate',
@@ -431,6 +456,20 @@ async function startChild(command: string[], env: NodeJS.ProcessEnv, port: numbe
 interface LoadResult extends LoadFigures {
   ok: number;
   firstError: string | undefined;
+}
+
+/** Rounds of one server as one result: requests per second over all rounds, mean p50, worst p99. */
+function merge(results: LoadResult[], seconds: number): LoadResult {
+  const ok = results.reduce((n, r) => n + r.ok, 0);
+  return {
+    requests: results.reduce((n, r) => n + r.requests, 0),
+    perSecond: ok / (seconds * results.length),
+    p50Ms: results.reduce((n, r) => n + r.p50Ms, 0) / results.length,
+    p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+    ok,
+    firstError: results.find((r) => r.firstError)?.firstError,
+  };
 }
 
 /**
