@@ -4,6 +4,7 @@
  * hours, and the simulated time's start on a Monday morning. Pure functions; Intl gives the offsets
  * (summer time included), so no time-zone table is kept here.
  */
+import { frenchPublicHolidays } from '../src/guard/calendar.ts';
 
 export const PARIS = 'Europe/Paris';
 const DAY_MS = 86_400_000;
@@ -88,40 +89,10 @@ export function weekdayOf(date: { year: number; month: number; day: number }): n
   return new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
 }
 
-/** Easter Sunday of a year (the anonymous Gregorian algorithm). */
-export function easter(year: number): { year: number; month: number; day: number } {
-  const a = year % 19;
-  const b = Math.floor(year / 100);
-  const c = year % 100;
-  const d = Math.floor(b / 4);
-  const e = b % 4;
-  const f = Math.floor((b + 8) / 25);
-  const g = Math.floor((b - f + 1) / 3);
-  const h = (19 * a + b - d - g + 15) % 30;
-  const i = Math.floor(c / 4);
-  const k = c % 4;
-  const l = (32 + 2 * e + 2 * i - h - k) % 7;
-  const m = Math.floor((a + 11 * h + 22 * l) / 451);
-  const month = Math.floor((h + l - 7 * m + 114) / 31);
-  const day = ((h + l - 7 * m + 114) % 31) + 1;
-  return { year, month, day };
-}
-
-/** The eleven French public holidays of a year (metropolitan France), as `YYYY-MM-DD`. */
-export function frenchHolidays(year: number): Set<string> {
-  const sunday = easter(year);
-  const fixed = ['01-01', '05-01', '05-08', '07-14', '08-15', '11-01', '11-11', '12-25'].map(
-    (md) => `${year}-${md}`,
-  );
-  // Easter Monday, Ascension Thursday, Whit Monday.
-  const moving = [1, 39, 50].map((offset) => isoDay(addDays(sunday, offset)));
-  return new Set([...fixed, ...moving]);
-}
-
-/** True on Monday to Friday, public holidays excepted. */
+/** True on Monday to Friday, public holidays excepted (the guard's calendar: both agree by construction). */
 export function isWorkingDay(date: { year: number; month: number; day: number }): boolean {
   const weekday = weekdayOf(date);
-  return weekday >= 1 && weekday <= 5 && !frenchHolidays(date.year).has(isoDay(date));
+  return weekday >= 1 && weekday <= 5 && !frenchPublicHolidays(date.year).has(isoDay(date));
 }
 
 /** The first Monday at `hour`:00 (Paris) that is at or after `notBefore`. */
