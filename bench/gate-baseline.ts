@@ -2,7 +2,7 @@
  * The baseline of `rempart bench gate`: a bare Fastify + pg server doing the gate's indexed lookup
  * by NIR (the same blind-index query on `persons`, with the same pool size) and nothing else: no
  * session, no policy, no audit, no decryption. Not part of the product: the bench starts it as a
- * child process (`node --import tsx bench/gate-baseline.ts`), so that it and `rempart serve` are
+ * child process (`node bench/gate-baseline.ts`), so that it and `rempart serve` are
  * measured the same way. Reads DATABASE_URL, REMPART_KEYRING, HOST, PORT and REMPART_DB_POOL_SIZE
  * through loadConfig, like the product.
  */

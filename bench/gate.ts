@@ -268,7 +268,7 @@ export async function measureGateBench(
 
   // The baseline: the same requests, bodies and checks, without the session.
   const port = await freePort();
-  const child = await startChild([process.execPath, '--import', 'tsx', BASELINE], env(port), port);
+  const child = await startChild([process.execPath, BASELINE], env(port), port);
   let baseline: LoadResult;
   try {
     const load = {

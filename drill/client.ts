@@ -198,13 +198,14 @@ export class DrillClient {
   /** Sent as User-Agent on every request. */
   userAgent: string;
   readonly #pinned: boolean;
+  readonly baseUrl: string;
+  readonly tally: Tally;
+  readonly label: string;
 
-  constructor(
-    readonly baseUrl: string,
-    readonly tally: Tally = new Tally(),
-    readonly label = 'client',
-    identity: ClientIdentity = {},
-  ) {
+  constructor(baseUrl: string, tally: Tally = new Tally(), label = 'client', identity: ClientIdentity = {}) {
+    this.baseUrl = baseUrl;
+    this.tally = tally;
+    this.label = label;
     this.address = identity.address;
     this.userAgent = identity.userAgent ?? DEFAULT_BROWSER;
     this.#pinned = identity.pinned ?? false;

@@ -59,11 +59,14 @@ const PARTNER = thresholdsFor(BUILT_IN, 'partner_counselor', 'any');
 class ProxiedClient {
   cookie: string | undefined;
   csrf: string | undefined;
-  constructor(
-    readonly app: FastifyInstance,
-    readonly forwardedFor: string,
-    readonly remoteAddress = '127.0.0.1',
-  ) {}
+  readonly app: FastifyInstance;
+  readonly forwardedFor: string;
+  readonly remoteAddress: string;
+  constructor(app: FastifyInstance, forwardedFor: string, remoteAddress = '127.0.0.1') {
+    this.app = app;
+    this.forwardedFor = forwardedFor;
+    this.remoteAddress = remoteAddress;
+  }
 
   async request(
     method: 'GET' | 'POST',

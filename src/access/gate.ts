@@ -183,11 +183,14 @@ interface Decision {
 
 /** A refusal decided before or inside the transaction: audited, then raised. */
 class Refusal {
-  constructor(
-    readonly reason: string,
-    readonly error: AppError,
-    readonly query: Record<string, unknown>,
-  ) {}
+  readonly reason: string;
+  readonly error: AppError;
+  readonly query: Record<string, unknown>;
+  constructor(reason: string, error: AppError, query: Record<string, unknown>) {
+    this.reason = reason;
+    this.error = error;
+    this.query = query;
+  }
 }
 
 /** Passes one request through the gate (steps 1–8 above). */

@@ -51,7 +51,7 @@ function inlineMaker(options: ChunkMakerOptions): Maker {
 }
 
 function workerMaker(options: ChunkMakerOptions): Maker {
-  const worker = new Worker(new URL('./seed.worker.js', import.meta.url), { workerData: options });
+  const worker = new Worker(new URL('./seed.worker.ts', import.meta.url), { workerData: options });
   const waiting = new Map<number, { resolve: (b: PersonBatch) => void; reject: (e: Error) => void }>();
   let next = 0;
   let failure: Error | undefined;

@@ -112,10 +112,12 @@ export async function staffWorld(
 export class StaffClient {
   cookie: string | undefined;
   csrf: string | undefined;
-  constructor(
-    readonly app: FastifyInstance,
-    readonly address = '127.0.0.1',
-  ) {}
+  readonly app: FastifyInstance;
+  readonly address: string;
+  constructor(app: FastifyInstance, address = '127.0.0.1') {
+    this.app = app;
+    this.address = address;
+  }
 
   async request(
     method: 'GET' | 'POST' | 'PATCH',
