@@ -3,12 +3,14 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { startLagWatch } from './audit/lag-watch.ts';
 import { startSequencer } from './audit/sequencer.ts';
+import { startWitnessing } from './audit/witnessing.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { Clock } from './context.ts';
 import { openKeys } from './crypto/open.ts';
 import { openDb } from './db/open.ts';
 import type { Db } from './db/types.ts';
 import { isAppError } from './errors.ts';
+import { alertSecurityOfficers } from './guard/audit-alerts.ts';
 import { buildApp } from './http/app.ts';
 import { outboxMailer, smtpMailer } from './notify/mailer.ts';
 import { serverClock } from './simulated-clock.ts';
@@ -91,7 +93,31 @@ export async function startServer(
     mailer,
     onError: (error) => app.log.error({ err: error }, 'audit lag watch failed; retrying'),
   });
+  // Each new checkpoint goes to the witnesses (c2sp.org/tlog-witness) on a timer of its own: a
+  // witness that is down delays nothing; one that refuses is a security alert (T-audit).
+  const witnessing = startWitnessing(opened, {
+    witnesses: config.audit.witnesses,
+    everyMs: Math.max(1000, config.audit.sequenceMs),
+    onRefused: async (outcome) => {
+      app.log.error(
+        { witness: outcome.witness, treeSize: outcome.treeSize },
+        `audit: a witness refused: ${outcome.reason}`,
+      );
+      await alertSecurityOfficers(opened, mailer, clock.now(), {
+        action: 'audit.witness_refused',
+        subject: "Rempart : un témoin refuse le journal d'audit / a witness refused the audit log",
+        text:
+          `Le témoin ${outcome.witness} refuse le point de contrôle de taille ${outcome.treeSize} : ${outcome.reason}.\n` +
+          `The witness ${outcome.witness} refused the checkpoint of size ${outcome.treeSize}: ${outcome.reason}.\n\n` +
+          'A witness refuses a log that was truncated, forked or re-signed with another key. Run ' +
+          "`rempart audit verify --witness KEY` and compare with the witness's latest checkpoint.",
+        details: { witness: outcome.witness, treeSize: outcome.treeSize, httpStatus: outcome.httpStatus },
+      });
+    },
+    onError: (error) => app.log.error({ err: error }, 'audit witnessing failed; retrying'),
+  });
   app.addHook('onClose', async () => {
+    await witnessing.stop();
     await lagWatch.stop();
     await sequencer
       .flush()
