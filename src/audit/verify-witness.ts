@@ -9,7 +9,8 @@
 import type { Db } from '../db/types.ts';
 import { CheckpointError, openNote, parseCheckpoint } from './checkpoint.ts';
 import { type CosignatureVerifier, cosignatureVerifierFromString, findCosignature } from './cosignature.ts';
-import type { CheckedCheckpoint } from './verify-checkpoints.ts';
+import { type CheckedCheckpoint, compare } from './verify-checkpoints.ts';
+import type { AuditReport, Findings } from './verify-report.ts';
 
 /** A cosigned checkpoint to hold against the rebuilt tree, and which witness vouches for it. */
 export interface WitnessedCheckpoint extends CheckedCheckpoint {
@@ -127,4 +128,41 @@ export async function fetchWitnessCheckpoint(
     faults: ['it has no cosignature by any given witness key'],
     witness: '?',
   };
+}
+
+/**
+ * Holds every cosigned checkpoint against the rebuilt tree and reports, per witness, the newest size
+ * it vouches for; a witness that vouches for none (a rewritten or re-signed log) is a problem.
+ */
+export function witnessVerdict(
+  verifiers: readonly CosignatureVerifier[],
+  checkpoints: readonly WitnessedCheckpoint[],
+  size: number,
+  roots: Map<number, Buffer | undefined>,
+  report: Findings,
+): Pick<AuditReport, 'witnessedSize' | 'witnesses'> {
+  if (verifiers.length === 0) return {};
+  for (const c of checkpoints) compare(c, size, roots, 'witness', report);
+  const witnesses = verifiers.map((v) => {
+    const own = checkpoints.filter((c) => c.witness === v.id);
+    const matching = own.filter(
+      (c) => c.faults.length === 0 && c.size >= 0 && c.size <= size && roots.get(c.size)?.equals(c.root),
+    );
+    const newest = matching.length === 0 ? null : Math.max(...matching.map((c) => c.size));
+    if (newest === null) {
+      report.add({
+        kind: 'witness',
+        message: `no checkpoint cosigned by the witness ${v.id} matches the log (rewritten, re-signed, or never witnessed)`,
+      });
+    }
+    return { witness: v.id, witnessedSize: newest, cosignatures: own.length };
+  });
+  const sizes = witnesses.map((w) => w.witnessedSize);
+  const witnessedSize = sizes.some((s) => s === null) ? null : Math.min(...(sizes as number[]));
+  if (witnessedSize !== null && witnessedSize < size) {
+    report.notes.push(
+      `the last ${size - witnessedSize} leaves are not witnessed yet (witnessed size ${witnessedSize})`,
+    );
+  }
+  return { witnessedSize, witnesses };
 }

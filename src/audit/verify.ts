@@ -36,13 +36,13 @@ import { eventLeafHash } from './leaf.ts';
 import { subtreeKey } from './ranges.ts';
 import { treeSize } from './tree-store.ts';
 import { ConsistencyChain } from './verify-chain.ts';
-import { type CheckedCheckpoint, publishedCheckpoints, storedCheckpoints } from './verify-checkpoints.ts';
+import { compare, publishedCheckpoints, storedCheckpoints } from './verify-checkpoints.ts';
 import { type AuditReport, Findings } from './verify-report.ts';
 import { findOrphanLinks, findUnsequenced, readChunk } from './verify-rows.ts';
 import {
   fetchWitnessCheckpoint,
   storedCosigned,
-  type WitnessedCheckpoint,
+  witnessVerdict,
   witnessVerifiers,
 } from './verify-witness.ts';
 
@@ -218,43 +218,6 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
   };
 }
 
-/**
- * Holds every cosigned checkpoint against the rebuilt tree and reports, per witness, the newest size
- * it vouches for; a witness that vouches for none (a rewritten or re-signed log) is a problem.
- */
-function witnessVerdict(
-  verifiers: readonly CosignatureVerifier[],
-  checkpoints: readonly WitnessedCheckpoint[],
-  size: number,
-  roots: Map<number, Buffer | undefined>,
-  report: Findings,
-): Pick<AuditReport, 'witnessedSize' | 'witnesses'> {
-  if (verifiers.length === 0) return {};
-  for (const c of checkpoints) compare(c, size, roots, 'witness', report);
-  const witnesses = verifiers.map((v) => {
-    const own = checkpoints.filter((c) => c.witness === v.id);
-    const matching = own.filter(
-      (c) => c.faults.length === 0 && c.size >= 0 && c.size <= size && roots.get(c.size)?.equals(c.root),
-    );
-    const newest = matching.length === 0 ? null : Math.max(...matching.map((c) => c.size));
-    if (newest === null) {
-      report.add({
-        kind: 'witness',
-        message: `no checkpoint cosigned by the witness ${v.id} matches the log (rewritten, re-signed, or never witnessed)`,
-      });
-    }
-    return { witness: v.id, witnessedSize: newest, cosignatures: own.length };
-  });
-  const sizes = witnesses.map((w) => w.witnessedSize);
-  const witnessedSize = sizes.some((s) => s === null) ? null : Math.min(...(sizes as number[]));
-  if (witnessedSize !== null && witnessedSize < size) {
-    report.notes.push(
-      `the last ${size - witnessedSize} leaves are not witnessed yet (witnessed size ${witnessedSize})`,
-    );
-  }
-  return { witnessedSize, witnesses };
-}
-
 /** Appends a leaf to the rebuilt tree and holds each subtree it completes against the stored one. */
 function appendChecked(
   edge: TreeEdge,
@@ -280,32 +243,5 @@ function appendChecked(
         message: `stored subtree ${key} (${leaves}) differs from the one rebuilt from the events`,
       });
     }
-  }
-}
-
-/** Holds one checkpoint against the rebuilt root at its size. */
-function compare(
-  c: CheckedCheckpoint,
-  size: number,
-  roots: Map<number, Buffer | undefined>,
-  kind: 'checkpoint' | 'published' | 'witness',
-  report: Findings,
-): void {
-  for (const fault of c.faults) report.add({ kind, treeSize: c.size, message: `${c.label}: ${fault}` });
-  if (c.size < 0) return;
-  if (c.size > size) {
-    report.add({
-      kind,
-      treeSize: c.size,
-      message: `${c.label}: the log has only ${size} leaves (truncated?)`,
-    });
-    return;
-  }
-  if (!roots.get(c.size)?.equals(c.root)) {
-    report.add({
-      kind,
-      treeSize: c.size,
-      message: `${c.label}: its root is not the root of the log's first ${c.size} leaves`,
-    });
   }
 }
