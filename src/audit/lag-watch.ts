@@ -34,7 +34,7 @@ export function startLagWatch(
   let busy = false;
   const check = async (): Promise<boolean> => {
     const now = options.clock.now();
-    const lag = await readSequencerLag(db, now);
+    const lag = await readSequencerLag(db);
     const lagging = isLagging(lag, options.alertSeconds);
     const open = await lagEpisodeOpen(db);
     if (lagging && !open) {

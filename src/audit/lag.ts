@@ -17,22 +17,21 @@ export interface SequencerLag {
 /**
  * Reads the lag as the sequencer's role (the only one that reads audit_pending). A pending id
  * whose event is gone counts as pending; its age is unknown, so it counts from its neighbours.
- * Plain reads: an advisory lock held elsewhere does not block them.
+ * Plain reads: an advisory lock held elsewhere does not block them. The age is taken on the
+ * database's wall clock, not the application's: under the drill's simulated time (weeks in
+ * minutes) an event a second old would otherwise look days old.
  */
-export async function readSequencerLag(db: Db, now: Date): Promise<SequencerLag> {
+export async function readSequencerLag(db: Db): Promise<SequencerLag> {
   const [row] = await db.sequencerTx((tx) =>
-    tx.query<{ n: number; oldest: Date | null }>(
-      `SELECT count(*)::int AS n, min(e.occurred_at) AS oldest
+    tx.query<{ n: number; age: number | null }>(
+      `SELECT count(*)::int AS n,
+              floor(extract(epoch FROM clock_timestamp() - min(e.occurred_at)))::float8 AS age
          FROM audit_pending p LEFT JOIN audit_events e ON e.id = p.event_id`,
     ),
   );
   const pendingEvents = row?.n ?? 0;
-  const oldest = row?.oldest ?? null;
-  const oldestPendingSeconds =
-    pendingEvents === 0 || oldest === null
-      ? 0
-      : Math.max(0, Math.floor((now.getTime() - new Date(oldest).getTime()) / 1000));
-  return { pendingEvents, oldestPendingSeconds };
+  const age = row?.age == null ? 0 : Number(row.age);
+  return { pendingEvents, oldestPendingSeconds: pendingEvents === 0 ? 0 : Math.max(0, age) };
 }
 
 /** True when the sequencer is late enough to degrade health and alert the security officers. */

@@ -164,7 +164,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await registerAuth(app, { db: deps.db, config, clock });
   await app.register(healthRoutes, {
     db: deps.db,
-    clock,
     lagAlertSeconds: config.audit.lagAlertSeconds,
   });
   await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms, mailer: deps.mailer });

@@ -4,7 +4,6 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { isLagging, readSequencerLag } from '../../audit/lag.ts';
-import type { Clock } from '../../context.ts';
 import type { Db } from '../../db/types.ts';
 import { AppError } from '../../errors.ts';
 import { problemResponse } from '../plugins/errors.ts';
@@ -14,7 +13,6 @@ const PING_TIMEOUT_MS = 5_000;
 
 export interface HealthRoutesOptions {
   db: Db;
-  clock: Clock;
   /** `degraded` once the oldest pending audit event is this old (REMPART_AUDIT_LAG_ALERT_SECONDS). */
   lagAlertSeconds: number;
 }
@@ -35,10 +33,7 @@ async function pingWithin(db: Db, ms: number): Promise<boolean> {
  * Registers GET /api/health: 200 {status: 'ok' | 'degraded', audit: {...}} when the database
  * answers (degraded: the audit sequencer is late), else 503 database_unavailable.
  */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (
-  app,
-  { db, clock, lagAlertSeconds },
-) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { db, lagAlertSeconds }) => {
   app.get(
     '/api/health',
     {
@@ -94,7 +89,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (
         throw new AppError('database_unavailable', 'the database does not answer', { cause: error });
       }
       if (!ok) throw new AppError('database_unavailable', 'the database does not answer');
-      const lag = await readSequencerLag(db, clock.now());
+      const lag = await readSequencerLag(db);
       return {
         status: isLagging(lag, lagAlertSeconds) ? ('degraded' as const) : ('ok' as const),
         audit: { ...lag, lagAlertSeconds },
