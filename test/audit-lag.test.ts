@@ -11,15 +11,18 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../drill/processes.ts';
 import { appendAudit } from '../src/audit/append.ts';
-import { SEQUENCER_LOCK } from '../src/audit/sequencer.ts';
+import { newEd25519Signer } from '../src/audit/checkpoint.ts';
+import { startLagWatch } from '../src/audit/lag-watch.ts';
+import { SEQUENCER_LOCK, startSequencer } from '../src/audit/sequencer.ts';
 import { loadConfig } from '../src/config.ts';
-import { systemCtx } from '../src/context.ts';
+import { systemClock, systemCtx } from '../src/context.ts';
 import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
 import type { Db } from '../src/db/types.ts';
 import { createAccount } from '../src/identity/accounts.ts';
 import { startServer } from '../src/main.ts';
 import { engine, freshDb, type TestDb } from './helpers/db.ts';
+import { registryWorld } from './helpers/registry.ts';
 import { PASSWORD } from './helpers/staff.ts';
 
 const system = systemCtx('test').actor;
@@ -190,4 +193,66 @@ describe(`the audit sequencer's lag and start-up fold (${engine})`, () => {
       await app.close();
     }
   });
+
+  // PGlite is one connection in one process: no second session can hold a lock against it.
+  it.skipIf(engine === 'pglite')(
+    'counselors read through the gate while a superuser holds the sequencer lock: health degrades, the officers are told',
+    async () => {
+      const w = await registryWorld(30);
+      const sequencer = startSequencer(w.t.db, {
+        signer: newEd25519Signer('rempart.test/audit'),
+        checkpointEvents: 1,
+        checkpointSeconds: 60,
+        sequenceMs: 20,
+      });
+      const failures: unknown[] = [];
+      const watch = startLagWatch(w.t.db, {
+        clock: systemClock,
+        alertSeconds: 1,
+        mailer: w.mailer,
+        onError: (error) => failures.push(error),
+      });
+      const holder = new pg.Client({ connectionString: w.t.url });
+      try {
+        const { account: officer } = await w.staff('security_officer', w.national);
+        const { client: counselor } = await w.staff('counselor', w.agency);
+        await holder.connect();
+        await holder.query('SELECT pg_advisory_lock($1)', [SEQUENCER_LOCK]);
+        // A new account is on probation: a few reads stay under the guard's quotas.
+        const people = w.persons.filter((p) => p.agencyOrganisationId === w.agency).slice(0, 3);
+        for (const person of people) {
+          const read = await counselor.request('POST', '/api/v1/persons/search', {
+            purpose: 'accompaniment',
+            by: 'nir',
+            nir: person.identity.nir,
+          });
+          expect(read.statusCode).toBe(200); // reads go on: the lock stops the folding only
+          expect(read.json().results).toHaveLength(1);
+        }
+        const degraded = await until('a degraded health', async () => {
+          const h = (await w.app.inject({ method: 'GET', url: '/api/health' })).json();
+          return h.status === 'degraded' ? h : undefined;
+        });
+        expect(degraded.audit.pendingEvents).toBeGreaterThanOrEqual(3);
+        const notice = await until('the officer told', async () => {
+          const rows = await w.t.db.tx(system, (tx) =>
+            tx.query<{ text: string }>(
+              "SELECT text FROM staff_notices WHERE account_id = $1 AND kind = 'audit.lag_alert'",
+              [officer.id],
+            ),
+          );
+          return rows[0];
+        });
+        expect(notice.text).toContain('pending event(s)');
+        for (const person of people) expect(notice.text).not.toContain(person.identity.nir);
+        expect(failures).toEqual([]);
+      } finally {
+        await holder.end();
+        await watch.stop();
+        await sequencer.stop();
+        await w.close();
+      }
+    },
+    120_000,
+  );
 });
