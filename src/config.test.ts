@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { newEd25519Signer } from './audit/checkpoint.ts';
+import { newCosigner } from './audit/cosignature.ts';
 import { loadConfig } from './config.ts';
 import { AppError } from './errors.ts';
 
@@ -13,6 +15,9 @@ function configError(env: NodeJS.ProcessEnv): AppError {
   }
   throw new Error('loadConfig accepted a bad configuration');
 }
+
+const W1 = newCosigner('w1.example.org').verifierKey;
+const W2 = newCosigner('w2.example.org').verifierKey;
 
 describe('loadConfig', () => {
   it('defaults to 127.0.0.1:8080, ./data resolved, embedded PGlite and info logs', () => {
@@ -66,6 +71,12 @@ describe('loadConfig', () => {
     expect(error.issues.map((issue) => issue.field).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
   });
 
+  it('does not echo a witness URL, which may hold a password', () => {
+    const error = configError({ REMPART_WITNESSES: 'https://user:s3cret@w1.example.org=nokey' });
+    expect(error.message).not.toContain('s3cret');
+    expect(error.issues.map((issue) => issue.field)).toEqual(['REMPART_WITNESSES']);
+  });
+
   it('does not echo a DATABASE_URL, which may hold a password', () => {
     const error = configError({ DATABASE_URL: 'mysql://admin:s3cret@db/x' });
     expect(error.message).not.toContain('s3cret');
@@ -78,6 +89,8 @@ describe('loadConfig', () => {
       checkpointSeconds: 60,
       sequenceMs: 500,
       checkpointFile: '/var/lib/rempart/audit-checkpoints.txt',
+      lagAlertSeconds: 60,
+      witnesses: [],
     });
   });
 
@@ -87,12 +100,19 @@ describe('loadConfig', () => {
       REMPART_AUDIT_CHECKPOINT_SECONDS: '5',
       REMPART_AUDIT_SEQUENCE_MS: '100',
       REMPART_AUDIT_CHECKPOINT_FILE: '/srv/published/checkpoints.txt',
+      REMPART_AUDIT_LAG_ALERT_SECONDS: '120',
+      REMPART_WITNESSES: ` https://w1.example.org/=${W1} , http://127.0.0.1:8090=${W2}`,
     });
     expect(config.audit).toEqual({
       checkpointEvents: 50,
       checkpointSeconds: 5,
       sequenceMs: 100,
       checkpointFile: '/srv/published/checkpoints.txt',
+      lagAlertSeconds: 120,
+      witnesses: [
+        { url: 'https://w1.example.org', key: W1 },
+        { url: 'http://127.0.0.1:8090', key: W2 },
+      ],
     });
   });
 
@@ -104,6 +124,13 @@ describe('loadConfig', () => {
     ['REMPART_AUDIT_SEQUENCE_MS', '5'],
     ['REMPART_AUDIT_SEQUENCE_MS', '600000'],
     ['REMPART_AUDIT_CHECKPOINT_FILE', '/tmp/a\nb'],
+    ['REMPART_AUDIT_LAG_ALERT_SECONDS', '0'],
+    ['REMPART_WITNESSES', 'https://w1.example.org'],
+    ['REMPART_WITNESSES', `ftp://w1.example.org=${W1}`],
+    ['REMPART_WITNESSES', `https://w1.example.org=${W1.replace(/\+[0-9a-f]{8}\+/, '+00000000+')}`],
+    // a log's checkpoint key (type 0x01) is not a witness's cosignature key (type 0x04)
+    ['REMPART_WITNESSES', `https://w1.example.org=${newEd25519Signer('w1').verifierKey}`],
+    ['REMPART_WITNESSES', `https://a.example.org=${W1},https://b.example.org=${W1}`],
   ])('audit: refuses %s=%j naming the variable', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.code).toBe('bad_configuration');

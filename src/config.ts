@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { cosignatureVerifierFromString } from './audit/cosignature.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
 
@@ -50,6 +51,17 @@ export interface Config {
      * <REMPART_DATA>/audit-checkpoints.txt): to be copied out of the database administrators' reach.
      */
     checkpointFile: string;
+    /**
+     * /api/health says `degraded` and the security officers are alerted once the oldest pending
+     * event is this old (REMPART_AUDIT_LAG_ALERT_SECONDS, default 60): events not yet folded are
+     * covered by no signed checkpoint.
+     */
+    lagAlertSeconds: number;
+    /**
+     * The witnesses every new checkpoint is submitted to (REMPART_WITNESSES: comma-separated
+     * `URL=VKEY`, the witness's URL and its cosignature verifier key; default none). c2sp.org/tlog-witness.
+     */
+    witnesses: WitnessConfig[];
   };
   /** Connections in the PostgreSQL pool (REMPART_DB_POOL_SIZE, default 8); unused on PGlite. */
   databasePoolSize: number;
@@ -72,6 +84,47 @@ export interface Config {
    * guard's address signals: believing the header from anyone would let a client choose its own.
    */
   trustProxy: string[];
+}
+
+/** A witness the server submits checkpoints to (REMPART_WITNESSES). */
+export interface WitnessConfig {
+  /** Its base URL: POST <url>/add-checkpoint. */
+  url: string;
+  /** Its cosignature verifier key, `name+keyid+base64(0x04 ‖ key)` (c2sp.org/tlog-cosignature). */
+  key: string;
+}
+
+/** Parses REMPART_WITNESSES (`URL=VKEY,...`); the message names what is wrong, never a secret. */
+export function parseWitnesses(text: string | undefined): { witnesses: WitnessConfig[]; error?: string } {
+  const witnesses: WitnessConfig[] = [];
+  const entries = (text ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  for (const [i, entry] of entries.entries()) {
+    // Entries are named by position: a URL may carry credentials that must not reach a log.
+    const at = `entry ${i + 1}`;
+    const eq = entry.indexOf('=');
+    if (eq < 0) return { witnesses, error: `${at} is not URL=VKEY` };
+    const url = entry.slice(0, eq).trim();
+    const key = entry.slice(eq + 1).trim();
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('scheme');
+      if (parsed.username || parsed.password || parsed.search || parsed.hash) throw new Error('extra');
+    } catch {
+      return { witnesses, error: `${at}: not an http(s) URL without credentials or query` };
+    }
+    try {
+      cosignatureVerifierFromString(key); // name+keyid+base64(0x04 ‖ key), key ID checked
+    } catch (error) {
+      return { witnesses, error: `${at}: ${(error as Error).message}` };
+    }
+    if (witnesses.some((w) => w.key === key))
+      return { witnesses, error: `${at}: the witness key is listed twice` };
+    witnesses.push({ url: url.replace(/\/+$/, ''), key });
+  }
+  return { witnesses };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -163,7 +216,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointSeconds: integer('REMPART_AUDIT_CHECKPOINT_SECONDS', 60, 1, 24 * 3600),
     sequenceMs: integer('REMPART_AUDIT_SEQUENCE_MS', 500, 10, 60_000),
     checkpointFile: path.resolve(checkpointFileText ?? path.join(dataDir, 'audit-checkpoints.txt')),
+    lagAlertSeconds: integer('REMPART_AUDIT_LAG_ALERT_SECONDS', 60, 1, 24 * 3600),
+    witnesses: [] as WitnessConfig[],
   };
+  const witnessList = parseWitnesses(env.REMPART_WITNESSES);
+  if (witnessList.error) issues.push({ field: 'REMPART_WITNESSES', message: witnessList.error });
+  else audit.witnesses = witnessList.witnesses;
   const databasePoolSize = integer('REMPART_DB_POOL_SIZE', 8, 1, 100);
   const guardSwitch = env.REMPART_GUARD?.trim() || 'on';
   if (guardSwitch !== 'on' && guardSwitch !== 'off') {

@@ -1,16 +1,22 @@
 /** Server entry point: loadConfig → openDb → buildApp → listen; nothing else (CONVENTIONS.md). */
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { startLagWatch } from './audit/lag-watch.ts';
 import { startSequencer } from './audit/sequencer.ts';
+import { startWitnessing } from './audit/witnessing.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { Clock } from './context.ts';
 import { openKeys } from './crypto/open.ts';
 import { openDb } from './db/open.ts';
 import type { Db } from './db/types.ts';
 import { isAppError } from './errors.ts';
+import { alertSecurityOfficers } from './guard/audit-alerts.ts';
 import { buildApp } from './http/app.ts';
 import { outboxMailer, smtpMailer } from './notify/mailer.ts';
 import { serverClock } from './simulated-clock.ts';
+
+/** How long the start-up fold waits for another holder of the sequencer's lock. */
+const START_FOLD_WAIT_MS = 10_000;
 
 /**
  * Opens the database, builds the app and listens; closing the app closes the database. The clock
@@ -66,7 +72,53 @@ export async function startServer(
     ...config.audit,
     onError: (error) => app.log.error({ err: error }, 'audit sequencer failed; retrying'),
   });
+  // What a crash (kill -9) left pending is folded before anything is served: until then those
+  // events are covered by no signed checkpoint (issue 10, section 2). Another process holding the
+  // lock (a second server, or a superuser stalling it) is waited for a while; past that the server
+  // serves all the same and the lag watch below alerts the security officers.
+  try {
+    const folded = await sequencer.flush({ checkpoint: true, maxWaitMs: START_FOLD_WAIT_MS });
+    if (folded.sequenced > 0) {
+      app.log.info({ sequenced: folded.sequenced }, 'audit: events left pending were folded at start');
+    }
+  } catch (error) {
+    app.log.error(
+      { err: error },
+      'audit: pending events could not be folded at start; the lag alert will tell',
+    );
+  }
+  const lagWatch = startLagWatch(opened, {
+    clock,
+    alertSeconds: config.audit.lagAlertSeconds,
+    mailer,
+    onError: (error) => app.log.error({ err: error }, 'audit lag watch failed; retrying'),
+  });
+  // Each new checkpoint goes to the witnesses (c2sp.org/tlog-witness) on a timer of its own: a
+  // witness that is down delays nothing; one that refuses is a security alert (T-audit).
+  const witnessing = startWitnessing(opened, {
+    witnesses: config.audit.witnesses,
+    everyMs: Math.max(1000, config.audit.sequenceMs),
+    onRefused: async (outcome) => {
+      app.log.error(
+        { witness: outcome.witness, treeSize: outcome.treeSize },
+        `audit: a witness refused: ${outcome.reason}`,
+      );
+      await alertSecurityOfficers(opened, mailer, clock.now(), {
+        action: 'audit.witness_refused',
+        subject: "Rempart : un témoin refuse le journal d'audit / a witness refused the audit log",
+        text:
+          `Le témoin ${outcome.witness} refuse le point de contrôle de taille ${outcome.treeSize} : ${outcome.reason}.\n` +
+          `The witness ${outcome.witness} refused the checkpoint of size ${outcome.treeSize}: ${outcome.reason}.\n\n` +
+          'A witness refuses a log that was truncated, forked or re-signed with another key. Run ' +
+          "`rempart audit verify --witness KEY` and compare with the witness's latest checkpoint.",
+        details: { witness: outcome.witness, treeSize: outcome.treeSize, httpStatus: outcome.httpStatus },
+      });
+    },
+    onError: (error) => app.log.error({ err: error }, 'audit witnessing failed; retrying'),
+  });
   app.addHook('onClose', async () => {
+    await witnessing.stop();
+    await lagWatch.stop();
     await sequencer
       .flush()
       .catch((error: unknown) => app.log.error({ err: error }, 'audit sequencer flush failed'));

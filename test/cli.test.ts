@@ -113,7 +113,7 @@ describe(`rempart command on ${engine}`, () => {
     try {
       await waitForOk(`http://127.0.0.1:${port}/api/health`, 30_000);
       const response = await fetch(`http://127.0.0.1:${port}/api/health`);
-      expect(await response.json()).toEqual({ status: 'ok' });
+      expect(await response.json()).toMatchObject({ status: 'ok', audit: { pendingEvents: 0 } });
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

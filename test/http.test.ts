@@ -89,10 +89,13 @@ afterAll(async () => {
 });
 
 describe('GET /api/health', () => {
-  it('answers 200 {status: ok} when the database answers', async () => {
+  it('answers 200 {status: ok} and the audit sequencer lag when the database answers', async () => {
     const response = await app.inject({ method: 'GET', url: '/api/health' });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ status: 'ok' });
+    expect(response.json()).toEqual({
+      status: 'ok',
+      audit: { pendingEvents: 0, oldestPendingSeconds: 0, lagAlertSeconds: 60 },
+    });
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 

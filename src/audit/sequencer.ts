@@ -102,7 +102,11 @@ export async function signCheckpointNow(
 /** A running sequencer. */
 export interface Sequencer {
   /** Sequences until nothing is pending (and, with `checkpoint`, signs the tree as it then is). */
-  flush(options?: { checkpoint?: boolean }): Promise<{ sequenced: number; treeSize: number }>;
+  flush(options?: {
+    checkpoint?: boolean;
+    /** How long to wait for another holder of the sequencer's lock before failing (default 30 s). */
+    maxWaitMs?: number;
+  }): Promise<{ sequenced: number; treeSize: number }>;
   /** Stops the timer and waits for a run in progress. */
   stop(): Promise<void>;
 }
@@ -143,6 +147,7 @@ export function startSequencer(
       exclusive(async () => {
         let sequenced = 0;
         let size = 0;
+        const maxWaits = Math.ceil((flushOptions.maxWaitMs ?? 30_000) / 50);
         for (let waits = 0; ; ) {
           const batch = await sequenceBatch(db, options);
           sequenced += batch.sequenced;
@@ -150,7 +155,11 @@ export function startSequencer(
           if (batch.busy) {
             // Another process is sequencing: wait for it rather than report a stale tree.
             waits += 1;
-            if (waits > 600) throw new Error('another process has held the audit sequencer lock for 30 s');
+            if (waits > maxWaits) {
+              throw new Error(
+                `another process has held the audit sequencer lock for ${Math.round((maxWaits * 50) / 1000)} s`,
+              );
+            }
             await new Promise((resolve) => setTimeout(resolve, 50));
             continue;
           }

@@ -8,6 +8,7 @@ import { access } from 'node:fs/promises';
 import type { Db } from '../db/types.ts';
 import { CheckpointError, openNote, parseCheckpoint } from './checkpoint.ts';
 import { readCheckpointFile } from './checkpoint-file.ts';
+import type { Findings } from './verify-report.ts';
 
 /** One checkpoint to hold against the rebuilt tree. */
 export interface CheckedCheckpoint {
@@ -100,5 +101,32 @@ function checkNote(
   } catch (error) {
     faults.push(`${label} is not a checkpoint: ${(error as Error).message}`);
     return { faults };
+  }
+}
+
+/** Holds one checkpoint against the rebuilt root at its size. */
+export function compare(
+  c: CheckedCheckpoint,
+  size: number,
+  roots: Map<number, Buffer | undefined>,
+  kind: 'checkpoint' | 'published' | 'witness',
+  report: Findings,
+): void {
+  for (const fault of c.faults) report.add({ kind, treeSize: c.size, message: `${c.label}: ${fault}` });
+  if (c.size < 0) return;
+  if (c.size > size) {
+    report.add({
+      kind,
+      treeSize: c.size,
+      message: `${c.label}: the log has only ${size} leaves (truncated?)`,
+    });
+    return;
+  }
+  if (!roots.get(c.size)?.equals(c.root)) {
+    report.add({
+      kind,
+      treeSize: c.size,
+      message: `${c.label}: its root is not the root of the log's first ${c.size} leaves`,
+    });
   }
 }

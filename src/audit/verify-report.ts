@@ -16,7 +16,8 @@ export type ProblemKind =
   | 'node'
   | 'checkpoint'
   | 'consistency'
-  | 'published';
+  | 'published'
+  | 'witness';
 
 /** One thing that does not match, with the event, position or checkpoint size it concerns. */
 export interface AuditProblem {
@@ -43,6 +44,13 @@ export interface AuditReport {
   problemCount: number;
   /** What was not checked, and why (no published file, a window). */
   notes: string[];
+  /**
+   * With witness keys (`--witness`): the newest tree size that every given witness cosigned and
+   * that matches the log (null when one of them vouches for none: the verification fails).
+   */
+  witnessedSize?: number | null;
+  /** With witness keys: each witness (`name+keyid`) and the newest size it vouches for. */
+  witnesses?: { witness: string; witnessedSize: number | null; cosignatures: number }[];
 }
 
 /** Problems listed per kind; the rest are only counted. */

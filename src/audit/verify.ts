@@ -28,15 +28,23 @@ import type { Clock } from '../context.ts';
 import { systemClock } from '../context.ts';
 import type { Db } from '../db/types.ts';
 import { AppError } from '../errors.ts';
+import { originHash } from '../witness/add-checkpoint.ts';
 import { verifierKeyFromString } from './checkpoint.ts';
+import type { CosignatureVerifier } from './cosignature.ts';
 import { TreeEdge } from './edge.ts';
 import { eventLeafHash } from './leaf.ts';
 import { subtreeKey } from './ranges.ts';
 import { treeSize } from './tree-store.ts';
 import { ConsistencyChain } from './verify-chain.ts';
-import { type CheckedCheckpoint, publishedCheckpoints, storedCheckpoints } from './verify-checkpoints.ts';
+import { compare, publishedCheckpoints, storedCheckpoints } from './verify-checkpoints.ts';
 import { type AuditReport, Findings } from './verify-report.ts';
 import { findOrphanLinks, findUnsequenced, readChunk } from './verify-rows.ts';
+import {
+  fetchWitnessCheckpoint,
+  storedCosigned,
+  witnessVerdict,
+  witnessVerifiers,
+} from './verify-witness.ts';
 
 export type { AuditProblem, AuditReport, ProblemKind } from './verify-report.ts';
 
@@ -52,6 +60,10 @@ export interface VerifyOptions {
   clock?: Clock;
   /** Leaves read per transaction (default 5000). */
   chunkSize?: number;
+  /** Witness cosignature verifier keys whose cosignatures are required (c2sp.org/tlog-cosignature). */
+  witnesses?: string[];
+  /** Witness URLs to ask for their latest cosigned checkpoint (catches a truncation to an older one). */
+  witnessUrls?: string[];
 }
 
 /** Verifies the whole audit log (or, with from/to, the events of a window) and reports what is wrong. */
@@ -62,6 +74,17 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
   } catch (error) {
     throw new AppError('validation_failed', `the verifier key is invalid: ${(error as Error).message}`, {
       field: 'key',
+    });
+  }
+  let verifiers: CosignatureVerifier[];
+  try {
+    verifiers = witnessVerifiers(options.witnesses ?? []);
+  } catch (error) {
+    throw new AppError('validation_failed', (error as Error).message, { field: 'witness' });
+  }
+  if ((options.witnessUrls ?? []).length > 0 && verifiers.length === 0) {
+    throw new AppError('validation_failed', 'a witness URL needs the witness key (--witness)', {
+      field: 'witness',
     });
   }
   const report = new Findings();
@@ -77,6 +100,13 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
   // Everything is append-only: checkpoints first (a note reaches the file only after its leaves
   // are committed), then the size; what is added meanwhile is left for the next verification.
   // Reads go through the sequencer's role, the one that may read audit_pending; nothing is written.
+  // Witnesses first: what they cosigned was stored (and published) before anything read below.
+  const remote = await Promise.all(
+    (options.witnessUrls ?? []).map((url) =>
+      fetchWitnessCheckpoint(url, originHash(origin), verifiers, options.verifierKey, origin),
+    ),
+  );
+  const cosigned = await storedCosigned(db, verifiers, options.verifierKey, origin);
   const published = options.checkpointFile
     ? await publishedCheckpoints(options.checkpointFile, options.verifierKey, origin)
     : undefined;
@@ -85,7 +115,7 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
   if (options.checkpointFile && published === undefined) {
     report.notes.push(`no published checkpoint file at ${options.checkpointFile}`);
   }
-  const all = [...stored, ...(published ?? [])];
+  const all = [...stored, ...(published ?? []), ...cosigned, ...remote];
   const targets = new Map<number, Buffer | undefined>(
     all.filter((c) => c.size >= 0).map((c) => [c.size, undefined]),
   );
@@ -172,6 +202,7 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
   await findOrphanLinks(db, options, report);
   for (const c of stored) compare(c, size, targets, 'checkpoint', report);
   for (const c of published ?? []) compare(c, size, targets, 'published', report);
+  const witnessed = witnessVerdict(verifiers, [...cosigned, ...remote], size, targets, report);
 
   return {
     ok: report.count === 0,
@@ -183,6 +214,7 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
     problems: report.list,
     problemCount: report.count,
     notes: report.notes,
+    ...witnessed,
   };
 }
 
@@ -211,32 +243,5 @@ function appendChecked(
         message: `stored subtree ${key} (${leaves}) differs from the one rebuilt from the events`,
       });
     }
-  }
-}
-
-/** Holds one checkpoint against the rebuilt root at its size. */
-function compare(
-  c: CheckedCheckpoint,
-  size: number,
-  roots: Map<number, Buffer | undefined>,
-  kind: 'checkpoint' | 'published',
-  report: Findings,
-): void {
-  for (const fault of c.faults) report.add({ kind, treeSize: c.size, message: `${c.label}: ${fault}` });
-  if (c.size < 0) return;
-  if (c.size > size) {
-    report.add({
-      kind,
-      treeSize: c.size,
-      message: `${c.label}: the log has only ${size} leaves (truncated?)`,
-    });
-    return;
-  }
-  if (!roots.get(c.size)?.equals(c.root)) {
-    report.add({
-      kind,
-      treeSize: c.size,
-      message: `${c.label}: its root is not the root of the log's first ${c.size} leaves`,
-    });
   }
 }

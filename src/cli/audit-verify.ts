@@ -27,6 +27,10 @@ export async function runAuditVerify(
     from?: Date;
     to?: Date;
     key?: string;
+    /** Witness keys whose cosignatures are required. */
+    witness?: string[];
+    /** Witness URLs to ask for their latest cosigned checkpoint. */
+    witnessUrl?: string[];
     onProgress?: (done: number, total: number) => void;
     onNotice?: (line: string) => void;
   },
@@ -63,6 +67,8 @@ export async function runAuditVerify(
       ...(options.from ? { from: options.from } : {}),
       ...(options.to ? { to: options.to } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      witnesses: options.witness ?? [],
+      witnessUrls: options.witnessUrl ?? [],
     });
     return { ...report, sequencedFirst, verifierKey };
   } finally {
@@ -81,6 +87,13 @@ export function formatVerifyReport(run: AuditVerifyRun): string {
       : `audit log NOT verified: ${run.problemCount} problem(s); ${counts}`,
   ];
   lines.push(`checkpoints checked with the verifier key ${run.verifierKey}`);
+  if (run.witnesses) {
+    lines.push(
+      run.witnessedSize === null || run.witnessedSize === undefined
+        ? 'witnessed: NO checkpoint cosigned by every given witness matches the log'
+        : `witnessed size: ${run.witnessedSize} (cosigned by ${run.witnesses.length} witness(es))`,
+    );
+  }
   if (run.sequencedFirst > 0) lines.push(`(${run.sequencedFirst} pending events were sequenced first)`);
   if (run.firstMismatch) {
     const at = run.firstMismatch.seq === null ? 'with no leaf' : `at leaf ${run.firstMismatch.seq}`;

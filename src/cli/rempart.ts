@@ -23,6 +23,7 @@ import { runRotate } from './keys.ts';
 import { formatIssue, printJson, progress, reportError, stagedProgress } from './output.ts';
 import { runSeed } from './seed.ts';
 import { runServe } from './serve.ts';
+import { runWitnessInit, runWitnessServe } from './witness.ts';
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -377,20 +378,83 @@ audit
   )
   .option('--to <date-time>', 'recompute only events before this time (ISO-8601 with offset)', isoDateTime)
   .option('--key <verifier-key>', "checkpoint verifier key (name+id+key); default: the keyring's")
+  .option(
+    '--witness <witness-key>',
+    "require this witness's cosignatures (its verifier key name+id+key); repeatable",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
+  .option(
+    '--witness-url <url>',
+    'also ask this witness for its latest cosigned checkpoint (catches a log truncated to an older one); repeatable',
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
   .option('--json', 'print the report as JSON on the last line')
-  .action((options: { from?: Date; to?: Date; key?: string; json?: boolean }) =>
+  .action(
+    (options: {
+      from?: Date;
+      to?: Date;
+      key?: string;
+      witness?: string[];
+      witnessUrl?: string[];
+      json?: boolean;
+    }) =>
+      run(!!options.json, async () => {
+        const bar = progress('verifying', !options.json);
+        const report = await runAuditVerify(loadConfig(), {
+          ...options,
+          onProgress: (done, total) => bar.update(done, total),
+          onNotice: (line) => console.error(`rempart: ${line}`),
+        });
+        bar.stop();
+        if (options.json) printJson({ ...report, firstMismatch: report.firstMismatch ?? null });
+        else console.log(formatVerifyReport(report));
+        // 1 when anything does not match: scripts and monitoring act on it.
+        if (!report.ok) process.exitCode = 1;
+      }),
+  );
+
+const witness = program
+  .command('witness')
+  .description("a witness of the audit log, to run out of the log operators' reach (c2sp.org/tlog-witness)");
+witness
+  .command('init')
+  .description("create the witness's Ed25519 key file and print its verifier key (for REMPART_WITNESSES)")
+  .requiredOption('--key <file>', 'the key file to create (mode 0600; never overwritten)')
+  .requiredOption('--name <name>', 'the witness name, e.g. witness.dpo.example.org')
+  .option('--json', 'print {verifierKey} as JSON on the last line')
+  .action((options: { key: string; name: string; json?: boolean }) =>
     run(!!options.json, async () => {
-      const bar = progress('verifying', !options.json);
-      const report = await runAuditVerify(loadConfig(), {
-        ...options,
-        onProgress: (done, total) => bar.update(done, total),
-        onNotice: (line) => console.error(`rempart: ${line}`),
+      const { verifierKey } = await runWitnessInit(options);
+      if (options.json) printJson({ verifierKey });
+      else console.log(verifierKey);
+    }),
+  );
+witness
+  .command('serve')
+  .description('cosign the checkpoints of the given logs that extend what this witness last cosigned')
+  .requiredOption('--key <file>', "the witness's key file (rempart witness init)")
+  .requiredOption(
+    '--state <file>',
+    'the state file: the latest checkpoint cosigned per log (created if missing)',
+  )
+  .requiredOption(
+    '--log <verifier-key>',
+    "a log's checkpoint verifier key (what `rempart audit verify` prints); repeatable",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on', nonNegativeInteger('--port'), 8090)
+  .action((options: { key: string; state: string; log: string[]; host: string; port: number }) =>
+    run(false, async () => {
+      const running = await runWitnessServe(options);
+      console.error(`rempart: witness ${running.verifierKey} serving on ${running.url}`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          running.close().then(resolve, resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
       });
-      bar.stop();
-      if (options.json) printJson({ ...report, firstMismatch: report.firstMismatch ?? null });
-      else console.log(formatVerifyReport(report));
-      // 1 when anything does not match: scripts and monitoring act on it.
-      if (!report.ok) process.exitCode = 1;
     }),
   );
 

@@ -162,7 +162,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     },
   });
   await registerAuth(app, { db: deps.db, config, clock });
-  await app.register(healthRoutes, { db: deps.db });
+  await app.register(healthRoutes, {
+    db: deps.db,
+    lagAlertSeconds: config.audit.lagAlertSeconds,
+  });
   await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms, mailer: deps.mailer });
   await app.register(webauthnRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
   await app.register(passkeyRoutes, { db: deps.db, config, clock });

@@ -1,5 +1,9 @@
-/** GET /api/health: liveness and database readiness, for load balancers. Carries no personal data. */
+/**
+ * GET /api/health: liveness, database readiness and the audit sequencer's lag, for load balancers
+ * and monitoring. Carries no personal data: counts and an age only.
+ */
 import type { FastifyPluginAsync } from 'fastify';
+import { isLagging, readSequencerLag } from '../../audit/lag.ts';
 import type { Db } from '../../db/types.ts';
 import { AppError } from '../../errors.ts';
 import { problemResponse } from '../plugins/errors.ts';
@@ -9,6 +13,8 @@ const PING_TIMEOUT_MS = 5_000;
 
 export interface HealthRoutesOptions {
   db: Db;
+  /** `degraded` once the oldest pending audit event is this old (REMPART_AUDIT_LAG_ALERT_SECONDS). */
+  lagAlertSeconds: number;
 }
 
 async function pingWithin(db: Db, ms: number): Promise<boolean> {
@@ -23,22 +29,53 @@ async function pingWithin(db: Db, ms: number): Promise<boolean> {
   }
 }
 
-/** Registers GET /api/health: 200 {status:'ok'} when the database answers, else 503 database_unavailable. */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { db }) => {
+/**
+ * Registers GET /api/health: 200 {status: 'ok' | 'degraded', audit: {...}} when the database
+ * answers (degraded: the audit sequencer is late), else 503 database_unavailable.
+ */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { db, lagAlertSeconds }) => {
   app.get(
     '/api/health',
     {
       schema: {
         tags: ['system'],
         summary: 'Server and database health',
-        description: 'Answers 200 when the server runs and its database answers a trivial query.',
+        description:
+          'Answers 200 when the server runs and its database answers a trivial query. `status` is ' +
+          '`degraded` when the oldest audit event not yet folded into the signed Merkle tree is older ' +
+          'than the configured threshold (REMPART_AUDIT_LAG_ALERT_SECONDS, default 60 s): such events are ' +
+          'covered by no checkpoint yet, and the security officers are alerted.',
         response: {
           200: {
-            description: 'The server and its database answer',
+            description: 'The server and its database answer; `audit` tells how late the audit sequencer is',
             type: 'object',
-            required: ['status'],
+            required: ['status', 'audit'],
             additionalProperties: false,
-            properties: { status: { type: 'string', enum: ['ok'] } },
+            properties: {
+              status: { type: 'string', enum: ['ok', 'degraded'] },
+              audit: {
+                type: 'object',
+                required: ['pendingEvents', 'oldestPendingSeconds', 'lagAlertSeconds'],
+                additionalProperties: false,
+                properties: {
+                  pendingEvents: {
+                    type: 'integer',
+                    minimum: 0,
+                    description: 'Audit events appended and not yet folded into the Merkle tree',
+                  },
+                  oldestPendingSeconds: {
+                    type: 'integer',
+                    minimum: 0,
+                    description: 'Age in seconds of the oldest of them (0 when none waits)',
+                  },
+                  lagAlertSeconds: {
+                    type: 'integer',
+                    minimum: 1,
+                    description: 'The age past which status is `degraded` and an alert is raised',
+                  },
+                },
+              },
+            },
           },
           503: problemResponse('The database does not answer (code database_unavailable)'),
         },
@@ -52,7 +89,11 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
         throw new AppError('database_unavailable', 'the database does not answer', { cause: error });
       }
       if (!ok) throw new AppError('database_unavailable', 'the database does not answer');
-      return { status: 'ok' as const };
+      const lag = await readSequencerLag(db);
+      return {
+        status: isLagging(lag, lagAlertSeconds) ? ('degraded' as const) : ('ok' as const),
+        audit: { ...lag, lagAlertSeconds },
+      };
     },
   );
 };
