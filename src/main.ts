@@ -10,6 +10,7 @@ import type { Db } from './db/types.ts';
 import { isAppError } from './errors.ts';
 import { buildApp } from './http/app.ts';
 import { outboxMailer, smtpMailer } from './notify/mailer.ts';
+import { startOutbox } from './notify/outbox-job.ts';
 import { serverClock } from './simulated-clock.ts';
 
 /**
@@ -33,7 +34,7 @@ export async function startServer(
     // The keyring must be there and sound before anything listens: refuse to start otherwise.
     keys = await openKeys(config);
     db = await openDb(config);
-    app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, mailer, clock });
+    app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, clock });
   } catch (error) {
     time.close();
     await db?.close();
@@ -66,7 +67,16 @@ export async function startServer(
     ...config.audit,
     onError: (error) => app.log.error({ err: error }, 'audit sequencer failed; retrying'),
   });
+  // The outbox job sends the mails that transactions queued (notify/outbox.ts): at start (what a
+  // crash or a CLI command left), after each answer that queued one, and every few seconds for
+  // retries. An answer never waits for the mail server (T3, docs/SECURITY.md).
+  const outbox = startOutbox(opened, mailer, {
+    clock,
+    onError: (error) => app.log.error({ err: error }, 'mail outbox failed; retrying'),
+  });
+  app.addHook('onResponse', async () => outbox.wakeIfQueued());
   app.addHook('onClose', async () => {
+    await outbox.stop();
     await sequencer
       .flush()
       .catch((error: unknown) => app.log.error({ err: error }, 'audit sequencer flush failed'));
