@@ -1,6 +1,6 @@
 /**
  * `rempart bench login-timing`: does the time of a failed login tell whether the login exists
- * (T3, docs/SECURITY.md "No enumeration")? A throwaway server (in this process, its mail going to a
+ * (T1, docs/SECURITY.md "No account enumeration")? A throwaway server (in this process, its mail going to a
  * real SMTP server on loopback) answers, over HTTP on one keep-alive connection, three kinds of
  * failed login, interleaved in rotating order: a real account with a wrong password, an unknown
  * login, and a real account locked by ten failures. Every request of a kind is the same bytes

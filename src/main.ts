@@ -69,7 +69,7 @@ export async function startServer(
   });
   // The outbox job sends the mails that transactions queued (notify/outbox.ts): at start (what a
   // crash or a CLI command left), after each answer that queued one, and every few seconds for
-  // retries. An answer never waits for the mail server (T3, docs/SECURITY.md).
+  // retries. An answer never waits for the mail server (T1, docs/SECURITY.md).
   const outbox = startOutbox(opened, mailer, {
     clock,
     onError: (error) => app.log.error({ err: error }, 'mail outbox failed; retrying'),

@@ -1,5 +1,5 @@
 /**
- * No enumeration by timing or side effects (T3, docs/SECURITY.md): a failed password login runs the
+ * No enumeration by timing or side effects (T1, docs/SECURITY.md): a failed password login runs the
  * same SQL statements, in the same order, whether or not an account has that login — with a wrong
  * password, in a backoff, at the tenth failure (which locks the key and, for a real account, queues
  * the owner's notice), and while locked. The statements are recorded by wrapping the database

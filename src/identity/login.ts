@@ -70,7 +70,7 @@ export async function passwordLogin(
   // Always one verification, against a dummy hash when the account is unknown.
   const passwordOk = await verifyPassword(account?.passwordHash ?? null, input.password);
   // The throttle is checked first, for known and unknown logins alike: a blocked key records no new
-  // failure whether or not an account has that login (T3; before, unknown logins went on writing
+  // failure whether or not an account has that login (T1; before, unknown logins went on writing
   // failure records while known ones were blocked, and answered 2-3 ms later at the median).
   const refusal = blocked
     ? 'throttled'

@@ -2,7 +2,7 @@
  * Notices to a staff account's owner on every registered channel: in-app (staff_notices) and email.
  * Both are written in the transaction that decides them: the mail goes to the outbox
  * (notify/outbox.ts) and is sent after the answer, so no answer waits for, or depends on, a mail
- * server (T3: the time of an answer must not tell a real account's lock from an unknown login).
+ * server (T1, credential stuffing: the time of an answer must not tell a real account's lock from an unknown login).
  */
 import { randomUUID } from 'node:crypto';
 import { systemCtx } from '../context.ts';
@@ -17,7 +17,7 @@ export interface Notice {
 
 /**
  * Writes the in-app notice and queues the mail in the caller's transaction. A null account runs
- * the same statements and writes nothing (the login path of an unknown login, T3).
+ * the same statements and writes nothing (the login path of an unknown login, T1).
  */
 export async function queueNotice(
   tx: Tx,

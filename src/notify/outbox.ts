@@ -2,7 +2,7 @@
  * The mail outbox (migration 0010, docs/OPERATIONS.md "The mail outbox"). A mail is queued in the
  * transaction that decides it and sent later by `drainOutbox`, run by the server's outbox job
  * (outbox-job.ts). Why: an answer that waited for the mail server told, by its time, that a login
- * was a real account's tenth failure (T3, enumeration; docs/SECURITY.md); and a mail sent after the
+ * was a real account's tenth failure (T1: it lets credential stuffing pick real accounts; docs/SECURITY.md); and a mail sent after the
  * commit was lost if the process died in between. Delivery is at least once: rows are claimed for a
  * lease (FOR UPDATE SKIP LOCKED), so several server processes on one database never send a row twice
  * unless a sender dies after the mail server accepted the mail and before it could record it.
@@ -42,7 +42,7 @@ export function queuedMark(): number {
 /**
  * Queues a mail in the caller's transaction (it is sent only if the transaction commits). With a
  * null account the same statement runs and inserts nothing: the login path of an unknown login
- * runs exactly the statements of a real account's (T3, no enumeration by timing).
+ * runs exactly the statements of a real account's (T1: no enumeration by timing).
  */
 export async function queueMail(tx: Tx, mail: QueuedMail, now: Date): Promise<void> {
   await tx.query(

@@ -1,6 +1,6 @@
 -- 0010: the mail outbox (docs/OPERATIONS.md, "The mail outbox"). A notice's mail is queued here in
 -- the transaction that decides it (a lock, a recovery step, an activation) and sent after the answer
--- by the server's outbox job: an answer never waits for a mail server (T3: the 10th failed login on a
+-- by the server's outbox job: an answer never waits for a mail server (T1, credential stuffing: the 10th failed login on a
 -- real account must not take longer than on an unknown login), and a mail is never lost (a crash
 -- before sending leaves the row; the next start sends it).
 --
