@@ -13,6 +13,7 @@ import { isAppError } from './errors.ts';
 import { alertSecurityOfficers } from './guard/audit-alerts.ts';
 import { buildApp } from './http/app.ts';
 import { outboxMailer, smtpMailer } from './notify/mailer.ts';
+import { startOutbox } from './notify/outbox-job.ts';
 import { serverClock } from './simulated-clock.ts';
 
 /** How long the start-up fold waits for another holder of the sequencer's lock. */
@@ -39,7 +40,7 @@ export async function startServer(
     // The keyring must be there and sound before anything listens: refuse to start otherwise.
     keys = await openKeys(config);
     db = await openDb(config);
-    app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, mailer, clock });
+    app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, clock });
   } catch (error) {
     time.close();
     await db?.close();
@@ -72,6 +73,14 @@ export async function startServer(
     ...config.audit,
     onError: (error) => app.log.error({ err: error }, 'audit sequencer failed; retrying'),
   });
+  // The outbox job sends the mails that transactions queued (notify/outbox.ts): at start (what a
+  // crash or a CLI command left), after each answer that queued one, and every few seconds for
+  // retries. An answer never waits for the mail server (T1, docs/SECURITY.md).
+  const outbox = startOutbox(opened, mailer, {
+    clock,
+    onError: (error) => app.log.error({ err: error }, 'mail outbox failed; retrying'),
+  });
+  app.addHook('onResponse', async () => outbox.wakeIfQueued());
   // What a crash (kill -9) left pending is folded before anything is served: until then those
   // events are covered by no signed checkpoint (issue 10, section 2). Another process holding the
   // lock (a second server, or a superuser stalling it) is waited for a while; past that the server
@@ -90,7 +99,6 @@ export async function startServer(
   const lagWatch = startLagWatch(opened, {
     clock,
     alertSeconds: config.audit.lagAlertSeconds,
-    mailer,
     onError: (error) => app.log.error({ err: error }, 'audit lag watch failed; retrying'),
   });
   // Each new checkpoint goes to the witnesses (c2sp.org/tlog-witness) on a timer of its own: a
@@ -103,7 +111,7 @@ export async function startServer(
         { witness: outcome.witness, treeSize: outcome.treeSize },
         `audit: a witness refused: ${outcome.reason}`,
       );
-      await alertSecurityOfficers(opened, mailer, clock.now(), {
+      await alertSecurityOfficers(opened, clock.now(), {
         action: 'audit.witness_refused',
         subject: "Rempart : un témoin refuse le journal d'audit / a witness refused the audit log",
         text:
@@ -117,6 +125,7 @@ export async function startServer(
     onError: (error) => app.log.error({ err: error }, 'audit witnessing failed; retrying'),
   });
   app.addHook('onClose', async () => {
+    await outbox.stop();
     await witnessing.stop();
     await lagWatch.stop();
     await sequencer

@@ -291,7 +291,6 @@ describe(`every answer holding personal data is in the audit log (${engine})`, (
       db: w.t.db,
       kms: w.keys.kms,
       registry: w.keys.registry,
-      mailer: w.mailer,
       clock: w.clock,
     });
     app.get(

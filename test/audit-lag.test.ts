@@ -209,7 +209,6 @@ describe(`the audit sequencer's lag and start-up fold (${engine})`, () => {
       const watch = startLagWatch(w.t.db, {
         clock: systemClock,
         alertSeconds: 1,
-        mailer: w.mailer,
         onError: (error) => failures.push(error),
       });
       const holder = new pg.Client({ connectionString: w.t.url });

@@ -217,6 +217,7 @@ describe(`staff authentication on ${engine}`, () => {
       });
       expect(guessed.json()).toMatchObject({ code: 'step_up_required', field: 'password' });
       // The owner, typing the password again, adds one, and is told by mail.
+      await world.drainMail();
       const sent = (world.mailer as unknown as { sent: { to: string; subject: string }[] }).sent;
       const before = sent.length;
       const started = await owner.request('POST', '/api/v1/me/factors/totp', { password: PASSWORD });
@@ -226,6 +227,7 @@ describe(`staff authentication on ${engine}`, () => {
         code: await totpAt(started.json().secret, world.clock.now()),
       });
       expect(confirmed.statusCode).toBe(200);
+      await world.drainMail();
       expect(
         sent.slice(before).filter((m) => m.to === account.email && /ajouté/.test(m.subject)),
       ).toHaveLength(1);
@@ -355,6 +357,7 @@ describe(`staff authentication on ${engine}`, () => {
         tx.query<{ kind: string }>('SELECT kind FROM staff_notices WHERE account_id = $1', [account.id]),
       );
       expect(notices.map((n) => n.kind)).toEqual(['login_locked']);
+      await world.drainMail();
       const mails = (world.mailer as unknown as { sent: { to: string; subject: string }[] }).sent.filter(
         (m) => m.to === account.email,
       );

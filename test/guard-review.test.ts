@@ -205,6 +205,7 @@ describe(`the review queue (${engine})`, () => {
       agent.account.id,
     ]);
     expect(notices.map((n) => n.kind)).toContain('guard.reinstated');
+    await w.drainMail();
     const sent = (w.mailer as unknown as { sent: { to: string; subject: string }[] }).sent;
     expect(sent.some((m) => m.to === agent.account.email && /rétabli/.test(m.subject))).toBe(true);
 

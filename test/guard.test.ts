@@ -332,7 +332,8 @@ describe(`the guard (${engine})`, () => {
     });
 
     /** Mails to the officer and the agency's manager about `suspended`; none to another organisation's manager. */
-    function expectAnnounced(suspended: Account, canary: KnownPerson): void {
+    async function expectAnnounced(suspended: Account, canary: KnownPerson): Promise<void> {
+      await w.drainMail();
       for (const to of [officer.email, manager.email]) {
         const mails = sent().filter((m) => m.to === to && m.text.includes(suspended.login));
         expect(mails, to).toHaveLength(1);
@@ -373,7 +374,7 @@ describe(`the guard (${engine})`, () => {
         expect(response.body).not.toContain(value);
       }
       await expectSuspended(counselor, 'canary');
-      expectAnnounced(counselor.account, canary);
+      await expectAnnounced(counselor.account, canary);
     });
 
     it('a search that would return a canary suspends the same way, and returns no result', async () => {
@@ -384,7 +385,7 @@ describe(`the guard (${engine})`, () => {
       expect(response.json().results).toBeUndefined();
       expect(response.body).not.toContain(canary.identity.lastName);
       await expectSuspended(counselor, 'canary');
-      expectAnnounced(counselor.account, canary);
+      await expectAnnounced(counselor.account, canary);
     });
   });
 
@@ -622,7 +623,6 @@ describe(`the guard (${engine})`, () => {
         db: w.t.db,
         kms: w.keys.kms,
         registry: w.keys.registry,
-        mailer: w.mailer,
         clock: w.clock,
       });
       extraApps.push(app);
@@ -767,7 +767,6 @@ describe(`the guard (${engine})`, () => {
         db: w.t.db,
         kms: w.keys.kms,
         registry: w.keys.registry,
-        mailer: w.mailer,
         clock: w.clock,
       });
       extraApps.push(proxied);

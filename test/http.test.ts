@@ -12,7 +12,6 @@ import { createDb } from '../src/db/open.ts';
 import { openPglite } from '../src/db/pglite.ts';
 import type { Db } from '../src/db/types.ts';
 import { buildApp } from '../src/http/app.ts';
-import { outboxMailer } from '../src/notify/mailer.ts';
 import { freshKeys, type TestKeys } from './helpers/keys.ts';
 
 const NIR = '185057800604822';
@@ -57,7 +56,6 @@ beforeAll(async () => {
     db,
     kms: keys.kms,
     registry: keys.registry,
-    mailer: outboxMailer(),
     logStream: logStream(),
   });
   // Throwaway routes standing in for the personal-data routes of later modules.
@@ -112,7 +110,6 @@ describe('GET /api/health', () => {
       db: { ...db, ping },
       kms: keys.kms,
       registry: keys.registry,
-      mailer: outboxMailer(),
     });
     try {
       const response = await down.inject({ method: 'GET', url: '/api/health' });

@@ -11,7 +11,6 @@ import { systemCtx } from '../src/context.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createAccount } from '../src/identity/accounts.ts';
 import { SESSION_COOKIE } from '../src/identity/sessions.ts';
-import { outboxMailer } from '../src/notify/mailer.ts';
 import { engine, freshDb, type TestDb } from './helpers/db.ts';
 import { freshKeys, type TestKeys } from './helpers/keys.ts';
 import { PASSWORD, TestClock, totpAt } from './helpers/staff.ts';
@@ -54,7 +53,6 @@ describe(`TRUST_PROXY (${engine})`, () => {
       db: t.db,
       kms: keys.kms,
       registry: keys.registry,
-      mailer: outboxMailer(),
       clock,
     });
     apps.push(app);

@@ -358,6 +358,7 @@ describe(`WebAuthn second factor on ${engine}`, () => {
       // Recovery codes are issued once, with the first factor.
       expect(added.json()).toEqual({ assurance: 'mfa', csrfToken: expect.any(String) });
       // The owner is told (ASVS 6.3.7): a factor they did not add means a stolen session.
+      await world.drainMail();
       const sent = (world.mailer as unknown as { sent: { to: string; subject: string }[] }).sent;
       expect(
         sent.filter((m) => m.to === account.email && /facteur a été ajouté/.test(m.subject)),

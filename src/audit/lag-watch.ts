@@ -7,7 +7,6 @@
 import type { Clock } from '../context.ts';
 import type { Db } from '../db/types.ts';
 import { alertSecurityOfficers, closeLagEpisode, lagEpisodeOpen } from '../guard/audit-alerts.ts';
-import type { Mailer } from '../notify/mailer.ts';
 import { isLagging, readSequencerLag } from './lag.ts';
 
 /** A running lag watch. */
@@ -28,7 +27,7 @@ export function lagCheckMs(alertSeconds: number): number {
 /** Starts the watch on an unref'd timer; a failed check is reported to `onError` and retried. */
 export function startLagWatch(
   db: Db,
-  options: { clock: Clock; alertSeconds: number; mailer: Mailer; onError: (error: unknown) => void },
+  options: { clock: Clock; alertSeconds: number; onError: (error: unknown) => void },
 ): LagWatch {
   let running: Promise<unknown> = Promise.resolve();
   let busy = false;
@@ -38,7 +37,7 @@ export function startLagWatch(
     const lagging = isLagging(lag, options.alertSeconds);
     const open = await lagEpisodeOpen(db);
     if (lagging && !open) {
-      await alertSecurityOfficers(db, options.mailer, now, {
+      await alertSecurityOfficers(db, now, {
         action: 'audit.lag_alert',
         subject: "Rempart : journal d'audit en retard / audit log sequencer stalled",
         text:

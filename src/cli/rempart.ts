@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { benchGate } from '../../bench/gate.ts';
+import { benchLoginTiming } from '../../bench/login-timing.ts';
 import { benchLookup } from '../../bench/lookup.ts';
 import { benchScope } from '../../bench/scope.ts';
 import { benchSeed } from '../../bench/seed.ts';
@@ -513,6 +514,28 @@ bench
       bars.stop();
       if (options.json) printJson(summary);
       else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
+  .command('login-timing')
+  .description(
+    'a throwaway server: failed logins of a real account, an unknown login and a locked account, interleaved; and the tenth failure',
+  )
+  .option('--tries <n>', 'timed requests of each kind', positiveInteger('--tries'), 200)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { tries: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const bars = stagedProgress('failed logins', 14, !options.json);
+      const summary = await benchLoginTiming(loadConfig(), {
+        tries: options.tries,
+        onProgress: bars.onProgress,
+      });
+      bars.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+      // 1 when the medians differ by more than 5 %: the answer's time tells whether the login exists.
+      if (Math.abs(summary.ratio - 1) > 0.05) process.exitCode = 1;
     }),
   );
 

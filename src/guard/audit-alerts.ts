@@ -2,14 +2,14 @@
  * Alerts about the audit log itself (issue 10, section 2): a stalled sequencer, a witness that
  * refuses a checkpoint. They concern no staff account, so they do not enter guard_alerts (one row
  * per account); they reach the security officers the way the guard's suspensions do (announce.ts):
- * an in-app notice and an email each, and a security event that records the episode.
+ * an in-app notice and an email each (queued in the outbox), and a security event that records the
+ * episode, all in one transaction.
  */
 import { systemCtx } from '../context.ts';
 import type { Db } from '../db/types.ts';
 import { ACCOUNT_COLUMNS, type AccountRow, toAccount } from '../identity/accounts.ts';
 import { recordEvent } from '../identity/events.ts';
-import { notifyAccount } from '../identity/notices.ts';
-import type { Mailer } from '../notify/mailer.ts';
+import { queueNotice } from '../identity/notices.ts';
 
 /** An alert about the audit log: what the officers read, and the facts kept in security_events. */
 export interface AuditLogAlert {
@@ -22,28 +22,23 @@ export interface AuditLogAlert {
 }
 
 /** Records the alert as a security event and notifies every active security officer; returns how many. */
-export async function alertSecurityOfficers(
-  db: Db,
-  mailer: Mailer,
-  now: Date,
-  alert: AuditLogAlert,
-): Promise<number> {
+export async function alertSecurityOfficers(db: Db, now: Date, alert: AuditLogAlert): Promise<number> {
   const actor = systemCtx('audit').actor;
-  const officers = await db.tx(actor, async (tx) => {
+  return db.tx(actor, async (tx) => {
     await recordEvent(tx, { at: now, action: alert.action, details: alert.details });
-    return tx.query<AccountRow>(
+    const officers = await tx.query<AccountRow>(
       `SELECT ${ACCOUNT_COLUMNS} FROM accounts a JOIN organisations o ON o.id = a.organisation_id
        WHERE a.status IN ('active', 'probation') AND a.role = 'security_officer'`,
     );
+    for (const row of officers) {
+      await queueNotice(tx, toAccount(row), now, {
+        kind: alert.action,
+        subject: alert.subject,
+        text: alert.text,
+      });
+    }
+    return officers.length;
   });
-  for (const row of officers) {
-    await notifyAccount(db, mailer, toAccount(row), now, {
-      kind: alert.action,
-      subject: alert.subject,
-      text: alert.text,
-    });
-  }
-  return officers.length;
 }
 
 const LAG_ACTIONS = ['audit.lag_alert', 'audit.lag_cleared'] as const;

@@ -11,7 +11,6 @@ import { type Clock, systemClock } from '../context.ts';
 import type { Kms } from '../crypto/kms.ts';
 import type { Db } from '../db/types.ts';
 import { announceAlert } from '../guard/announce.ts';
-import type { Mailer } from '../notify/mailer.ts';
 import type { RegistryKeys } from '../registry/persons.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { handleError, registerErrorHandler } from './plugins/errors.ts';
@@ -34,8 +33,6 @@ export interface AppDeps {
   kms: Kms;
   /** The registry's keys (data keys through the KMS, blind indexes): only the gate uses them. */
   registry: RegistryKeys;
-  /** Delivers notices to staff (a lock, a recovery case). */
-  mailer: Mailer;
   clock?: Clock;
   /** Where JSON logs go; stdout when absent. Tests pass a stream to read them. */
   logStream?: NodeJS.WritableStream;
@@ -166,20 +163,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     db: deps.db,
     lagAlertSeconds: config.audit.lagAlertSeconds,
   });
-  await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms, mailer: deps.mailer });
-  await app.register(webauthnRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
+  await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms });
+  await app.register(webauthnRoutes, { db: deps.db, config, clock });
   await app.register(passkeyRoutes, { db: deps.db, config, clock });
-  await app.register(recoveryRoutes, { db: deps.db, config, clock, mailer: deps.mailer });
+  await app.register(recoveryRoutes, { db: deps.db, config, clock });
   await app.register(accountsRoutes, { db: deps.db, clock });
   await app.register(personsRoutes, {
     db: deps.db,
     keys: deps.registry,
     clock,
     guard: config.guardEnabled ? config.guard : null,
-    announce: (alert) => announceAlert(deps.db, deps.mailer, alert, clock.now()),
+    announce: (alert) => announceAlert(deps.db, alert, clock.now()),
   });
   await app.register(auditRoutes, { db: deps.db });
-  await app.register(guardRoutes, { db: deps.db, clock, mailer: deps.mailer });
+  await app.register(guardRoutes, { db: deps.db, clock });
   await app.register(openapiRoutes);
   return app;
 }

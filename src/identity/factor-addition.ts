@@ -9,7 +9,6 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import { AppError } from '../errors.ts';
-import type { Mailer } from '../notify/mailer.ts';
 import type { Account } from './accounts.ts';
 import { confirmedFactorCount } from './factors.ts';
 import { notifyAccount } from './notices.ts';
@@ -23,7 +22,6 @@ import { isFresh, type Session } from './sessions.ts';
  */
 export async function checkFactorAddition(
   db: Db,
-  mailer: Mailer,
   staff: { account: Account; session: Session },
   options: { password: string | undefined; address: string; now: Date; config: Pick<Config, 'sessions'> },
 ): Promise<void> {
@@ -43,7 +41,7 @@ export async function checkFactorAddition(
   const blocked = await secondFactorBlocked(db, account, options.address, options.now);
   if (blocked || !(await verifyPassword(account.passwordHash, options.password))) {
     if (!blocked) {
-      await secondFactorFailure(db, mailer, account, {
+      await secondFactorFailure(db, account, {
         address: options.address,
         sessionIdHash: session.idHash,
         now: options.now,
@@ -63,7 +61,6 @@ export async function checkFactorAddition(
 /** Tells the owner a factor was added (not for the first factor of an account). */
 export async function noticeFactorAdded(
   db: Db,
-  mailer: Mailer,
   account: Account,
   now: Date,
   kind: 'totp' | 'webauthn',
@@ -72,7 +69,7 @@ export async function noticeFactorAdded(
     kind === 'totp'
       ? 'une application d’authentification / an authenticator app'
       : 'une clé d’accès / a passkey';
-  await notifyAccount(db, mailer, account, now, {
+  await notifyAccount(db, account, now, {
     kind: 'factor_added',
     subject: 'Un facteur a été ajouté à votre compte Rempart / A factor was added to your Rempart account',
     text:

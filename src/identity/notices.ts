@@ -1,14 +1,13 @@
 /**
  * Notices to a staff account's owner on every registered channel: in-app (staff_notices) and email.
- * The in-app notice is written first and always; a mail server that fails is recorded as an event
- * and does not undo what the notice reports.
+ * Both are written in the transaction that decides them: the mail goes to the outbox
+ * (notify/outbox.ts) and is sent after the answer, so no answer waits for, or depends on, a mail
+ * server (T1, credential stuffing: the time of an answer must not tell a real account's lock from an unknown login).
  */
 import { randomUUID } from 'node:crypto';
 import { systemCtx } from '../context.ts';
-import type { Db } from '../db/types.ts';
-import type { Mailer } from '../notify/mailer.ts';
-import type { Account } from './accounts.ts';
-import { recordEvent } from './events.ts';
+import type { Db, Tx } from '../db/types.ts';
+import { queueMail } from '../notify/outbox.ts';
 
 export interface Notice {
   kind: string;
@@ -16,34 +15,31 @@ export interface Notice {
   text: string;
 }
 
-/** Notifies the account's owner in-app and by email. */
-export async function notifyAccount(
-  db: Db,
-  mailer: Mailer,
-  account: Account,
+/**
+ * Writes the in-app notice and queues the mail in the caller's transaction. A null account runs
+ * the same statements and writes nothing (the login path of an unknown login, T1).
+ */
+export async function queueNotice(
+  tx: Tx,
+  account: { id: string } | null | undefined,
   now: Date,
   notice: Notice,
 ): Promise<void> {
-  const actor = systemCtx('notify').actor;
-  await db.tx(actor, (tx) =>
-    tx.query('INSERT INTO staff_notices (id, account_id, at, kind, text) VALUES ($1, $2, $3, $4, $5)', [
-      randomUUID(),
-      account.id,
-      now,
-      notice.kind,
-      notice.text,
-    ]),
+  const accountId = account?.id ?? null;
+  await tx.query(
+    `INSERT INTO staff_notices (id, account_id, at, kind, text)
+     SELECT $1, $2::uuid, $3, $4, $5 WHERE $2::uuid IS NOT NULL`,
+    [randomUUID(), accountId, now, notice.kind, notice.text],
   );
-  try {
-    await mailer.send({ to: account.email, subject: notice.subject, text: notice.text });
-  } catch {
-    await db.tx(actor, (tx) =>
-      recordEvent(tx, {
-        at: now,
-        action: 'notice.mail_failed',
-        targetAccountId: account.id,
-        details: { kind: notice.kind },
-      }),
-    );
-  }
+  await queueMail(tx, { accountId, kind: notice.kind, subject: notice.subject, text: notice.text }, now);
+}
+
+/** Notifies the account's owner in-app and by email, in a transaction of its own. */
+export async function notifyAccount(
+  db: Db,
+  account: { id: string },
+  now: Date,
+  notice: Notice,
+): Promise<void> {
+  await db.tx(systemCtx('notify').actor, (tx) => queueNotice(tx, account, now, notice));
 }

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
-import type { Mailer } from '../notify/mailer.ts';
+import { queueMail } from '../notify/outbox.ts';
 import { type Account, accountById, normaliseLogin, ROLES, type Role } from './accounts.ts';
 import { recordEvent } from './events.ts';
 import { newOneTimeCode, oneTimeCodeHash } from './one-time-codes.ts';
@@ -259,7 +259,6 @@ async function requestCaseload(
  */
 export async function decideProvisioning(
   db: Db,
-  mailer: Mailer,
   now: Date,
   approver: Account,
   requestId: string,
@@ -334,6 +333,23 @@ export async function decideProvisioning(
         [row.payload.personIds, row.payload.partnerOrganisationId, now.toISOString().slice(0, 10)],
       );
     }
+    if (approve && row.kind === 'create_account') {
+      // The activation code goes in the outbox with the account: sent after the answer, and never
+      // lost between the commit and the mail server (notify/outbox.ts).
+      await queueMail(
+        tx,
+        {
+          accountId,
+          kind: 'account_activation',
+          subject: 'Votre compte Rempart / Your Rempart account',
+          text:
+            `Un compte Rempart a été créé pour vous. Choisissez votre mot de passe avec ce code (valable ${ACTIVATION_DAYS} jours) : ${activationCode}\n` +
+            '(POST /api/v1/activation), puis enregistrez un second facteur (clé de sécurité ou application).\n\n' +
+            `A Rempart account was created for you. Set your password with the code above (valid ${ACTIVATION_DAYS} days), then enrol a second factor.`,
+        },
+        now,
+      );
+    }
     await recordEvent(tx, {
       at: now,
       action: `provisioning.${status}`,
@@ -350,18 +366,8 @@ export async function decideProvisioning(
           : {}),
       },
     });
-    return { status: status as 'approved' | 'rejected', accountId, email: row.payload.email, kind: row.kind };
+    return { status: status as 'approved' | 'rejected', accountId };
   });
-  if (result.status === 'approved' && result.kind === 'create_account' && result.email) {
-    await mailer.send({
-      to: result.email,
-      subject: 'Votre compte Rempart / Your Rempart account',
-      text:
-        `Un compte Rempart a été créé pour vous. Choisissez votre mot de passe avec ce code (valable ${ACTIVATION_DAYS} jours) : ${activationCode}\n` +
-        '(POST /api/v1/activation), puis enregistrez un second facteur (clé de sécurité ou application).\n\n' +
-        `A Rempart account was created for you. Set your password with the code above (valid ${ACTIVATION_DAYS} days), then enrol a second factor.`,
-    });
-  }
   return { status: result.status, accountId: result.accountId };
 }
 

@@ -12,10 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
-import type { Mailer } from '../notify/mailer.ts';
 import { type Account, accountById, findAccountByLogin } from './accounts.ts';
 import { recordEvent } from './events.ts';
-import { notifyAccount } from './notices.ts';
+import { queueNotice } from './notices.ts';
 import { newOneTimeCode, oneTimeCodeHash } from './one-time-codes.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 import { revokeAllSessions } from './sessions.ts';
@@ -48,7 +47,6 @@ interface CaseRow {
 
 export interface RecoveryDeps {
   db: Db;
-  mailer: Mailer;
   now: Date;
   delayHours: number;
 }
@@ -102,18 +100,18 @@ export async function openRecoveryCase(
       organisationId: target.organisationId,
       details: { case: id },
     });
-    return { id, target };
-  });
-  await notifyAccount(deps.db, deps.mailer, opened.target, deps.now, {
-    kind: 'recovery_opened',
-    subject: 'Demande de récupération de votre compte Rempart / Recovery of your Rempart account',
-    text:
-      "L'assistance a ouvert une demande de récupération de votre compte Rempart.\n" +
-      "Votre responsable doit vérifier votre identité en personne ou en visioconférence avant qu'elle n'aboutisse.\n" +
-      `Si vous n'avez rien demandé, annulez-la avec ce code : ${cancelCode}\n` +
-      '(POST /api/v1/recovery/cancel), et prévenez votre responsable.\n\n' +
-      'The helpdesk opened a recovery case for your Rempart account. Your manager must verify your identity ' +
-      'in person or by video before it can proceed. If you did not ask for it, cancel it with the code above.',
+    await queueNotice(tx, target, deps.now, {
+      kind: 'recovery_opened',
+      subject: 'Demande de récupération de votre compte Rempart / Recovery of your Rempart account',
+      text:
+        "L'assistance a ouvert une demande de récupération de votre compte Rempart.\n" +
+        "Votre responsable doit vérifier votre identité en personne ou en visioconférence avant qu'elle n'aboutisse.\n" +
+        `Si vous n'avez rien demandé, annulez-la avec ce code : ${cancelCode}\n` +
+        '(POST /api/v1/recovery/cancel), et prévenez votre responsable.\n\n' +
+        'The helpdesk opened a recovery case for your Rempart account. Your manager must verify your identity ' +
+        'in person or by video before it can proceed. If you did not ask for it, cancel it with the code above.',
+    });
+    return { id };
   });
   return { id: opened.id };
 }
@@ -149,7 +147,12 @@ export async function decideRecoveryCase(
         organisationId: row.organisation_id,
         details: { case: caseId },
       });
-      return { target, status: 'rejected' as const, notBefore: null };
+      await queueNotice(tx, target, deps.now, {
+        kind: 'recovery_rejected',
+        subject: 'Demande de récupération refusée / Recovery case rejected',
+        text: 'Votre responsable a refusé la demande de récupération de votre compte.\n\nYour manager rejected the recovery case of your account.',
+      });
+      return { status: 'rejected' as const, notBefore: null };
     }
     const notBefore = new Date(deps.now.getTime() + deps.delayHours * 3_600_000);
     const expiresAt = new Date(notBefore.getTime() + RECOVERY_WINDOW_HOURS * 3_600_000);
@@ -166,29 +169,22 @@ export async function decideRecoveryCase(
       organisationId: row.organisation_id,
       details: { case: caseId, attestation: decision.attestation, notBefore: notBefore.toISOString() },
     });
-    return { target, status: 'approved' as const, notBefore };
-  });
-  if (decided.status === 'rejected') {
-    await notifyAccount(deps.db, deps.mailer, decided.target, deps.now, {
-      kind: 'recovery_rejected',
-      subject: 'Demande de récupération refusée / Recovery case rejected',
-      text: 'Votre responsable a refusé la demande de récupération de votre compte.\n\nYour manager rejected the recovery case of your account.',
+    const from = notBefore.toISOString();
+    await queueNotice(tx, target, deps.now, {
+      kind: 'recovery_approved',
+      subject: 'Récupération de votre compte Rempart approuvée / Recovery approved',
+      text:
+        `Votre responsable a approuvé la récupération de votre compte. À partir du ${from}, et pendant ${RECOVERY_WINDOW_HOURS} heures,\n` +
+        `choisissez un nouveau mot de passe avec ce code à usage unique : ${resetCode}\n` +
+        '(POST /api/v1/recovery/complete), puis enregistrez un nouveau second facteur. ' +
+        "Si vous n'avez rien demandé, annulez avec le code du premier message.\n\n" +
+        `Your manager approved the recovery of your account. From ${from}, for ${RECOVERY_WINDOW_HOURS} hours, set a new ` +
+        'password with the one-time code above, then enrol a new second factor.',
     });
-    return { status: 'rejected', notBefore: null };
-  }
-  const from = decided.notBefore!.toISOString();
-  await notifyAccount(deps.db, deps.mailer, decided.target, deps.now, {
-    kind: 'recovery_approved',
-    subject: 'Récupération de votre compte Rempart approuvée / Recovery approved',
-    text:
-      `Votre responsable a approuvé la récupération de votre compte. À partir du ${from}, et pendant ${RECOVERY_WINDOW_HOURS} heures,\n` +
-      `choisissez un nouveau mot de passe avec ce code à usage unique : ${resetCode}\n` +
-      '(POST /api/v1/recovery/complete), puis enregistrez un nouveau second facteur. ' +
-      "Si vous n'avez rien demandé, annulez avec le code du premier message.\n\n" +
-      `Your manager approved the recovery of your account. From ${from}, for ${RECOVERY_WINDOW_HOURS} hours, set a new ` +
-      'password with the one-time code above, then enrol a new second factor.',
+    return { status: 'approved' as const, notBefore };
   });
-  return { status: 'approved', notBefore: from };
+  if (decided.status === 'rejected') return { status: 'rejected', notBefore: null };
+  return { status: 'approved', notBefore: decided.notBefore!.toISOString() };
 }
 
 /** The owner cancels a case with the code of the first notice. */
@@ -227,7 +223,7 @@ export async function cancelRecoveryCase(deps: RecoveryDeps, code: string): Prom
  */
 export async function completeRecovery(deps: RecoveryDeps, code: string, password: string): Promise<void> {
   const hash = oneTimeCodeHash(code);
-  const target = await deps.db.tx(actor, async (tx) => {
+  await deps.db.tx(actor, async (tx) => {
     const rows = hash
       ? await tx.query<CaseRow>(
           `SELECT id, account_id, organisation_id, opened_by, opened_at, status, not_before, expires_at, attestation
@@ -279,16 +275,15 @@ export async function completeRecovery(deps: RecoveryDeps, code: string, passwor
       organisationId: account.organisationId,
       details: { case: row.id },
     });
-    return account;
-  });
-  await notifyAccount(deps.db, deps.mailer, target, deps.now, {
-    kind: 'recovery_completed',
-    subject: 'Nouveau mot de passe Rempart / New Rempart password',
-    text:
-      'Un nouveau mot de passe a été choisi pour votre compte ; vos anciens seconds facteurs sont révoqués.\n' +
-      "Si ce n'était pas vous, prévenez immédiatement l'officier de sécurité.\n\n" +
-      'A new password was set for your account; your former second factors are revoked. If this was not you, ' +
-      'tell the security officer at once.',
+    await queueNotice(tx, account, deps.now, {
+      kind: 'recovery_completed',
+      subject: 'Nouveau mot de passe Rempart / New Rempart password',
+      text:
+        'Un nouveau mot de passe a été choisi pour votre compte ; vos anciens seconds facteurs sont révoqués.\n' +
+        "Si ce n'était pas vous, prévenez immédiatement l'officier de sécurité.\n\n" +
+        'A new password was set for your account; your former second factors are revoked. If this was not you, ' +
+        'tell the security officer at once.',
+    });
   });
 }
 

@@ -8,10 +8,9 @@
 
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
-import type { Mailer } from '../notify/mailer.ts';
 import type { Account } from './accounts.ts';
 import { recordEvent } from './events.ts';
-import { notifyAccount } from './notices.ts';
+import { queueNotice } from './notices.ts';
 import { elevateSession, revokeSession, type Session } from './sessions.ts';
 import { clearFailures, isBlocked, recordFailure, type ThrottleScope } from './throttle.ts';
 
@@ -32,11 +31,10 @@ export function secondFactorBlocked(db: Db, account: Account, address: string, n
 /** Counts a failed second factor; at the lock, ends the session and tells the owner. */
 export async function secondFactorFailure(
   db: Db,
-  mailer: Mailer,
   account: Account,
   options: { address: string; sessionIdHash: Buffer; now: Date; method: string },
 ): Promise<void> {
-  const locked = await db.tx(actor, async (tx) => {
+  await db.tx(actor, async (tx) => {
     let lockedNow = false;
     for (const { scope, key } of keysOf(account, options.address)) {
       const result = await recordFailure(tx, scope, key, options.now);
@@ -60,21 +58,19 @@ export async function secondFactorFailure(
         sourceAddress: options.address,
         details: { after: 'second factor failures' },
       });
+      // Queued with the lock, sent after the answer (notify/outbox.ts).
+      await queueNotice(tx, account, options.now, {
+        kind: 'login_locked',
+        subject:
+          'Votre compte Rempart est verrouillé pour 15 minutes / Your Rempart account is locked for 15 minutes',
+        text:
+          'Quelqu’un connaissant votre mot de passe a essayé dix fois votre second facteur : votre compte est verrouillé ' +
+          'pour 15 minutes. Changez votre mot de passe et prévenez l’officier de sécurité.\n\n' +
+          'Someone who knows your password tried your second factor ten times: your account is locked for 15 minutes. ' +
+          'Change your password and tell the security officer.',
+      });
     }
-    return lockedNow;
   });
-  if (locked) {
-    await notifyAccount(db, mailer, account, options.now, {
-      kind: 'login_locked',
-      subject:
-        'Votre compte Rempart est verrouillé pour 15 minutes / Your Rempart account is locked for 15 minutes',
-      text:
-        'Quelqu’un connaissant votre mot de passe a essayé dix fois votre second facteur : votre compte est verrouillé ' +
-        'pour 15 minutes. Changez votre mot de passe et prévenez l’officier de sécurité.\n\n' +
-        'Someone who knows your password tried your second factor ten times: your account is locked for 15 minutes. ' +
-        'Change your password and tell the security officer.',
-    });
-  }
 }
 
 /** A verified second factor clears the counters. */

@@ -14,6 +14,7 @@ import { type Account, createAccount, type Role } from '../../src/identity/accou
 import { SESSION_COOKIE } from '../../src/identity/sessions.ts';
 import type { Mailer } from '../../src/notify/mailer.ts';
 import { outboxMailer } from '../../src/notify/mailer.ts';
+import { type DrainResult, drainOutbox } from '../../src/notify/outbox.ts';
 import { freshDb, type TestDb } from './db.ts';
 import { freshKeys, type TestKeys } from './keys.ts';
 
@@ -39,6 +40,11 @@ export interface StaffWorld {
   app: FastifyInstance;
   clock: TestClock;
   mailer: Mailer;
+  /**
+   * Sends what the outbox holds through `mailer` now, as the server's outbox job would after the
+   * answer (the app queues mail; it never sends it while answering).
+   */
+  drainMail(): Promise<DrainResult>;
   organisation(options?: { kind?: string; contractEndsOn?: string | null }): Promise<string>;
   account(options?: {
     organisationId?: string;
@@ -49,7 +55,7 @@ export interface StaffWorld {
   close(): Promise<void>;
 }
 
-/** A fresh app and database. `mailer` defaults to an in-memory outbox. */
+/** A fresh app and database. `mailer` (what drainMail sends through) defaults to an in-memory outbox. */
 export async function staffWorld(
   options: { mailer?: Mailer; guard?: GuardConfig } = {},
 ): Promise<StaffWorld> {
@@ -60,7 +66,7 @@ export async function staffWorld(
     ...loadConfig({ LOG_LEVEL: 'silent' }),
     ...(options.guard ? { guard: options.guard } : {}),
   };
-  const app = await buildApp(config, { db: t.db, kms: keys.kms, registry: keys.registry, mailer, clock });
+  const app = await buildApp(config, { db: t.db, kms: keys.kms, registry: keys.registry, clock });
   await app.ready();
   const system = systemCtx('test').actor;
   let defaultOrganisation: string | undefined;
@@ -70,6 +76,7 @@ export async function staffWorld(
     app,
     clock,
     mailer,
+    drainMail: () => drainOutbox(t.db, mailer, clock.now()),
     async organisation({ kind = 'cap_emploi', contractEndsOn = null } = {}) {
       const id = randomUUID();
       await t.db.tx(system, (tx) =>

@@ -27,7 +27,6 @@ import {
   secondFactorVerified,
 } from '../../identity/second-factor-throttle.ts';
 import { isFresh, listSessions, revokeAllSessions, revokeSession } from '../../identity/sessions.ts';
-import type { Mailer } from '../../notify/mailer.ts';
 import { clearSessionCookie, setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { obj, str } from '../schemas.ts';
@@ -37,7 +36,6 @@ export interface AuthRoutesOptions {
   config: Pick<Config, 'sessions'>;
   clock: Clock;
   kms: Kms;
-  mailer: Mailer;
 }
 
 const AccountView = obj({
@@ -55,7 +53,7 @@ const errors = {
 
 /** Registers the routes. */
 export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, deps) => {
-  const { db, config, clock, kms, mailer } = deps;
+  const { db, config, clock, kms } = deps;
   const actor = systemCtx('auth').actor;
   const address = (request: FastifyRequest): string => request.ip;
   const accountView = (request: FastifyRequest) => {
@@ -80,7 +78,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
   };
   const secondFactorFailed = async (request: FastifyRequest, method: string): Promise<never> => {
     const { account, session } = request.staff!;
-    await secondFactorFailure(db, mailer, account, {
+    await secondFactorFailure(db, account, {
       address: address(request),
       sessionIdHash: session.idHash,
       now: clock.now(),
@@ -127,7 +125,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
       const userAgent = request.headers['user-agent'];
       const result = await passwordLogin(
         db,
-        { config, mailer, now },
+        { config, now },
         { login, password, address: address(request), ...(userAgent ? { userAgent } : {}) },
       );
       setSessionCookie(reply, result.sessionId, result.expiresAt, now);
@@ -218,7 +216,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
       const { account } = request.staff!;
       // Adding a factor to an account that has one needs that factor, recently, and the password
       // again: neither a stolen password nor a stolen session may add the attacker's authenticator.
-      await checkFactorAddition(db, mailer, request.staff!, {
+      await checkFactorAddition(db, request.staff!, {
         password: (request.body as { password?: string } | null)?.password,
         address: address(request),
         now,
@@ -267,7 +265,7 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
         return confirmTotp(tx, kms, account, factorId, code, now);
       });
       const result = await elevate(request, reply, 'totp_enrolment');
-      if (!recoveryCodes) await noticeFactorAdded(db, mailer, account, now, 'totp');
+      if (!recoveryCodes) await noticeFactorAdded(db, account, now, 'totp');
       return recoveryCodes ? { ...result, recoveryCodes } : result;
     },
   );

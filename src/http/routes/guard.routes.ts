@@ -28,14 +28,12 @@ import {
 } from '../../guard/review.ts';
 import { notifyAccount } from '../../identity/notices.ts';
 import { INCIDENT_FIELD, INCIDENT_PAGE, readIncident } from '../../incidents/incidents.ts';
-import type { Mailer } from '../../notify/mailer.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj } from '../schemas.ts';
 
 export interface GuardRoutesOptions {
   db: Db;
   clock: Clock;
-  mailer: Mailer;
 }
 
 const errors = {
@@ -207,7 +205,7 @@ function dateOf(value: string | undefined, field: string): Date | undefined {
 }
 
 /** Registers the routes. */
-export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, { db, clock, mailer }) => {
+export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, { db, clock }) => {
   const actor = systemCtx('guard-review').actor;
   const staff = app.requireStaff({ assurance: 'mfa' });
   const fresh = app.requireStaff({ assurance: 'mfa', fresh: true });
@@ -307,7 +305,7 @@ export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, {
         reinstateAlert(tx, reviewerOf(request), request.params.id, request.body.note, now),
       );
       // After commit: a mail server that fails loses nothing (notifyAccount records it).
-      await notifyAccount(db, mailer, done.account, now, {
+      await notifyAccount(db, done.account, now, {
         kind: 'guard.reinstated',
         subject: 'Rempart : votre compte est rétabli / your account is reinstated',
         text:

@@ -28,7 +28,6 @@ import {
   listRecoveryCases,
   openRecoveryCase,
 } from '../../identity/recovery.ts';
-import type { Mailer } from '../../notify/mailer.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj, str } from '../schemas.ts';
 
@@ -36,7 +35,6 @@ export interface RecoveryRoutesOptions {
   db: Db;
   config: Pick<Config, 'recoveryDelayHours' | 'guard' | 'guardEnabled'>;
   clock: Clock;
-  mailer: Mailer;
 }
 
 const errors = {
@@ -67,9 +65,9 @@ const RequestView = obj({
 /** Registers the routes. */
 export const recoveryRoutes: FastifyPluginAsync<RecoveryRoutesOptions> = async (
   app,
-  { db, config, clock, mailer },
+  { db, config, clock },
 ) => {
-  const deps = () => ({ db, mailer, now: clock.now(), delayHours: config.recoveryDelayHours });
+  const deps = () => ({ db, now: clock.now(), delayHours: config.recoveryDelayHours });
   const mfa = app.requireStaff({ assurance: 'mfa' });
   const fresh = app.requireStaff({ assurance: 'mfa', fresh: true });
 
@@ -257,7 +255,7 @@ export const recoveryRoutes: FastifyPluginAsync<RecoveryRoutesOptions> = async (
         created = await requestProvisioning(db, now, auth.account, body, admit);
       } finally {
         const alert: RaisedAlert | null = raised;
-        if (alert) await announceAlert(db, mailer, alert, clock.now()).catch(() => undefined);
+        if (alert) await announceAlert(db, alert, clock.now()).catch(() => undefined);
       }
       return reply.code(201).send({ id: created.id, status: 'pending' });
     },
@@ -293,14 +291,7 @@ export const recoveryRoutes: FastifyPluginAsync<RecoveryRoutesOptions> = async (
       },
       async (request) => {
         const { id } = request.params as { id: string };
-        return decideProvisioning(
-          db,
-          mailer,
-          clock.now(),
-          request.staff!.account,
-          id,
-          decision === 'approve',
-        );
+        return decideProvisioning(db, clock.now(), request.staff!.account, id, decision === 'approve');
       },
     );
   }

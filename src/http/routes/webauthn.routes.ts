@@ -41,7 +41,6 @@ import {
   takeChallenge,
   webauthnCredentials,
 } from '../../identity/webauthn-factors.ts';
-import type { Mailer } from '../../notify/mailer.ts';
 import { setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { obj, str } from '../schemas.ts';
@@ -50,8 +49,6 @@ export interface WebauthnRoutesOptions {
   db: Db;
   config: Pick<Config, 'sessions' | 'publicUrl'>;
   clock: Clock;
-  /** Tells the owner when second-factor guessing locks the account. */
-  mailer: Mailer;
 }
 
 /** This deployment as browsers see it: the RP id is PUBLIC_URL's host name, the origin its origin. */
@@ -171,7 +168,7 @@ const errors = {
 
 /** Registers the routes. */
 export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (app, deps) => {
-  const { db, config, clock, mailer } = deps;
+  const { db, config, clock } = deps;
   const actor = systemCtx('auth').actor;
   const rp = relyingParty(config.publicUrl);
   const address = (request: FastifyRequest): string => request.ip;
@@ -191,7 +188,7 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
     const { account, session } = request.staff!;
     if (action === 'login.second_factor_failed') {
       // Counted like a wrong password (second-factor-throttle.ts): guessing is throttled, then locked.
-      await secondFactorFailure(db, mailer, account, {
+      await secondFactorFailure(db, account, {
         address: address(request),
         sessionIdHash: session.idHash,
         now: clock.now(),
@@ -248,7 +245,7 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
     async (request) => {
       const now = clock.now();
       const { session, account } = request.staff!;
-      await checkFactorAddition(db, mailer, request.staff!, {
+      await checkFactorAddition(db, request.staff!, {
         password: (request.body as { password?: string } | null)?.password,
         address: address(request),
         now,
@@ -302,7 +299,7 @@ export const webauthnRoutes: FastifyPluginAsync<WebauthnRoutesOptions> = async (
       });
       if (enrolled === null) return failed(request, 'factor.webauthn_enrolment_failed', 'webauthn');
       const result = answer(reply, now, enrolled.next);
-      if (!enrolled.codes) await noticeFactorAdded(db, mailer, account, now, 'webauthn');
+      if (!enrolled.codes) await noticeFactorAdded(db, account, now, 'webauthn');
       return enrolled.codes ? { ...result, recoveryCodes: enrolled.codes } : result;
     },
   );
