@@ -263,18 +263,54 @@ export const PARAMETER_DOCS: Record<keyof GuardParameters, string> = {
   newSourceDays: 'an address not used for a month is new again',
 };
 
-/** The guard's configuration: defaults, per-role and per-organisation overrides. */
+/**
+ * The demo layer: applied last, and only to the accounts `rempart serve --demo` created (marked
+ * `accounts.demo` in the database by the operator's CLI; no API sets it). Someone trying Rempart
+ * searches fast, in the evening, and types ids at random: at the real levels the fifth search of a
+ * minute or the sixteenth person after hours would stop them. Volume, refusal and off-hours levels
+ * are relaxed; what shows the guard at work is kept: sweeps (ENUM-ID, ENUM-NAME), canaries, a
+ * session used from another address, and pushing on while refused.
+ */
+const DEMO_LEVELS: Partial<Record<SignalName, Levels>> = {
+  views_per_minute: { throttle: 60 },
+  views_per_hour: { throttle: 600 },
+  views_per_day: { throttle: 2000 },
+  searches_per_minute: { throttle: 60 },
+  searches_per_hour: { throttle: 600 },
+  searches_per_day: { throttle: 2000 },
+  persons_per_minute: { throttle: 60 },
+  persons_per_hour: { throttle: 400 },
+  persons_per_day: { suspend: 1500 },
+  beyond_baseline: { step_up: 500, suspend: 1000 },
+  beyond_peers: { step_up: 500 },
+  refused_per_day: { step_up: 20, suspend: 60 },
+  refused_per_week: { step_up: 40, suspend: 120 },
+  empty_searches_per_hour: { throttle: 30 },
+  empty_searches_per_day: { step_up: 60, suspend: 200 },
+  empty_searches_per_week: { step_up: 120, suspend: 300 },
+  off_hours_persons: { step_up: 200, suspend: 600 },
+  national_persons: { step_up: 30, suspend: 100 },
+};
+
+/** Why the demo layer relaxes what it relaxes (docs/GUARD.md). */
+export const DEMO_REASON =
+  'demo accounts explore a synthetic population, often in the evening and by trial and error';
+
+/** The guard's configuration: defaults, per-role and per-organisation overrides, and the demo layer. */
 export interface GuardConfig {
   defaults: GuardOverrides;
   roles: Partial<Record<Role, GuardOverrides>>;
   organisations: Record<string, GuardOverrides>;
+  /** Applied last, to demo accounts only (`accounts.demo`). */
+  demo: GuardOverrides;
 }
 
-/** The built-in configuration: the defaults above and the per-role entries. */
+/** The built-in configuration: the defaults above, the per-role entries and the demo layer. */
 export const BUILT_IN: GuardConfig = {
   defaults: {},
   roles: Object.fromEntries(Object.entries(ROLE_LEVELS).map(([role, levels]) => [role, { levels }])),
   organisations: {},
+  demo: { levels: DEMO_LEVELS },
 };
 
 /** The built-in default levels and parameters (for `rempart guard config` and docs). */
@@ -283,19 +319,25 @@ export const DEFAULTS: GuardThresholds = { levels: DEFAULT_LEVELS, parameters: D
 /**
  * The effective thresholds for one account's role and organisation (code): the defaults, then the
  * operator's defaults, then the role's entry (built in, with the operator's role entry on top), then
- * the organisation's. Each layer replaces the levels of the signals it names.
+ * the organisation's, then for a demo account the demo layer. Each layer replaces the levels of the
+ * signals it names.
  */
-export function thresholdsFor(config: GuardConfig, role: string, organisationCode: string): GuardThresholds {
+export function thresholdsFor(
+  config: GuardConfig,
+  role: string,
+  organisationCode: string,
+  demo = false,
+): GuardThresholds {
   // Every request asks: the answer for a configuration, role and organisation never changes.
   let cached = resolved.get(config);
   if (!cached) {
     cached = new Map();
     resolved.set(config, cached);
   }
-  const key = `${role}\u0000${organisationCode}`;
+  const key = `${role}\u0000${organisationCode}\u0000${demo}`;
   let thresholds = cached.get(key);
   if (!thresholds) {
-    const fresh = resolve(config, role, organisationCode);
+    const fresh = resolve(config, role, organisationCode, demo);
     for (const levels of Object.values(fresh.levels)) Object.freeze(levels);
     thresholds = Object.freeze({
       levels: Object.freeze(fresh.levels),
@@ -308,10 +350,17 @@ export function thresholdsFor(config: GuardConfig, role: string, organisationCod
 
 const resolved = new WeakMap<GuardConfig, Map<string, GuardThresholds>>();
 
-function resolve(config: GuardConfig, role: string, organisationCode: string): GuardThresholds {
+function resolve(
+  config: GuardConfig,
+  role: string,
+  organisationCode: string,
+  demo: boolean,
+): GuardThresholds {
   const levels = { ...DEFAULT_LEVELS };
   let parameters = { ...DEFAULT_PARAMETERS };
-  for (const layer of [config.defaults, config.roles[role as Role], config.organisations[organisationCode]]) {
+  const layers = [config.defaults, config.roles[role as Role], config.organisations[organisationCode]];
+  if (demo) layers.push(config.demo);
+  for (const layer of layers) {
     if (!layer) continue;
     Object.assign(levels, layer.levels);
     parameters = { ...parameters, ...layer.parameters };
@@ -407,14 +456,22 @@ export function parseGuardConfig(raw: unknown): GuardConfig {
     return out;
   };
   for (const key of Object.keys(raw)) {
-    if (!['defaults', 'roles', 'organisations'].includes(key))
+    if (!['defaults', 'roles', 'organisations', 'demo'].includes(key))
       issues.push({ field: key, message: 'is not known' });
   }
   const config: GuardConfig = {
     defaults: raw.defaults === undefined ? {} : overrides(raw.defaults, 'defaults'),
     roles: { ...BUILT_IN.roles },
     organisations: {},
+    demo: BUILT_IN.demo,
   };
+  if (raw.demo !== undefined) {
+    const parsed = overrides(raw.demo, 'demo');
+    config.demo = {
+      levels: { ...BUILT_IN.demo.levels, ...parsed.levels },
+      ...(parsed.parameters ? { parameters: parsed.parameters } : {}),
+    };
+  }
   if (raw.roles !== undefined) {
     if (!isObject(raw.roles)) issues.push({ field: 'roles', message: 'must be an object' });
     else
