@@ -11,9 +11,10 @@ import { formatReport, toJson } from '../../drill/report.ts';
 import { DRILL_DEFAULTS, runDrill } from '../../drill/run.ts';
 import { SCENARIOS } from '../../drill/scenarios/index.ts';
 import { loadConfig } from '../config.ts';
-import { ROLES, type Role } from '../identity/accounts.ts';
+import { LOGIN_PATTERN as LOGIN_TEXT, ROLES, type Role } from '../identity/accounts.ts';
 import { isIsoDate } from '../registry/person.ts';
 import { runAccountBatch, runAccountCreate } from './account.ts';
+import { formatAccounts, listAccounts } from './account-list.ts';
 import { defaultScopeFile, formatScope, parseIsoDateTime, runAuditScope } from './audit-scope.ts';
 import { formatVerifyReport, runAuditVerify } from './audit-verify.ts';
 import { effectiveThresholds, runCanaries, thresholdsMarkdown } from './guard.ts';
@@ -153,7 +154,7 @@ program
 
 program
   .command('serve')
-  .description('serve the HTTP API (HOST, PORT; default 127.0.0.1:8080)')
+  .description('serve the HTTP API (HOST, PORT; default localhost:8080)')
   .option('--demo', 'first create the keyring, database and a demo population of 10,000 persons if missing')
   .action((options: { demo?: boolean }) =>
     run(false, () => runServe(loadConfig(), { demo: !!options.demo })),
@@ -225,6 +226,24 @@ account
           );
       });
     },
+  );
+
+account
+  .command('list')
+  .description(
+    'list staff accounts: login, id, organisation, role, status, second factor enrolled, last login (no password material)',
+  )
+  .option('--organisation <code>', "only this organisation's accounts")
+  .option('--json', 'print {"accounts": [...]} as the last line')
+  .action((options: { organisation?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const accounts = await listAccounts(
+        loadConfig(),
+        options.organisation === undefined ? {} : { organisation: options.organisation },
+      );
+      if (options.json) printJson({ accounts });
+      else console.log(formatAccounts(accounts));
+    }),
   );
 
 const keys = program.command('keys').description('key management');
@@ -332,11 +351,12 @@ audit
     'which persons and fields these accounts received in a window (breach scope, T7); the run is itself logged',
   )
   .requiredOption(
-    '--account <id>',
-    'account id (UUID); repeat for several accounts (at most 100)',
+    '--account <login-or-id>',
+    'account login, or id (a UUID: logins never have that form); repeat for several accounts (at most 100)',
     (value: string, previous: string[] | undefined) => {
-      if (!UUID_TEXT.test(value)) throw new InvalidArgumentError('must be an account id (a UUID)');
-      return [...(previous ?? []), value.toLowerCase()];
+      if (!UUID_TEXT.test(value) && !LOGIN_TEXT.test(value.trim().toLowerCase()))
+        throw new InvalidArgumentError('must be an account login or id (a UUID)');
+      return [...(previous ?? []), value.trim().toLowerCase()];
     },
   )
   .requiredOption(
