@@ -13,6 +13,9 @@ import type { DemoAccount } from '../src/cli/demo-accounts.ts';
 import { cliEnv, freePort, lastJsonLine, rempart, startRempart, waitForOk } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field with expect
+type Json = any;
+
 /** A client that keeps the session cookie and the CSRF token, over real HTTP. */
 class HttpClient {
   cookie: string | undefined;
@@ -22,7 +25,7 @@ class HttpClient {
   constructor(base: string) {
     this.base = base;
   }
-  async request(method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
+  async request(method: string, url: string, body?: unknown): Promise<{ status: number; json: Json }> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.cookie) headers.cookie = this.cookie;
@@ -37,7 +40,7 @@ class HttpClient {
       this.setCookies.push(...set);
       this.cookie = set[0]!.split(';')[0];
     }
-    const json = (await response.json()) as any;
+    const json = (await response.json()) as Json;
     if (typeof json?.csrfToken === 'string') this.csrf = json.csrfToken;
     return { status: response.status, json };
   }
