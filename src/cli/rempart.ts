@@ -17,7 +17,7 @@ import { runAccountBatch, runAccountCreate } from './account.ts';
 import { formatAccounts, listAccounts } from './account-list.ts';
 import { defaultScopeFile, formatScope, parseIsoDateTime, runAuditScope } from './audit-scope.ts';
 import { formatVerifyReport, runAuditVerify } from './audit-verify.ts';
-import { effectiveThresholds, runCanaries, thresholdsMarkdown } from './guard.ts';
+import { demoMarkdown, effectiveThresholds, runCanaries, thresholdsMarkdown } from './guard.ts';
 import { runImport } from './import.ts';
 import { runInit } from './init.ts';
 import { runRotate } from './keys.ts';
@@ -321,14 +321,18 @@ guard
   .description("the guard's effective thresholds (built in, with REMPART_GUARD_CONFIG applied)")
   .option('--role <role>', 'for this role (its entry applies over the defaults)')
   .option('--organisation <code>', "for this organisation's code (its entry applies last)")
+  .option('--demo', "for a demo account (`npm start`'s): the demo layer applies after all")
   .option('--markdown', 'print the table of docs/GUARD.md instead of JSON')
   .option('--json', 'print JSON (the default)')
-  .action((options: { role?: string; organisation?: string; markdown?: boolean; json?: boolean }) =>
-    run(!!options.json, async () => {
-      const thresholds = effectiveThresholds(loadConfig(), options.role, options.organisation);
-      if (options.markdown) console.log(thresholdsMarkdown(thresholds));
-      else printJson(thresholds);
-    }),
+  .action(
+    (options: { role?: string; organisation?: string; demo?: boolean; markdown?: boolean; json?: boolean }) =>
+      run(!!options.json, async () => {
+        const config = loadConfig();
+        const thresholds = effectiveThresholds(config, options.role, options.organisation, !!options.demo);
+        if (options.markdown && options.demo) console.log(demoMarkdown(config.guard, options.role));
+        else if (options.markdown) console.log(thresholdsMarkdown(thresholds));
+        else printJson(thresholds);
+      }),
   );
 guard
   .command('canaries')

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { AppError, type FieldIssue } from '../errors.ts';
 import { ROLES, type Role } from '../identity/accounts.ts';
+import { ALPHA_QUIET_MS } from './state.ts';
 
 /** What a signal can ask for, mildest first. `allow` is the absence of a response. */
 export const RESPONSES = ['throttle', 'step_up', 'suspend'] as const;
@@ -62,7 +63,10 @@ export interface GuardParameters {
   peerFactor: number;
   /** Two agency-id searches this close (numeric part) count as consecutive in a sequential sweep. */
   sequentialGap: number;
-  /** How long a sweep, an empty-search burst or a daily quota throttles, at most (minutes). */
+  /**
+   * The longest a throttle lasts (minutes): a daily quota or a sweep throttles this long; an hourly
+   * quota to the end of its hour, at most this long; a per-minute quota to the end of its minute.
+   */
   throttleMinutes: number;
   /** Volume levels are multiplied by this while the account is on probation (new or recovered). */
   probationFactor: number;
@@ -148,7 +152,7 @@ export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string 
     reason: 'enumeration of sequential identifiers (ENUM-ID) is throttled within 20 requests',
   },
   alphabetical_sweep: {
-    measures: 'consecutive name searches in alphabetical order',
+    measures: `consecutive name searches that found nobody, in alphabetical order, each within ${ALPHA_QUIET_MS / 60_000} minutes of the previous`,
     reason: 'name sweeps (ENUM-NAME); honest searches come in no order',
   },
   off_hours_persons: {
@@ -256,7 +260,8 @@ export const PARAMETER_DOCS: Record<keyof GuardParameters, string> = {
   baselineFloor: 'a new account with no peers is expected to read up to about 25 persons a day',
   peerFactor: 'twice what colleagues in the same job read is unusual but happens; beyond is asked about',
   sequentialGap: 'agency ids handed out in order sit close together; honest searches land far apart',
-  throttleMinutes: 'long enough to break a script, short enough for an honest agent to carry on',
+  throttleMinutes:
+    'the longest throttle (daily quotas, sweeps; an hourly quota ends with its hour or after this, whichever comes first; a per-minute one with its minute): long enough to break a script, short enough for an honest agent to carry on',
   probationFactor:
     'a recovered or new account gets a quarter of the usual quotas for its first 7 days (T1, T8)',
   newSourceFactor: 'a session from an unknown address or device gets half the usual quotas',
@@ -271,7 +276,7 @@ export const PARAMETER_DOCS: Record<keyof GuardParameters, string> = {
  * are relaxed; what shows the guard at work is kept: sweeps (ENUM-ID, ENUM-NAME), canaries, a
  * session used from another address, and pushing on while refused.
  */
-const DEMO_LEVELS: Partial<Record<SignalName, Levels>> = {
+const DEMO_LEVELS = {
   views_per_minute: { throttle: 60 },
   views_per_hour: { throttle: 600 },
   views_per_day: { throttle: 2000 },
@@ -290,11 +295,34 @@ const DEMO_LEVELS: Partial<Record<SignalName, Levels>> = {
   empty_searches_per_week: { step_up: 120, suspend: 300 },
   off_hours_persons: { step_up: 200, suspend: 600 },
   national_persons: { step_up: 30, suspend: 100 },
-};
+} satisfies Partial<Record<SignalName, Levels>>;
 
-/** Why the demo layer relaxes what it relaxes (docs/GUARD.md). */
-export const DEMO_REASON =
-  'demo accounts explore a synthetic population, often in the evening and by trial and error';
+const FAST = 'someone trying the demo clicks through results and searches much faster than an agent at work';
+const FIRST_DAY = 'a demo account has no usual day yet and reads many persons on its first';
+const TRIAL = 'trying what a role may not do, and typing ids at random, is part of the tour';
+
+/** Why the demo layer relaxes each level it relaxes (docs/GUARD.md, `rempart guard config --demo --markdown`). */
+export const DEMO_REASONS: Record<keyof typeof DEMO_LEVELS, string> = {
+  views_per_minute: FAST,
+  views_per_hour: FAST,
+  views_per_day: FAST,
+  searches_per_minute: FAST,
+  searches_per_hour: FAST,
+  searches_per_day: FAST,
+  persons_per_minute: FAST,
+  persons_per_hour: FAST,
+  persons_per_day: FIRST_DAY,
+  beyond_baseline: FIRST_DAY,
+  beyond_peers: FIRST_DAY,
+  refused_per_day: TRIAL,
+  refused_per_week: TRIAL,
+  empty_searches_per_hour: TRIAL,
+  empty_searches_per_day: TRIAL,
+  empty_searches_per_week: TRIAL,
+  off_hours_persons: 'the demo is often tried in the evening or at the weekend',
+  national_persons:
+    'security officers and the DPO reach persons through national reads only: it is their whole tour',
+};
 
 /** The guard's configuration: defaults, per-role and per-organisation overrides, and the demo layer. */
 export interface GuardConfig {
