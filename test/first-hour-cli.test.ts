@@ -46,6 +46,16 @@ class HttpClient {
   }
 }
 
+/** Waits until the server's output holds `text` (the help is printed once the server listens). */
+async function outputWith(output: () => string, text: string, timeoutMs = 30_000): Promise<string> {
+  const started = Date.now();
+  while (!output().includes(text)) {
+    if (Date.now() - started > timeoutMs) throw new Error(`no "${text}" in: ${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return output();
+}
+
 describe(`npm start and the operator's first commands on ${engine}`, () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof emptyServerDatabase>>;
@@ -69,7 +79,7 @@ describe(`npm start and the operator's first commands on ${engine}`, () => {
     const searchStart = new Date(Date.now() - 60_000);
     try {
       await waitForOk(`http://localhost:${port}/api/health`, 90_000);
-      const output = first.output();
+      const output = await outputWith(first.output, 'Every step is in');
       const printed = /serving on (\S+) /.exec(output)?.[1];
       expect(printed).toBe(`http://localhost:${port}`);
       expect(output).toContain(
@@ -120,8 +130,7 @@ describe(`npm start and the operator's first commands on ${engine}`, () => {
     const again = startRempart(['serve', '--demo'], { ...env, PORT: String(port) });
     try {
       await waitForOk(`http://localhost:${port}/api/health`, 60_000);
-      await new Promise((r) => setTimeout(r, 300));
-      const lines = again.output().split('\n');
+      const lines = (await outputWith(again.output, 'Every step is in')).split('\n');
       const lineOf = (login: string): string => lines.find((l) => l.trim().startsWith(`${login} `))!;
       expect(lineOf('demo.partenaire')).not.toContain('first login');
       expect(lineOf('demo.conseiller')).toContain('first login');
