@@ -60,7 +60,10 @@ export function logDestination(
     destination: stream,
     colorize: isTerminal,
     translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname',
+    // One line a request: the same fields as the JSON form (method, route pattern, status, time, id).
+    messageFormat:
+      '{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} {res.statusCode}{end}{if responseTime} in {responseTime} ms{end}{if requestId} [{requestId}]{end}',
+    ignore: 'pid,hostname,req,res,responseTime,requestId',
     sync: true,
   });
 }
