@@ -20,9 +20,12 @@ const W1 = newCosigner('w1.example.org').verifierKey;
 const W2 = newCosigner('w2.example.org').verifierKey;
 
 describe('loadConfig', () => {
-  it('defaults to 127.0.0.1:8080, ./data resolved, embedded PGlite and info logs', () => {
+  it('defaults to localhost:8080, ./data resolved, embedded PGlite and info logs', () => {
     const config = loadConfig({});
-    expect(config.host).toBe('127.0.0.1');
+    expect(config.host).toBe('localhost');
+    // The address printed and used for cookies and WebAuthn is the one listened on.
+    expect(new URL(config.publicUrl).hostname).toBe(config.host);
+    expect(config.logFormat).toBe('auto');
     expect(config.port).toBe(8080);
     expect(config.dataDir).toBe(path.resolve('./data'));
     expect(path.isAbsolute(config.dataDir)).toBe(true);

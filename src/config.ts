@@ -15,12 +15,24 @@ export interface Config {
   keyringPath: string;
   /** PostgreSQL server URL; undefined means embedded PGlite in `dataDir/pglite`. */
   databaseUrl: string | undefined;
+  /**
+   * Where the server listens (HOST, default `localhost`: every loopback address the name resolves
+   * to, so that the default PUBLIC_URL, http://localhost:PORT, reaches it whichever family the
+   * client tries first).
+   */
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
+   * LOG_FORMAT: `auto` (default: readable lines when standard output is a terminal, JSON lines
+   * otherwise), `json` or `pretty`.
+   */
+  logFormat: 'auto' | 'json' | 'pretty';
+  /**
    * The address staff use to reach Rempart (PUBLIC_URL, default http://localhost:PORT): the WebAuthn
-   * relying party id is its host name and the expected origin is its origin.
+   * relying party id is its host name and the expected origin is its origin. Session cookies belong
+   * to this host too: it is the address `rempart serve` prints. WebAuthn refuses an IP address as
+   * relying party id, hence `localhost` rather than 127.0.0.1.
    */
   publicUrl: string;
   /** SMTP server for notices (SMTP_URL, smtp://host:port); unset: mail is kept in memory, not delivered. */
@@ -127,6 +139,7 @@ export function parseWitnesses(text: string | undefined): { witnesses: WitnessCo
   return { witnesses };
 }
 
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const CLOCKS = ['system', 'simulated'] as const;
 
@@ -159,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
-  const host = env.HOST?.trim() || '127.0.0.1';
+  const host = env.HOST?.trim() || 'localhost';
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(host))
     issues.push({ field: 'HOST', message: 'is not a host name or address' });
 
@@ -172,6 +185,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
     issues.push({ field: 'LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}` });
+  }
+
+  const logFormat = (env.LOG_FORMAT?.trim() || 'auto') as Config['logFormat'];
+  if (!LOG_FORMATS.includes(logFormat)) {
+    issues.push({ field: 'LOG_FORMAT', message: `must be one of ${LOG_FORMATS.join(', ')}` });
   }
 
   const integer = (name: string, fallback: number, min: number, max: number): number => {
@@ -261,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     port,
     logLevel,
+    logFormat,
     publicUrl,
     smtpUrl,
     mailFrom,

@@ -74,11 +74,22 @@ export class AppError extends Error {
   readonly issues: FieldIssue[];
   /** Seconds before trying again (`throttled`): sent as the Retry-After header. */
   readonly retryAfter: number | undefined;
+  /** Which kind of limit a guard response reached (`throttled`, `step_up_required`), in words, never its value. */
+  readonly limit: string | undefined;
+  /** When a throttle ends (ISO 8601), with Retry-After. */
+  readonly retryAt: string | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { field?: string; issues?: FieldIssue[]; cause?: unknown; retryAfter?: number } = {},
+    options: {
+      field?: string;
+      issues?: FieldIssue[];
+      cause?: unknown;
+      retryAfter?: number;
+      limit?: string;
+      retryAt?: string;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
@@ -87,6 +98,8 @@ export class AppError extends Error {
     this.field = options.field;
     this.issues = options.issues ?? (options.field ? [{ field: options.field, message }] : []);
     this.retryAfter = options.retryAfter;
+    this.limit = options.limit;
+    this.retryAt = options.retryAt;
   }
 }
 

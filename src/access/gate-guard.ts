@@ -41,6 +41,7 @@ export function guardActor(ctx: GateCtx): GuardActor {
     organisationId: ctx.organisationId,
     role: ctx.role,
     probation: ctx.probation,
+    demo: ctx.demo === true,
     mfaAt: ctx.mfaAt,
     requestAddress: ctx.sourceAddress,
     requestId: ctx.requestId,

@@ -98,6 +98,8 @@ export interface GateCtx {
   sourceAddress: string | null;
   /** The account is on probation (new or recovered): the guard's quotas shrink. */
   probation: boolean;
+  /** A demo account: the guard's demo levels (docs/GUARD.md). */
+  demo?: boolean;
   /** When this session last verified a second factor (a step-up asked for after it is still pending). */
   mfaAt: Date | null;
   /** What the session read told the guard (identity/sessions.ts). */

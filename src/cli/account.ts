@@ -22,6 +22,8 @@ export interface AccountCreateOptions {
   email: string;
   displayName: string;
   passwordFile?: string;
+  /** A demo account (`rempart serve --demo` only). */
+  demo?: boolean;
 }
 
 export interface AccountCreated {
@@ -69,6 +71,7 @@ async function createInTx(
       email: options.email,
       role: options.role,
       password: options.password,
+      ...(options.demo ? { demo: true } : {}),
     },
     now,
     null,

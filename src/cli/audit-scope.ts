@@ -10,6 +10,9 @@ import { type BreachScope, breachScope, type ScopeRequest } from '../audit/scope
 import type { Config } from '../config.ts';
 import { systemCtx } from '../context.ts';
 import { openDb } from '../db/open.ts';
+import type { Tx } from '../db/types.ts';
+import { AppError } from '../errors.ts';
+import { ACCOUNT_ID_PATTERN, normaliseLogin } from '../identity/accounts.ts';
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -29,6 +32,31 @@ export function parseIsoDateTime(value: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+/**
+ * The account ids of `--account` values: a UUID is an id as given (an account since deleted still
+ * has its events), anything else a login looked up (logins never have a UUID's form). An unknown
+ * login stops the run, naming its position, not its value.
+ */
+export async function resolveAccounts(tx: Tx, refs: readonly string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [index, ref] of refs.entries()) {
+    if (ACCOUNT_ID_PATTERN.test(ref)) {
+      ids.push(ref.toLowerCase());
+      continue;
+    }
+    const [row] = await tx.query<{ id: string }>('SELECT id FROM accounts WHERE login = $1', [
+      normaliseLogin(ref),
+    ]);
+    if (!row) {
+      throw new AppError('not_found', `--account (number ${index + 1}): no account has this login`, {
+        field: 'account',
+      });
+    }
+    ids.push(row.id);
+  }
+  return ids;
+}
+
 /** What `audit scope` did: the scope, and the file holding it in full when one was written. */
 export interface AuditScopeRun {
   scope: BreachScope;
@@ -36,7 +64,7 @@ export interface AuditScopeRun {
 }
 
 /**
- * Computes the scope as a system actor and records the run (action 'audit.scope', the query's
+ * Computes the scope (accounts by login or id) as a system actor and records the run (action 'audit.scope', the query's
  * shape only) in the same transaction; writes the whole scope to `out` (0600) when given.
  */
 export async function runAuditScope(
@@ -49,7 +77,8 @@ export async function runAuditScope(
   let scope: BreachScope;
   try {
     scope = await db.tx(ctx.actor, async (tx) => {
-      const result = await breachScope(tx, request);
+      const accounts = await resolveAccounts(tx, request.accounts);
+      const result = await breachScope(tx, { ...request, accounts });
       await appendAudit(
         tx,
         {

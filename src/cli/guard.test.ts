@@ -1,8 +1,10 @@
 /** docs/GUARD.md holds the guard's thresholds as the code has them: the documented defaults cannot drift. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN, SIGNAL_DOCS, SIGNALS, thresholdsFor } from '../guard/thresholds.ts';
-import { thresholdsMarkdown } from './guard.ts';
+import { ALPHA_QUIET_MS } from '../guard/state.ts';
+import { BUILT_IN, DEFAULTS, SIGNAL_DOCS, SIGNALS, thresholdsFor } from '../guard/thresholds.ts';
+import { PROBATION_DAYS } from '../identity/accounts.ts';
+import { demoMarkdown, thresholdsMarkdown } from './guard.ts';
 
 const doc = readFileSync(new URL('../../docs/GUARD.md', import.meta.url), 'utf8');
 
@@ -20,5 +22,19 @@ describe('docs/GUARD.md', () => {
       expect(SIGNAL_DOCS[name].reason.length).toBeGreaterThan(10);
       expect(doc).toContain(`\`${name}\``);
     }
+  });
+  it('has the demo layer exactly as the code builds it', () => {
+    expect(doc).toContain(demoMarkdown(BUILT_IN));
+  });
+  it('gives the durations the code has', () => {
+    const p = DEFAULTS.parameters;
+    expect(doc).toContain('at the end of that minute (at most 60 s)');
+    expect(doc).toContain(`or after \`throttleMinutes\` (${p.throttleMinutes}) if that comes first`);
+    expect(doc).toContain(`after \`throttleMinutes\` (${p.throttleMinutes}); a daily quota`);
+    expect(doc).toContain(`Probation lasts \`${PROBATION_DAYS}\` days`);
+    expect(doc).toContain(`\`newSourceDays\` (${p.newSourceDays}) without use`);
+    expect(doc).toContain(`after ${ALPHA_QUIET_MS / 60_000} minutes without an empty name search`);
+    // No claim that a per-minute throttle lasts the longest throttle.
+    expect(doc).not.toMatch(/per-minute[^.|]*throttleMinutes/);
   });
 });

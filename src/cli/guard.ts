@@ -9,17 +9,24 @@ import { systemCtx } from '../context.ts';
 import { openDb } from '../db/open.ts';
 import { countCanaries, plantCanaries } from '../guard/canaries.ts';
 import {
+  DEMO_REASONS,
   type GuardThresholds,
   PARAMETER_DOCS,
   type RESPONSES,
   SIGNAL_DOCS,
   SIGNALS,
+  type SignalName,
   thresholdsFor,
 } from '../guard/thresholds.ts';
 
-/** The effective thresholds for a role and organisation code (both optional: the defaults). */
-export function effectiveThresholds(config: Config, role?: string, organisation?: string): GuardThresholds {
-  return thresholdsFor(config.guard, role ?? '', organisation ?? '');
+/** The effective thresholds for a role and organisation code (both optional: the defaults), of a demo account or not. */
+export function effectiveThresholds(
+  config: Config,
+  role?: string,
+  organisation?: string,
+  demo = false,
+): GuardThresholds {
+  return thresholdsFor(config.guard, role ?? '', organisation ?? '', demo);
 }
 
 /** The thresholds as a Markdown table: signal, what it measures, levels, reason; then the parameters. */
@@ -39,6 +46,27 @@ export function thresholdsMarkdown(t: GuardThresholds): string {
   lines.push('', '| parameter | default | why |', '| --- | --- | --- |');
   for (const [name, value] of Object.entries(t.parameters)) {
     lines.push(`| \`${name}\` | ${value} | ${PARAMETER_DOCS[name as keyof typeof PARAMETER_DOCS]} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The demo layer as a Markdown table (docs/GUARD.md): each level it relaxes, the level every
+ * other account of that role has, and why the demo relaxes it.
+ */
+export function demoMarkdown(config: Config['guard'], role = ''): string {
+  const real = thresholdsFor(config, role, '', false);
+  const demo = thresholdsFor(config, role, '', true);
+  const lines = [
+    '| signal | real throttle / step-up / suspend | demo throttle / step-up / suspend | why |',
+    '| --- | --- | --- | --- |',
+  ];
+  const cells = (levels: GuardThresholds['levels'][SignalName]): string =>
+    (['throttle', 'step_up', 'suspend'] as const).map((r) => String(levels[r] ?? '—')).join(' / ');
+  for (const name of SIGNALS) {
+    if (!(name in config.demo.levels!)) continue;
+    const why = DEMO_REASONS[name as keyof typeof DEMO_REASONS] ?? '';
+    lines.push(`| \`${name}\` | ${cells(real.levels[name])} | ${cells(demo.levels[name])} | ${why} |`);
   }
   return lines.join('\n');
 }

@@ -12,12 +12,13 @@ import { formatReport, toJson } from '../../drill/report.ts';
 import { DRILL_DEFAULTS, runDrill } from '../../drill/run.ts';
 import { SCENARIOS } from '../../drill/scenarios/index.ts';
 import { loadConfig } from '../config.ts';
-import { ROLES, type Role } from '../identity/accounts.ts';
+import { LOGIN_PATTERN as LOGIN_TEXT, ROLES, type Role } from '../identity/accounts.ts';
 import { isIsoDate } from '../registry/person.ts';
 import { runAccountBatch, runAccountCreate } from './account.ts';
+import { formatAccounts, listAccounts } from './account-list.ts';
 import { defaultScopeFile, formatScope, parseIsoDateTime, runAuditScope } from './audit-scope.ts';
 import { formatVerifyReport, runAuditVerify } from './audit-verify.ts';
-import { effectiveThresholds, runCanaries, thresholdsMarkdown } from './guard.ts';
+import { demoMarkdown, effectiveThresholds, runCanaries, thresholdsMarkdown } from './guard.ts';
 import { runImport } from './import.ts';
 import { runInit } from './init.ts';
 import { runRotate } from './keys.ts';
@@ -155,7 +156,7 @@ program
 
 program
   .command('serve')
-  .description('serve the HTTP API (HOST, PORT; default 127.0.0.1:8080)')
+  .description('serve the HTTP API (HOST, PORT; default localhost:8080)')
   .option('--demo', 'first create the keyring, database and a demo population of 10,000 persons if missing')
   .action((options: { demo?: boolean }) =>
     run(false, () => runServe(loadConfig(), { demo: !!options.demo })),
@@ -227,6 +228,24 @@ account
           );
       });
     },
+  );
+
+account
+  .command('list')
+  .description(
+    'list staff accounts: login, id, organisation, role, status, second factor enrolled, last login (no password material)',
+  )
+  .option('--organisation <code>', "only this organisation's accounts")
+  .option('--json', 'print {"accounts": [...]} as the last line')
+  .action((options: { organisation?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const accounts = await listAccounts(
+        loadConfig(),
+        options.organisation === undefined ? {} : { organisation: options.organisation },
+      );
+      if (options.json) printJson({ accounts });
+      else console.log(formatAccounts(accounts));
+    }),
   );
 
 const keys = program.command('keys').description('key management');
@@ -304,14 +323,18 @@ guard
   .description("the guard's effective thresholds (built in, with REMPART_GUARD_CONFIG applied)")
   .option('--role <role>', 'for this role (its entry applies over the defaults)')
   .option('--organisation <code>', "for this organisation's code (its entry applies last)")
+  .option('--demo', "for a demo account (`npm start`'s): the demo layer applies after all")
   .option('--markdown', 'print the table of docs/GUARD.md instead of JSON')
   .option('--json', 'print JSON (the default)')
-  .action((options: { role?: string; organisation?: string; markdown?: boolean; json?: boolean }) =>
-    run(!!options.json, async () => {
-      const thresholds = effectiveThresholds(loadConfig(), options.role, options.organisation);
-      if (options.markdown) console.log(thresholdsMarkdown(thresholds));
-      else printJson(thresholds);
-    }),
+  .action(
+    (options: { role?: string; organisation?: string; demo?: boolean; markdown?: boolean; json?: boolean }) =>
+      run(!!options.json, async () => {
+        const config = loadConfig();
+        const thresholds = effectiveThresholds(config, options.role, options.organisation, !!options.demo);
+        if (options.markdown && options.demo) console.log(demoMarkdown(config.guard, options.role));
+        else if (options.markdown) console.log(thresholdsMarkdown(thresholds));
+        else printJson(thresholds);
+      }),
   );
 guard
   .command('canaries')
@@ -334,11 +357,12 @@ audit
     'which persons and fields these accounts received in a window (breach scope, T7); the run is itself logged',
   )
   .requiredOption(
-    '--account <id>',
-    'account id (UUID); repeat for several accounts (at most 100)',
+    '--account <login-or-id>',
+    'account login, or id (a UUID: logins never have that form); repeat for several accounts (at most 100)',
     (value: string, previous: string[] | undefined) => {
-      if (!UUID_TEXT.test(value)) throw new InvalidArgumentError('must be an account id (a UUID)');
-      return [...(previous ?? []), value.toLowerCase()];
+      if (!UUID_TEXT.test(value) && !LOGIN_TEXT.test(value.trim().toLowerCase()))
+        throw new InvalidArgumentError('must be an account login or id (a UUID)');
+      return [...(previous ?? []), value.trim().toLowerCase()];
     },
   )
   .requiredOption(

@@ -11,7 +11,13 @@ import { openKeys } from '../crypto/open.ts';
 import { openDb } from '../db/open.ts';
 import { startServer } from '../main.ts';
 import { seedPopulation } from '../registry/seed.ts';
-import { createDemoAccounts, howToLogIn, readDemoAccounts } from './demo-accounts.ts';
+import {
+  createDemoAccounts,
+  describeDemoAccounts,
+  enrolledDemoLogins,
+  howToLogIn,
+  readDemoAccounts,
+} from './demo-accounts.ts';
 import { progress } from './output.ts';
 
 export const DEMO_PERSONS = 10_000;
@@ -42,8 +48,8 @@ async function prepareDemo(config: Config): Promise<void> {
     });
     bar.stop();
     console.error(`rempart: ${summary.persons} persons in ${summary.seconds} s`);
-    const accounts = await createDemoAccounts(config, db, new Date());
-    console.error(`rempart: ${accounts.length} demo staff accounts, one per role`);
+    const accounts = await createDemoAccounts(config, db, keys.registry, new Date());
+    console.error(`rempart: ${describeDemoAccounts(accounts)}`);
   } finally {
     await db.close();
   }
@@ -52,14 +58,25 @@ async function prepareDemo(config: Config): Promise<void> {
 /** Starts the server and runs until SIGINT/SIGTERM. */
 export async function runServe(config: Config, options: { demo: boolean }): Promise<void> {
   if (options.demo) await prepareDemo(config);
-  const { app, url } = await startServer(config);
-  console.error(`rempart: serving on ${url} (${describeDatabase(config)})`);
+  const { app, db } = await startServer(config);
+  // The address to open is PUBLIC_URL: cookies and WebAuthn belong to its host (by default
+  // localhost, which is also where the server listens). The socket addresses follow.
+  const url = config.publicUrl;
+  const listening = app
+    .addresses()
+    .map((a) =>
+      typeof a === 'string' ? a : a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`,
+    );
+  console.error(
+    `rempart: serving on ${url} (listening on ${[...new Set(listening)].join(', ')}; ${describeDatabase(config)})`,
+  );
   console.error(`rempart: health at ${url}/api/health, API description at ${url}/api/openapi.json`);
   if (options.demo) {
     const help = howToLogIn(
-      config.publicUrl,
+      url,
       await readDemoAccounts(config),
       path.join(config.dataDir, 'demo-accounts.json'),
+      await enrolledDemoLogins(db),
     );
     if (help) console.error(help);
     if (!config.smtpUrl) console.error('rempart: no SMTP_URL: notices are kept in memory, not delivered');

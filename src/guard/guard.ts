@@ -15,7 +15,7 @@ import { AppError } from '../errors.ts';
 import { recordEvent } from '../identity/events.ts';
 import { revokeAllSessions } from '../identity/sessions.ts';
 import { isOffHours, localParts } from './calendar.ts';
-import { applyVerdict, evaluate, type Signal, type Situation, type Verdict } from './signals.ts';
+import { applyVerdict, evaluate, limitOf, type Signal, type Situation, type Verdict } from './signals.ts';
 import { networkOf } from './sources.ts';
 import {
   addEvent,
@@ -38,6 +38,8 @@ export interface GuardActor {
   role: string;
   /** The account is on probation (new or recovered, DESIGN.md section 5). */
   probation: boolean;
+  /** A demo account (`accounts.demo`): the demo layer of the thresholds applies. */
+  demo?: boolean;
   /** When this session last verified a second factor. */
   mfaAt: Date | null;
   /** The address of this request. */
@@ -86,6 +88,7 @@ export function guardBefore(actor: GuardActor, now: Date): Verdict {
       response: 'throttle',
       signals: (state?.throttleSignals ?? []) as Signal[],
       retryAfter: Math.ceil((throttledUntil.getTime() - now.getTime()) / 1000),
+      retryAt: throttledUntil.toISOString(),
     };
   }
   if (stepUpSince && !(actor.mfaAt && actor.mfaAt.getTime() > stepUpSince.getTime())) {
@@ -105,15 +108,29 @@ function stepUpColumn(state: GuardState): string | null {
   return state.stepUp?.since ?? state.proofFloor ?? null;
 }
 
-/** The error a response answers with (AppError codes of the API contract). */
+/**
+ * The error a response answers with (AppError codes of the API contract). A throttle or a step-up
+ * says which kind of limit was reached and, for a throttle, when it ends; never the level (T2: a
+ * script told the threshold would stay just under it).
+ */
 export function guardError(verdict: Verdict): AppError {
+  const limit = limitOf(verdict);
   if (verdict.response === 'throttle') {
-    return new AppError('throttled', 'too many requests: try again later', {
-      retryAfter: verdict.retryAfter ?? 60,
+    const retryAfter = verdict.retryAfter ?? 60;
+    const retryAt = verdict.retryAt;
+    const when = retryAt ? `after ${retryAt.slice(0, 19).replace('T', ' ')} UTC` : `in ${retryAfter} s`;
+    return new AppError('throttled', `too many requests (${limit}): try again ${when}`, {
+      retryAfter,
+      limit,
+      ...(retryAt ? { retryAt } : {}),
     });
   }
   if (verdict.response === 'step_up') {
-    return new AppError('step_up_required', 'confirm it is you: verify your second factor again, then retry');
+    return new AppError(
+      'step_up_required',
+      `confirm it is you (${limit}): verify your second factor again, then retry`,
+      { limit },
+    );
   }
   return new AppError(
     'account_suspended',
@@ -261,6 +278,7 @@ export async function guardObserve(
     signals: plan.signals,
     raised: plan.raised,
     ...(plan.retryAfter === undefined ? {} : { retryAfter: plan.retryAfter }),
+    ...(plan.retryAt === undefined ? {} : { retryAt: plan.retryAt }),
   };
 }
 
@@ -277,7 +295,7 @@ async function fold(
 ): Promise<GuardPlan> {
   const local = localParts(now, actor.view.timeZone);
   const { day } = local;
-  const thresholds = thresholdsFor(config, actor.role, actor.view.organisationCode);
+  const thresholds = thresholdsFor(config, actor.role, actor.view.organisationCode, actor.demo === true);
   const state = loaded ?? freshState(now, day);
   if (rollOver(state, now, day, thresholds.parameters.baselineAlpha)) {
     const [peers] = await tx.query<{ baseline: number | null; peers: number }>(

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { applyVerdict, evaluate, expectedPersons, type Situation, type Verdict } from './signals.ts';
+import {
+  applyVerdict,
+  evaluate,
+  expectedPersons,
+  LIMIT_LABELS,
+  limitOf,
+  type Situation,
+  type Verdict,
+} from './signals.ts';
 import { type Counts, type DayCounts, freshState, type GuardState } from './state.ts';
 import { BUILT_IN, type GuardThresholds, parseGuardConfig, SIGNALS, thresholdsFor } from './thresholds.ts';
 
@@ -330,6 +338,15 @@ describe('retryAfter', () => {
     );
     expect(retryAfter({ seq: { last: 1, run: 6 } }, T0, short)).toBe(120);
     expect(retryAfter({ h: { views: 200 } }, new Date('2026-03-02T09:50:00Z'), short)).toBe(120);
+  });
+
+  it('says when it ends (retryAt) and which kinds of limit, in words without numbers', () => {
+    const at = new Date('2026-03-02T09:55:30Z');
+    const verdict = verdictOf({ m: { views: 30 }, h: { searches: 150 } }, COUNSELOR, { at });
+    expect(verdict.retryAt).toBe('2026-03-02T10:00:00.000Z');
+    expect(Date.parse(verdict.retryAt!) - at.getTime()).toBe(verdict.retryAfter! * 1000);
+    expect(limitOf(verdict)).toBe('records opened this minute; searches this hour');
+    for (const label of Object.values(LIMIT_LABELS)) expect(label).not.toMatch(/\d/);
   });
 
   it('the longest of the windows that overflowed', () => {

@@ -21,6 +21,51 @@ export interface Verdict {
   signals: Signal[];
   /** For a throttle: seconds before trying again. */
   retryAfter?: number;
+  /** For a throttle: when it ends (ISO 8601). */
+  retryAt?: string;
+}
+
+/**
+ * Each signal's kind of limit in the words of the answer a throttled or stepped-up agent reads
+ * (problem+json `limit`): what was counted and over which window, never the level itself (a
+ * script told the threshold would stay one request below it, T2).
+ */
+export const LIMIT_LABELS: Record<SignalName, string> = {
+  views_per_minute: 'records opened this minute',
+  views_per_hour: 'records opened this hour',
+  views_per_day: 'records opened today',
+  searches_per_minute: 'searches this minute',
+  searches_per_hour: 'searches this hour',
+  searches_per_day: 'searches today',
+  persons_per_minute: 'persons read this minute',
+  persons_per_hour: 'persons read this hour',
+  persons_per_day: 'persons read today',
+  beyond_baseline: 'persons read today beyond your usual day',
+  beyond_peers: 'persons read today beyond your colleagues’ usual day',
+  refused_per_day: 'requests refused today',
+  refused_per_week: 'requests refused this week',
+  empty_searches_per_hour: 'searches that found nobody this hour',
+  empty_searches_per_day: 'searches that found nobody today',
+  empty_searches_per_week: 'searches that found nobody this week',
+  sequential_sweep: 'agency ids searched in sequence',
+  alphabetical_sweep: 'names searched in alphabetical order',
+  off_hours_persons: 'persons read outside working hours today',
+  national_persons: 'persons read through national searches today',
+  blocked_per_hour: 'requests refused by the guard this hour',
+  session_address_changed: 'a request from another address than the session’s',
+  concurrent_addresses: 'sessions open from other addresses',
+  canary: 'a protected record',
+  provisioned_accounts_per_day: 'accounts and roles requested today',
+  caseload_persons_per_day: 'persons added to caseloads today',
+  off_hours_provisioning: 'provisioning outside working hours',
+};
+
+/** The kinds of limit behind a verdict's response, in words (`limit` of the answer). */
+export function limitOf(verdict: Verdict): string {
+  const names = [
+    ...new Set(verdict.signals.filter((s) => s.response === verdict.response).map((s) => s.name)),
+  ];
+  return names.length === 0 ? 'a limit of the guard' : names.map((n) => LIMIT_LABELS[n]).join('; ');
 }
 
 /** What the guard knows of the request's circumstances beyond the account's counters. */
@@ -145,7 +190,9 @@ export function evaluate(state: GuardState, situation: Situation, t: GuardThresh
   signals.sort((a, b) => SEVERITY[b.response] - SEVERITY[a.response]);
   const response = signals[0]?.response ?? 'allow';
   if (response !== 'throttle') return { response, signals };
-  return { response, signals, retryAfter: retryAfter(signals, situation.at, t) };
+  const seconds = retryAfter(signals, situation.at, t);
+  const retryAt = new Date(situation.at.getTime() + seconds * 1000).toISOString();
+  return { response, signals, retryAfter: seconds, retryAt };
 }
 
 /** Seconds a throttle lasts: to the end of the window that overflowed, at most throttleMinutes. */
@@ -166,7 +213,8 @@ function retryAfter(signals: Signal[], at: Date, t: GuardThresholds): number {
 /** Records the response in the state: a throttle until when, a step-up since when and for what. */
 export function applyVerdict(state: GuardState, verdict: Verdict, at: Date): void {
   if (verdict.response === 'throttle' && verdict.retryAfter !== undefined) {
-    state.throttledUntil = new Date(at.getTime() + verdict.retryAfter * 1000).toISOString();
+    state.throttledUntil =
+      verdict.retryAt ?? new Date(at.getTime() + verdict.retryAfter * 1000).toISOString();
     state.throttleSignals = verdict.signals.filter((s) => s.response === 'throttle');
   }
   if (verdict.response === 'step_up') {

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { AppError, type FieldIssue } from '../errors.ts';
 import { ROLES, type Role } from '../identity/accounts.ts';
+import { ALPHA_QUIET_MS } from './state.ts';
 
 /** What a signal can ask for, mildest first. `allow` is the absence of a response. */
 export const RESPONSES = ['throttle', 'step_up', 'suspend'] as const;
@@ -62,7 +63,10 @@ export interface GuardParameters {
   peerFactor: number;
   /** Two agency-id searches this close (numeric part) count as consecutive in a sequential sweep. */
   sequentialGap: number;
-  /** How long a sweep, an empty-search burst or a daily quota throttles, at most (minutes). */
+  /**
+   * The longest a throttle lasts (minutes): a daily quota or a sweep throttles this long; an hourly
+   * quota to the end of its hour, at most this long; a per-minute quota to the end of its minute.
+   */
   throttleMinutes: number;
   /** Volume levels are multiplied by this while the account is on probation (new or recovered). */
   probationFactor: number;
@@ -148,7 +152,7 @@ export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string 
     reason: 'enumeration of sequential identifiers (ENUM-ID) is throttled within 20 requests',
   },
   alphabetical_sweep: {
-    measures: 'consecutive name searches in alphabetical order',
+    measures: `consecutive name searches that found nobody, in alphabetical order, each within ${ALPHA_QUIET_MS / 60_000} minutes of the previous`,
     reason: 'name sweeps (ENUM-NAME); honest searches come in no order',
   },
   off_hours_persons: {
@@ -256,25 +260,85 @@ export const PARAMETER_DOCS: Record<keyof GuardParameters, string> = {
   baselineFloor: 'a new account with no peers is expected to read up to about 25 persons a day',
   peerFactor: 'twice what colleagues in the same job read is unusual but happens; beyond is asked about',
   sequentialGap: 'agency ids handed out in order sit close together; honest searches land far apart',
-  throttleMinutes: 'long enough to break a script, short enough for an honest agent to carry on',
+  throttleMinutes:
+    'the longest throttle (daily quotas, sweeps; an hourly quota ends with its hour or after this, whichever comes first; a per-minute one with its minute): long enough to break a script, short enough for an honest agent to carry on',
   probationFactor:
     'a recovered or new account gets a quarter of the usual quotas for its first 7 days (T1, T8)',
   newSourceFactor: 'a session from an unknown address or device gets half the usual quotas',
   newSourceDays: 'an address not used for a month is new again',
 };
 
-/** The guard's configuration: defaults, per-role and per-organisation overrides. */
+/**
+ * The demo layer: applied last, and only to the accounts `rempart serve --demo` created (marked
+ * `accounts.demo` in the database by the operator's CLI; no API sets it). Someone trying Rempart
+ * searches fast, in the evening, and types ids at random: at the real levels the fifth search of a
+ * minute or the sixteenth person after hours would stop them. Volume, refusal and off-hours levels
+ * are relaxed; what shows the guard at work is kept: sweeps (ENUM-ID, ENUM-NAME), canaries, a
+ * session used from another address, and pushing on while refused.
+ */
+const DEMO_LEVELS = {
+  views_per_minute: { throttle: 60 },
+  views_per_hour: { throttle: 600 },
+  views_per_day: { throttle: 2000 },
+  searches_per_minute: { throttle: 60 },
+  searches_per_hour: { throttle: 600 },
+  searches_per_day: { throttle: 2000 },
+  persons_per_minute: { throttle: 60 },
+  persons_per_hour: { throttle: 400 },
+  persons_per_day: { suspend: 1500 },
+  beyond_baseline: { step_up: 500, suspend: 1000 },
+  beyond_peers: { step_up: 500 },
+  refused_per_day: { step_up: 20, suspend: 60 },
+  refused_per_week: { step_up: 40, suspend: 120 },
+  empty_searches_per_hour: { throttle: 30 },
+  empty_searches_per_day: { step_up: 60, suspend: 200 },
+  empty_searches_per_week: { step_up: 120, suspend: 300 },
+  off_hours_persons: { step_up: 200, suspend: 600 },
+  national_persons: { step_up: 30, suspend: 100 },
+} satisfies Partial<Record<SignalName, Levels>>;
+
+const FAST = 'someone trying the demo clicks through results and searches much faster than an agent at work';
+const FIRST_DAY = 'a demo account has no usual day yet and reads many persons on its first';
+const TRIAL = 'trying what a role may not do, and typing ids at random, is part of the tour';
+
+/** Why the demo layer relaxes each level it relaxes (docs/GUARD.md, `rempart guard config --demo --markdown`). */
+export const DEMO_REASONS: Record<keyof typeof DEMO_LEVELS, string> = {
+  views_per_minute: FAST,
+  views_per_hour: FAST,
+  views_per_day: FAST,
+  searches_per_minute: FAST,
+  searches_per_hour: FAST,
+  searches_per_day: FAST,
+  persons_per_minute: FAST,
+  persons_per_hour: FAST,
+  persons_per_day: FIRST_DAY,
+  beyond_baseline: FIRST_DAY,
+  beyond_peers: FIRST_DAY,
+  refused_per_day: TRIAL,
+  refused_per_week: TRIAL,
+  empty_searches_per_hour: TRIAL,
+  empty_searches_per_day: TRIAL,
+  empty_searches_per_week: TRIAL,
+  off_hours_persons: 'the demo is often tried in the evening or at the weekend',
+  national_persons:
+    'security officers and the DPO reach persons through national reads only: it is their whole tour',
+};
+
+/** The guard's configuration: defaults, per-role and per-organisation overrides, and the demo layer. */
 export interface GuardConfig {
   defaults: GuardOverrides;
   roles: Partial<Record<Role, GuardOverrides>>;
   organisations: Record<string, GuardOverrides>;
+  /** Applied last, to demo accounts only (`accounts.demo`). */
+  demo: GuardOverrides;
 }
 
-/** The built-in configuration: the defaults above and the per-role entries. */
+/** The built-in configuration: the defaults above, the per-role entries and the demo layer. */
 export const BUILT_IN: GuardConfig = {
   defaults: {},
   roles: Object.fromEntries(Object.entries(ROLE_LEVELS).map(([role, levels]) => [role, { levels }])),
   organisations: {},
+  demo: { levels: DEMO_LEVELS },
 };
 
 /** The built-in default levels and parameters (for `rempart guard config` and docs). */
@@ -283,19 +347,25 @@ export const DEFAULTS: GuardThresholds = { levels: DEFAULT_LEVELS, parameters: D
 /**
  * The effective thresholds for one account's role and organisation (code): the defaults, then the
  * operator's defaults, then the role's entry (built in, with the operator's role entry on top), then
- * the organisation's. Each layer replaces the levels of the signals it names.
+ * the organisation's, then for a demo account the demo layer. Each layer replaces the levels of the
+ * signals it names.
  */
-export function thresholdsFor(config: GuardConfig, role: string, organisationCode: string): GuardThresholds {
+export function thresholdsFor(
+  config: GuardConfig,
+  role: string,
+  organisationCode: string,
+  demo = false,
+): GuardThresholds {
   // Every request asks: the answer for a configuration, role and organisation never changes.
   let cached = resolved.get(config);
   if (!cached) {
     cached = new Map();
     resolved.set(config, cached);
   }
-  const key = `${role}\u0000${organisationCode}`;
+  const key = `${role}\u0000${organisationCode}\u0000${demo}`;
   let thresholds = cached.get(key);
   if (!thresholds) {
-    const fresh = resolve(config, role, organisationCode);
+    const fresh = resolve(config, role, organisationCode, demo);
     for (const levels of Object.values(fresh.levels)) Object.freeze(levels);
     thresholds = Object.freeze({
       levels: Object.freeze(fresh.levels),
@@ -308,10 +378,17 @@ export function thresholdsFor(config: GuardConfig, role: string, organisationCod
 
 const resolved = new WeakMap<GuardConfig, Map<string, GuardThresholds>>();
 
-function resolve(config: GuardConfig, role: string, organisationCode: string): GuardThresholds {
+function resolve(
+  config: GuardConfig,
+  role: string,
+  organisationCode: string,
+  demo: boolean,
+): GuardThresholds {
   const levels = { ...DEFAULT_LEVELS };
   let parameters = { ...DEFAULT_PARAMETERS };
-  for (const layer of [config.defaults, config.roles[role as Role], config.organisations[organisationCode]]) {
+  const layers = [config.defaults, config.roles[role as Role], config.organisations[organisationCode]];
+  if (demo) layers.push(config.demo);
+  for (const layer of layers) {
     if (!layer) continue;
     Object.assign(levels, layer.levels);
     parameters = { ...parameters, ...layer.parameters };
@@ -407,14 +484,22 @@ export function parseGuardConfig(raw: unknown): GuardConfig {
     return out;
   };
   for (const key of Object.keys(raw)) {
-    if (!['defaults', 'roles', 'organisations'].includes(key))
+    if (!['defaults', 'roles', 'organisations', 'demo'].includes(key))
       issues.push({ field: key, message: 'is not known' });
   }
   const config: GuardConfig = {
     defaults: raw.defaults === undefined ? {} : overrides(raw.defaults, 'defaults'),
     roles: { ...BUILT_IN.roles },
     organisations: {},
+    demo: BUILT_IN.demo,
   };
+  if (raw.demo !== undefined) {
+    const parsed = overrides(raw.demo, 'demo');
+    config.demo = {
+      levels: { ...BUILT_IN.demo.levels, ...parsed.levels },
+      ...(parsed.parameters ? { parameters: parsed.parameters } : {}),
+    };
+  }
   if (raw.roles !== undefined) {
     if (!isObject(raw.roles)) issues.push({ field: 'roles', message: 'must be an object' });
     else

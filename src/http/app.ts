@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import pretty from 'pino-pretty';
 import type { Config } from '../config.ts';
 import { type Clock, systemClock } from '../context.ts';
 import type { Kms } from '../crypto/kms.ts';
@@ -34,11 +35,45 @@ export interface AppDeps {
   /** The registry's keys (data keys through the KMS, blind indexes): only the gate uses them. */
   registry: RegistryKeys;
   clock?: Clock;
-  /** Where JSON logs go; stdout when absent. Tests pass a stream to read them. */
+  /** Where logs go; stdout when absent. Tests pass a stream to read them. */
   logStream?: NodeJS.WritableStream;
+  /** Whether the log stream is a terminal (default: stdout's isTTY); decides LOG_FORMAT=auto. */
+  logIsTerminal?: boolean;
+}
+
+/**
+ * Where the log lines go, and in which form: readable lines (pino-pretty, in this process: no
+ * worker thread) on a terminal or with LOG_FORMAT=pretty, JSON lines otherwise (a file, journald,
+ * a log collector). Either form carries the same fields: the serializers below decide what is
+ * logged, never the format.
+ */
+export function logDestination(
+  format: Config['logFormat'],
+  stream: NodeJS.WritableStream,
+  isTerminal: boolean,
+): NodeJS.WritableStream {
+  if (format === 'json' || (format === 'auto' && !isTerminal)) return stream;
+  return pretty({
+    destination: stream,
+    colorize: isTerminal,
+    translateTime: 'SYS:HH:MM:ss',
+    // One line a request: the same fields as the JSON form (method, route pattern, status, time, id).
+    messageFormat:
+      '{msg}{if req.method} {req.method} {req.url}{end}{if res.statusCode} {res.statusCode}{end}{if responseTime} in {responseTime} ms{end}{if requestId} [{requestId}]{end}',
+    ignore: 'pid,hostname,req,res,responseTime,requestId',
+    sync: true,
+  });
 }
 
 const ONE_MIB = 1024 * 1024;
+
+/** The logger's `stream` option: none for JSON on stdout (pino's own fast writer), else logDestination's. */
+function logStreamOption(config: Config, deps: AppDeps): { stream?: NodeJS.WritableStream } {
+  const isTerminal = deps.logIsTerminal ?? (deps.logStream === undefined && process.stdout.isTTY === true);
+  const format = config.logFormat ?? 'auto';
+  if (deps.logStream === undefined && (format === 'json' || (format === 'auto' && !isTerminal))) return {};
+  return { stream: logDestination(format, deps.logStream ?? process.stdout, isTerminal) };
+}
 
 /**
  * The path without query string, with any segment holding a digit, '@' or '%' masked: an
@@ -91,7 +126,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const app = Fastify({
     logger: {
       level: config.logLevel,
-      ...(deps.logStream ? { stream: deps.logStream } : {}),
+      ...logStreamOption(config, deps),
       // The declared serializer types describe Node's raw request; Fastify passes its own objects.
       serializers: serializers as never,
     },

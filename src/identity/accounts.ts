@@ -41,6 +41,8 @@ export interface Account {
   probationUntil: Date | null;
   passwordHash: string | null;
   contractEndsOn: string | null;
+  /** Made by `rempart serve --demo`: the guard's demo levels, no probation (docs/GUARD.md). */
+  demo: boolean;
 }
 
 /** An account as read with ACCOUNT_COLUMNS (accounts a JOIN organisations o). */
@@ -55,11 +57,12 @@ export interface AccountRow {
   probation_until: Date | null;
   password_hash: string | null;
   contract_ends_on: string | null;
+  demo: boolean;
 }
 
 /** The columns of an account, from `accounts a JOIN organisations o ON o.id = a.organisation_id`. */
 export const ACCOUNT_COLUMNS = `a.id, a.organisation_id, a.login, a.display_name, a.email, a.role, a.status,
-  a.probation_until, a.password_hash, o.contract_ends_on`;
+  a.probation_until, a.password_hash, o.contract_ends_on, a.demo`;
 
 const SELECT = `SELECT ${ACCOUNT_COLUMNS} FROM accounts a JOIN organisations o ON o.id = a.organisation_id`;
 
@@ -76,8 +79,15 @@ export function toAccount(row: AccountRow): Account {
     probationUntil: row.probation_until,
     passwordHash: row.password_hash,
     contractEndsOn: row.contract_ends_on,
+    demo: row.demo === true,
   };
 }
+
+/** A login: 3 to 64 letters, digits, dots, hyphens or underscores (lowercase once normalised). */
+export const LOGIN_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+
+/** An account id's form (a UUID): a login never has it, so a tool taking either tells them apart. */
+export const ACCOUNT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Logins are case-insensitive; stored lowercase. */
 export function normaliseLogin(login: string): string {
@@ -119,6 +129,8 @@ export interface NewAccount {
   email: string;
   role: Role;
   password: string;
+  /** A demo account (`rempart serve --demo` only; the database refuses it from anyone but the operator). */
+  demo?: boolean;
 }
 
 /**
@@ -133,7 +145,12 @@ export async function createAccount(
   createdBy: string | null,
 ): Promise<Account> {
   const login = normaliseLogin(input.login);
-  if (!/^[a-z0-9][a-z0-9._-]{2,63}$/.test(login)) {
+  if (ACCOUNT_ID_PATTERN.test(login)) {
+    throw new AppError('validation_failed', 'login must not have the form of an account id (a UUID)', {
+      field: 'login',
+    });
+  }
+  if (!LOGIN_PATTERN.test(login)) {
     throw new AppError(
       'validation_failed',
       'login must be 3 to 64 letters, digits, dots, hyphens or underscores',
@@ -150,8 +167,8 @@ export async function createAccount(
   const id = randomUUID();
   await tx.query(
     `INSERT INTO accounts (id, organisation_id, login, display_name, email, role, status, password_hash,
-       password_changed_at, created_at, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending_enrolment', $7, $8, $8, $9)`,
+       password_changed_at, created_at, created_by, demo)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending_enrolment', $7, $8, $8, $9, $10)`,
     [
       id,
       input.organisationId,
@@ -162,6 +179,7 @@ export async function createAccount(
       await hashPassword(input.password),
       now,
       createdBy,
+      input.demo === true,
     ],
   );
   await recordEvent(tx, {
@@ -170,7 +188,7 @@ export async function createAccount(
     actorAccountId: createdBy,
     targetAccountId: id,
     organisationId: input.organisationId,
-    details: { role: input.role },
+    details: { role: input.role, ...(input.demo ? { demo: true } : {}) },
   });
   return (await accountById(tx, id))!;
 }

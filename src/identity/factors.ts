@@ -107,7 +107,12 @@ export async function confirmTotp(
 
 /** After a factor is confirmed: recovery codes if the account has none left, probation if it was pending. */
 export async function afterFirstFactor(tx: Tx, account: Account, now: Date): Promise<string[] | null> {
-  if (account.status === 'pending_enrolment') {
+  if (account.status === 'pending_enrolment' && account.demo) {
+    // A demo account explores a synthetic population: no probation (docs/GUARD.md, "Demo accounts").
+    await tx.query(`UPDATE accounts SET status = 'active', probation_until = NULL WHERE id = $1`, [
+      account.id,
+    ]);
+  } else if (account.status === 'pending_enrolment') {
     await tx.query(`UPDATE accounts SET status = 'probation', probation_until = $2 WHERE id = $1`, [
       account.id,
       new Date(now.getTime() + PROBATION_DAYS * 86_400_000),

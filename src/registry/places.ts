@@ -133,6 +133,47 @@ export function communeAt(u: number): Commune {
   return inhabited[low]!;
 }
 
+const byDepartment = new Map<string, { communes: Commune[]; cumulative: Float64Array }>();
+
+/** The inhabited communes of a department (arrondissements for Paris, Lyon, Marseille). */
+export function communesOf(department: string): readonly Commune[] {
+  return departmentPlaces(department).communes;
+}
+
+function departmentPlaces(department: string): { communes: Commune[]; cumulative: Float64Array } {
+  let entry = byDepartment.get(department);
+  if (!entry) {
+    const communes = places().inhabited.filter((c) => c.department === department);
+    const cumulative = new Float64Array(communes.length);
+    let total = 0;
+    communes.forEach((commune, i) => {
+      total += commune.population;
+      cumulative[i] = total;
+    });
+    entry = { communes, cumulative };
+    byDepartment.set(department, entry);
+  }
+  return entry;
+}
+
+/**
+ * A commune of this department drawn with probability proportional to its population (`u`
+ * uniform in [0, 1)); undefined for a department with no inhabited commune known.
+ */
+export function communeInDepartment(department: string, u: number): Commune | undefined {
+  const { communes, cumulative } = departmentPlaces(department);
+  if (communes.length === 0) return undefined;
+  const target = u * cumulative[cumulative.length - 1]!;
+  let low = 0;
+  let high = cumulative.length - 1;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (cumulative[mid]! <= target) low = mid + 1;
+    else high = mid;
+  }
+  return communes[low]!;
+}
+
 /** Department name by code ('2A' → 'Corse-du-Sud'). */
 export function departmentByCode(code: string): Department | undefined {
   return places().departments.get(code);

@@ -10,7 +10,7 @@ import { base, Faker, fr } from '@faker-js/faker';
 import { buildNir } from './nir.ts';
 import type { OrganisationKind } from './organisations-plan.ts';
 import type { CaseloadEntry, PersonEntry, PersonStatus, RegistrationPeriod } from './person.ts';
-import { BIRTH_COUNTRIES, type Commune, communeAt } from './places.ts';
+import { BIRTH_COUNTRIES, type Commune, communeAt, communeInDepartment } from './places.ts';
 
 /** Persons per chunk: the unit of determinism, of work for a worker, and of one database batch. */
 export const CHUNK = 1000;
@@ -176,7 +176,13 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
     const married = sex === 'F' && age > 24 && u() < 0.45;
     const lastName = married ? faker.person.lastName() : familyName;
 
-    const home = communeAt(u());
+    // Home: a commune drawn by population; the agency is one of its department's. Where the
+    // department has no agency (a small population plans a few), the person lives in the
+    // department of the agency they are given instead: people register near home.
+    let home = communeAt(u());
+    const agency = orgs.pick('agency', home.department, u())!;
+    if (agency.department !== null && agency.department !== home.department)
+      home = communeInDepartment(agency.department, u()) ?? home;
     const email =
       u() < 0.92
         ? `${slug(given[0]!)}.${slug(lastName)}${globalIndex}@${EMAIL_DOMAINS[Math.floor(u() * EMAIL_DOMAINS.length)]}`
@@ -192,7 +198,6 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
           }
         : null;
 
-    const agency = orgs.pick('agency', home.department, u())!;
     const { status, periods } = registration(u, asOfDay, birthDay);
     const caseloads = caseloadsOf(u, orgs, agency.id, home.department, status, periods, age);
 

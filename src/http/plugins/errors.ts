@@ -19,6 +19,10 @@ export interface Problem {
   detail: string;
   field?: string;
   issues?: FieldIssue[];
+  /** A guard response: which kind of limit was reached, in words (never the threshold). */
+  limit?: string;
+  /** A throttle: when it ends (ISO 8601; Retry-After says the same in seconds). */
+  retryAt?: string;
   requestId: string;
 }
 
@@ -43,6 +47,8 @@ export const ProblemSchema = {
         properties: { field: { type: 'string' }, message: { type: 'string' }, line: { type: 'integer' } },
       },
     },
+    limit: { type: 'string', description: 'a guard response: which kind of limit was reached' },
+    retryAt: { type: 'string', format: 'date-time', description: 'a throttle: when it ends' },
     requestId: { type: 'string' },
   },
 } as const;
@@ -60,6 +66,8 @@ interface Mapped {
   issues?: FieldIssue[];
   /** Seconds, sent as Retry-After (a throttled answer). */
   retryAfter?: number;
+  limit?: string;
+  retryAt?: string;
 }
 
 /** Fastify's own client errors: their text is fixed here so that nothing from the request is echoed. */
@@ -150,6 +158,8 @@ function mapError(error: unknown): Mapped {
       ...(error.field === undefined ? {} : { field: error.field }),
       ...(error.issues.length > 0 ? { issues: error.issues } : {}),
       ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }),
+      ...(error.limit === undefined ? {} : { limit: error.limit }),
+      ...(error.retryAt === undefined ? {} : { retryAt: error.retryAt }),
     };
   }
   const fastifyError = error as Partial<FastifyError> | null;
@@ -188,6 +198,8 @@ function sendProblem(request: FastifyRequest, reply: FastifyReply, mapped: Mappe
     detail: mapped.detail,
     ...(mapped.field === undefined ? {} : { field: mapped.field }),
     ...(mapped.issues === undefined ? {} : { issues: mapped.issues }),
+    ...(mapped.limit === undefined ? {} : { limit: mapped.limit }),
+    ...(mapped.retryAt === undefined ? {} : { retryAt: mapped.retryAt }),
     requestId: request.id,
   };
   if (mapped.retryAfter !== undefined)

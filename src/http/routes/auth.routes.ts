@@ -38,13 +38,16 @@ export interface AuthRoutesOptions {
   kms: Kms;
 }
 
-const AccountView = obj({
+const ACCOUNT_PROPERTIES = {
   login: { type: 'string' },
   displayName: { type: 'string' },
   role: { type: 'string' },
   status: { type: 'string' },
   organisationId: { type: 'string' },
-});
+};
+const AccountView = obj(ACCOUNT_PROPERTIES);
+/** GET /me: the account with its id (what `rempart audit scope --account` and the operator's tools take). */
+const MeAccountView = obj({ id: { type: 'string', format: 'uuid' }, ...ACCOUNT_PROPERTIES });
 const errors = {
   400: problemResponse('Invalid input (validation_failed)'),
   401: problemResponse('Not logged in, or the second factor failed'),
@@ -277,10 +280,13 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, dep
       schema: {
         tags: ['auth'],
         summary: 'My account and the assurance of this session',
-        response: { 200: obj({ account: AccountView, assurance: { type: 'string' } }), ...errors },
+        response: { 200: obj({ account: MeAccountView, assurance: { type: 'string' } }), ...errors },
       },
     },
-    async (request) => ({ account: accountView(request), assurance: request.staff!.session.assurance }),
+    async (request) => ({
+      account: { id: request.staff!.account.id, ...accountView(request) },
+      assurance: request.staff!.session.assurance,
+    }),
   );
 
   app.get(

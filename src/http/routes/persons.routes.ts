@@ -153,6 +153,7 @@ export function gateCtx(request: FastifyRequest): GateCtx {
     probation:
       auth.account.status === 'probation' &&
       (auth.account.probationUntil === null || auth.account.probationUntil > request.server.clock.now()),
+    demo: auth.account.demo,
     mfaAt: auth.session.mfaAt,
     guard: auth.guard,
   };

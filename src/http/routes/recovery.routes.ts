@@ -238,6 +238,7 @@ export const recoveryRoutes: FastifyPluginAsync<RecoveryRoutesOptions> = async (
               probation:
                 auth.account.status === 'probation' &&
                 (auth.account.probationUntil === null || auth.account.probationUntil > now),
+              demo: auth.account.demo,
               mfaAt: auth.session.mfaAt,
               requestAddress: request.ip,
               requestId: request.id,
