@@ -128,7 +128,7 @@ export async function tryLock(dataDir: string, command: string): Promise<HeldLoc
 }
 
 /** Removes `file` if it still holds `stale` (or is unreadable), under the `.breaking` lock. */
-async function breakStale(file: string, stale: LockHolder | undefined): Promise<void> {
+export async function breakStale(file: string, stale: LockHolder | undefined): Promise<void> {
   const guard = `${file}.breaking`;
   let handle: Awaited<ReturnType<typeof open>>;
   try {
