@@ -308,7 +308,15 @@ describe.skipIf(engine !== 'pglite')('one PGlite folder shared by the server and
     } finally {
       await db.close();
     }
+    // A command under way over the socket when the server stops: it fails with one line and exit
+    // 1, it does not go on in a PGlite of its own.
+    const long = rempart(['seed', '--persons', '4000', '--seed', '9'], env);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(await stop(server.child)).toBe(0);
+    const cut = await long;
+    expect(cut.code, cut.stderr).toBe(1);
+    expect(cut.stderr.trim().split('\n'), cut.stderr).toHaveLength(1);
+    expect(cut.stderr).toContain('was lost: it stopped or restarted before this command finished');
     // The published checkpoint file has one root per size: no fork.
     const roots = new Map<string, string>();
     const text = await readFile(path.join(data, 'audit-checkpoints.txt'), 'utf8');

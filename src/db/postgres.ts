@@ -77,6 +77,8 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
   );
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // Nor a client in use (a write to a socket the server closed: EPIPE): its query fails with it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     (await pool.connect()).release();
   } catch (error) {
