@@ -310,8 +310,20 @@ describe.skipIf(engine !== 'pglite')('one PGlite folder shared by the server and
     }
     // A command under way over the socket when the server stops: it fails with one line and exit
     // 1, it does not go on in a PGlite of its own.
-    const long = rempart(['seed', '--persons', '4000', '--seed', '9'], env);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const long = rempart(['seed', '--persons', '50000', '--seed', '9'], env);
+    {
+      // Stop the server once the seed's first chunk (1,000 persons, one transaction) is in.
+      const watcher = await openDb({ dataDir: data, databaseUrl: undefined });
+      const count = async () =>
+        (
+          await watcher.tx(systemCtx('test').actor, (tx) =>
+            tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons'),
+          )
+        )[0]!.n;
+      const before = await count();
+      while ((await count()) === before) await new Promise((resolve) => setTimeout(resolve, 100));
+      await watcher.close();
+    }
     expect(await stop(server.child)).toBe(0);
     const cut = await long;
     expect(cut.code, cut.stderr).toBe(1);
