@@ -39,7 +39,7 @@ export async function startServer(
   try {
     // The keyring must be there and sound before anything listens: refuse to start otherwise.
     keys = await openKeys(config);
-    db = await openDb(config);
+    db = await openDb(config, { share: true });
     app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, clock });
   } catch (error) {
     time.close();

@@ -5,6 +5,7 @@
  */
 import { startSequencer } from '../audit/sequencer.ts';
 import { type AuditReport, verifyAudit } from '../audit/verify.ts';
+import { waitForServerSequencer } from '../audit/wait-sequenced.ts';
 import type { Config } from '../config.ts';
 import { type Keys, openKeys } from '../crypto/open.ts';
 import { openDb } from '../db/open.ts';
@@ -47,7 +48,10 @@ export async function runAuditVerify(
   const db = await openDb(config);
   try {
     let sequencedFirst = 0;
-    if (keys) {
+    if (db.servedBy !== undefined) {
+      // The server holding the embedded database sequences; the CLI waits for it (wait-sequenced.ts).
+      sequencedFirst = await waitForServerSequencer(db);
+    } else if (keys) {
       const sequencer = startSequencer(db, {
         signer: keys.checkpointSigner,
         checkpointEvents: config.audit.checkpointEvents,

@@ -1,17 +1,22 @@
 /** openDb: PGlite in the data folder by default, a PostgreSQL server when DATABASE_URL is set. */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Actor } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { migrate } from './migrate.ts';
-import { openPglite } from './pglite.ts';
+import { openEmbedded } from './open-embedded.ts';
 import { openPostgres } from './postgres.ts';
 import { APP_ROLE, type Db, type Driver, SEQUENCER_ROLE, type TxOptions, type TxSettings } from './types.ts';
+
+/** How openDb opens the embedded database (PGlite): see open-embedded.ts. */
+export interface OpenOptions {
+  /** Share the database with the CLI over a socket in the data folder (`rempart serve`). */
+  share?: boolean;
+}
 
 /** Opens the configured database, applies pending migrations, and returns the application's Db. */
 export async function openDb(
   config: Pick<Config, 'dataDir' | 'databaseUrl'> & Partial<Pick<Config, 'databasePoolSize'>>,
+  options: OpenOptions = {},
 ): Promise<Db> {
   let driver: Driver;
   try {
@@ -21,11 +26,10 @@ export async function openDb(
         config.databasePoolSize === undefined ? {} : { max: config.databasePoolSize },
       );
     } else {
-      const dir = path.join(config.dataDir, 'pglite');
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      driver = await openPglite(dir);
+      driver = await openEmbedded(config.dataDir, options);
     }
   } catch (error) {
+    if (error instanceof AppError) throw error;
     throw new AppError('database_unavailable', `cannot open the database: ${(error as Error).message}`, {
       cause: error,
     });
@@ -47,6 +51,7 @@ export async function openDb(
 export function createDb(driver: Driver): Db {
   return {
     kind: driver.kind,
+    ...(driver.servedBy === undefined ? {} : { servedBy: driver.servedBy }),
     tx(actor, fn, options = {}) {
       return driver.transaction(fn, settingsOf(actor, options));
     },

@@ -9,15 +9,65 @@ const parsers = {
   [types.INT8]: (value: string): string => value,
 };
 
-/** Opens PGlite at `dir` (a folder) or in memory when `dir` is undefined. */
-export async function openPglite(dir: string | undefined): Promise<Driver> {
-  const db = dir === undefined ? new PGlite({ parsers }) : new PGlite(dir, { parsers });
-  await db.waitReady;
-  return pgliteDriver(db);
+/**
+ * PGlite is one backend session. Its own transaction() keeps in-process transactions apart, but
+ * anything else reaching the session (the socket clients of pglite-share.ts) would run inside
+ * them. Every transaction on the session, in-process or over the socket, holds this lock from its
+ * start to its end, so no statement of one ever runs inside another.
+ */
+export interface SessionLock {
+  /** Waits for the session and returns the function that gives it back. */
+  acquire(): Promise<() => void>;
+  /** Runs `fn` holding the session. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** Wraps an open PGlite instance. Queries run one at a time on its single connection. */
-export function pgliteDriver(db: PGlite): Driver {
+/** A first-come first-served lock (a promise chain). */
+export function sessionLock(): SessionLock {
+  let tail: Promise<void> = Promise.resolve();
+  const acquire = (): Promise<() => void> => {
+    let release!: () => void;
+    const next = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ready = tail.then(() => release);
+    tail = tail.then(() => next);
+    return ready;
+  };
+  return {
+    acquire,
+    async run(fn) {
+      const release = await acquire();
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** Opens PGlite at `dir` (a folder) or in memory when `dir` is undefined. */
+export async function openPglite(dir: string | undefined): Promise<Driver> {
+  return pgliteDriver(await openPgliteInstance(dir));
+}
+
+/** The PGlite instance itself, with Rempart's type parsers. */
+export async function openPgliteInstance(dir: string | undefined): Promise<PGlite> {
+  const db = dir === undefined ? new PGlite({ parsers }) : new PGlite(dir, { parsers });
+  await db.waitReady;
+  return db;
+}
+
+/**
+ * Wraps an open PGlite instance. Queries run one at a time on its single connection; whole
+ * transactions one at a time under `session` (shared with the socket clients, if any).
+ */
+export function pgliteDriver(
+  db: PGlite,
+  session: SessionLock = sessionLock(),
+  beforeClose: () => Promise<void> = async () => undefined,
+): Driver {
   const wrap = (tx: Transaction): OwnerTx => ({
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       const result = await tx.query<R>(sql, params as unknown[]);
@@ -30,24 +80,30 @@ export function pgliteDriver(db: PGlite): Driver {
   return {
     kind: 'pglite',
     transaction: (fn, settings = []) =>
-      db.transaction(async (tx) => {
-        if (settings.length > 0) {
-          const { sql, params } = settingsQuery(settings);
-          await tx.query(sql, params);
-        }
-        return fn(wrap(tx));
-      }),
+      session.run(() =>
+        db.transaction(async (tx) => {
+          if (settings.length > 0) {
+            const { sql, params } = settingsQuery(settings);
+            await tx.query(sql, params);
+          }
+          return fn(wrap(tx));
+        }),
+      ),
     readOnly: <R>(sql: string, params: readonly unknown[], settings: TxSettings = []) =>
-      db.transaction(async (tx) => {
-        await tx.query('SET TRANSACTION READ ONLY');
-        if (settings.length > 0) {
-          const setup = settingsQuery(settings);
-          await tx.query(setup.sql, setup.params);
-        }
-        return (await tx.query<R>(sql, params as unknown[])).rows;
-      }),
+      session.run(() =>
+        db.transaction(async (tx) => {
+          await tx.query('SET TRANSACTION READ ONLY');
+          if (settings.length > 0) {
+            const setup = settingsQuery(settings);
+            await tx.query(setup.sql, setup.params);
+          }
+          return (await tx.query<R>(sql, params as unknown[])).rows;
+        }),
+      ),
     async close() {
-      await db.close();
+      // The socket clients' transactions end first; then no one else reaches the session.
+      await beforeClose();
+      await session.run(() => db.close());
     },
   };
 }

@@ -57,14 +57,28 @@ function socketOf(client: pg.PoolClient): Writable | undefined {
     : undefined;
 }
 
-/** Opens a pool to `url` and checks that one connection can be made. */
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Driver> {
+/** Where openPostgres connects: a URL, or the socket folder of a server sharing its PGlite. */
+export type PostgresTarget = string | { socketDir: string; port: number };
+
+/** Opens a pool to `target` and checks that one connection can be made. */
+export async function openPostgres(target: PostgresTarget, options: { max?: number } = {}): Promise<Driver> {
   // Pipeline mode: a statement is sent without waiting for the answer to the one before (the
   // server still runs them in order), so a transaction's BEGIN, settings and first statement
   // cost one round trip.
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 8, types, pipeline: true });
+  const common = { max: options.max ?? 8, types, pipeline: true };
+  // A shared PGlite (pglite-share.ts) is one backend session for every client: a named statement
+  // would outlive this connection's transaction and clash with another client's of the same name,
+  // so statements there run unnamed.
+  const shared = typeof target !== 'string';
+  const pool = new pg.Pool(
+    shared
+      ? { ...common, host: target.socketDir, port: target.port, user: 'postgres', database: 'postgres' }
+      : { ...common, connectionString: target },
+  );
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // Nor a client in use (a write to a socket the server closed: EPIPE): its query fails with it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     (await pool.connect()).release();
   } catch (error) {
@@ -74,7 +88,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
 
   const wrap = (client: pg.PoolClient): OwnerTx => ({
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-      const name = params.length > 0 ? statementName(sql) : undefined;
+      const name = params.length > 0 && !shared ? statementName(sql) : undefined;
       const result = await client.query(
         name === undefined
           ? { text: sql, values: params as unknown[] }

@@ -22,6 +22,11 @@ export type Tx = Queryable;
 export interface Db {
   readonly kind: 'pglite' | 'postgres';
   /**
+   * Set when this process reaches the embedded database through the `rempart serve` that holds it
+   * (pglite-share.ts): that server's pid. Its sequencer is then the one that folds the audit log.
+   */
+  readonly servedBy?: number;
+  /**
    * Runs `fn` in one transaction as the application role, with the actor's RLS context set
    * (SET LOCAL, so it cannot leak to the next transaction on the same connection).
    * Commits if `fn` resolves, rolls back if it throws; the error is rethrown unchanged.
@@ -66,6 +71,8 @@ export interface OwnerTx extends Queryable {
  */
 export interface Driver {
   readonly kind: Db['kind'];
+  /** See Db.servedBy. */
+  readonly servedBy?: number;
   /**
    * Runs `fn` in one transaction; `settings` are applied first, transaction-local (SET LOCAL
    * semantics: they die with the transaction), so every statement of `fn` runs under them.
