@@ -129,17 +129,20 @@ export async function importPersons(
 
       const flush = async (): Promise<void> => {
         for (const field of ['nir', 'agency_id'] as const) {
-          const firsts = batch.filter((c) => c.row && firstLine[field].get(valueOf(c.row, field)) === c.line);
+          const firsts = batch.filter(
+            (c) => c.row && firstLine[field].get(identifierOf(c.row, field)) === c.line,
+          );
           const known = new Set(
             await alreadyRegistered(
               tx,
               keys,
               field,
-              firsts.map((c) => valueOf(c.row!, field)),
+              firsts.map((c) => identifierOf(c.row!, field)),
             ),
           );
           for (const c of firsts)
-            if (known.has(valueOf(c.row!, field))) c.issues.push({ field, message: 'is already registered' });
+            if (known.has(identifierOf(c.row!, field)))
+              c.issues.push({ field, message: 'is already registered' });
         }
         const good: PersonEntry[] = [];
         for (const c of batch) {
@@ -190,7 +193,7 @@ export async function importPersons(
           checked.issues.push(...row.issues);
           for (const field of ['nir', 'agency_id'] as const) {
             if (row.issues.some((i) => i.field === field)) continue;
-            const value = valueOf(row, field);
+            const value = identifierOf(row, field);
             const seen = firstLine[field].get(value);
             if (seen === undefined) firstLine[field].set(value, line);
             else checked.issues.push({ field, message: `is the same as on line ${seen}` });
@@ -231,7 +234,7 @@ export async function importPersons(
   };
 }
 
-function valueOf(row: CheckedRow, field: 'nir' | 'agency_id'): string {
+function identifierOf(row: CheckedRow, field: 'nir' | 'agency_id'): string {
   return field === 'nir' ? row.identity.nir : row.identity.agencyId;
 }
 
