@@ -4,7 +4,9 @@
  * the value, and leaves the database unchanged (DESIGN.md section 12); --skip-invalid writes the bad
  * rows to a rejects file where no cell can run as a formula (DESIGN.md section 13).
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -83,6 +85,13 @@ async function fileOf(text: string): Promise<string> {
   const file = path.join(dir, `import-${++seq}.csv`);
   await writeFile(file, text);
   return file;
+}
+
+/** A symbolic link to `file`, under another name. */
+async function linkTo(file: string): Promise<string> {
+  const link = path.join(dir, `link-${++seq}.csv`);
+  await symlink(file, link);
+  return link;
 }
 
 async function counts(): Promise<Record<string, number>> {
@@ -459,6 +468,97 @@ describe(`import on ${engine}`, () => {
     expect(records[1]).toMatchObject({ line: '5', nir: bad[1]!.nir });
     expect(records[1]!.errors).toMatch(/^nir: control key does not match/);
     for (const cell of (parse(text) as string[][]).flat()) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+  });
+
+  it.each([
+    ['address_line', '12 rue de la Paix\u001b[2J'],
+    ['address_line', '12 rue\nde la Paix'],
+    ['city', 'Paris\u0000'],
+    ['last_name', 'Martin\u0085'],
+    ['email', 'a@b.fr\t'],
+  ])('refuses a control character in %s, and with skipInvalid does not store it', async (column, value) => {
+    const row = person({ [column]: value } as Partial<Row>);
+    const before = await counts();
+    const error = await rejection(await fileOf(csv([row])));
+    expect(error.issues).toContainEqual({ line: 2, field: column, message: CONTROL });
+    const skipped = await importPersons(t.db, keys.registry, await fileOf(csv([row, person()])), {
+      today: TODAY,
+      skipInvalid: true,
+    });
+    expect(skipped).toMatchObject({ imported: 1, rejected: 1 });
+    expect(await idOf(row.nir)).toEqual([]);
+    expect((await counts()).persons).toBe(before.persons! + 1);
+  });
+
+  it('refuses a missing file, a folder, a rejects folder that does not exist, and rejects = the input', async () => {
+    const file = await fileOf(csv([person({ sex: 'X' }), person()]));
+    const before = await counts();
+    const cases: [string, Partial<ImportOptions>, string, string][] = [
+      [path.join(dir, 'absent.csv'), {}, 'file', 'does not exist'],
+      [dir, {}, 'file', 'is a folder'],
+      [
+        file,
+        { skipInvalid: true, rejectsPath: path.join(dir, 'no-such-folder', 'r.csv') },
+        'rejects',
+        'folder',
+      ],
+      [file, { skipInvalid: true, rejectsPath: file }, 'rejects', 'is the input file'],
+      // The same file by another name: ./, and a symbolic link.
+      [
+        file,
+        { skipInvalid: true, rejectsPath: path.join(dir, '.', path.basename(file)) },
+        'rejects',
+        'input file',
+      ],
+      [file, { skipInvalid: true, rejectsPath: await linkTo(file) }, 'rejects', 'is the input file'],
+    ];
+    for (const [input, options, field, message] of cases) {
+      const error = await rejection(input, options);
+      expect(error).toMatchObject({ code: 'validation_failed', field });
+      expect(error.message).toContain(message);
+    }
+    expect(await counts()).toEqual(before);
+    expect(await readFile(file, 'utf8')).toContain('registered');
+  });
+
+  it('keeps the rejects in an owner-only temporary folder until commit, and clears files of killed imports', async () => {
+    const tempDir = path.join(dir, 'import-tmp');
+    await mkdir(tempDir, { recursive: true });
+    // What an import killed midway leaves: its process is gone.
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    const leftover = path.join(tempDir, `${dead}-${randomUUID()}.csv`);
+    await writeFile(leftover, 'nir,last_name\n185057800604822,Martin\n', { mode: 0o600 });
+    const stranger = path.join(tempDir, 'notes.txt');
+    await writeFile(stranger, 'not ours');
+    const rejectsPath = path.join(dir, 'kept.csv');
+    const summary = await importPersons(
+      t.db,
+      keys.registry,
+      await fileOf(csv([person({ sex: 'X' }), person()])),
+      {
+        today: TODAY,
+        skipInvalid: true,
+        rejectsPath,
+        tempDir,
+      },
+    );
+    expect(summary).toMatchObject({ imported: 1, rejected: 1, rejectsFile: rejectsPath });
+    expect(await readdir(tempDir)).toEqual(['notes.txt']);
+    expect((await stat(tempDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(rejectsPath)).mode & 0o077).toBe(0);
+    // An import refused after rejects were written (bytes that are not UTF-8 at the end of the
+    // file) rolls back and leaves neither a rejects file nor a temporary file.
+    const refused = path.join(dir, 'refused-rejects.csv');
+    const rows = Array.from({ length: 1200 }, (_, k) => person(k % 2 === 0 ? { sex: 'X' } : {}));
+    const broken = await fileOf(csv(rows));
+    await writeFile(broken, Buffer.from([0xff, 0xfe, 0x0a]), { flag: 'a' });
+    const error = await rejection(broken, { skipInvalid: true, rejectsPath: refused, tempDir });
+    expect(error.issues).toEqual([
+      { line: 1202, field: 'file', message: 'is not UTF-8 text (save it as CSV UTF-8)' },
+    ]);
+    await expect(stat(refused)).rejects.toThrow();
+    expect(await idOf(rows[1]!.nir)).toEqual([]);
+    expect(await readdir(tempDir)).toEqual(['notes.txt']);
   });
 
   it('writes the rejects where rejectsPath says', async () => {

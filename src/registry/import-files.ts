@@ -77,7 +77,11 @@ export async function prepareTempFolder(folder: string): Promise<string> {
 
 /** Opens the temporary rejects file: created new, readable by the operator only. */
 export function openTempFile(file: string): WriteStream {
-  return createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  const stream = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  // A failed write surfaces where the import waits on the stream (drain, finished); without a
+  // listener, one failing between two waits would end the process instead of rolling back.
+  stream.on('error', () => undefined);
+  return stream;
 }
 
 /** Moves the committed rejects into place (a copy when the folders are on different devices). */

@@ -32,6 +32,7 @@ import { once } from 'node:events';
 import type { WriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
 import { systemCtx } from '../context.ts';
 import { type BlindIndexKind, blindIndex } from '../crypto/blind-index.ts';
@@ -212,14 +213,12 @@ export async function importPersons(
           },
         );
       }
-      if (rejects) {
-        rejects.end();
-        await once(rejects, 'finish');
-      }
+      if (rejects) await finished(rejects.end());
       return { rows: total, imported, rejected, issues };
     })
     .catch(async (error: unknown) => {
-      rejects?.destroy();
+      // Let pending writes settle (a destroyed stream would fail them with no one listening).
+      if (rejects && !rejects.writableFinished) await finished(rejects.end()).catch(() => undefined);
       await rows.return(undefined);
       if (pending) await rm(pending, { force: true });
       throw error;
