@@ -62,16 +62,21 @@ function alive(pid: number): boolean {
 const TEMP_NAME = /^(\d+)-[0-9a-f-]{36}\.csv$/;
 
 /**
- * Creates the temporary folder (owner only) and removes what killed imports left there: every
- * file whose process is gone. Returns a fresh temporary path for this import.
+ * Removes what killed imports left in the temporary folder: every file of ours whose process is
+ * gone. Run at the start of every import, whether or not it will write rejects.
  */
-export async function prepareTempFolder(folder: string): Promise<string> {
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  await chmod(folder, 0o700);
-  for (const name of await readdir(folder)) {
+export async function clearTempFolder(folder: string): Promise<void> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
     const match = TEMP_NAME.exec(name);
     if (match && !alive(Number(match[1]))) await rm(path.join(folder, name), { force: true });
   }
+}
+
+/** Creates the temporary folder (owner only) and returns a fresh temporary path in it. */
+export async function newTempFile(folder: string): Promise<string> {
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  await chmod(folder, 0o700);
   return path.join(folder, `${process.pid}-${randomUUID()}.csv`);
 }
 

@@ -39,9 +39,16 @@ import { type BlindIndexKind, blindIndex } from '../crypto/blind-index.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { AppError, type FieldIssue } from '../errors.ts';
 import { asBuffer, byteaArray } from './columns.ts';
-import { checkImportPaths, moveIntoPlace, openTempFile, prepareTempFolder } from './import-files.ts';
+import {
+  checkImportPaths,
+  clearTempFolder,
+  moveIntoPlace,
+  newTempFile,
+  openTempFile,
+} from './import-files.ts';
 import { type Row, readRows, rejectFile } from './import-read.ts';
 import { type CheckedRow, checkHeader, checkRow, type ImportColumn, neutraliseCell } from './import-row.ts';
+import { agencyIdNumber, LineIndex, nirNumber } from './line-index.ts';
 import { organisationsByCode } from './organisations.ts';
 import type { PersonEntry } from './person.ts';
 import { findPersonIds, insertPersonBatch, type RegistryKeys, sealPersons } from './persons.ts';
@@ -111,17 +118,15 @@ export async function importPersons(
       issues: headerIssues,
     });
   }
-  const pending = options.skipInvalid
-    ? await prepareTempFolder(
-        options.tempDir ?? path.join(path.dirname(path.resolve(rejectsFile)), '.rempart-import'),
-      )
-    : undefined;
+  const tempDir = options.tempDir ?? path.join(path.dirname(path.resolve(rejectsFile)), '.rempart-import');
+  await clearTempFolder(tempDir);
+  const pending = options.skipInvalid ? await newTempFile(tempDir) : undefined;
   let rejects: WriteStream | undefined;
 
   const summary = await db
     .tx(systemCtx('import').actor, async (tx) => {
       const organisations = await organisationsByCode(tx);
-      const firstLine = { nir: new Map<string, number>(), agency_id: new Map<string, number>() };
+      const firstLine = { nir: new LineIndex(), agency_id: new LineIndex() };
       const issues: FieldIssue[] = [];
       let total = 0;
       let imported = 0;
@@ -130,9 +135,7 @@ export async function importPersons(
 
       const flush = async (): Promise<void> => {
         for (const field of ['nir', 'agency_id'] as const) {
-          const firsts = batch.filter(
-            (c) => c.row && firstLine[field].get(identifierOf(c.row, field)) === c.line,
-          );
+          const firsts = batch.filter((c) => c.row && firstLine[field].get(keyOf(c.row, field)) === c.line);
           const known = new Set(
             await alreadyRegistered(
               tx,
@@ -194,9 +197,8 @@ export async function importPersons(
           checked.issues.push(...row.issues);
           for (const field of ['nir', 'agency_id'] as const) {
             if (row.issues.some((i) => i.field === field)) continue;
-            const value = identifierOf(row, field);
-            const seen = firstLine[field].get(value);
-            if (seen === undefined) firstLine[field].set(value, line);
+            const seen = firstLine[field].get(keyOf(row, field));
+            if (seen === undefined) firstLine[field].set(keyOf(row, field), line);
             else checked.issues.push({ field, message: `is the same as on line ${seen}` });
           }
         }
@@ -231,6 +233,11 @@ export async function importPersons(
     rejectsFile: summary.rejected > 0 ? rejectsFile : null,
     seconds: Math.round(performance.now() - started) / 1000,
   };
+}
+
+/** The exact numeric key of a row's valid NIR or agency id, for the duplicate check. */
+function keyOf(row: CheckedRow, field: 'nir' | 'agency_id'): number {
+  return field === 'nir' ? nirNumber(row.identity.nir) : agencyIdNumber(row.identity.agencyId);
 }
 
 function identifierOf(row: CheckedRow, field: 'nir' | 'agency_id'): string {
