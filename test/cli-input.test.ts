@@ -51,11 +51,11 @@ describe(`rempart seed and import under failure, on ${engine}`, () => {
     );
 
   it('a seed killed midway and run again completes the same population, once', async () => {
-    const persons = 5000;
+    const persons = 30_000;
     const args = ['seed', '--persons', String(persons), '--seed', '21', '--workers', '0', '--json'];
     // Kill it after some chunks are written, before it ends: wait longer each time it was too early.
     let written = 0;
-    for (let wait = 6000; written === 0; wait *= 1.5) {
+    for (let wait = 2500; written === 0; wait *= 1.3) {
       const { child } = startRempart(args, env);
       const exited = new Promise((resolve) => child.on('exit', resolve));
       await new Promise((resolve) => setTimeout(resolve, wait));
