@@ -12,6 +12,7 @@ import { formatReport, toJson } from '../../drill/report.ts';
 import { DRILL_DEFAULTS, runDrill } from '../../drill/run.ts';
 import { SCENARIOS } from '../../drill/scenarios/index.ts';
 import { loadConfig } from '../config.ts';
+import { hasControlCharacter } from '../control-characters.ts';
 import { LOGIN_PATTERN as LOGIN_TEXT, ROLES, type Role } from '../identity/accounts.ts';
 import { isIsoDate } from '../registry/person.ts';
 import { runAccountBatch, runAccountCreate } from './account.ts';
@@ -73,7 +74,27 @@ const program = new Command()
   .name('rempart')
   .description('Rempart: the registry of job seekers and the purpose-bound search around it')
   .showHelpAfterError()
-  .configureOutput({ outputError: (text, write) => write(text) });
+  .configureOutput({ outputError: (text, write) => write(text) })
+  // Every argument and option of every command, checked once before it runs: a control character
+  // in a login, a name or a path is refused naming the option (src/control-characters.ts).
+  .hook('preAction', (_program, action) => {
+    const bad = controlCharacterOption(action);
+    if (bad) action.error(`rempart: ${bad}: must not contain control characters (newline, tab, NUL, ESC…)`);
+  });
+
+/** The flag (or argument name) of the first option or argument of `command` holding a control character. */
+function controlCharacterOption(command: Command): string | undefined {
+  for (const [key, value] of Object.entries(command.opts())) {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && hasControlCharacter(v)))
+      return command.options.find((o) => o.attributeName() === key)?.long ?? key;
+  }
+  for (const [i, value] of command.processedArgs.entries()) {
+    if (typeof value === 'string' && hasControlCharacter(value))
+      return command.registeredArguments[i]?.name() ?? 'argument';
+  }
+  return undefined;
+}
 
 program
   .command('init')
@@ -121,10 +142,15 @@ program
     }) =>
       run(!!options.json, async () => {
         const summary = await runSeed(loadConfig(), { ...options, json: !!options.json });
+        const { run } = summary;
         if (options.json) printJson(summary);
+        else if (summary.status === 'complete')
+          console.log(
+            `the registry already holds the population of seed ${run.seed} (${run.persons} persons as of ${run.asOf}): nothing added`,
+          );
         else
           console.log(
-            `seeded ${summary.persons} persons (${summary.organisations} organisations) in ${summary.seconds} s: ${summary.personsPerSecond} persons/s; ${summary.canaries} canaries planted`,
+            `${summary.status === 'resumed' ? 'resumed: added the missing' : 'seeded'} ${summary.persons} persons (${summary.organisations} organisations) in ${summary.seconds} s: ${summary.personsPerSecond} persons/s; ${summary.canaries} canaries planted`,
           );
       }),
   );
@@ -143,7 +169,9 @@ program
         ...(options.rejects ? { rejects: options.rejects } : {}),
         json: !!options.json,
       });
-      if (options.json) printJson(summary);
+      // The process's peak memory (docs/BENCHMARKS.md, "Import": the file is streamed).
+      if (options.json)
+        printJson({ ...summary, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });
       else {
         console.log(`imported ${summary.imported} of ${summary.rows} rows in ${summary.seconds} s`);
         if (summary.rejected > 0) {

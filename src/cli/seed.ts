@@ -1,7 +1,6 @@
 /** `rempart seed`: a synthetic population; creates whatever is missing first (keyring, database). */
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config.ts';
-import { systemCtx } from '../context.ts';
 import { openKeys } from '../crypto/open.ts';
 import { openDb } from '../db/open.ts';
 import { defaultCanaryCount, plantCanaries } from '../guard/canaries.ts';
@@ -28,18 +27,21 @@ export async function runSeed(
   const db = await openDb(config);
   const bar = progress('seeding', !options.json);
   try {
+    // Canaries: persons of this population in no caseload, known to the guard only; planted in the
+    // transaction that completes the run, so a resumed run plants them once (src/registry/seed.ts).
+    const wanted = options.canaries ?? defaultCanaryCount(options.persons);
+    let canaries = 0;
     const summary = await seedPopulation(db, keys.registry, {
       persons: options.persons,
       seed: options.seed,
       ...(options.asOf ? { asOf: options.asOf } : {}),
       ...(options.workers === undefined ? {} : { workers: options.workers }),
       onProgress: (done, total) => bar.update(done, total),
+      finish: async (tx) => {
+        canaries = await plantCanaries(tx, wanted, options.seed, new Date());
+        return canaries;
+      },
     });
-    // Canaries: persons of this population in no caseload, known to the guard only.
-    const wanted = options.canaries ?? defaultCanaryCount(summary.persons);
-    const canaries = await db.tx(systemCtx('seed').actor, (tx) =>
-      plantCanaries(tx, wanted, options.seed, new Date()),
-    );
     return { ...summary, canaries };
   } finally {
     bar.stop();

@@ -15,6 +15,7 @@ import { announceAlert } from '../guard/announce.ts';
 import type { RegistryKeys } from '../registry/persons.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { handleError, registerErrorHandler } from './plugins/errors.ts';
+import { registerInputCheck } from './plugins/input.ts';
 import { registerSecurity } from './plugins/security.ts';
 import { accountsRoutes } from './routes/accounts.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
@@ -166,6 +167,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.removeContentTypeParser('text/plain');
 
   registerErrorHandler(app);
+  // Control characters are refused in every string of every request (plugins/input.ts).
+  registerInputCheck(app);
   await registerSecurity(app);
   await app.register(swagger, {
     openapi: {

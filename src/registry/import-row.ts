@@ -3,6 +3,7 @@
  * a person entry, and the neutralisation of the cells Rempart writes back out. Every message names
  * the column and what is wrong, never the value (DESIGN.md section 12: no personal data in errors).
  */
+import { hasControlCharacter } from '../control-characters.ts';
 import type { FieldIssue } from '../errors.ts';
 import type { OrganisationRow } from './organisations.ts';
 import type { OrganisationKind } from './organisations-plan.ts';
@@ -61,16 +62,17 @@ export const REQUIRED_COLUMNS: readonly ImportColumn[] = [
 ];
 
 const KNOWN = new Set<string>(IMPORT_COLUMNS);
-// A header cell is echoed in an issue only if it looks like a column name: a file without a header
-// has a person as its first row, and that person's NIR or name must not reach the error (section 12).
-const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9_ ]{0,39}$/;
+// A header cell is echoed in an issue only if it is a known column name: a file without a header has
+// a person as its first row, and that person's name (which looks like any column name) must not
+// reach the error (docs/IMPORT.md: issues never hold values).
 
 /** Checks a header row; returns the column names (trimmed, lower-cased) and issues on line 1. */
 export function checkHeader(cells: readonly string[]): { columns: string[]; issues: FieldIssue[] } {
   const columns = cells.map((c) => c.trim().toLowerCase());
   const issues: FieldIssue[] = [];
   columns.forEach((column, i) => {
-    const field = COLUMN_NAME.test(column) ? column : `column ${i + 1}`;
+    // Only a known column name is echoed: an unknown cell may be a person's name (no header at all).
+    const field = KNOWN.has(column) ? column : `column ${i + 1}`;
     if (!KNOWN.has(column)) issues.push({ line: 1, field, message: 'is not a known column' });
     else if (columns.indexOf(column) !== i) issues.push({ line: 1, field, message: 'appears twice' });
   });
@@ -110,6 +112,16 @@ export function checkRow(
   const raw: RawPerson = {};
   for (const column of IDENTITY_COLUMNS) raw[column] = cells[column];
   const { identity, issues } = validateIdentity(raw, today);
+  // No control character in any cell (src/control-characters.ts): a newline or an ESC in an address
+  // would be stored, then printed by every report that shows it.
+  for (const column of IMPORT_COLUMNS) {
+    const value = cells[column];
+    if (value !== undefined && hasControlCharacter(value))
+      issues.unshift({
+        field: column,
+        message: 'must not contain control characters (newline, tab, NUL, ESC…)',
+      });
+  }
   const issue = (field: ImportColumn, message: string): void => {
     issues.push({ field, message });
   };

@@ -21,17 +21,34 @@
  * By default one invalid row refuses the whole file; with skipInvalid the valid rows are imported and
  * the others written to a rejects file with `line` and `errors` columns, every cell neutralised
  * against formula injection (DESIGN.md section 13). The rows are written in one transaction.
+ *
+ * The file is streamed (import-read.ts): rows are validated and written batch by batch inside that
+ * one transaction, which rolls back whole if any row is refused, so memory does not grow with the
+ * file (docs/BENCHMARKS.md, "Import") and the import stays all or nothing.
  */
+
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
+import { once } from 'node:events';
+import type { WriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
 import { systemCtx } from '../context.ts';
 import { type BlindIndexKind, blindIndex } from '../crypto/blind-index.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { AppError, type FieldIssue } from '../errors.ts';
 import { asBuffer, byteaArray } from './columns.ts';
-import { checkHeader, checkRow, type ImportColumn, neutraliseCell } from './import-row.ts';
+import {
+  checkImportPaths,
+  clearTempFolder,
+  moveIntoPlace,
+  newTempFile,
+  openTempFile,
+} from './import-files.ts';
+import { type Row, readRows, rejectFile } from './import-read.ts';
+import { type CheckedRow, checkHeader, checkRow, type ImportColumn, neutraliseCell } from './import-row.ts';
+import { agencyIdNumber, LineIndex, nirNumber } from './line-index.ts';
 import { organisationsByCode } from './organisations.ts';
 import type { PersonEntry } from './person.ts';
 import { findPersonIds, insertPersonBatch, type RegistryKeys, sealPersons } from './persons.ts';
@@ -43,8 +60,15 @@ export interface ImportOptions {
   skipInvalid?: boolean;
   /** Where to write the rejects; default `<file without .csv>.rejects.csv` next to the input. */
   rejectsPath?: string;
+  /**
+   * Rempart's own folder for the rejects until the import commits (owner only; `rempart import`
+   * uses `<data folder>/import-tmp`); files left there by a killed import are removed at the start
+   * of the next one. Default: `.rempart-import` beside the rejects file.
+   */
+  tempDir?: string;
   /** Today's date (YYYY-MM-DD) from the clock: no date in the file may be later. */
   today: string;
+  /** Bytes of the file read so far, and its size (the rows are not counted before the end). */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -53,7 +77,7 @@ export interface ImportSummary {
   imported: number;
   rejected: number;
   rejectsFile: string | null;
-  /** Every issue found, sorted by line, each with its line. */
+  /** The issues found, sorted by line, each with its line (the first MAX_ISSUES of them). */
   issues: FieldIssue[];
   seconds: number;
 }
@@ -61,9 +85,12 @@ export interface ImportSummary {
 /** Persons sealed and written per statement. */
 export const IMPORT_BATCH = 1000;
 
-interface Row {
-  line: number;
-  cells: string[];
+/** Issues kept for the summary or the error: the count of rejected rows stays exact beyond them. */
+export const MAX_ISSUES = 10_000;
+
+interface Checked extends Row {
+  row: CheckedRow | undefined;
+  issues: FieldIssue[];
 }
 
 /** Imports the persons of a CSV file (format above) in one transaction; see ImportOptions. */
@@ -74,86 +101,133 @@ export async function importPersons(
   options: ImportOptions,
 ): Promise<ImportSummary> {
   const started = performance.now();
-  const { header, rows } = await readRows(file);
-  const { columns, issues: headerIssues } = checkHeader(header);
+  const rejectsFile = options.rejectsPath ?? `${file.replace(/\.csv$/i, '')}.rejects.csv`;
+  await checkImportPaths(file, options.skipInvalid || options.rejectsPath ? rejectsFile : undefined);
+  const size = (await stat(file)).size;
+  let read = 0;
+  const rows = readRows(file, (n) => {
+    read += n;
+    options.onProgress?.(read, size);
+  });
+  const first = await rows.next();
+  if (first.done) throw rejectFile(1, 'header', 'is required');
+  const { columns, issues: headerIssues } = checkHeader(first.value.cells);
   if (headerIssues.length > 0) {
+    await rows.return(undefined);
     throw new AppError('import_rejected', 'the header is invalid; nothing was imported', {
       issues: headerIssues,
     });
   }
-  const rejectsFile = options.rejectsPath ?? `${file.replace(/\.csv$/i, '')}.rejects.csv`;
-  const pending = `${rejectsFile}.${randomUUID()}.tmp`;
+  const tempDir = options.tempDir ?? path.join(path.dirname(path.resolve(rejectsFile)), '.rempart-import');
+  await clearTempFolder(tempDir);
+  const pending = options.skipInvalid ? await newTempFile(tempDir) : undefined;
+  let rejects: WriteStream | undefined;
 
   const summary = await db
     .tx(systemCtx('import').actor, async (tx) => {
       const organisations = await organisationsByCode(tx);
-      const issuesOf = new Map<number, FieldIssue[]>(rows.map((r) => [r.line, []]));
-      const valid: { line: number; person: Omit<PersonEntry, 'id'> }[] = [];
-      const firstLine = { nir: new Map<string, number>(), agency_id: new Map<string, number>() };
-      for (const { line, cells } of rows) {
-        const found = issuesOf.get(line)!;
-        if (cells.length !== columns.length) {
-          found.push({
-            field: 'row',
-            message: `has ${cells.length} columns, the header has ${columns.length}`,
-          });
-          continue;
-        }
-        const byName = Object.fromEntries(columns.map((c, i) => [c, cells[i]])) as Record<
-          ImportColumn,
-          string
-        >;
-        const row = checkRow(byName, options.today, organisations);
-        found.push(...row.issues);
-        for (const [field, value] of [
-          ['nir', row.identity.nir],
-          ['agency_id', row.identity.agencyId],
-        ] as const) {
-          if (row.issues.some((i) => i.field === field)) continue;
-          const first = firstLine[field].get(value);
-          if (first === undefined) firstLine[field].set(value, line);
-          else found.push({ field, message: `is the same as on line ${first}` });
-        }
-        if (row.person) valid.push({ line, person: row.person });
-      }
-      for (const field of ['nir', 'agency_id'] as const) {
-        for (const value of await alreadyRegistered(tx, keys, field, [...firstLine[field].keys()])) {
-          issuesOf.get(firstLine[field].get(value)!)!.push({ field, message: 'is already registered' });
-        }
-      }
+      const firstLine = { nir: new LineIndex(), agency_id: new LineIndex() };
+      const issues: FieldIssue[] = [];
+      let total = 0;
+      let imported = 0;
+      let rejected = 0;
+      let batch: Checked[] = [];
 
-      const issues = [...issuesOf].flatMap(([line, list]) => list.map((i) => ({ line, ...i })));
-      const rejected = rows.filter((r) => issuesOf.get(r.line)!.length > 0);
-      if (rejected.length > 0 && !options.skipInvalid) {
-        const message = `${rejected.length} of ${rows.length} rows are invalid; nothing was imported`;
-        throw new AppError('import_rejected', message, { issues });
-      }
-      const good = valid.filter((v) => issuesOf.get(v.line)!.length === 0).map((v) => v.person);
-      if (rejected.length > 0) await writeRejects(pending, columns, rejected, issuesOf);
-      for (let done = 0; done < good.length; done += IMPORT_BATCH) {
-        const chunk = good
-          .slice(done, done + IMPORT_BATCH)
-          .map((p): PersonEntry => ({ id: randomUUID(), ...p }));
-        const batch = sealPersons(keys.blindIndexKeyId, keys.blindIndex, chunk);
-        const inserted = await insertPersonBatch(tx, keys.kms, batch);
+      const flush = async (): Promise<void> => {
+        for (const field of ['nir', 'agency_id'] as const) {
+          const firsts = batch.filter((c) => c.row && firstLine[field].get(keyOf(c.row, field)) === c.line);
+          const known = new Set(
+            await alreadyRegistered(
+              tx,
+              keys,
+              field,
+              firsts.map((c) => identifierOf(c.row!, field)),
+            ),
+          );
+          for (const c of firsts)
+            if (known.has(identifierOf(c.row!, field)))
+              c.issues.push({ field, message: 'is already registered' });
+        }
+        const good: PersonEntry[] = [];
+        for (const c of batch) {
+          if (c.issues.length === 0 && c.row?.person) {
+            good.push({ id: randomUUID(), ...c.row.person });
+            continue;
+          }
+          rejected++;
+          for (const issue of c.issues)
+            if (issues.length < MAX_ISSUES) issues.push({ line: c.line, ...issue });
+          if (pending && options.skipInvalid) {
+            rejects ??= openTempFile(pending);
+            if (rejected === 1) await write(rejects, csvLine([...columns, 'line', 'errors']));
+            await write(rejects, csvLine(rejectRecord(columns, c)));
+          }
+        }
+        batch = [];
+        // A refused file: keep reading to report every issue, but write nothing more.
+        if (rejected > 0 && !options.skipInvalid) return;
+        if (good.length === 0) return;
+        const sealed = sealPersons(keys.blindIndexKeyId, keys.blindIndex, good);
+        const inserted = await insertPersonBatch(tx, keys.kms, sealed);
         // A person registered by someone else since the check above: roll the whole import back.
-        if (inserted.size !== chunk.length) {
+        if (inserted.size !== good.length) {
           throw new AppError(
             'conflict',
             'a person of the file was registered meanwhile; nothing was imported',
           );
         }
-        options.onProgress?.(done + chunk.length, good.length);
+        imported += good.length;
+      };
+
+      for await (const { line, cells } of rows) {
+        total++;
+        const checked: Checked = { line, cells, row: undefined, issues: [] };
+        if (cells.length !== columns.length) {
+          checked.issues.push({
+            field: 'row',
+            message: `has ${cells.length} columns, the header has ${columns.length}`,
+          });
+        } else {
+          const byName = Object.fromEntries(columns.map((c, i) => [c, cells[i]])) as Record<
+            ImportColumn,
+            string
+          >;
+          const row = checkRow(byName, options.today, organisations);
+          checked.row = row;
+          checked.issues.push(...row.issues);
+          for (const field of ['nir', 'agency_id'] as const) {
+            if (row.issues.some((i) => i.field === field)) continue;
+            const seen = firstLine[field].get(keyOf(row, field));
+            if (seen === undefined) firstLine[field].set(keyOf(row, field), line);
+            else checked.issues.push({ field, message: `is the same as on line ${seen}` });
+          }
+        }
+        batch.push(checked);
+        if (batch.length >= IMPORT_BATCH) await flush();
       }
-      return { rows: rows.length, imported: good.length, rejected: rejected.length, issues };
+      await flush();
+      if (rejected > 0 && !options.skipInvalid) {
+        throw new AppError(
+          'import_rejected',
+          `${rejected} of ${total} rows are invalid; nothing was imported`,
+          {
+            issues,
+          },
+        );
+      }
+      if (rejects) await finished(rejects.end());
+      return { rows: total, imported, rejected, issues };
     })
     .catch(async (error: unknown) => {
-      await rm(pending, { force: true });
+      // Let pending writes settle (a destroyed stream would fail them with no one listening).
+      if (rejects && !rejects.writableFinished) await finished(rejects.end()).catch(() => undefined);
+      await rows.return(undefined);
+      if (pending) await rm(pending, { force: true });
       throw error;
     });
 
-  // Renamed only once the transaction has committed: a rolled-back import leaves no rejects file.
-  if (summary.rejected > 0) await rename(pending, rejectsFile);
+  // Moved only once the transaction has committed: a rolled-back import leaves no rejects file.
+  if (summary.rejected > 0 && pending) await moveIntoPlace(pending, rejectsFile);
   return {
     ...summary,
     rejectsFile: summary.rejected > 0 ? rejectsFile : null,
@@ -161,47 +235,31 @@ export async function importPersons(
   };
 }
 
-/** Reads and parses the file into its header and its rows, each with the physical line it starts on. */
-async function readRows(file: string): Promise<{ header: string[]; rows: Row[] }> {
-  const bytes = await readFile(file);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a byte-order mark
-  } catch {
-    const lossy = new TextDecoder('utf-8').decode(bytes);
-    const line = 1 + (lossy.slice(0, lossy.indexOf('\uFFFD')).match(/\n/g)?.length ?? 0);
-    throw rejectFile(line, 'file', 'is not UTF-8 text (save it as CSV UTF-8)');
-  }
-  let records: { record: string[]; raw: string }[];
-  try {
-    // With `raw`, csv-parse returns { record, raw } objects; its types do not model the option.
-    const options = { raw: true, relax_column_count: true, skip_empty_lines: true };
-    records = parse(text.replace(/\r\n/g, '\n'), options) as unknown as typeof records;
-  } catch (error) {
-    // csv-parse's own message quotes the text around the fault, which may be personal data.
-    const line = (error as { lines?: number }).lines ?? 1;
-    throw rejectFile(
-      line,
-      'row',
-      'is not valid CSV: a quoted cell is not closed or has text after its closing quote',
-    );
-  }
-  // Lines counted from the raw text of each record, since a quoted cell may span several lines.
-  let newlines = 0;
-  const rows = records.map(({ record, raw }): Row => {
-    const line = 1 + newlines + (/^\n*/.exec(raw)?.[0].length ?? 0);
-    newlines += raw.match(/\n/g)?.length ?? 0;
-    return { line, cells: record };
-  });
-  const [first, ...rest] = rows;
-  if (!first) throw rejectFile(1, 'header', 'is required');
-  return { header: first.cells, rows: rest };
+/** The exact numeric key of a row's valid NIR or agency id, for the duplicate check. */
+function keyOf(row: CheckedRow, field: 'nir' | 'agency_id'): number {
+  return field === 'nir' ? nirNumber(row.identity.nir) : agencyIdNumber(row.identity.agencyId);
 }
 
-function rejectFile(line: number, field: string, message: string): AppError {
-  return new AppError('import_rejected', `line ${line}, ${field}: ${message}; nothing was imported`, {
-    issues: [{ line, field, message }],
-  });
+function identifierOf(row: CheckedRow, field: 'nir' | 'agency_id'): string {
+  return field === 'nir' ? row.identity.nir : row.identity.agencyId;
+}
+
+/** Writes with back-pressure, so the rejects never pile up in memory. */
+async function write(stream: WriteStream, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, 'drain');
+}
+
+function csvLine(record: string[]): string {
+  return stringify([record.map(neutraliseCell)]);
+}
+
+/** A rejected row as read, plus `line` and `errors` (neutralised by csvLine, section 13). */
+function rejectRecord(columns: readonly string[], c: Checked): string[] {
+  return [
+    ...columns.map((_, i) => c.cells[i] ?? ''),
+    String(c.line),
+    c.issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+  ];
 }
 
 /**
@@ -234,24 +292,4 @@ async function alreadyRegistered(
     }
   }
   return found;
-}
-
-/** Writes the rejected rows, as read plus `line` and `errors`, every cell neutralised (section 13). */
-async function writeRejects(
-  path: string,
-  columns: readonly string[],
-  rejected: readonly Row[],
-  issuesOf: ReadonlyMap<number, FieldIssue[]>,
-): Promise<void> {
-  const records = rejected.map(({ line, cells }) => [
-    ...columns.map((_, i) => cells[i] ?? ''),
-    String(line),
-    issuesOf
-      .get(line)!
-      .map((i) => `${i.field}: ${i.message}`)
-      .join('; '),
-  ]);
-  const text = stringify([[...columns, 'line', 'errors'], ...records].map((r) => r.map(neutraliseCell)));
-  // The rejects hold personal data, as the input does: readable by the operator only.
-  await writeFile(path, text, { mode: 0o600, flag: 'wx' });
 }

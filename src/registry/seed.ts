@@ -2,11 +2,17 @@
  * Seeding the registry with a synthetic population: organisations first, then persons in chunks,
  * generated and encrypted by worker threads and written in order by this thread, one transaction per
  * chunk (a chunk is all or nothing). Deterministic for a seed on an empty registry.
+ *
+ * Resumable: a run records its parameters (seed, persons, as-of date) and the registry's size when
+ * it started in seed_runs, and each chunk's transaction also records the chunk done. A run killed
+ * midway and started again with the same parameters regenerates the same persons from where it
+ * stopped (the generator is deterministic for a seed, a chunk and that offset), so it completes one
+ * population instead of adding a second; a completed run is not repeated.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { systemCtx } from '../context.ts';
-import type { Db } from '../db/types.ts';
+import type { Db, Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
 import { ChunkMaker, type ChunkMakerOptions } from './chunk-maker.ts';
 import { upsertOrganisations } from './organisations.ts';
@@ -21,15 +27,31 @@ export interface SeedOptions {
   /** Worker threads; 0 generates in this thread. Default: one per core for large populations. */
   workers?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Runs in the transaction that marks the run complete (planting canaries: `rempart seed`), so it
+   * runs once per run even across a kill; returns the number recorded as the run's canaries.
+   */
+  finish?: (tx: Tx) => Promise<number>;
+}
+
+/** A run's key in seed_runs. */
+export interface SeedRun {
+  seed: number;
+  persons: number;
+  asOf: string;
 }
 
 export interface SeedSummary {
+  /** Persons written by this call (fewer than asked when it resumes a killed run; 0 when complete). */
   persons: number;
   organisations: number;
   seconds: number;
   personsPerSecond: number;
   retried: number;
   workers: number;
+  /** `seeded`: a new run; `resumed`: a killed run completed; `complete`: done before, nothing added. */
+  status: 'seeded' | 'resumed' | 'complete';
+  run: SeedRun;
 }
 
 /** A source of sealed batches: inline, or a worker thread. */
@@ -103,14 +125,14 @@ export async function seedPopulation(db: Db, keys: RegistryKeys, options: SeedOp
   const started = performance.now();
   const ctx = systemCtx('seed');
   const plans = planOrganisations(options.seed, options.persons);
-  const { organisations, offset } = await db.tx(ctx.actor, async (tx) => {
+  const run: SeedRun = { seed: options.seed, persons: options.persons, asOf: options.asOf ?? DEFAULT_AS_OF };
+  const { organisations, offset, chunksDone, status } = await db.tx(ctx.actor, async (tx) => {
     const organisations = await upsertOrganisations(tx, plans);
-    const [row] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons');
-    return { organisations, offset: row?.n ?? 0 };
+    return { organisations, ...(await startRun(tx, run)) };
   });
   const spec: PopulationSpec = {
     seed: options.seed,
-    asOf: options.asOf ?? DEFAULT_AS_OF,
+    asOf: run.asOf,
     offset,
     organisations: organisations.map(
       (o): SeedOrganisation => ({ id: o.id, kind: o.kind, department: o.department }),
@@ -142,27 +164,39 @@ export async function seedPopulation(db: Db, keys: RegistryKeys, options: SeedOp
   let written = 0;
   let retried = 0;
   try {
-    for (let chunk = 0; chunk < chunks; chunk++) {
+    for (let chunk = status === 'complete' ? chunks : chunksDone; chunk < chunks; chunk++) {
       for (let k = chunk; k < chunk + 2 * makers.length; k++) request(k);
-      let batch = await ahead.get(chunk)!;
+      const first = await ahead.get(chunk)!;
       ahead.delete(chunk);
-      for (let attempt = 1; ; attempt++) {
-        const current = batch;
-        const inserted = await db.tx(ctx.actor, (tx) => insertPersonBatch(tx, keys.kms, current));
-        written += inserted.size;
-        options.onProgress?.(written, options.persons);
-        const missing = current.ids.filter((id) => !inserted.has(id));
-        if (missing.length === 0) break;
-        if (attempt > 50)
-          throw new AppError('conflict', 'seeding keeps colliding with registered identifiers');
-        retried += missing.length;
-        batch = await makerOf(chunk).retry(chunk, missing, attempt);
-      }
+      // The chunk, its retries and its progress mark in one transaction: a kill leaves the chunk
+      // either wholly written and counted, or not at all, and a re-run makes it again identically.
+      const added = await db.tx(ctx.actor, async (tx) => {
+        let batch = first;
+        let count = 0;
+        for (let attempt = 1; ; attempt++) {
+          const inserted = await insertPersonBatch(tx, keys.kms, batch);
+          count += inserted.size;
+          const missing = batch.ids.filter((id) => !inserted.has(id));
+          if (missing.length === 0) break;
+          if (attempt > 50)
+            throw new AppError('conflict', 'seeding keeps colliding with registered identifiers');
+          retried += missing.length;
+          batch = await makerOf(chunk).retry(chunk, missing, attempt);
+        }
+        await tx.query(
+          'UPDATE seed_runs SET chunks_done = $4 WHERE seed = $1 AND persons = $2 AND as_of = $3',
+          [run.seed, run.persons, run.asOf, chunk + 1],
+        );
+        return count;
+      });
+      written += added;
+      options.onProgress?.(chunk * CHUNK + sizeOf(chunk), options.persons);
       makerOf(chunk).done(chunk);
     }
   } finally {
     await Promise.all(makers.map((m) => m.close()));
   }
+  if (status !== 'complete') await completeRun(db, run, options.finish);
   const seconds = (performance.now() - started) / 1000;
   return {
     persons: written,
@@ -171,5 +205,58 @@ export async function seedPopulation(db: Db, keys: RegistryKeys, options: SeedOp
     personsPerSecond: Math.round(written / seconds),
     retried,
     workers: workerCount,
+    status,
+    run,
   };
+}
+
+/**
+ * Finds or records the run: a new one starts at chunk 0 with the registry's size as its offset; a
+ * killed one resumes at its next chunk with its own offset; a completed one has nothing to do.
+ */
+async function startRun(
+  tx: Tx,
+  run: SeedRun,
+): Promise<{ offset: number; chunksDone: number; status: SeedSummary['status'] }> {
+  // One run of a given key at a time: a second `rempart seed` with the same parameters waits here.
+  await tx.query('SELECT pg_advisory_xact_lock(7236011, $1::int)', [run.seed % 2 ** 31]);
+  const [existing] = await tx.query<{ person_offset: number; chunks_done: number; complete: boolean }>(
+    `SELECT person_offset, chunks_done, completed_at IS NOT NULL AS complete FROM seed_runs
+     WHERE seed = $1 AND persons = $2 AND as_of = $3`,
+    [run.seed, run.persons, run.asOf],
+  );
+  if (existing) {
+    return {
+      offset: existing.person_offset,
+      chunksDone: existing.chunks_done,
+      status: existing.complete ? 'complete' : 'resumed',
+    };
+  }
+  const [row] = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons');
+  const offset = row?.n ?? 0;
+  await tx.query('INSERT INTO seed_runs (seed, persons, as_of, person_offset) VALUES ($1, $2, $3, $4)', [
+    run.seed,
+    run.persons,
+    run.asOf,
+    offset,
+  ]);
+  return { offset, chunksDone: 0, status: 'seeded' };
+}
+
+/**
+ * Marks a run complete, after `finish` (planting its canaries) in the same transaction, so that they
+ * are planted once: a run killed before this point plants them when it is resumed.
+ */
+async function completeRun(
+  db: Db,
+  run: SeedRun,
+  finish: ((tx: Tx) => Promise<number>) | undefined,
+): Promise<void> {
+  await db.tx(systemCtx('seed').actor, async (tx) => {
+    const canaries = finish ? await finish(tx) : null;
+    await tx.query(
+      `UPDATE seed_runs SET completed_at = now(), canaries = $4 WHERE seed = $1 AND persons = $2 AND as_of = $3`,
+      [run.seed, run.persons, run.asOf, canaries],
+    );
+  });
 }
