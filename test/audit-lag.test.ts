@@ -198,7 +198,7 @@ describe(`the audit sequencer's lag and start-up fold (${engine})`, () => {
   it.skipIf(engine === 'pglite')(
     'counselors read through the gate while a superuser holds the sequencer lock: health degrades, the officers are told',
     async () => {
-      const w = await registryWorld(30);
+      const w = await registryWorld(100);
       const sequencer = startSequencer(w.t.db, {
         signer: newEd25519Signer('rempart.test/audit'),
         checkpointEvents: 1,
