@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // A migrated database built once per run, copied by every test database (test/helpers/db.ts).
+    globalSetup: ['test/global-setup.ts'],
     // Database tests each open PGlite instances or PostgreSQL databases: two workers on two cores.
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -2,7 +2,8 @@
 import { PGlite, type Transaction, types } from '@electric-sql/pglite';
 import { type Driver, type OwnerTx, settingsQuery, type TxSettings } from './types.ts';
 
-const parsers = {
+/** Type parsers every Rempart PGlite uses (also for test databases loaded from a dumped data folder). */
+export const PGLITE_PARSERS = {
   // Dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the time zone.
   [types.DATE]: (value: string): string => value,
   // int8 stays a string, as node-postgres returns it (no precision loss, same type on both drivers).
@@ -54,7 +55,10 @@ export async function openPglite(dir: string | undefined): Promise<Driver> {
 
 /** The PGlite instance itself, with Rempart's type parsers. */
 export async function openPgliteInstance(dir: string | undefined): Promise<PGlite> {
-  const db = dir === undefined ? new PGlite({ parsers }) : new PGlite(dir, { parsers });
+  const db =
+    dir === undefined
+      ? new PGlite({ parsers: PGLITE_PARSERS })
+      : new PGlite(dir, { parsers: PGLITE_PARSERS });
   await db.waitReady;
   return db;
 }

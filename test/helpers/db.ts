@@ -4,10 +4,12 @@
  * database created on that PostgreSQL server, dropped again by `close()`.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
 import { createDb } from '../../src/db/open.ts';
-import { openPglite } from '../../src/db/pglite.ts';
+import { openPglite, PGLITE_PARSERS, pgliteDriver } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db, Driver } from '../../src/db/types.ts';
 
@@ -35,16 +37,33 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh migrated database. */
+let pgliteTemplate: Promise<Blob> | undefined;
+
+/**
+ * An in-memory PGlite: loaded from the migrated data folder test/global-setup.ts dumped once for
+ * the run (no initdb, no migrations), or created empty when a file runs without it.
+ */
+async function memoryPglite(): Promise<Driver> {
+  const file = process.env.REMPART_TEST_PGLITE_TEMPLATE;
+  if (!file) return openPglite(undefined);
+  pgliteTemplate ??= readFile(file).then((bytes) => new Blob([bytes]));
+  const db = new PGlite({ parsers: PGLITE_PARSERS, loadDataDir: await pgliteTemplate });
+  await db.waitReady;
+  return pgliteDriver(db);
+}
+
+/** A fresh migrated database (a copy of the run's migrated template when there is one). */
 export async function freshDb(): Promise<TestDb> {
   if (!serverUrl) {
-    const driver = await openPglite(undefined);
+    const driver = await memoryPglite();
+    // A no-op on the template; it still checks the template is current.
     await migrate(driver);
     const db = createDb(driver);
     return { db, driver, url: undefined, close: () => db.close() };
   }
   const name = `rempart_test_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const template = process.env.REMPART_TEST_TEMPLATE_DB;
+  await admin((c) => c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`));
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const driver = await openPostgres(url.toString(), { max: 4 });

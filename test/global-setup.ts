@@ -1,0 +1,56 @@
+/**
+ * Built once per `vitest run`, before any test file: a migrated database every test database is
+ * copied from, so that no test pays for initdb and the migrations again (CONVENTIONS.md, Tests).
+ * On PGlite, the migrated data folder dumped to a file (REMPART_TEST_PGLITE_TEMPLATE), which
+ * freshDb loads in about 0.3 s instead of 1.7 s for an empty instance plus migrations. On the
+ * PostgreSQL server under test, a migrated template database (REMPART_TEST_TEMPLATE_DB) that
+ * freshDb copies with CREATE DATABASE ... TEMPLATE. Both are removed when the run ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { migrate } from '../src/db/migrate.ts';
+import { PGLITE_PARSERS, pgliteDriver } from '../src/db/pglite.ts';
+import { openPostgres } from '../src/db/postgres.ts';
+
+async function admin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Builds the template for the engine under test; returns its teardown. */
+export default async function setup(): Promise<() => Promise<void>> {
+  const serverUrl = process.env.REMPART_TEST_DATABASE_URL?.trim() || undefined;
+  if (!serverUrl) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rempart-test-template-'));
+    const db = new PGlite({ parsers: PGLITE_PARSERS });
+    await db.waitReady;
+    await migrate(pgliteDriver(db));
+    const dump = await db.dumpDataDir('none');
+    await db.close();
+    const file = path.join(dir, 'pglite.tar');
+    await writeFile(file, Buffer.from(await dump.arrayBuffer()));
+    process.env.REMPART_TEST_PGLITE_TEMPLATE = file;
+    return () => rm(dir, { recursive: true, force: true });
+  }
+  const name = `rempart_template_${randomBytes(6).toString('hex')}`;
+  await admin(serverUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const driver = await openPostgres(url.toString(), { max: 1 });
+  try {
+    await migrate(driver);
+  } finally {
+    await driver.close();
+  }
+  process.env.REMPART_TEST_TEMPLATE_DB = name;
+  return () => admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
