@@ -1,5 +1,5 @@
 /**
- * `rempart bench scope`: the audit log's breach scope and person history at scale (DESIGN.md
+ * `rempart bench scope`: the audit log's breach scope and person history at scale (docs/DESIGN.md
  * section 7; T7). Fills a throwaway database's audit_events and audit_event_persons with N synthetic
  * events by set-based SQL through the owner connection (indexes dropped during the fill and rebuilt
  * after, so the measured queries run on ordinary logged tables with the real indexes), plants a

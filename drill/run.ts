@@ -1,5 +1,5 @@
 /**
- * `rempart drill`: replays the breaches of DESIGN.md section 2 against a Rempart server started for
+ * `rempart drill`: replays the breaches of docs/DESIGN.md section 2 against a Rempart server started for
  * the occasion, through its public HTTP API only, after a month of honest work on the same server.
  * Setup is what an operator does — a throwaway data folder (or a new database on the DATABASE_URL
  * server), `rempart seed`, `rempart account create --batch`, `rempart serve` with mail going to a

@@ -1,5 +1,5 @@
 /**
- * What a drill scenario is: an id from DESIGN.md section 2, the staff accounts it needs (created by
+ * What a drill scenario is: an id from docs/DESIGN.md section 2, the staff accounts it needs (created by
  * the operator before the server starts, each with an enrolled authenticator app), and an attack
  * that runs against the live server through its HTTP API only, returning a ScenarioResult.
  * Adding a scenario is one file in drill/scenarios/ and one line in drill/scenarios/index.ts.
@@ -120,7 +120,7 @@ export interface World {
 
 /** A scenario of the drill. */
 export interface Scenario {
-  /** As in DESIGN.md section 2: `T1`, `T2`, … */
+  /** As in docs/DESIGN.md section 2: `T1`, `T2`, … */
   id: string;
   title: string;
   cast: CastSpec[];

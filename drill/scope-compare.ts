@@ -1,5 +1,5 @@
 /**
- * T7's yardstick (DESIGN.md section 2: "the audit log answers which persons, which fields, seen by
+ * T7's yardstick (docs/DESIGN.md section 2: "the audit log answers which persons, which fields, seen by
  * these accounts in this window, exactly"): the breach scope the operator gets from the audit log,
  * compared with what the attacker actually received, person for person and field for field.
  * Exact means equal sets: no person the attacker got is missing from the scope (a person who would

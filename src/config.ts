@@ -1,6 +1,6 @@
 /**
  * The only file that reads process.env (CONVENTIONS.md). Validated once; a bad value stops the
- * process at boot with the reason (DESIGN.md section 12), never a silent default for a secret.
+ * process at boot with the reason (docs/DESIGN.md section 12), never a silent default for a secret.
  */
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -41,7 +41,7 @@ export interface Config {
   mailFrom: string;
   /** Staff account recovery: hours between the manager's approval and the owner's reset (RECOVERY_DELAY_HOURS, default 24). */
   recoveryDelayHours: number;
-  /** Staff sessions (DESIGN.md section 5). */
+  /** Staff sessions (docs/DESIGN.md section 5). */
   sessions: {
     /** A session unused this long is over (SESSION_IDLE_MINUTES, default 15). */
     idleMinutes: number;
@@ -50,7 +50,7 @@ export interface Config {
     /** A second factor younger than this counts as fresh for sensitive actions (STEP_UP_MINUTES, default 5). */
     stepUpMinutes: number;
   };
-  /** The audit log's sequencer and checkpoints (DESIGN.md section 7). */
+  /** The audit log's sequencer and checkpoints (docs/DESIGN.md section 7). */
   audit: {
     /** Sign a checkpoint once this many events are sequenced since the last (REMPART_AUDIT_CHECKPOINT_EVENTS, default 1000). */
     checkpointEvents: number;

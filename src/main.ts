@@ -64,7 +64,7 @@ export async function startServer(
     });
   }
   // The audit sequencer folds new events into the Merkle tree and signs checkpoints, also appended
-  // to the checkpoint file (DESIGN.md section 7). Several server processes may run one each: a
+  // to the checkpoint file (docs/DESIGN.md section 7). Several server processes may run one each: a
   // database lock lets one work at a time.
   const opened = db;
   const sequencer = startSequencer(opened, {
@@ -169,7 +169,7 @@ const entry = process.argv[1];
 if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
   main().catch((error: unknown) => {
     // A bad configuration (or an unreachable database) is the operator's to fix: one line, the
-    // reason, no stack trace (DESIGN.md section 12). AppError messages carry no personal data.
+    // reason, no stack trace (docs/DESIGN.md section 12). AppError messages carry no personal data.
     if (isAppError(error)) {
       console.error(`rempart: ${error.message.replace(/\s+/g, ' ')}`);
     } else {

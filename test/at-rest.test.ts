@@ -1,5 +1,5 @@
 /**
- * "No plaintext NIR, email, phone or address in any table" (DESIGN.md section 4): seeds persons,
+ * "No plaintext NIR, email, phone or address in any table" (docs/DESIGN.md section 4): seeds persons,
  * dumps every table of the schema as a database administrator would see it, and searches the dump
  * for each person's values, as text and as hex (so plaintext stored in a bytea column is caught too).
  */

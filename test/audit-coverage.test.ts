@@ -1,5 +1,5 @@
 /**
- * "No personal data leaves by any other path" (DESIGN.md section 3), proved from the outside: every
+ * "No personal data leaves by any other path" (docs/DESIGN.md section 3), proved from the outside: every
  * operation of the OpenAPI document is called by staff of every role that reads persons, with
  * bodies aimed at persons they can and cannot reach, and every person found in any answer — by id
  * or by an identifying value (NIR, agency id, email, phone) — must appear in the audit log under

@@ -1,5 +1,5 @@
 /**
- * The audit log as a transparency log (DESIGN.md section 7): the sequencer folds events into an
+ * The audit log as a transparency log (docs/DESIGN.md section 7): the sequencer folds events into an
  * RFC 6962 tree and signs checkpoints; proofs come from the stored subtrees; `verifyAudit` names
  * the first event that does not match after a database administrator tampers with the log.
  */

@@ -1,5 +1,5 @@
 /**
- * Breach scope and a person's access history from the audit log (DESIGN.md sections 7, 9, 10; T7):
+ * Breach scope and a person's access history from the audit log (docs/DESIGN.md sections 7, 9, 10; T7):
  * exactly the persons and fields the accounts received in [from, to), and who saw a person; the log
  * is readable by system actors, security officers and the DPO only; `rempart audit scope` logs itself.
  */

@@ -1,5 +1,5 @@
 /**
- * Staff authentication (issue "staff identity", DESIGN.md section 5), through the HTTP API on the
+ * Staff authentication (issue "staff identity", docs/DESIGN.md section 5), through the HTTP API on the
  * engine under test: first factor, mandatory second factor, TOTP replay, sessions (cookie flags,
  * CSRF, idle and absolute timeouts, logout everywhere), brute force, and no account enumeration.
  */

@@ -1,6 +1,6 @@
 /**
  * The database layer on the engine under test (PGlite, or PostgreSQL in CI's second pass):
- * migrations, transactions, and row-level security as the second wall (DESIGN.md section 3, step 5).
+ * migrations, transactions, and row-level security as the second wall (docs/DESIGN.md section 3, step 5).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The guard through the real app (DESIGN.md section 6), with the built-in thresholds: a canary
+ * The guard through the real app (docs/DESIGN.md section 6), with the built-in thresholds: a canary
  * touched suspends in the same request; sequential-id and name sweeps are throttled within 20
  * requests and hammering on suspends; reading beyond the usual day asks for a step-up, then
  * suspends; off-hours reads, refused attempts, a session used from another address and probation

@@ -1,7 +1,7 @@
 /**
  * The HTTP skeleton on a real PGlite database: health, OpenAPI, the one error mapping, the security
- * headers, the refusal of cross-site API requests (DESIGN.md section 13) and logs without personal
- * data (DESIGN.md section 12).
+ * headers, the refusal of cross-site API requests (docs/DESIGN.md section 13) and logs without personal
+ * data (docs/DESIGN.md section 12).
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';

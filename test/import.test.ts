@@ -1,8 +1,8 @@
 /**
  * `rempart import` on a real database (PGlite, and PostgreSQL in CI) with real keys: a valid file is
  * imported and readable; each kind of bad row refuses the whole file, naming line and field but never
- * the value, and leaves the database unchanged (DESIGN.md section 12); --skip-invalid writes the bad
- * rows to a rejects file where no cell can run as a formula (DESIGN.md section 13).
+ * the value, and leaves the database unchanged (docs/DESIGN.md section 12); --skip-invalid writes the bad
+ * rows to a rejects file where no cell can run as a formula (docs/DESIGN.md section 13).
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

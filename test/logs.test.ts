@@ -1,7 +1,7 @@
 /**
  * The server's logs: readable lines on a terminal (pino-pretty), JSON lines otherwise, and in
  * either form no personal data — not from a login, a search by NIR or by name and birth date, a
- * record opened, or a rejected body (DESIGN.md section 12 in docs/SECURITY.md: URLs carry none,
+ * record opened, or a rejected body (docs/DESIGN.md section 12 in docs/SECURITY.md: URLs carry none,
  * bodies are never logged).
  */
 import { Writable } from 'node:stream';

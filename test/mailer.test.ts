@@ -1,5 +1,5 @@
 /**
- * The email half of notify (DESIGN.md sections 5 and 9) over a real SMTP exchange with a local
+ * The email half of notify (docs/DESIGN.md sections 5 and 9) over a real SMTP exchange with a local
  * smtp-server: what arrives, the anti-phishing footer (T6), and failures that carry no recipient
  * or body (CONVENTIONS.md, "Errors").
  */

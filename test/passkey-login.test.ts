@@ -1,5 +1,5 @@
 /**
- * Lockout is not a weapon (DESIGN.md section 13): whoever fails an agent's password ten times locks
+ * Lockout is not a weapon (docs/DESIGN.md section 13): whoever fails an agent's password ten times locks
  * it, but the owner still gets in with a bound passkey, without a helpdesk call. The passkey path is
  * no way around a suspension, a replay, or someone else's key.
  */

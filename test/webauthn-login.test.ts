@@ -1,5 +1,5 @@
 /**
- * WebAuthn as staff second factor (DESIGN.md §5: passkeys and security keys, preferred over TOTP),
+ * WebAuthn as staff second factor (docs/DESIGN.md §5: passkeys and security keys, preferred over TOTP),
  * through the HTTP API with a software authenticator that signs for real: enrolment as the first
  * factor, login, replay, another account's key, a stale challenge, and the step-up rule for adding
  * a factor (T1: a stolen password must not be able to add the attacker's authenticator).

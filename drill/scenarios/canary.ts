@@ -1,5 +1,5 @@
 /**
- * CANARY (issue 5; DESIGN.md sections 4 and 6: canary persons that no legitimate workflow reaches):
+ * CANARY (issue 5; docs/DESIGN.md sections 4 and 6: canary persons that no legitimate workflow reaches):
  * an agency counselor's session stolen on the owner's machine (drill/steps/theft.ts), after a week
  * of the owner's ordinary work, sweeps its agency: the agency's persons of the leaked file, each
  * searched by agency id and, when found, viewed — back to back, as a script does. The operator

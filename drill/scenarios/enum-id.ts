@@ -1,5 +1,5 @@
 /**
- * ENUM-ID (issue 5; DESIGN.md section 6: searches that sweep sequential ids): a partner session
+ * ENUM-ID (issue 5; docs/DESIGN.md section 6: searches that sweep sequential ids): a partner session
  * stolen on the owner's machine (drill/steps/theft.ts), after a week of the owner's ordinary work,
  * searches agency ids one after the other from one it holds from the leak — seven digits counted
  * up, each with its check letter worked out from the leaked ids (drill/steps/sweeps.ts) — back to

@@ -1,5 +1,5 @@
 /**
- * ENUM-NAME (issue 5; DESIGN.md section 6: searches that sweep alphabetical names): a partner
+ * ENUM-NAME (issue 5; docs/DESIGN.md section 6: searches that sweep alphabetical names): a partner
  * session stolen on the owner's machine (drill/steps/theft.ts), after a week of the owner's
  * ordinary work, searches by name and birth date through the most common French surnames in
  * alphabetical order, each with a common first name and a birth date (drill/steps/sweeps.ts), back

@@ -1,5 +1,5 @@
 /**
- * T1 (DESIGN.md section 2; the 2024 breach): the attacker knows a partner agent's login and even
+ * T1 (docs/DESIGN.md section 2; the 2024 breach): the attacker knows a partner agent's login and even
  * the password (phished), and the agent's account is a normal two-factor account. The attacker
  * (a) logs in with the password and calls every route of the API with that session;
  * (b) guesses authenticator and recovery codes;
@@ -71,7 +71,7 @@ export function stolenPassword(options: { id: string; title: string; victimKind:
       if (me.status === 200) remarks.push(`the attacker's session ends at assurance ${assurance}`);
       await attacker.post('/api/v1/auth/logout');
 
-      // Lockout as a weapon (DESIGN.md section 13): the real owner must still get in.
+      // Lockout as a weapon (docs/DESIGN.md section 13): the real owner must still get in.
       world.progress(`${id} the owner logs in afterwards`);
       try {
         await world.signIn(world.client('owner'), victim);

@@ -1,5 +1,5 @@
 /**
- * T2-scope (DESIGN.md section 2, T2; the 2024 breach): the attacker holds a partner counselor's
+ * T2-scope (docs/DESIGN.md section 2, T2; the 2024 breach): the attacker holds a partner counselor's
  * live session, second factor included — the victim logged in with password and authenticator
  * app, and the session cookie and CSRF token were copied into the attacker's client (malware,
  * a shared workstation). It also holds identities of persons outside the victim organisation's

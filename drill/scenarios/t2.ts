@@ -1,5 +1,5 @@
 /**
- * T2 (DESIGN.md section 2; the 2024 breach: weeks of low-volume probing from a live partner session,
+ * T2 (docs/DESIGN.md section 2; the 2024 breach: weeks of low-volume probing from a live partner session,
  * then bulk queries): a Cap emploi counselor's session, stolen every morning by malware on the
  * owner's machine (drill/steps/theft.ts) and used from that same machine — same address, same
  * browser: the worst case, where only behaviour can give the attacker away. The owner works normally

@@ -1,5 +1,5 @@
 /**
- * T2b (DESIGN.md section 2, T2, with the 2023 leak's identifiers): an agency counselor's session,
+ * T2b (docs/DESIGN.md section 2, T2, with the 2023 leak's identifiers): an agency counselor's session,
  * stolen each morning by malware on the owner's machine and used from it (drill/steps/theft.ts:
  * same address, same browser). Counselors may read any person nationally with a written
  * justification; the attacker holds a list of real identities — NIRs, names, birth dates — of

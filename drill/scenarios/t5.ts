@@ -1,5 +1,5 @@
 /**
- * T5 (DESIGN.md section 2; October 2024: stolen credentials at a provider, the missions locales)
+ * T5 (docs/DESIGN.md section 2; October 2024: stolen credentials at a provider, the missions locales)
  * and, with another partner kind, T9 (2025: a training provider's stolen credentials on a partner
  * portal): the attacker phished the counselor's password and, separately, an infostealer on the
  * counselor's machine sent it the session cookie of a morning's login. It uses both from its own

@@ -1,5 +1,5 @@
 /**
- * T7 (DESIGN.md section 2; 2024: the agency could not tell who was taken and announced the
+ * T7 (docs/DESIGN.md section 2; 2024: the agency could not tell who was taken and announced the
  * maximum): after the T2-scope attack, the operator asks the audit log which persons and which
  * fields the victim's account received during the attack — `rempart audit scope --account <id>
  * --from <start> --to <end> --json`, on the drill's data folder and database — and the drill

@@ -1,5 +1,5 @@
 /**
- * T8 (DESIGN.md section 2; December 2025: a compromised manager account used to create fake
+ * T8 (docs/DESIGN.md section 2; December 2025: a compromised manager account used to create fake
  * accesses reaching 1.6 million people): an agency manager logs in with password and authenticator
  * app at the office; malware on the machine copies the session at once, so the attacker holds a
  * session with a fresh second factor (the freshness sensitive acts ask for: STEP_UP_MINUTES) and

@@ -1,5 +1,5 @@
 /**
- * T9 (DESIGN.md section 2; 2025: a training provider's stolen credentials on a partner portal,
+ * T9 (docs/DESIGN.md section 2; 2025: a training provider's stolen credentials on a partner portal,
  * 340,000 people): T5's attack (drill/scenarios/t5.ts) on a training body's counselor — every
  * partner kind is bound to its caseload and its purposes, with the same defences.
  */

@@ -1,5 +1,5 @@
 /**
- * The gate (DESIGN.md section 3): the one function through which personal data is read or
+ * The gate (docs/DESIGN.md section 3): the one function through which personal data is read or
  * changed. Every route, job and command that touches a person calls `passGate`; nothing else in
  * Rempart decrypts an identity for staff. Its steps, in order:
  *
@@ -341,7 +341,7 @@ function decide(ctx: GateCtx, request: GateRequest, shape: Record<string, unknow
   return { purpose, rule, scope, national, justification };
 }
 
-/** What the audit records of a request: which filters, never their values (DESIGN.md section 7). */
+/** What the audit records of a request: which filters, never their values (docs/DESIGN.md section 7). */
 function queryShape(request: GateRequest): Record<string, unknown> {
   if (request.action === 'person.search') {
     return {

@@ -1,5 +1,5 @@
 /**
- * Who may see which persons and which fields, for which purpose (DESIGN.md section 3, step 3):
+ * Who may see which persons and which fields, for which purpose (docs/DESIGN.md section 3, step 3):
  * one table, read top to bottom. Deny by default: a role and purpose with no entry open nothing.
  * Row-level security (migration 0006) enforces the person scope again in the database.
  *

@@ -1,5 +1,5 @@
 /**
- * Appending to the audit log (DESIGN.md section 7): one event and its person links, written in the
+ * Appending to the audit log (docs/DESIGN.md section 7): one event and its person links, written in the
  * caller's transaction, in one statement. The gate calls it before it decrypts anything, so a read
  * whose audit row cannot be written returns nothing (fail closed, OWASP ASVS 16.5.3).
  */

@@ -1,5 +1,5 @@
 /**
- * The published checkpoint file (DESIGN.md section 7): every signed checkpoint the sequencer writes
+ * The published checkpoint file (docs/DESIGN.md section 7): every signed checkpoint the sequencer writes
  * is also appended here, to be copied where the database administrators cannot reach (another
  * host, partner organisations, the portal). A rewritten log then has to fork a checkpoint that is
  * already out of their hands.

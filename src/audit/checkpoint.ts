@@ -1,5 +1,5 @@
 /**
- * Checkpoints of the audit log in the C2SP formats (DESIGN.md section 7), so that anyone holding a
+ * Checkpoints of the audit log in the C2SP formats (docs/DESIGN.md section 7), so that anyone holding a
  * published checkpoint can detect a rewritten history (T-audit: administrators forking the log).
  *
  * - https://c2sp.org/tlog-checkpoint: the body is `origin\nsize\nbase64(root)\n[extension\n...]`.
@@ -49,7 +49,7 @@ export class CheckpointError extends Error {
 
 /** Signature type byte for Ed25519 in signed-note key IDs and verifier keys. */
 const ALG_ED25519 = 0x01;
-/** Rempart's tree hashes with SHA-256 (DESIGN.md section 7). */
+/** Rempart's tree hashes with SHA-256 (docs/DESIGN.md section 7). */
 const ROOT_HASH_BYTES = 32;
 const ED25519_SIGNATURE_BYTES = 64;
 /** Bounds the work an attacker-supplied note can cause (the Go reference implementation uses 100). */

@@ -2,7 +2,7 @@
  * The right edge of the audit log's Merkle tree while it grows (RFC 6962 §2.1), reporting every
  * perfect subtree each leaf completes: the sequencer stores them (audit_nodes) so proofs are
  * O(log n) reads, and `audit verify` compares them with the stored ones while it rebuilds the tree
- * in O(log n) memory (DESIGN.md section 7). merkle.ts's MerkleFrontier is the same counter without
+ * in O(log n) memory (docs/DESIGN.md section 7). merkle.ts's MerkleFrontier is the same counter without
  * the completed subtrees.
  */
 import { EMPTY_ROOT, nodeHash } from './merkle.ts';

@@ -1,6 +1,6 @@
 /**
  * The canonical form of an audit event: the exact bytes whose RFC 6962 leaf hash goes into the
- * Merkle tree (DESIGN.md section 7). It covers the event and every person link with its fields, so
+ * Merkle tree (docs/DESIGN.md section 7). It covers the event and every person link with its fields, so
  * changing, adding or removing any of them changes the leaf. The sequencer and `audit verify`
  * both read events with `loadEvents` and hash them with `eventLeafHash`: one definition.
  */

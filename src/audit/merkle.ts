@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-// Merkle tree hashing of the audit log (DESIGN.md §7), exactly as Certificate Transparency does it
+// Merkle tree hashing of the audit log (docs/DESIGN.md §7), exactly as Certificate Transparency does it
 // (RFC 6962 §2.1, restated in RFC 9162 §2.1), so that any CT tooling can check our proofs. The
 // 0x00 / 0x01 prefixes separate leaves from interior nodes, which stops a second-preimage attack
 // that passes an interior node off as a leaf. Sizes and indexes are plain numbers handled with

@@ -1,5 +1,5 @@
 /**
- * Proofs served from the stored tree (DESIGN.md section 7): inclusion ("this event is in the log")
+ * Proofs served from the stored tree (docs/DESIGN.md section 7): inclusion ("this event is in the log")
  * and consistency ("this checkpoint extends that one"), RFC 6962 §2.1.1–2.1.2, each O(log n): the
  * subtree hashes a proof needs are read in one query from audit_leaves and audit_nodes, whatever the
  * log's size. Anyone holding a signed checkpoint checks them with merkle.ts's verifyInclusion and

@@ -1,6 +1,6 @@
 /**
  * Which subtree hashes a proof needs (RFC 6962 §2.1.1–2.1.2), as ranges of leaves, and how each
- * range's hash MTH(D[a:b]) folds from stored perfect subtrees (DESIGN.md section 7: proofs are
+ * range's hash MTH(D[a:b]) folds from stored perfect subtrees (docs/DESIGN.md section 7: proofs are
  * O(log n) reads). The same walk as merkle.ts's array-based proofs, without the leaves: the sequencer,
  * the proofs served from the database and `audit verify` all decide what to read with it. Sizes and
  * indexes are plain numbers handled with arithmetic (exact up to 2^53), like merkle.ts.

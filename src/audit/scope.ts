@@ -1,5 +1,5 @@
 /**
- * What the audit log answers without scanning (DESIGN.md section 7, last point): the breach scope
+ * What the audit log answers without scanning (docs/DESIGN.md section 7, last point): the breach scope
  * ("which persons, which fields, seen by these accounts in this window": T7, and the GDPR
  * article 33/34 notifications of section 9 go to exactly that set) and a person's access history
  * ("who saw me, when, from which organisation and role, for which purpose": section 10). Both are
@@ -85,7 +85,7 @@ function checkScopeRequest(request: ScopeRequest): string[] {
 /**
  * The scope's person query ($1 accounts, $2 from, $3 to), exported so that `rempart bench scope`
  * EXPLAINs exactly what runs. A range scan of audit_event_persons (account_id, occurred_at) per
- * account, then each link's event by primary key; never a scan of the log (DESIGN.md section 7).
+ * account, then each link's event by primary key; never a scan of the log (docs/DESIGN.md section 7).
  */
 export const SCOPE_PERSONS_SQL = `SELECT l.person_id, array_agg(DISTINCT f.field) AS fields,
     min(l.occurred_at) AS first_at, max(l.occurred_at) AS last_at, count(DISTINCT l.event_id)::int AS events
@@ -187,7 +187,7 @@ export interface HistoryOptions {
 }
 
 /**
- * Who accessed a person's record, newest first (DESIGN.md section 10): a backward range scan of
+ * Who accessed a person's record, newest first (docs/DESIGN.md section 10): a backward range scan of
  * audit_event_persons (person_id, occurred_at), each link with its allowed event and the
  * organisation's name.
  */

@@ -1,5 +1,5 @@
 /**
- * The audit log's single sequencer (DESIGN.md section 7): it takes the events the application
+ * The audit log's single sequencer (docs/DESIGN.md section 7): it takes the events the application
  * queued in audit_pending, gives each the next leaf of the RFC 6962 Merkle tree, stores every
  * subtree that completes (so proofs are O(log n) reads), and signs a C2SP checkpoint every
  * `checkpointEvents` events or `checkpointSeconds`, appended to a file published outside the

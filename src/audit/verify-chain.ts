@@ -1,5 +1,5 @@
 /**
- * Consistency between successive signed checkpoints for `audit verify` (DESIGN.md section 7):
+ * Consistency between successive signed checkpoints for `audit verify` (docs/DESIGN.md section 7):
  * RFC 6962 §2.1.2 proofs built from the tree as verify.ts rebuilds it, checked with
  * verifyConsistency against the signed roots.
  */

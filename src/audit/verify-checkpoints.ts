@@ -1,5 +1,5 @@
 /**
- * The signed checkpoints `audit verify` checks (DESIGN.md section 7): the rows of audit_checkpoints
+ * The signed checkpoints `audit verify` checks (docs/DESIGN.md section 7): the rows of audit_checkpoints
  * and the notes of the published file, each opened with the verifier key given to the verifier (not
  * one read from the database), its body parsed even when the signature fails, so that its root can
  * still be compared with the rebuilt tree.

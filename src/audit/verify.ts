@@ -1,5 +1,5 @@
 /**
- * `rempart audit verify` (DESIGN.md section 7): rebuilds the Merkle tree from the events in leaf
+ * `rempart audit verify` (docs/DESIGN.md section 7): rebuilds the Merkle tree from the events in leaf
  * order and holds it against everything stored and published, naming the first event that does
  * not match. Against T7 (a scope that cannot be trusted) and against a database administrator who
  * rewrites history: a rewritten log must fork a checkpoint that is signed by a key the database

@@ -1,5 +1,5 @@
 /**
- * `rempart audit scope`: the operator's breach scope (DESIGN.md sections 7 and 9, T7): which
+ * `rempart audit scope`: the operator's breach scope (docs/DESIGN.md sections 7 and 9, T7): which
  * persons, which fields, the given accounts received in a window. It runs as a system actor and
  * appends its own audit event in the same transaction: reading the log is itself logged.
  */

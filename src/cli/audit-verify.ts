@@ -1,7 +1,7 @@
 /**
  * `rempart audit verify`: first folds the pending events into the tree (so the newest are checked
  * too), then rebuilds the tree from the events and holds it against the stored leaves, subtrees,
- * signed checkpoints and the published checkpoint file (src/audit/verify.ts; DESIGN.md section 7).
+ * signed checkpoints and the published checkpoint file (src/audit/verify.ts; docs/DESIGN.md section 7).
  */
 import { startSequencer } from '../audit/sequencer.ts';
 import { type AuditReport, verifyAudit } from '../audit/verify.ts';

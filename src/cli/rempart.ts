@@ -300,7 +300,7 @@ keys
 program
   .command('drill')
   .description(
-    'replay the breaches of DESIGN.md section 2 against a fresh throwaway server, through its HTTP API only, after an honest month of simulated work',
+    'replay the breaches of docs/DESIGN.md section 2 against a fresh throwaway server, through its HTTP API only, after an honest month of simulated work',
   )
   .argument('[ids...]', `scenarios to run (default: all of ${SCENARIOS.map((s) => s.id).join(', ')})`)
   .option(
@@ -345,7 +345,7 @@ program
 
 const guard = program
   .command('guard')
-  .description('the guard: thresholds and canaries (DESIGN.md section 6)');
+  .description('the guard: thresholds and canaries (docs/DESIGN.md section 6)');
 guard
   .command('config')
   .description("the guard's effective thresholds (built in, with REMPART_GUARD_CONFIG applied)")
@@ -378,7 +378,7 @@ guard
     }),
   );
 
-const audit = program.command('audit').description('the audit log (DESIGN.md section 7)');
+const audit = program.command('audit').description('the audit log (docs/DESIGN.md section 7)');
 audit
   .command('scope')
   .description(

@@ -1,6 +1,6 @@
 /**
  * Blind indexes: keyed HMAC-SHA-256 of a normalised value, truncated to 8 bytes, so that exact
- * lookups (NIR, agency id, name + birth date) need no plaintext column (DESIGN.md section 4).
+ * lookups (NIR, agency id, name + birth date) need no plaintext column (docs/DESIGN.md section 4).
  * Each kind of value has its own sub-key (HKDF), so equal strings of different kinds do not link.
  * 64 bits keep accidental collisions negligible (about 3e-8 at a million persons, and every match
  * is confirmed by decrypting the candidate) while revealing nothing without the key.

@@ -1,9 +1,9 @@
 /**
- * Field encryption: AES-256-GCM under the person's own data key (DESIGN.md section 4).
+ * Field encryption: AES-256-GCM under the person's own data key (docs/DESIGN.md section 4).
  * Every field is encrypted on its own (own IV, own tag), so a reader decrypts only the fields it is
- * allowed (DESIGN.md section 3, step 8). Each ciphertext is bound to its person and field by the
+ * allowed (docs/DESIGN.md section 3, step 8). Each ciphertext is bound to its person and field by the
  * additional authenticated data: a value copied to another person or field fails to decrypt
- * (DESIGN.md section 13, "ciphertext swapping").
+ * (docs/DESIGN.md section 13, "ciphertext swapping").
  *
  * The sealed fields of one person are stored together in one value ("sealed record"), which keeps the
  * bulk load to one column instead of one per field:

@@ -1,6 +1,6 @@
 /**
  * The local keyring: the embedded default's key material, in one JSON file with mode 0600
- * (DESIGN.md section 4). Production keeps key-encryption keys in a KMS (see kms.ts); the keyring
+ * (docs/DESIGN.md section 4). Production keeps key-encryption keys in a KMS (see kms.ts); the keyring
  * format already carries key identifiers so that keys can rotate.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,7 @@ export interface KeySet {
 }
 
 /**
- * The audit log's checkpoint signing key (DESIGN.md section 7): Ed25519, base64 PKCS#8 DER. Its
+ * The audit log's checkpoint signing key (docs/DESIGN.md section 7): Ed25519, base64 PKCS#8 DER. Its
  * name is the log's origin in every checkpoint (c2sp.org/tlog-checkpoint) and the signer's name in
  * the signed note, so a log rewritten and re-signed under another key carries another name.
  */

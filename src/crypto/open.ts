@@ -11,7 +11,7 @@ export interface Keys {
   kms: LocalKms;
   registry: RegistryKeys;
   /**
-   * Signs the audit log's checkpoints (DESIGN.md section 7). An interface, not the key: a KMS or an
+   * Signs the audit log's checkpoints (docs/DESIGN.md section 7). An interface, not the key: a KMS or an
    * HSM holding the Ed25519 key can stand behind it; `verifierKey` is what auditors are given.
    */
   checkpointSigner: NoteSigner;

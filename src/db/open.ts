@@ -46,7 +46,7 @@ export async function openDb(
 /**
  * The application's view of a migrated driver. Each transaction first drops to APP_ROLE (no
  * superuser, no BYPASSRLS, owns no table) and sets the actor's context, which the row-level
- * security policies read: RLS is the second wall behind the gate (DESIGN.md section 3, step 5).
+ * security policies read: RLS is the second wall behind the gate (docs/DESIGN.md section 3, step 5).
  */
 export function createDb(driver: Driver): Db {
   return {

@@ -1,5 +1,5 @@
 /**
- * The review queue's reading side (DESIGN.md section 6): the alerts the guard raised (guard_alerts)
+ * The review queue's reading side (docs/DESIGN.md section 6): the alerts the guard raised (guard_alerts)
  * and the suspended accounts, for security officers. Deciding is review.ts; the evidence of one
  * alert is evidence.ts.
  *

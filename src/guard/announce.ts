@@ -1,5 +1,5 @@
 /**
- * Announcing a suspension (DESIGN.md section 6): the security officers and the suspended account's
+ * Announcing a suspension (docs/DESIGN.md section 6): the security officers and the suspended account's
  * organisation managers get an in-app notice and an email naming the account and the signals (never
  * a person). Runs after the transaction that suspended has committed; the alert itself is already in
  * the review queue. The notices and their mails are written in one transaction; the mails go through

@@ -1,5 +1,5 @@
 /**
- * Canary persons (DESIGN.md sections 4 and 6): persons of the synthetic population, with plausible
+ * Canary persons (docs/DESIGN.md sections 4 and 6): persons of the synthetic population, with plausible
  * identities like every other, in no partner's caseload and assigned to no counselor, so that no
  * legitimate workflow reaches them (they stay registered with their agency, as every person is). Nothing in
  * `persons` marks them; `guard_canaries` lists them, readable by the operator's CLI (system actor)

@@ -1,5 +1,5 @@
 /**
- * The evidence a security officer decides an alert on (DESIGN.md section 6; the 2024 breach went
+ * The evidence a security officer decides an alert on (docs/DESIGN.md section 6; the 2024 breach went
  * unnoticed for weeks because nobody looked at the slow probing before the bulk transfer): the
  * alert and the account's other alerts, the account's timeline from the audit log, the distinct
  * persons it received per day (from the audit log too), its sessions (addresses, devices, what the guard noticed) and its

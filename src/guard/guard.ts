@@ -1,5 +1,5 @@
 /**
- * The guard (DESIGN.md section 6), as the gate calls it: before a read (guardBefore: the responses
+ * The guard (docs/DESIGN.md section 6), as the gate calls it: before a read (guardBefore: the responses
  * already pending on the account, from the session read, no database access) and after it, in the
  * gate's transaction (guardObserve: the persons the read would return are counted, the state folded
  * under a row lock, the signals evaluated, the response recorded and, for a suspension, carried out
@@ -36,7 +36,7 @@ export interface GuardActor {
   accountId: string;
   organisationId: string;
   role: string;
-  /** The account is on probation (new or recovered, DESIGN.md section 5). */
+  /** The account is on probation (new or recovered, docs/DESIGN.md section 5). */
   probation: boolean;
   /** A demo account (`accounts.demo`): the demo layer of the thresholds applies. */
   demo?: boolean;

@@ -1,5 +1,5 @@
 /**
- * Deciding an alert of the review queue (DESIGN.md section 6): reinstating the account ends the
+ * Deciding an alert of the review queue (docs/DESIGN.md section 6): reinstating the account ends the
  * guard's pending responses on it; confirming a compromise keeps it suspended and opens an incident
  * whose scope (persons, fields) is computed from the audit log (incidents/incidents.ts), so the
  * GDPR article 33/34 notifications start from the exact set (T7). The queue itself is alerts.ts,

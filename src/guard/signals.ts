@@ -1,5 +1,5 @@
 /**
- * The signals (DESIGN.md section 6) measured on an account's state after an event, and the graded
+ * The signals (docs/DESIGN.md section 6) measured on an account's state after an event, and the graded
  * response they call for: allow, throttle (429, Retry-After), step-up (a fresh second factor), or
  * suspend. Pure: the thresholds come from thresholds.ts, the state from state.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * Every threshold of the guard, in one configuration (DESIGN.md section 6): each signal's levels
+ * Every threshold of the guard, in one configuration (docs/DESIGN.md section 6): each signal's levels
  * (the value at which it asks for a step-up, throttles or suspends), with its default and the reason
  * for it. Defaults hold for every role; a role's entry overrides some; an organisation's entry (by
  * code) overrides again. An operator changes any of them with a JSON file (REMPART_GUARD_CONFIG),

@@ -1,6 +1,6 @@
 /**
  * buildApp: the Fastify instance with Rempart's defaults. Several Fastify defaults are unsafe for a
- * registry where every read is audited (DESIGN.md section 13); each one changed here says why.
+ * registry where every read is audited (docs/DESIGN.md section 13); each one changed here says why.
  * The instance is returned before `ready()`, so callers (tests) may still add routes.
  */
 import { randomUUID } from 'node:crypto';
@@ -78,7 +78,7 @@ function logStreamOption(config: Config, deps: AppDeps): { stream?: NodeJS.Writa
 
 /**
  * The path without query string, with any segment holding a digit, '@' or '%' masked: an
- * unmatched URL is whatever the client typed, possibly a NIR or an email (DESIGN.md section 12).
+ * unmatched URL is whatever the client typed, possibly a NIR or an email (docs/DESIGN.md section 12).
  */
 function loggablePath(url: string): string {
   const path = url.split(/[?#]/, 1)[0] ?? '';
@@ -136,7 +136,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     // A client-chosen request id could collide with or impersonate another request in the logs.
     requestIdHeader: false,
     // Fastify adds a HEAD route for every GET; a HEAD would run the GET handler without the
-    // audit seeing a read of its own (DESIGN.md section 13). No implicit routes.
+    // audit seeing a read of its own (docs/DESIGN.md section 13). No implicit routes.
     exposeHeadRoutes: false,
     bodyLimit: ONE_MIB,
     // request.ip decides throttles, session records and the guard's address signals: the

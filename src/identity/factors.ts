@@ -1,5 +1,5 @@
 /**
- * Second factors (DESIGN.md section 5): TOTP (RFC 6238, ±1 step, a used code never again) and
+ * Second factors (docs/DESIGN.md section 5): TOTP (RFC 6238, ±1 step, a used code never again) and
  * single-use recovery codes; WebAuthn in webauthn.ts. Enrolment of the first factor moves a new
  * account from pending enrolment to probation and issues its ten recovery codes, shown once.
  * TOTP secrets are wrapped by the KMS, bound to the factor id, like persons' data keys.

@@ -1,5 +1,5 @@
 /**
- * Passwordless login with a passkey (DESIGN.md section 13, "lockout as a weapon"): whoever knows an
+ * Passwordless login with a passkey (docs/DESIGN.md section 13, "lockout as a weapon"): whoever knows an
  * agent's login can lock it by failing ten passwords, again and again. The owner still gets in with a
  * bound passkey — a user-verified WebAuthn assertion is two factors by itself (the key, and the PIN
  * or biometric that unlocks it) — without a helpdesk call. The account lock does not apply to this

@@ -1,5 +1,5 @@
 /**
- * Staff passwords (DESIGN.md section 5): length over composition rules, a local list of common and
+ * Staff passwords (docs/DESIGN.md section 5): length over composition rules, a local list of common and
  * breached passwords, argon2id storage, and a verification that takes the same time whether or not
  * the account exists. Rules follow NIST SP 800-63B-4 §3.1.1.2 (at least 8 characters for a password
  * used with a second factor, which is mandatory here, 15 alone: we ask 12; at least 64 allowed; no
@@ -140,7 +140,7 @@ export async function hashPassword(password: string): Promise<string> {
 /**
  * Hash of a random, discarded password, computed once at module load with the current parameters:
  * an unknown login is verified against it, so it costs what a known login costs (no account
- * enumeration through timing, DESIGN.md section 5).
+ * enumeration through timing, docs/DESIGN.md section 5).
  */
 const DUMMY_HASH: Promise<string> = hashPassword(randomBytes(32).toString('base64url'));
 // Observed here so that a failure is not an unhandled rejection; verifyPassword still awaits it.

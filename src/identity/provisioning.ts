@@ -1,5 +1,5 @@
 /**
- * Two-person provisioning (DESIGN.md T8: in December 2025 one compromised manager account created
+ * Two-person provisioning (docs/DESIGN.md T8: in December 2025 one compromised manager account created
  * fake accesses reaching 1.6 million people). Creating an account or granting a role is a request;
  * it takes effect only when another manager of the same organisation, or an administrator, approves
  * it — never the requester, never for their own account. A manager can only ask for roles their

@@ -1,5 +1,5 @@
 /**
- * Single-use recovery codes (DESIGN.md section 5), shown once at enrolment and stored hashed. Each is
+ * Single-use recovery codes (docs/DESIGN.md section 5), shown once at enrolment and stored hashed. Each is
  * 16 symbols of Crockford's base32 alphabet (no I, L, O or U, so nothing reads as another symbol):
  * 32^16 = 2^80 possibilities, drawn from node:crypto.
  */

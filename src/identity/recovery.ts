@@ -1,5 +1,5 @@
 /**
- * Account recovery without a backdoor (issue "staff identity" item 7; DESIGN.md T1; NIST SP
+ * Account recovery without a backdoor (issue "staff identity" item 7; docs/DESIGN.md T1; NIST SP
  * 800-63B-4 on account recovery). Nobody sets, resets or reveals another account's password or
  * removes its second factor. The helpdesk can only open a case; the account's organisation manager
  * — another person, from a freshly verified session — approves it, attesting that they verified the

@@ -1,5 +1,5 @@
 /**
- * Server-side sessions (DESIGN.md section 5): an opaque random id in an HttpOnly, Secure,
+ * Server-side sessions (docs/DESIGN.md section 5): an opaque random id in an HttpOnly, Secure,
  * SameSite=Strict cookie, only its SHA-256 in the database; a CSRF token per session, required on
  * every state-changing request; an idle timeout and an absolute lifetime; an assurance level
  * ('password' until a second factor is verified, then 'mfa'); the id changes when the level does.

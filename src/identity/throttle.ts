@@ -1,5 +1,5 @@
 /**
- * Brute force (DESIGN.md section 5; CNIL's 2026 sanction criticised a 50-attempt threshold):
+ * Brute force (docs/DESIGN.md section 5; CNIL's 2026 sanction criticised a 50-attempt threshold):
  * failed logins are counted per account and per source address. After the third failure the next
  * attempt must wait 1 s, then 2 s, 4 s, … (at most 5 min); the tenth locks the key for 15 minutes and,
  * for an account, its owner is told. A success clears both counters.

@@ -1,5 +1,5 @@
 /**
- * WebAuthn second factors in the database (DESIGN.md §5): the `second_factors` rows of kind
+ * WebAuthn second factors in the database (docs/DESIGN.md §5): the `second_factors` rows of kind
  * 'webauthn' and the single-use challenge kept on the session. The ceremonies themselves (options,
  * signature checks) are in webauthn.ts; this file only loads, stores and counts.
  */

@@ -1,5 +1,5 @@
 /**
- * WebAuthn second factor for staff (DESIGN.md §5): a thin, storage-agnostic layer over
+ * WebAuthn second factor for staff (docs/DESIGN.md §5): a thin, storage-agnostic layer over
  * @simplewebauthn/server. The caller persists challenges (single use, short-lived) and credentials;
  * this module only builds options and verifies responses.
  *

@@ -1,5 +1,5 @@
 /**
- * Incidents (DESIGN.md section 9): a confirmed compromise — the accounts, the window, and the scope
+ * Incidents (docs/DESIGN.md section 9): a confirmed compromise — the accounts, the window, and the scope
  * the audit log gives for them (persons, fields: T7). The review queue opens them
  * (guard/review.ts); the notifications of GDPR articles 33 and 34 (the authority, each person, with
  * exactly the fields exposed) come with the incidents issue and start from the stored scope.
@@ -8,7 +8,7 @@
  * so reading an incident is itself an audit event of the reader, with one link per person returned
  * (field INCIDENT_FIELD: the fact of being in the incident, no field of the record), committed
  * before the answer leaves: the person's access history shows it, and a later breach scope of the
- * reader's account would count it (DESIGN.md section 3: no personal data leaves without an audit
+ * reader's account would count it (docs/DESIGN.md section 3: no personal data leaves without an audit
  * event).
  */
 import { randomUUID } from 'node:crypto';

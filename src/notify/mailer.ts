@@ -1,5 +1,5 @@
 /**
- * Email to staff account owners about security events (DESIGN.md sections 5 and 9): an SMTP mailer
+ * Email to staff account owners about security events (docs/DESIGN.md sections 5 and 9): an SMTP mailer
  * for real delivery and an in-memory outbox for the embedded demo. Both append the anti-phishing
  * footer (T6), and neither puts a recipient or a body into an error (CONVENTIONS.md, "Errors").
  */

@@ -1,7 +1,7 @@
 /**
  * One row of an import file (src/registry/import.ts): its columns, its header, its validation into
  * a person entry, and the neutralisation of the cells Rempart writes back out. Every message names
- * the column and what is wrong, never the value (DESIGN.md section 12: no personal data in errors).
+ * the column and what is wrong, never the value (docs/DESIGN.md section 12: no personal data in errors).
  */
 import { hasControlCharacter } from '../control-characters.ts';
 import type { FieldIssue } from '../errors.ts';

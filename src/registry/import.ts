@@ -17,10 +17,10 @@
  * persons from registered_on to deregistered_on. A NIR or agency id may appear once in the file and
  * must not be registered already.
  *
- * Issues carry the physical line (header = 1) and the column, never the value (DESIGN.md section 12).
+ * Issues carry the physical line (header = 1) and the column, never the value (docs/DESIGN.md section 12).
  * By default one invalid row refuses the whole file; with skipInvalid the valid rows are imported and
  * the others written to a rejects file with `line` and `errors` columns, every cell neutralised
- * against formula injection (DESIGN.md section 13). The rows are written in one transaction.
+ * against formula injection (docs/DESIGN.md section 13). The rows are written in one transaction.
  *
  * The file is streamed (import-read.ts): rows are validated and written batch by batch inside that
  * one transaction, which rolls back whole if any row is refused, so memory does not grow with the

@@ -1,5 +1,5 @@
 /**
- * Name normalisation for exact lookups through a blind index (DESIGN.md section 4): the index is a
+ * Name normalisation for exact lookups through a blind index (docs/DESIGN.md section 4): the index is a
  * keyed HMAC of the normalised value, so two spellings of one identity must normalise to the same
  * string, or the lookup silently finds nothing. Accents, case, ligatures and punctuation vary
  * between civil status, agency files and what a counsellor types; none of them carries identity.

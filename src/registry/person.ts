@@ -1,5 +1,5 @@
 /**
- * The person of DESIGN.md section 4, and the validation of one person's fields at the edge
+ * The person of docs/DESIGN.md section 4, and the validation of one person's fields at the edge
  * (import, API). Every message names the field and never repeats its value.
  */
 import type { FieldIssue } from '../errors.ts';

@@ -1,7 +1,7 @@
 /**
  * The one mapping from errors to HTTP (CONVENTIONS.md, "Errors"): every failure leaves as
  * `application/problem+json` (RFC 9457) with a stable `code` and the `requestId`.
- * Fastify's default handler sends `error.message` to the client (DESIGN.md section 13); this one
+ * Fastify's default handler sends `error.message` to the client (docs/DESIGN.md section 13); this one
  * sends AppError messages (written to name fields, never values) and generic text for the rest.
  */
 import { STATUS_CODES } from 'node:http';

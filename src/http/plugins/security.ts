@@ -70,7 +70,7 @@ export async function registerSecurity(app: FastifyInstance): Promise<void> {
     // Personal data must not sit in a browser or proxy cache on a shared agency workstation.
     reply.header('cache-control', 'no-store');
 
-    // T-cross-site (DESIGN.md section 13): every read is audited and scored, so a link or an
+    // T-cross-site (docs/DESIGN.md section 13): every read is audited and scored, so a link or an
     // <img> on another site that makes an agent's browser read a person (a canary, say) would burn
     // the agent's quota or get them suspended. Refused before routing reaches the gate, GET included.
     const site = request.headers['sec-fetch-site'];

@@ -1,5 +1,5 @@
 /**
- * The audit log's proofs (DESIGN.md section 7): the latest signed checkpoint, consistency between
+ * The audit log's proofs (docs/DESIGN.md section 7): the latest signed checkpoint, consistency between
  * two tree sizes, and the inclusion of one event. They hold hashes and tree sizes, no personal data;
  * an event's inclusion proof is given to whoever may read that event (security officers and the DPO:
  * any; org managers: their organisation's; everyone: their own), so a partner organisation can check

@@ -1,5 +1,5 @@
 /**
- * Staff authentication routes (DESIGN.md section 5): password login, second factor (TOTP, recovery
+ * Staff authentication routes (docs/DESIGN.md section 5): password login, second factor (TOTP, recovery
  * code), enrolment of an authenticator app, logout, logout everywhere, my account and sessions.
  * There is deliberately no route that sets, resets or reveals another account's password or removes
  * its second factor (T1).

@@ -1,5 +1,5 @@
 /**
- * The review queue (DESIGN.md section 6): security officers list the guard's alerts and the
+ * The review queue (docs/DESIGN.md section 6): security officers list the guard's alerts and the
  * suspended accounts, read an alert's evidence, and decide — reinstate the account with a note, or
  * confirm a compromise, which opens an incident whose scope comes from the audit log. Security
  * officers and the DPO read an incident. Deciding needs a second factor verified within

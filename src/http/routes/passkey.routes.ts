@@ -1,6 +1,6 @@
 /**
  * Passwordless passkey login (src/identity/passkey-login.ts): the owner's way in when someone keeps
- * locking the account by failing its password (DESIGN.md section 13).
+ * locking the account by failing its password (docs/DESIGN.md section 13).
  */
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyPluginAsync } from 'fastify';

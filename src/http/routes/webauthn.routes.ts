@@ -1,5 +1,5 @@
 /**
- * WebAuthn second factor routes (DESIGN.md §5: passkeys and security keys, preferred over TOTP):
+ * WebAuthn second factor routes (docs/DESIGN.md §5: passkeys and security keys, preferred over TOTP):
  * enrolment of a credential and verification of an assertion, each in two steps (options, then
  * the browser's answer). The challenge lives on the session, expires after five minutes and is
  * taken by the answer whatever its outcome, so one challenge serves one attempt.
