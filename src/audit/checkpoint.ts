@@ -141,24 +141,51 @@ export function newEd25519Signer(name: string, privateKey?: KeyObject): NoteSign
 
 /** Parses a note verifier key `<name>+<hex keyID>+<base64(0x01 ‖ key)>`, checking the key ID. */
 export function verifierKeyFromString(s: string): NoteVerifier {
+  const { name, keyId, publicKey } = parseNoteKey(s, {
+    what: 'verifier key',
+    alg: ALG_ED25519,
+    kind: 'an Ed25519 key',
+    keyIdOf: ed25519KeyId,
+  });
+  return { name, keyId, publicKey };
+}
+
+/** How a kind of signed-note key is spelled: its type byte and how its key ID is derived. */
+export interface NoteKeyKind {
+  /** What the key is called in errors: 'verifier key', 'witness key'. */
+  what: string;
+  /** The signature type byte that starts the encoded key (0x01 Ed25519, 0x04 cosignature/v1). */
+  alg: number;
+  /** What the key must be, for the error when the type byte or length is wrong. */
+  kind: string;
+  keyIdOf(name: string, rawPublicKey: Buffer): Buffer;
+}
+
+/**
+ * Parses a signed-note verifier key `<name>+<hex keyID>+<base64(type ‖ Ed25519 key)>` of the given
+ * kind (c2sp.org/signed-note), checking the name, the type byte and that the key ID is the key's.
+ */
+export function parseNoteKey(
+  s: string,
+  kind: NoteKeyKind,
+): { name: string; idHex: string; keyId: Buffer; publicKey: KeyObject } {
   // Only the first two "+" separate fields: names cannot hold one, but base64 keys can.
   const first = s.indexOf('+');
   const second = first < 0 ? -1 : s.indexOf('+', first + 1);
-  if (second < 0) throw new CheckpointError('verifier key must be name+keyid+key');
+  if (second < 0) throw new CheckpointError(`${kind.what} must be name+keyid+key`);
   const name = s.slice(0, first);
   const idHex = s.slice(first + 1, second);
-  const keyB64 = s.slice(second + 1);
   assertKeyName(name);
   if (!/^[0-9a-f]{8}$/.test(idHex))
-    throw new CheckpointError('verifier key id must be 8 lowercase hex digits');
-  const key = decodeBase64(keyB64, 'verifier key');
-  if (key.length !== 1 + 32 || key[0] !== ALG_ED25519) {
-    throw new CheckpointError('verifier key is not an Ed25519 key');
+    throw new CheckpointError(`${kind.what} id must be 8 lowercase hex digits`);
+  const key = decodeBase64(s.slice(second + 1), kind.what);
+  if (key.length !== 1 + 32 || key[0] !== kind.alg) {
+    throw new CheckpointError(`${kind.what} is not ${kind.kind}`);
   }
   const raw = key.subarray(1);
-  const keyId = ed25519KeyId(name, raw);
+  const keyId = kind.keyIdOf(name, raw);
   if (!keyId.equals(Buffer.from(idHex, 'hex')))
-    throw new CheckpointError('verifier key id does not match key');
+    throw new CheckpointError(`${kind.what} id does not match key`);
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({
@@ -166,9 +193,9 @@ export function verifierKeyFromString(s: string): NoteVerifier {
       format: 'jwk',
     });
   } catch {
-    throw new CheckpointError('verifier key is not a valid Ed25519 public key');
+    throw new CheckpointError(`${kind.what} is not a valid Ed25519 public key`);
   }
-  return { name, keyId, publicKey };
+  return { name, idHex, keyId, publicKey };
 }
 
 // --- signed notes ------------------------------------------------------------------------------
@@ -261,7 +288,7 @@ function decodeBase64(text: string, what: string): Buffer {
 }
 
 /** signed-note key names: non-empty, no whitespace, no "+". */
-function assertKeyName(name: string): void {
+export function assertKeyName(name: string): void {
   if (name === '' || /[\s+]/u.test(name) || hasControlChar(name) || !isWellFormed(name)) {
     throw new CheckpointError('key name is invalid');
   }

@@ -18,7 +18,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { CheckpointError } from './checkpoint.ts';
+import { assertKeyName, CheckpointError, parseNoteKey } from './checkpoint.ts';
 
 /** The signature type byte of Ed25519 cosignature/v1 keys (tlog-cosignature). */
 const ALG_COSIGNATURE_V1 = 0x04;
@@ -57,15 +57,9 @@ function keyIdOf(name: string, raw: Buffer): Buffer {
     .subarray(0, 4);
 }
 
-function checkName(name: string): void {
-  // signed-note key names: non-empty, no whitespace, no "+", no control character.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (name === '' || /[\s+\u0000-\u001f\u007f]/u.test(name)) throw new CheckpointError('key name is invalid');
-}
-
 /** Makes a cosigner from an Ed25519 private key (a fresh one when none is given). */
 export function newCosigner(name: string, privateKey?: KeyObject): Cosigner {
-  checkName(name);
+  assertKeyName(name);
   const key = privateKey ?? generateKeyPairSync('ed25519').privateKey;
   if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') {
     throw new CheckpointError('witness key must be an Ed25519 private key');
@@ -101,32 +95,12 @@ export function cosignerFromPkcs8(name: string, pkcs8Base64: string): Cosigner {
 
 /** Parses a cosignature vkey `name+keyid+base64(0x04 ‖ key)`, checking its key ID. */
 export function cosignatureVerifierFromString(s: string): CosignatureVerifier {
-  const first = s.indexOf('+');
-  const second = first < 0 ? -1 : s.indexOf('+', first + 1);
-  if (second < 0) throw new CheckpointError('witness key must be name+keyid+key');
-  const name = s.slice(0, first);
-  const idHex = s.slice(first + 1, second);
-  const keyText = s.slice(second + 1);
-  checkName(name);
-  if (!/^[0-9a-f]{8}$/.test(idHex))
-    throw new CheckpointError('witness key id must be 8 lowercase hex digits');
-  const key = Buffer.from(keyText, 'base64');
-  if (key.toString('base64') !== keyText || key.length !== 33 || key[0] !== ALG_COSIGNATURE_V1) {
-    throw new CheckpointError('witness key is not an Ed25519 cosignature/v1 key (type 0x04)');
-  }
-  const raw = key.subarray(1);
-  const keyId = keyIdOf(name, raw);
-  if (!keyId.equals(Buffer.from(idHex, 'hex')))
-    throw new CheckpointError('witness key id does not match key');
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({
-      key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
-      format: 'jwk',
-    });
-  } catch {
-    throw new CheckpointError('witness key is not a valid Ed25519 public key');
-  }
+  const { name, idHex, keyId, publicKey } = parseNoteKey(s, {
+    what: 'witness key',
+    alg: ALG_COSIGNATURE_V1,
+    kind: 'an Ed25519 cosignature/v1 key (type 0x04)',
+    keyIdOf,
+  });
   return { name, keyId, publicKey, id: `${name}+${idHex}` };
 }
 
