@@ -122,6 +122,11 @@ export function communeByCode(code: string): Commune | undefined {
 /** A commune drawn with probability proportional to its population; `u` is uniform in [0, 1). */
 export function communeAt(u: number): Commune {
   const { inhabited, cumulative } = places();
+  return inhabited[weightedIndex(cumulative, u)]!;
+}
+
+/** The index whose share of the cumulative weights holds `u` (uniform in [0, 1)): a binary search. */
+function weightedIndex(cumulative: Float64Array, u: number): number {
   const target = u * cumulative[cumulative.length - 1]!;
   let low = 0;
   let high = cumulative.length - 1;
@@ -130,7 +135,7 @@ export function communeAt(u: number): Commune {
     if (cumulative[mid]! <= target) low = mid + 1;
     else high = mid;
   }
-  return inhabited[low]!;
+  return low;
 }
 
 const byDepartment = new Map<string, { communes: Commune[]; cumulative: Float64Array }>();
@@ -163,15 +168,7 @@ function departmentPlaces(department: string): { communes: Commune[]; cumulative
 export function communeInDepartment(department: string, u: number): Commune | undefined {
   const { communes, cumulative } = departmentPlaces(department);
   if (communes.length === 0) return undefined;
-  const target = u * cumulative[cumulative.length - 1]!;
-  let low = 0;
-  let high = cumulative.length - 1;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (cumulative[mid]! <= target) low = mid + 1;
-    else high = mid;
-  }
-  return communes[low]!;
+  return communes[weightedIndex(cumulative, u)]!;
 }
 
 /** Department name by code ('2A' → 'Corse-du-Sud'). */
