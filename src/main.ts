@@ -12,6 +12,7 @@ import type { Db } from './db/types.ts';
 import { isAppError } from './errors.ts';
 import { alertSecurityOfficers } from './guard/audit-alerts.ts';
 import { buildApp } from './http/app.ts';
+import { CONSOLE_DIST } from './http/console-build.ts';
 import { outboxMailer, smtpMailer } from './notify/mailer.ts';
 import { startOutbox } from './notify/outbox-job.ts';
 import { serverClock } from './simulated-clock.ts';
@@ -25,7 +26,7 @@ const START_FOLD_WAIT_MS = 10_000;
  */
 export async function startServer(
   config: Config,
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; consoleDir?: string } = {},
 ): Promise<{ app: FastifyInstance; db: Db; url: string }> {
   // A simulated clock without the parent that sets it is refused before anything is opened.
   const time = options.clock
@@ -40,7 +41,13 @@ export async function startServer(
     // The keyring must be there and sound before anything listens: refuse to start otherwise.
     keys = await openKeys(config);
     db = await openDb(config, { share: true });
-    app = await buildApp(config, { db, kms: keys.kms, registry: keys.registry, clock });
+    app = await buildApp(config, {
+      db,
+      kms: keys.kms,
+      registry: keys.registry,
+      clock,
+      consoleDir: options.consoleDir ?? CONSOLE_DIST,
+    });
   } catch (error) {
     time.close();
     await db?.close();

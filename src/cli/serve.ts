@@ -9,6 +9,7 @@ import { type Config, describeDatabase } from '../config.ts';
 import { systemCtx } from '../context.ts';
 import { openKeys } from '../crypto/open.ts';
 import { openDb } from '../db/open.ts';
+import { buildConsole, consoleBuildState } from '../http/console-build.ts';
 import { startServer } from '../main.ts';
 import { seedPopulation } from '../registry/seed.ts';
 import {
@@ -55,9 +56,27 @@ async function prepareDemo(config: Config): Promise<void> {
   }
 }
 
+/**
+ * Builds the web console when its build is missing or older than web/ (npm start needs no extra
+ * step). Without the build tools (a production install), the server serves the API alone and says so.
+ */
+async function ensureConsole(): Promise<void> {
+  const state = await consoleBuildState();
+  if (state.fresh) return;
+  try {
+    const built = await buildConsole({ log: (line) => console.error(line) });
+    console.error(`rempart: console built in ${built.seconds} s`);
+  } catch (error) {
+    console.error(
+      `rempart: the console could not be built, serving the API only (${error instanceof Error ? error.message.split('\n')[0] : error})`,
+    );
+  }
+}
+
 /** Starts the server and runs until SIGINT/SIGTERM. */
 export async function runServe(config: Config, options: { demo: boolean }): Promise<void> {
   if (options.demo) await prepareDemo(config);
+  await ensureConsole();
   const { app, db } = await startServer(config);
   // The address to open is PUBLIC_URL: cookies and WebAuthn belong to its host (by default
   // localhost, which is also where the server listens). The socket addresses follow.
@@ -70,7 +89,9 @@ export async function runServe(config: Config, options: { demo: boolean }): Prom
   console.error(
     `rempart: serving on ${url} (listening on ${[...new Set(listening)].join(', ')}; ${describeDatabase(config)})`,
   );
-  console.error(`rempart: health at ${url}/api/health, API description at ${url}/api/openapi.json`);
+  console.error(
+    `rempart: console at ${url}/ — health at ${url}/api/health, API description at ${url}/api/openapi.json`,
+  );
   if (options.demo) {
     const help = howToLogIn(
       url,

@@ -13,6 +13,7 @@ import type { Kms } from '../crypto/kms.ts';
 import type { Db } from '../db/types.ts';
 import { announceAlert } from '../guard/announce.ts';
 import type { RegistryKeys } from '../registry/persons.ts';
+import { consolePage, hasConsoleBuild, registerConsole } from './console.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { handleError, registerErrorHandler } from './plugins/errors.ts';
 import { registerInputCheck } from './plugins/input.ts';
@@ -40,6 +41,8 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream;
   /** Whether the log stream is a terminal (default: stdout's isTTY); decides LOG_FORMAT=auto. */
   logIsTerminal?: boolean;
+  /** The web console's build (web/dist) to serve at `/`; none when absent or not built. */
+  consoleDir?: string;
 }
 
 /**
@@ -166,7 +169,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // JSON only: a text/plain body is what a cross-site HTML form can send without a CORS preflight.
   app.removeContentTypeParser('text/plain');
 
-  registerErrorHandler(app);
+  const consoleDir = deps.consoleDir && hasConsoleBuild(deps.consoleDir) ? deps.consoleDir : undefined;
+  registerErrorHandler(app, consoleDir ? consolePage(consoleDir) : undefined);
   // Control characters are refused in every string of every request (plugins/input.ts).
   registerInputCheck(app);
   await registerSecurity(app);
@@ -216,6 +220,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(auditRoutes, { db: deps.db });
   await app.register(guardRoutes, { db: deps.db, clock });
   await app.register(openapiRoutes);
+  if (consoleDir) await registerConsole(app, consoleDir);
   return app;
 }
 

@@ -229,10 +229,19 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   return sendProblem(request, reply, mapped);
 }
 
-/** Installs the error and not-found handlers on the root instance (not encapsulated: they cover every route). */
-export function registerErrorHandler(app: FastifyInstance): void {
+/**
+ * Installs the error and not-found handlers on the root instance (not encapsulated: they cover every
+ * route). `page`, when given, answers the unmatched paths it accepts (the console's page, which
+ * routes in the browser: http/console.ts); everything else is a 404 problem.
+ */
+export function registerErrorHandler(
+  app: FastifyInstance,
+  page?: { accepts(request: FastifyRequest): boolean; send(reply: FastifyReply): FastifyReply },
+): void {
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, { status: 404, code: 'not_found', detail: 'no such resource' }),
+    page?.accepts(request)
+      ? page.send(reply)
+      : sendProblem(request, reply, { status: 404, code: 'not_found', detail: 'no such resource' }),
   );
 }

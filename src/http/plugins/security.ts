@@ -9,6 +9,12 @@ import { AppError } from '../../errors.ts';
 
 const ONE_YEAR = 365 * 24 * 60 * 60;
 
+/** SHA-256 of `:root { color-scheme: dark; }` and of `... light; }`, the style react-dsfr writes. */
+const COLOR_SCHEME_STYLE_HASHES = [
+  "'sha256-xVQ4mcypV0CvOtZpQgVcKpcoNvdUkR9BrwZBrtBbU+w='",
+  "'sha256-HzhUjVBe6Oi2wcxUM7bmy2Rp9VdLMHYDdYr9MalNmOY='",
+];
+
 /**
  * Routes under /api that carry no personal data, so a cross-site read of them burns nothing.
  * Keyed by method and route pattern (not the raw URL), so no spelling of a path can match by accident.
@@ -46,7 +52,9 @@ export async function registerSecurity(app: FastifyInstance): Promise<void> {
       directives: {
         'default-src': ["'self'"],
         'script-src': ["'self'"],
-        'style-src': ["'self'"],
+        // The design system's start code writes one <style> for the colour scheme (react-dsfr,
+        // useIsDark): allowed by its two exact hashes, never by 'unsafe-inline'.
+        'style-src': ["'self'", ...COLOR_SCHEME_STYLE_HASHES],
         'img-src': ["'self'", 'data:'],
         'font-src': ["'self'"],
         'connect-src': ["'self'"],
@@ -54,6 +62,10 @@ export async function registerSecurity(app: FastifyInstance): Promise<void> {
         'base-uri': ["'none'"],
         'form-action': ["'self'"],
         'frame-ancestors': ["'none'"],
+        // DOM XSS sinks take only values made by the named Trusted Types policies: those react-dsfr
+        // creates (react-dsfr, react-dsfr-asap). The console itself writes no HTML.
+        'require-trusted-types-for': ["'script'"],
+        'trusted-types': ['react-dsfr', 'react-dsfr-asap'],
       },
     },
     strictTransportSecurity: { maxAge: ONE_YEAR, includeSubDomains: true, preload: false },

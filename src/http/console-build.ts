@@ -1,0 +1,80 @@
+/**
+ * The console's build (web/ → web/dist), run by `npm start` when the build is missing or older than
+ * its sources, by the test suite's global set-up, and by `npm run web:build`. Building needs the
+ * project's development dependencies (Vite, React, the design system); serving needs only the output.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+/** The project's root folder. */
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** The console's source folder and its build output. */
+export const WEB_DIR = path.join(ROOT, 'web');
+export const CONSOLE_DIST = path.join(WEB_DIR, 'dist');
+
+/** What decides a rebuild: the newest of the console's sources, and the build's time. */
+export async function consoleBuildState(): Promise<{ fresh: boolean; built: Date | null; sources: Date }> {
+  const built = await stat(path.join(CONSOLE_DIST, 'index.html')).then(
+    (s) => s.mtime,
+    () => null,
+  );
+  let newest = 0;
+  const visit = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.name === 'dist' || entry.name === 'public' || entry.name === 'node_modules') continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await visit(full);
+      else newest = Math.max(newest, (await stat(full)).mtimeMs);
+    }
+  };
+  await visit(WEB_DIR);
+  const sources = new Date(newest);
+  return { fresh: built !== null && built.getTime() >= newest, built, sources };
+}
+
+/** Runs a Node.js script of a dependency with this process's Node.js, in `cwd`; fails on a non-zero exit. */
+function runNode(script: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(`${path.basename(script)} ${args.join(' ')} failed (exit ${code}): ${errors.trim()}`),
+          ),
+    );
+  });
+}
+
+/** Builds the console; `log` receives a line per step. */
+export async function buildConsole(
+  options: { log?: (line: string) => void; typecheck?: boolean } = {},
+): Promise<{ seconds: number; outDir: string }> {
+  const started = performance.now();
+  const log = options.log ?? (() => undefined);
+  const dsfrBin = path.join(ROOT, 'node_modules', '@codegouvfr', 'react-dsfr', 'bin', 'react-dsfr.js');
+  log('rempart: building the console (web/): design system files');
+  // The design system's CSS, fonts and icons go to web/public/dsfr (not committed), then only the
+  // icons the console uses are kept in its icon sheet.
+  await mkdir(path.join(WEB_DIR, 'public'), { recursive: true });
+  await runNode(dsfrBin, ['copy-static-assets'], WEB_DIR);
+  await runNode(dsfrBin, ['update-icons'], WEB_DIR);
+  if (options.typecheck !== false) {
+    log('rempart: building the console: type check against the API (web/src/api/schema.d.ts)');
+    await runNode(
+      path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      ['-p', 'tsconfig.json'],
+      WEB_DIR,
+    );
+  }
+  log('rempart: building the console: bundle (Vite)');
+  const vite = await import('vite');
+  await vite.build({ configFile: path.join(WEB_DIR, 'vite.config.ts'), logLevel: 'warn' });
+  return { seconds: Math.round((performance.now() - started) / 100) / 10, outDir: CONSOLE_DIST };
+}

@@ -1,0 +1,69 @@
+/**
+ * The console's screens by path. Paths name screens, never persons: a record is opened from a
+ * search result and carried in memory (staff/selection.tsx), so no identifier reaches the address
+ * bar, the history or a referrer.
+ */
+import type { ReactNode } from 'react';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { LangProvider } from './i18n/i18n.tsx';
+import { Layout } from './layout/Layout.tsx';
+import { NotFoundPage } from './layout/NotFoundPage.tsx';
+import { RequireRole } from './layout/RequireRole.tsx';
+import { PortalPlaceholder } from './portal/PortalPlaceholder.tsx';
+import { SessionProvider } from './session.tsx';
+import { EnrolPage } from './staff/EnrolPage.tsx';
+import { HomePage } from './staff/HomePage.tsx';
+import { LoginPage } from './staff/LoginPage.tsx';
+import { PersonPage } from './staff/PersonPage.tsx';
+import { SearchPage } from './staff/SearchPage.tsx';
+import { SessionsPage } from './staff/SessionsPage.tsx';
+import { SelectionProvider } from './staff/selection.tsx';
+
+/** The whole console. */
+export function App(): ReactNode {
+  return (
+    <LangProvider>
+      <SessionProvider>
+        <SelectionProvider>
+          <BrowserRouter>
+            <Routes>
+              <Route element={<Layout />}>
+                <Route index element={<HomePage />} />
+                <Route path="connexion" element={<LoginPage />} />
+                <Route path="second-facteur" element={<EnrolPage />} />
+                <Route
+                  path="mes-sessions"
+                  element={
+                    <RequireRole>
+                      <SessionsPage />
+                    </RequireRole>
+                  }
+                />
+                <Route
+                  path="recherche"
+                  element={
+                    <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo']}>
+                      <SearchPage />
+                    </RequireRole>
+                  }
+                />
+                <Route
+                  path="dossier"
+                  element={
+                    <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo']}>
+                      <PersonPage />
+                    </RequireRole>
+                  }
+                />
+                {/* The person's own side (their record, who read it, incidents): the next step. */}
+                <Route path="mon-espace/*" element={<PortalPlaceholder />} />
+                <Route path="accueil" element={<Navigate to="/" replace />} />
+                <Route path="*" element={<NotFoundPage />} />
+              </Route>
+            </Routes>
+          </BrowserRouter>
+        </SelectionProvider>
+      </SessionProvider>
+    </LangProvider>
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * The frame of every screen, as the State design system draws it: skip links, the header with the
+ * service name, the language switch and the display settings (light, dark, system), the navigation
+ * of the logged-in role, the guard's notices, and the footer with its accessibility statement.
+ */
+
+import { headerFooterDisplayItem } from '@codegouvfr/react-dsfr/Display';
+import { Footer } from '@codegouvfr/react-dsfr/Footer';
+import { Header } from '@codegouvfr/react-dsfr/Header';
+import { LanguageSelect } from '@codegouvfr/react-dsfr/LanguageSelect';
+import type { MainNavigationProps } from '@codegouvfr/react-dsfr/MainNavigation';
+import { SkipLinks } from '@codegouvfr/react-dsfr/SkipLinks';
+import type { ReactNode } from 'react';
+import { Outlet, useLocation, useNavigate } from 'react-router';
+import { type Lang, useLang, useT } from '../i18n/i18n.tsx';
+import { type Role, useSession } from '../session.tsx';
+import { GuardNotices } from './GuardNotices.tsx';
+import { layoutMessages } from './messages.ts';
+
+type NavKey = keyof (typeof layoutMessages)['fr'];
+
+/** Each role's screens in the navigation; a screen family adds its entry here. */
+export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[] = [
+  { key: 'search', path: '/recherche', roles: ['counselor', 'partner_counselor', 'security_officer', 'dpo'] },
+  { key: 'sessions', path: '/mes-sessions', roles: [] },
+];
+
+const LANGS: readonly Lang[] = ['fr', 'en'];
+
+/** The layout around every screen. */
+export function Layout(): ReactNode {
+  const t = useT(layoutMessages);
+  const { lang, setLang } = useLang();
+  const { me, logout } = useSession();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const role = me?.assurance === 'mfa' ? (me.account.role as Role) : undefined;
+  const navigation: MainNavigationProps.Item[] =
+    role === undefined
+      ? []
+      : NAVIGATION.filter((item) => item.roles.length === 0 || item.roles.includes(role)).map((item) => ({
+          text: t(item.key),
+          linkProps: { to: item.path },
+          isActive: location.pathname === item.path || location.pathname.startsWith(`${item.path}/`),
+        }));
+  const quickAccess = [
+    <LanguageSelect<Lang>
+      key="lang"
+      supportedLangs={LANGS}
+      fullNameByLang={{ fr: 'Français', en: 'English' }}
+      lang={lang}
+      setLang={setLang}
+    />,
+    me
+      ? {
+          iconId: 'fr-icon-logout-box-r-line' as const,
+          text: t('logout'),
+          buttonProps: {
+            onClick: () => {
+              void logout().then(() => navigate('/connexion'));
+            },
+          },
+        }
+      : {
+          iconId: 'fr-icon-lock-line' as const,
+          text: t('login'),
+          linkProps: { to: '/connexion' },
+        },
+  ];
+  return (
+    <>
+      <SkipLinks
+        links={[
+          { label: t('skipContent'), anchor: '#contenu' },
+          { label: t('skipMenu'), anchor: '#header-navigation' },
+          { label: t('skipFooter'), anchor: '#footer' },
+        ]}
+      />
+      <Header
+        brandTop={
+          <>
+            République
+            <br />
+            Française
+          </>
+        }
+        serviceTitle="Rempart"
+        serviceTagline={t('tagline')}
+        homeLinkProps={{ to: '/', title: t('home') }}
+        quickAccessItems={quickAccess}
+        navigation={navigation}
+        id="header"
+      />
+      <main id="contenu" tabIndex={-1} className="fr-container fr-py-6w">
+        <GuardNotices />
+        <Outlet />
+      </main>
+      <Footer
+        id="footer"
+        accessibility="non compliant"
+        contentDescription={t('footerDescription')}
+        bottomItems={[headerFooterDisplayItem, { text: t('personPortal'), linkProps: { to: '/mon-espace' } }]}
+      />
+    </>
+  );
+}
