@@ -15,6 +15,7 @@ import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
 import { PGLITE_PARSERS, pgliteDriver } from '../src/db/pglite.ts';
 import { openPostgres } from '../src/db/postgres.ts';
+import { buildConsole, consoleBuildState } from '../src/http/console-build.ts';
 
 async function admin(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -26,8 +27,18 @@ async function admin(url: string, sql: string): Promise<void> {
   }
 }
 
-/** Builds the template for the engine under test; returns its teardown. */
+/** The console's build for the browser tests, when missing or older than web/ (as `npm start` does). */
+async function consoleBuild(): Promise<void> {
+  if (!(await consoleBuildState()).fresh) await buildConsole();
+}
+
+/** Builds the template for the engine under test, and the console; returns the teardown. */
 export default async function setup(): Promise<() => Promise<void>> {
+  const [teardown] = await Promise.all([databaseTemplate(), consoleBuild()]);
+  return teardown;
+}
+
+async function databaseTemplate(): Promise<() => Promise<void>> {
   const serverUrl = process.env.REMPART_TEST_DATABASE_URL?.trim() || undefined;
   if (!serverUrl) {
     const dir = await mkdtemp(path.join(tmpdir(), 'rempart-test-template-'));

@@ -26,7 +26,8 @@ export interface TestBrowser {
 /** Launches Chromium headless; playwright gives it a fresh throwaway profile (its own --user-data-dir). */
 export async function launchBrowser(): Promise<TestBrowser> {
   const executablePath = chromiumPath();
-  if (!executablePath) throw new Error('Chromium is not installed: apt-get install -y chromium (see .ci/run)');
+  if (!executablePath)
+    throw new Error('Chromium is not installed: apt-get install -y chromium (see .ci/run)');
   const browser = await chromium.launch({
     executablePath,
     headless: true,
@@ -74,21 +75,27 @@ export async function openPage(
     const text = message.text();
     if (/Content Security Policy|Trusted Type/i.test(text)) problems.push(text);
   });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message} ${error.stack ?? ''}`));
   return { page, context, problems };
 }
 
 let axeSource: string | undefined;
 
 /** The axe-core violations of serious or critical impact on the page as it is now. */
-export async function seriousAxeViolations(page: Page): Promise<{ id: string; impact: string; nodes: string[] }[]> {
+export async function seriousAxeViolations(
+  page: Page,
+): Promise<{ id: string; impact: string; nodes: string[] }[]> {
   axeSource ??= await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
   // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern:
   // the CSP under test stays on.
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<AxeResult> } }).axe;
-    return axe.run(document, { resultTypes: ['violations'] });
+    const axe = (
+      globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<AxeResult> } }
+    ).axe;
+    return axe.run((globalThis as unknown as { document: unknown }).document, {
+      resultTypes: ['violations'],
+    });
   });
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')

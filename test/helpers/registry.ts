@@ -31,7 +31,7 @@ export interface RegistryWorld extends StaffWorld {
 /** A staff world with `count` seeded persons. */
 export async function registryWorld(
   count = 200,
-  options: { guard?: GuardConfig } = {},
+  options: { guard?: GuardConfig; env?: Record<string, string>; consoleDir?: string } = {},
 ): Promise<RegistryWorld> {
   const world = await staffWorld(options);
   await seedPopulation(world.t.db, world.keys.registry, { persons: count, seed: 7, workers: 0 });

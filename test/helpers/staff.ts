@@ -57,16 +57,29 @@ export interface StaffWorld {
 
 /** A fresh app and database. `mailer` (what drainMail sends through) defaults to an in-memory outbox. */
 export async function staffWorld(
-  options: { mailer?: Mailer; guard?: GuardConfig } = {},
+  options: {
+    mailer?: Mailer;
+    guard?: GuardConfig;
+    /** More configuration (e.g. PUBLIC_URL for a server the browser tests reach). */
+    env?: Record<string, string>;
+    /** The console's build, served at `/` (browser tests). */
+    consoleDir?: string;
+  } = {},
 ): Promise<StaffWorld> {
   const [t, keys] = await Promise.all([freshDb(), freshKeys()]);
   const clock = new TestClock();
   const mailer = options.mailer ?? outboxMailer();
   const config = {
-    ...loadConfig({ LOG_LEVEL: 'silent' }),
+    ...loadConfig({ LOG_LEVEL: 'silent', ...options.env }),
     ...(options.guard ? { guard: options.guard } : {}),
   };
-  const app = await buildApp(config, { db: t.db, kms: keys.kms, registry: keys.registry, clock });
+  const app = await buildApp(config, {
+    db: t.db,
+    kms: keys.kms,
+    registry: keys.registry,
+    clock,
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+  });
   await app.ready();
   const system = systemCtx('test').actor;
   let defaultOrganisation: string | undefined;

@@ -114,7 +114,8 @@ export async function must<T>(call: Promise<Answer<T>> | (() => Promise<Answer<T
       ({ data, error, response } = await send());
     }
   }
-  if (response.ok && data !== undefined) return data;
+  // A 204 (logout) has no body: its data is undefined, and that is a success.
+  if (response.ok) return data as T;
   const problem = toProblem(response, error);
   for (const listener of listeners) listener(problem);
   throw problem;
