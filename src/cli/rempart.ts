@@ -8,6 +8,7 @@ import { benchLoginTiming } from '../../bench/login-timing.ts';
 import { benchLookup } from '../../bench/lookup.ts';
 import { benchScope } from '../../bench/scope.ts';
 import { benchSeed } from '../../bench/seed.ts';
+import { benchWeb } from '../../bench/web.ts';
 import { formatReport, toJson } from '../../drill/report.ts';
 import { DRILL_DEFAULTS, runDrill } from '../../drill/run.ts';
 import { SCENARIOS } from '../../drill/scenarios/index.ts';
@@ -588,6 +589,23 @@ bench
       else console.log(JSON.stringify(summary, null, 2));
       // 1 when the medians differ by more than 5 %: the answer's time tells whether the login exists.
       if (Math.abs(summary.ratio - 1) > 0.05) process.exitCode = 1;
+    }),
+  );
+
+bench
+  .command('web')
+  .description(
+    "what the console's login page downloads on first load in Chromium: scripts and styles, raw and gzipped",
+  )
+  .option('--page <path>', 'the console path to load', '/connexion')
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { page: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const summary = await benchWeb({ page: options.page });
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+      // 1 when the first load's JavaScript is over the bound (300 kB gzipped).
+      if (!summary.withinLimit) process.exitCode = 1;
     }),
   );
 
