@@ -51,7 +51,11 @@ export async function benchWeb(options: { page?: string } = {}): Promise<WebBenc
   registerErrorHandler(app, consolePage(CONSOLE_DIST));
   await registerConsole(app, CONSOLE_DIST);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  const browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
   const page = options.page ?? '/connexion';
   const loaded = new Map<string, { type: string; body: Buffer }>();
   try {
@@ -68,7 +72,9 @@ export async function benchWeb(options: { page?: string } = {}): Promise<WebBenc
     await app.close();
   }
   const scripts = [...loaded].filter(([, v]) => v.type === 'script').map(([file, v]) => sized(file, v.body));
-  const styles = [...loaded].filter(([, v]) => v.type === 'stylesheet').map(([file, v]) => sized(file, v.body));
+  const styles = [...loaded]
+    .filter(([, v]) => v.type === 'stylesheet')
+    .map(([file, v]) => sized(file, v.body));
   const assets = path.join(CONSOLE_DIST, 'assets');
   const buildScripts: WebFile[] = [];
   for (const name of (await readdir(assets)).filter((n) => n.endsWith('.js')).sort()) {

@@ -10,8 +10,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_DIST } from '../src/http/console-build.ts';
 import { consoleApiTypes } from '../scripts/console-api-types.ts';
+import { CONSOLE_DIST } from '../src/http/console-build.ts';
 import { type StaffWorld, staffWorld } from './helpers/staff.ts';
 
 let world: StaffWorld;
@@ -96,7 +96,10 @@ describe('the console served by the API server', () => {
       paths: Record<string, unknown>;
     };
     expect(Object.keys(document.paths).every((p) => p.startsWith('/api/'))).toBe(true);
-    const committed = await readFile(path.join(import.meta.dirname, '..', 'web', 'src', 'api', 'schema.d.ts'), 'utf8');
+    const committed = await readFile(
+      path.join(import.meta.dirname, '..', 'web', 'src', 'api', 'schema.d.ts'),
+      'utf8',
+    );
     expect(await consoleApiTypes(document)).toBe(committed);
   });
 });

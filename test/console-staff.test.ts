@@ -52,6 +52,30 @@ describe(`the console for counselors and partners (${engine})`, () => {
     const person = world.persons.find((p) => p.agencyOrganisationId === world.agency)!;
     const { page, problems, context } = await world.page();
 
+    // English on request, through the header's language switch; French again after.
+    await page.goto('/connexion');
+    await heading(page, 'Connexion des agents');
+    await page
+      .getByTitle(/sélectionner la langue/i)
+      .filter({ visible: true })
+      .click();
+    await page
+      .getByRole('link', { name: /- English/ })
+      .filter({ visible: true })
+      .click();
+    await heading(page, 'Staff login');
+    await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');
+    await expectAccessible(page);
+    await page
+      .getByTitle(/select language/i)
+      .filter({ visible: true })
+      .click();
+    await page
+      .getByRole('link', { name: /- Français/ })
+      .filter({ visible: true })
+      .click();
+    await heading(page, 'Connexion des agents');
+
     await passwordStep(page, 'nobody.here', 'wrong password here');
     await page.getByText('Identifiant ou mot de passe incorrect').waitFor();
     await expectAccessible(page);

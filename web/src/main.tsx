@@ -4,7 +4,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link } from 'react-router';
 import { App } from './App.tsx';
-import { storedLang } from './i18n/i18n.tsx';
+import { storedLang, useLang } from './i18n/i18n.tsx';
 
 declare module '@codegouvfr/react-dsfr/spa' {
   interface RegisterLink {
@@ -15,7 +15,8 @@ declare module '@codegouvfr/react-dsfr/spa' {
 document.documentElement.lang = storedLang();
 // Trusted Types: the server's Content-Security-Policy names the policies react-dsfr creates
 // (react-dsfr, react-dsfr-asap) and requires them for every script sink.
-startReactDsfr({ defaultColorScheme: 'system', Link, useLang: storedLang });
+// The design system's own words ("Afficher", "Fermer"...) follow the console's language switch.
+startReactDsfr({ defaultColorScheme: 'system', Link, useLang: () => useLang().lang });
 
 const root = document.getElementById('root');
 if (root) {

@@ -8,7 +8,7 @@ import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { ApiProblem, api, must } from '../api/client.ts';
-import { useT } from '../i18n/i18n.tsx';
+import { useLang, useT } from '../i18n/i18n.tsx';
 import { useSession } from '../session.tsx';
 import { formatField } from './fields.tsx';
 import { searchMessages } from './search-messages.ts';
@@ -35,6 +35,7 @@ async function loadView(selection: Selection): Promise<View> {
 /** The record screen. */
 export function PersonPage(): ReactNode {
   const t = useT(searchMessages);
+  const { lang } = useLang();
   const { me } = useSession();
   const { selection } = useSelection();
   const [view, setView] = useState<View | undefined>();
@@ -126,7 +127,7 @@ export function PersonPage(): ReactNode {
                     {view.fields.map((f) => (
                       <tr key={f}>
                         <th scope="row">{t(`col_${f}` as never)}</th>
-                        <td>{formatField(f, view.person)}</td>
+                        <td>{formatField(f, view.person, lang)}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -14,7 +14,7 @@ import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ApiProblem, api, must } from '../api/client.ts';
 import type { paths } from '../api/schema';
-import { useT } from '../i18n/i18n.tsx';
+import { useLang, useT } from '../i18n/i18n.tsx';
 import { type Role, useSession } from '../session.tsx';
 import { formatField } from './fields.tsx';
 import { SEARCH_RULES, type SearchBy } from './purposes.ts';
@@ -26,6 +26,7 @@ type SearchAnswer = paths['/api/v1/persons/search']['post']['responses'][200]['c
 /** The search screen. */
 export function SearchPage(): ReactNode {
   const t = useT(searchMessages);
+  const { lang } = useLang();
   const navigate = useNavigate();
   const { me } = useSession();
   const { select } = useSelection();
@@ -190,7 +191,7 @@ export function SearchPage(): ReactNode {
             <Table
               headers={[...columns.map((c) => t(`col_${c}`)), '']}
               data={answer.results.map((person) => [
-                ...columns.map((c) => formatField(c, person)),
+                ...columns.map((c) => formatField(c, person, lang)),
                 <Button
                   key="open"
                   size="small"

@@ -3,9 +3,19 @@ import type { ReactNode } from 'react';
 
 type Person = Record<string, unknown>;
 
-/** The field `name` of `person`, formatted for reading. */
-export function formatField(name: string, person: Person): ReactNode {
+/** Registration statuses in words (the API gives codes). */
+const STATUS: Record<string, [string, string]> = {
+  registered: ['inscrit', 'registered'],
+  deregistered: ['désinscrit', 'deregistered'],
+  candidate: ['candidat', 'candidate'],
+  archived: ['archivé', 'archived'],
+};
+
+/** The field `name` of `person`, formatted for reading in `lang`. */
+export function formatField(name: string, person: Person, lang: 'fr' | 'en' = 'fr'): ReactNode {
   const value = person[name];
+  if (name === 'status' && typeof value === 'string' && STATUS[value])
+    return STATUS[value][lang === 'fr' ? 0 : 1];
   if (value === null || value === undefined || value === '') return '—';
   if (name === 'address' && typeof value === 'object') {
     const a = value as { line: string; postalCode: string; city: string };
