@@ -86,6 +86,13 @@ describe(`npm start and the operator's first commands on ${engine}`, () => {
         '11 demo staff accounts for 8 roles: counselor, org_manager ×3, partner_counselor ×2',
       );
       expect(output).not.toContain('one per role');
+      // The console is served at the printed address, as the page of every console path.
+      expect(output).toContain(`console at http://localhost:${port}/`);
+      for (const pathname of ['/', '/connexion']) {
+        const page = await fetch(`http://localhost:${port}${pathname}`, { headers: { accept: 'text/html' } });
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('<div id="root"></div>');
+      }
       const accounts = JSON.parse(
         await readFile(path.join(dir, 'data', 'demo-accounts.json'), 'utf8'),
       ) as DemoAccount[];

@@ -13,22 +13,29 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const WEB_DIR = path.join(ROOT, 'web');
 export const CONSOLE_DIST = path.join(WEB_DIR, 'dist');
 
-/** What decides a rebuild: the newest of the console's sources, and the build's time. */
-export async function consoleBuildState(): Promise<{ fresh: boolean; built: Date | null; sources: Date }> {
-  const built = await stat(path.join(CONSOLE_DIST, 'index.html')).then(
+/**
+ * What decides a rebuild: the newest file of the console's sources (web/ but its build and the
+ * copied design-system files), and the build's time. Fresh when the build is newer than every source.
+ */
+export async function consoleBuildState(
+  webDir = WEB_DIR,
+  distDir = path.join(webDir, 'dist'),
+): Promise<{ fresh: boolean; built: Date | null; sources: Date }> {
+  const built = await stat(path.join(distDir, 'index.html')).then(
     (s) => s.mtime,
     () => null,
   );
   let newest = 0;
   const visit = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.name === 'dist' || entry.name === 'public' || entry.name === 'node_modules') continue;
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) await visit(full);
-      else newest = Math.max(newest, (await stat(full)).mtimeMs);
+      const file = path.join(dir, entry.name);
+      // The build itself and the design system's files copied into public/ are outputs, not sources.
+      if (file === distDir || entry.name === 'public' || entry.name === 'node_modules') continue;
+      if (entry.isDirectory()) await visit(file);
+      else newest = Math.max(newest, (await stat(file)).mtimeMs);
     }
   };
-  await visit(WEB_DIR);
+  await visit(webDir);
   const sources = new Date(newest);
   return { fresh: built !== null && built.getTime() >= newest, built, sources };
 }
@@ -39,7 +46,11 @@ function runNode(script: string, args: string[], cwd: string): Promise<void> {
     // NODE_ENV decides which React Vite bundles: the test runner's "test" would give the development
     // build (larger, slower, with warnings). The console is always built for production.
     const env = { ...process.env, NODE_ENV: 'production' };
-    const child = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let errors = '';
     child.stderr.on('data', (chunk: Buffer) => {
       errors += chunk.toString();
@@ -77,6 +88,10 @@ export async function buildConsole(
     );
   }
   log('rempart: building the console: bundle (Vite)');
-  await runNode(path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), ['build', '--logLevel', 'warn'], WEB_DIR);
+  await runNode(
+    path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+    ['build', '--logLevel', 'warn'],
+    WEB_DIR,
+  );
   return { seconds: Math.round((performance.now() - started) / 100) / 10, outDir: CONSOLE_DIST };
 }
