@@ -8,6 +8,8 @@
  * bar, the title or the browser's storage. Screenshots go to docs/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemCtx } from '../src/context.ts';
+import { openIdentity } from '../src/registry/persons.ts';
 import { screenshot } from './helpers/browser.ts';
 import {
   type ConsoleWorld,
@@ -121,6 +123,16 @@ describe(`the console for counselors and partners (${engine})`, () => {
     await expect(record.innerText()).resolves.toContain(person.identity.nir);
     await expectAccessible(page);
     await screenshot(page, 'record');
+    // A counselor changes the phone number: saved through the gate (normalised to E.164), read back from the registry.
+    await page.getByLabel('Téléphone').fill('0611223344');
+    await page.getByRole('button', { name: 'Enregistrer les coordonnées' }).click();
+    await page.getByText(/Coordonnées enregistrées : .*phone/).waitFor();
+    await expect(
+      world.t.db.tx(
+        systemCtx('test').actor,
+        async (tx) => (await openIdentity(tx, world.keys.registry, person.id, ['phone']))?.phone,
+      ),
+    ).resolves.toBe('+33611223344');
 
     // Nothing of the person in the address bar, the title, the history or the browser's storage.
     const stored = await storedText(page);
