@@ -3236,6 +3236,7 @@ export interface paths {
                                 requestedBy: string;
                                 requestedAt: string;
                                 status: string;
+                                targetAccountId: string | null;
                                 payload: {
                                     [key: string]: unknown;
                                 };
