@@ -136,8 +136,10 @@ export default function ApprovalsPage(): ReactNode {
           ))}
           {cases && pendingCases.length === 0 && <p>{t('noPendingCase')}</p>}
           {pendingCases.map((c) => (
-            <div key={c.id} className="fr-card fr-p-3w fr-mb-3w">
-              <h3 className="fr-h5">{t('caseOf', { login: c.login })}</h3>
+            <section key={c.id} aria-labelledby={`case-${c.id}`} className="fr-card fr-p-3w fr-mb-3w">
+              <h3 id={`case-${c.id}`} className="fr-h5">
+                {t('caseOf', { login: c.login })}
+              </h3>
               <p>{t('caseOpened', { at: when(c.openedAt) })}</p>
               {outcome(c.id)}
               <RadioButtons
@@ -165,7 +167,7 @@ export default function ApprovalsPage(): ReactNode {
                   {t('reject')}
                 </Button>
               </div>
-            </div>
+            </section>
           ))}
           {cases?.some((c) => c.status !== 'open') && (
             <Table
@@ -191,8 +193,10 @@ export default function ApprovalsPage(): ReactNode {
         {pendingRequests.map((r) => {
           const mine = r.requestedBy === me?.account.id;
           return (
-            <div key={r.id} className="fr-card fr-p-3w fr-mb-3w">
-              <h3 className="fr-h5">{describe(r)}</h3>
+            <section key={r.id} aria-labelledby={`request-${r.id}`} className="fr-card fr-p-3w fr-mb-3w">
+              <h3 id={`request-${r.id}`} className="fr-h5">
+                {describe(r)}
+              </h3>
               <p>
                 {t('requestedBy', { at: when(r.requestedAt), who: mine ? t('you') : loginOf(r.requestedBy) })}{' '}
                 {mine && (
@@ -219,7 +223,7 @@ export default function ApprovalsPage(): ReactNode {
                   {t('reject')}
                 </Button>
               </div>
-            </div>
+            </section>
           );
         })}
         {decidedRequests.length > 0 && (
