@@ -189,7 +189,7 @@ describe(`the console for the helpdesk, managers, owners and the DPO (${engine})
     const mine = asker.page.getByRole('region', { name: `Création du compte ${newLogin}` });
     await mine.getByText('Votre demande : une autre personne doit l’approuver.').waitFor();
     await mine.getByRole('button', { name: 'Approuver' }).click();
-    await mine.getByText(/^Refusé : .*another person than its requester/).waitFor();
+    await mine.getByText(/^Refusé : une demande est décidée par une autre personne que son auteur/).waitFor();
     await expectAccessible(asker.page);
     await screenshot(asker.page, 'approvals');
     expect(asker.problems).toEqual([]);
@@ -266,6 +266,10 @@ describe(`the console for the helpdesk, managers, owners and the DPO (${engine})
     await counselorRead.waitFor();
     await expect(counselorRead.innerText()).resolves.toContain('conseiller ou conseillère');
     await history.getByRole('row').filter({ hasText: 'Demande d’exercice de droits' }).first().waitFor();
+    // One row per read: the search, the record opened once, and this history itself.
+    await expect(
+      history.getByRole('row').filter({ hasText: 'Demande d’exercice de droits' }).count(),
+    ).resolves.toBe(3);
     await expectAccessible(page);
     await screenshot(page, 'access-history');
     for (const value of [person.id, person.identity.agencyId, person.identity.lastName]) {

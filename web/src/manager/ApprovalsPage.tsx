@@ -8,7 +8,7 @@
  */
 import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Badge } from '@codegouvfr/react-dsfr/Badge';
-import { Button } from '@codegouvfr/react-dsfr/Button';
+import { ButtonsGroup } from '@codegouvfr/react-dsfr/ButtonsGroup';
 import { RadioButtons } from '@codegouvfr/react-dsfr/RadioButtons';
 import { Table } from '@codegouvfr/react-dsfr/Table';
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
@@ -69,7 +69,11 @@ export default function ApprovalsPage(): ReactNode {
       if (problem instanceof ApiProblem && !['throttled', 'account_suspended'].includes(problem.code)) {
         setOutcomes((all) => ({
           ...all,
-          [key]: { ok: false, text: t('failed', { message: problem.message }) },
+          // The server's refusals of the two-person rule (T8) are said in the screen's language.
+          [key]: {
+            ok: false,
+            text: problem.code === 'forbidden' ? t('notYours') : t('failed', { message: problem.message }),
+          },
         }));
       }
     } finally {
@@ -154,19 +158,25 @@ export default function ApprovalsPage(): ReactNode {
                   },
                 }))}
               />
-              <div className="fr-btns-group fr-btns-group--inline-md">
-                <Button iconId="fr-icon-check-line" disabled={busy} onClick={() => void decideCase(c, true)}>
-                  {t('approve')}
-                </Button>
-                <Button
-                  iconId="fr-icon-close-line"
-                  priority="secondary"
-                  disabled={busy}
-                  onClick={() => void decideCase(c, false)}
-                >
-                  {t('reject')}
-                </Button>
-              </div>
+              <ButtonsGroup
+                inlineLayoutWhen="md and up"
+                buttonsIconPosition="left"
+                buttons={[
+                  {
+                    children: t('approve'),
+                    iconId: 'fr-icon-check-line',
+                    disabled: busy,
+                    onClick: () => void decideCase(c, true),
+                  },
+                  {
+                    children: t('reject'),
+                    iconId: 'fr-icon-close-line',
+                    priority: 'secondary',
+                    disabled: busy,
+                    onClick: () => void decideCase(c, false),
+                  },
+                ]}
+              />
             </section>
           ))}
           {cases?.some((c) => c.status !== 'open') && (
@@ -206,23 +216,25 @@ export default function ApprovalsPage(): ReactNode {
                 )}
               </p>
               {outcome(r.id)}
-              <div className="fr-btns-group fr-btns-group--inline-md">
-                <Button
-                  iconId="fr-icon-check-line"
-                  disabled={busy}
-                  onClick={() => void decideRequest(r, true)}
-                >
-                  {t('approve')}
-                </Button>
-                <Button
-                  iconId="fr-icon-close-line"
-                  priority="secondary"
-                  disabled={busy}
-                  onClick={() => void decideRequest(r, false)}
-                >
-                  {t('reject')}
-                </Button>
-              </div>
+              <ButtonsGroup
+                inlineLayoutWhen="md and up"
+                buttonsIconPosition="left"
+                buttons={[
+                  {
+                    children: t('approve'),
+                    iconId: 'fr-icon-check-line',
+                    disabled: busy,
+                    onClick: () => void decideRequest(r, true),
+                  },
+                  {
+                    children: t('reject'),
+                    iconId: 'fr-icon-close-line',
+                    priority: 'secondary',
+                    disabled: busy,
+                    onClick: () => void decideRequest(r, false),
+                  },
+                ]}
+              />
             </section>
           );
         })}

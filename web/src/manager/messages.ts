@@ -31,6 +31,8 @@ export const managerMessages = defineMessages(
     requestCaseload: 'Demander ce portefeuille',
     requested: 'Demande enregistrée. Elle prendra effet quand une autre personne l’aura approuvée.',
     failed: 'Refusé : {message}',
+    notYours:
+      'Refusé : une demande est décidée par une autre personne que son auteur, et nul ne décide de ce qui concerne son propre compte.',
     choose: '— Choisir —',
     approvalsTitle: 'Approbations',
     approvalsIntro:
@@ -98,6 +100,8 @@ export const managerMessages = defineMessages(
     requestCaseload: 'Request this caseload',
     requested: 'Request filed. It takes effect once another person approves it.',
     failed: 'Refused: {message}',
+    notYours:
+      'Refused: a request is decided by another person than its author, and nobody decides on what concerns their own account.',
     choose: '— Choose —',
     approvalsTitle: 'Approvals',
     approvalsIntro:
