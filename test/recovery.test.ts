@@ -394,6 +394,30 @@ describe(`recovery and provisioning on ${engine}`, () => {
     expect(login.json().next).toBe('enrol_second_factor');
   });
 
+  it('lists a role change with the account it is about, so that the approver knows whom it concerns', async () => {
+    const boss = await freshClient(manager, secrets.get(manager.id)!);
+    const target = await world.account({ organisationId: partner, role: 'partner_counselor' });
+    const asked = await boss.request('POST', '/api/v1/provisioning-requests', {
+      kind: 'grant_role',
+      accountId: target.id,
+      role: 'org_manager',
+    });
+    expect(asked.statusCode, asked.body).toBe(201);
+    const second = await freshClient(secondManager, secrets.get(secondManager.id)!);
+    const listed = (await second.request('GET', '/api/v1/provisioning-requests')).json().requests as {
+      id: string;
+      targetAccountId: string | null;
+      kind: string;
+    }[];
+    expect(listed.find((r) => r.id === asked.json().id)).toMatchObject({
+      kind: 'grant_role',
+      targetAccountId: target.id,
+    });
+    expect(listed.filter((r) => r.kind === 'create_account').every((r) => r.targetAccountId === null)).toBe(
+      true,
+    );
+  });
+
   async function accountLogin(id: string): Promise<string> {
     const rows = await world.t.db.tx(systemCtx('test').actor, (tx) =>
       tx.query<{ login: string }>('SELECT login FROM accounts WHERE id = $1', [id]),

@@ -52,6 +52,8 @@ export interface ProvisioningView {
   requestedBy: string;
   requestedAt: string;
   status: 'pending' | 'approved' | 'rejected';
+  /** The account a role change is about (null for the other kinds): what the approver decides on. */
+  targetAccountId: string | null;
   payload: Record<string, unknown>;
 }
 
@@ -425,9 +427,10 @@ export async function listProvisioning(db: Db, viewer: Account): Promise<Provisi
       requested_by: string;
       requested_at: Date;
       status: ProvisioningView['status'];
+      target_account_id: string | null;
       payload: Record<string, unknown>;
     }>(
-      `SELECT id, kind, organisation_id, requested_by, requested_at, status, payload FROM provisioning_requests
+      `SELECT id, kind, organisation_id, requested_by, requested_at, status, target_account_id, payload FROM provisioning_requests
        WHERE ($1 OR organisation_id = $2) ORDER BY requested_at DESC LIMIT 200`,
       [viewer.role === 'administrator', viewer.organisationId],
     ),
@@ -439,6 +442,7 @@ export async function listProvisioning(db: Db, viewer: Account): Promise<Provisi
     requestedBy: r.requested_by,
     requestedAt: r.requested_at.toISOString(),
     status: r.status,
+    targetAccountId: r.target_account_id,
     payload: r.payload,
   }));
 }

@@ -197,3 +197,68 @@ export async function readIncident(
     },
   };
 }
+
+/** Incidents in a list: newest first, at most this many. */
+export const INCIDENTS_LIMIT = 200;
+
+/** An incident in the list: its counts, no person of its scope. */
+export interface IncidentSummary {
+  id: string;
+  openedAt: string;
+  openedBy: string;
+  kind: string;
+  status: string;
+  accounts: string[];
+  windowFrom: string;
+  windowTo: string;
+  note: string | null;
+  personCount: number;
+  events: number;
+  fieldCounts: Record<string, number>;
+}
+
+/**
+ * The incidents, newest first, for a security officer or the DPO (anyone else: forbidden, as the
+ * review queue's lists answer). Counts only: the persons of a scope stay behind `readIncident`, whose
+ * every read is an audit event, so listing needs none (docs/DESIGN.md section 3).
+ */
+export async function listIncidents(db: Db, role: string): Promise<IncidentSummary[]> {
+  if (!INCIDENT_READERS.includes(role))
+    throw new AppError('forbidden', 'only security officers and the DPO list incidents');
+  const rows = await db.tx(systemCtx('incidents').actor, (tx) =>
+    tx.query<{
+      id: string;
+      opened_at: Date;
+      opened_by: string;
+      kind: string;
+      status: string;
+      accounts: string[];
+      window_from: Date;
+      window_to: Date;
+      note: string | null;
+      person_count: number | null;
+      events: number | null;
+      field_counts: Record<string, number> | null;
+    }>(
+      `SELECT id, opened_at, opened_by, kind, status, accounts, window_from, window_to, note,
+         (scope->>'personCount')::int AS person_count, (scope->>'events')::int AS events,
+         scope->'fieldCounts' AS field_counts
+       FROM incidents ORDER BY opened_at DESC, id LIMIT $1`,
+      [INCIDENTS_LIMIT],
+    ),
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    openedAt: row.opened_at.toISOString(),
+    openedBy: row.opened_by,
+    kind: row.kind,
+    status: row.status,
+    accounts: row.accounts,
+    windowFrom: row.window_from.toISOString(),
+    windowTo: row.window_to.toISOString(),
+    note: row.note,
+    personCount: row.person_count ?? 0,
+    events: row.events ?? 0,
+    fieldCounts: row.field_counts ?? {},
+  }));
+}

@@ -3,14 +3,14 @@
  * search result and carried in memory (staff/selection.tsx), so no identifier reaches the address
  * bar, the history or a referrer.
  */
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { LangProvider } from './i18n/i18n.tsx';
 import { Layout } from './layout/Layout.tsx';
 import { NotFoundPage } from './layout/NotFoundPage.tsx';
 import { RequireRole } from './layout/RequireRole.tsx';
 import { PortalPlaceholder } from './portal/PortalPlaceholder.tsx';
-import { SessionProvider } from './session.tsx';
+import { type Role, SessionProvider } from './session.tsx';
 import { EnrolPage } from './staff/EnrolPage.tsx';
 import { HomePage } from './staff/HomePage.tsx';
 import { LoginPage } from './staff/LoginPage.tsx';
@@ -18,6 +18,23 @@ import { PersonPage } from './staff/PersonPage.tsx';
 import { SearchPage } from './staff/SearchPage.tsx';
 import { SessionsPage } from './staff/SessionsPage.tsx';
 import { SelectionProvider } from './staff/selection.tsx';
+
+// Screen families other than login and search load on first use: the login page's first load stays small.
+const HelpdeskPage = lazy(() => import('./helpdesk/HelpdeskPage.tsx'));
+const ApprovalsPage = lazy(() => import('./manager/ApprovalsPage.tsx'));
+const AccountsPage = lazy(() => import('./manager/AccountsPage.tsx'));
+const DpoPage = lazy(() => import('./dpo/DpoPage.tsx'));
+const RecoveryPage = lazy(() => import('./recovery/RecoveryPage.tsx'));
+const ActivationPage = lazy(() => import('./recovery/ActivationPage.tsx'));
+
+/** A lazily loaded screen for some roles (any logged-in role when `roles` is absent). */
+function Lazy({ roles, children }: { roles?: readonly Role[]; children: ReactNode }): ReactNode {
+  return (
+    <RequireRole {...(roles ? { roles } : {})}>
+      <Suspense fallback={null}>{children}</Suspense>
+    </RequireRole>
+  );
+}
 
 /** The whole console. */
 export function App(): ReactNode {
@@ -53,6 +70,55 @@ export function App(): ReactNode {
                     <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo']}>
                       <PersonPage />
                     </RequireRole>
+                  }
+                />
+                <Route
+                  path="assistance"
+                  element={
+                    <Lazy roles={['helpdesk']}>
+                      <HelpdeskPage />
+                    </Lazy>
+                  }
+                />
+                <Route
+                  path="approbations"
+                  element={
+                    <Lazy roles={['org_manager', 'administrator']}>
+                      <ApprovalsPage />
+                    </Lazy>
+                  }
+                />
+                <Route
+                  path="comptes"
+                  element={
+                    <Lazy roles={['org_manager', 'administrator']}>
+                      <AccountsPage />
+                    </Lazy>
+                  }
+                />
+                <Route
+                  path="protection-donnees"
+                  element={
+                    <Lazy roles={['dpo']}>
+                      <DpoPage />
+                    </Lazy>
+                  }
+                />
+                {/* Public: the owner has lost their second factor, or has none yet. */}
+                <Route
+                  path="recuperation"
+                  element={
+                    <Suspense fallback={null}>
+                      <RecoveryPage />
+                    </Suspense>
+                  }
+                />
+                <Route
+                  path="activation"
+                  element={
+                    <Suspense fallback={null}>
+                      <ActivationPage />
+                    </Suspense>
                   }
                 />
                 {/* The person's own side (their record, who read it, incidents): the next step. */}

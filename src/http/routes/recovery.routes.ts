@@ -59,6 +59,7 @@ const RequestView = obj({
   requestedBy: { type: 'string' },
   requestedAt: { type: 'string' },
   status: { type: 'string' },
+  targetAccountId: { type: ['string', 'null'] },
   payload: { type: 'object', additionalProperties: true },
 });
 

@@ -3236,6 +3236,7 @@ export interface paths {
                                 requestedBy: string;
                                 requestedAt: string;
                                 status: string;
+                                targetAccountId: string | null;
                                 payload: {
                                     [key: string]: unknown;
                                 };
@@ -7631,6 +7632,124 @@ export interface paths {
                 };
                 /** @description The alert is already decided */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Security officers and the DPO: the incidents, newest first, with their counts
+         * @description At most 200. Counts per field and of persons, no person id: the scope's persons are read with GET /api/v1/incidents/{id}, an audited read. Other roles: 403 forbidden.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            incidents: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: date-time */
+                                openedAt: string;
+                                openedBy: string;
+                                kind: string;
+                                status: string;
+                                accounts: string[];
+                                /** Format: date-time */
+                                windowFrom: string;
+                                /** Format: date-time */
+                                windowTo: string;
+                                note: string | null;
+                                personCount: number;
+                                events: number;
+                                fieldCounts: {
+                                    [key: string]: number;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -22,6 +22,10 @@ type NavKey = keyof (typeof layoutMessages)['fr'];
 /** Each role's screens in the navigation; a screen family adds its entry here. */
 export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[] = [
   { key: 'search', path: '/recherche', roles: ['counselor', 'partner_counselor', 'security_officer', 'dpo'] },
+  { key: 'recovery', path: '/assistance', roles: ['helpdesk'] },
+  { key: 'approvals', path: '/approbations', roles: ['org_manager', 'administrator'] },
+  { key: 'accounts', path: '/comptes', roles: ['org_manager', 'administrator'] },
+  { key: 'dpo', path: '/protection-donnees', roles: ['dpo'] },
   { key: 'sessions', path: '/mes-sessions', roles: [] },
 ];
 
@@ -99,7 +103,11 @@ export function Layout(): ReactNode {
         id="footer"
         accessibility="non compliant"
         contentDescription={t('footerDescription')}
-        bottomItems={[headerFooterDisplayItem, { text: t('personPortal'), linkProps: { to: '/mon-espace' } }]}
+        bottomItems={[
+          headerFooterDisplayItem,
+          { text: t('personPortal'), linkProps: { to: '/mon-espace' } },
+          { text: t('recoverAccount'), linkProps: { to: '/recuperation' } },
+        ]}
       />
     </>
   );

@@ -40,6 +40,7 @@ export const layoutMessages = defineMessages(
     sessionEndedText: 'Votre session a pris fin. Reconnectez-vous pour continuer.',
     close: 'Fermer',
     personPortal: 'Mon espace (personnes inscrites)',
+    recoverAccount: 'Récupérer mon compte d’agent',
   },
   {
     tagline: 'Registry of job seekers, audited search',
@@ -79,5 +80,6 @@ export const layoutMessages = defineMessages(
     sessionEndedText: 'Your session has ended. Log in again to go on.',
     close: 'Close',
     personPortal: 'My space (registered persons)',
+    recoverAccount: 'Recover my staff account',
   },
 );

@@ -6,13 +6,16 @@
 import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
-import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { type FormEvent, lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
 import { ApiProblem, api, must } from '../api/client.ts';
 import { useLang, useT } from '../i18n/i18n.tsx';
 import { useSession } from '../session.tsx';
 import { formatField } from './fields.tsx';
 import { searchMessages } from './search-messages.ts';
 import { type Selection, useSelection } from './selection.tsx';
+
+// The DPO's access history (a data-subject request) loads only for the DPO.
+const AccessHistory = lazy(() => import('../dpo/AccessHistory.tsx'));
 
 type View = { person: Record<string, unknown> & { id: string }; fields: string[] };
 
@@ -189,6 +192,11 @@ export function PersonPage(): ReactNode {
           </div>
           <Button type="submit">{t('saveContact')}</Button>
         </form>
+      )}
+      {view && me?.account.role === 'dpo' && (
+        <Suspense fallback={null}>
+          <AccessHistory selection={selection} />
+        </Suspense>
       )}
       <Button className="fr-mt-3w" priority="tertiary" linkProps={{ to: '/recherche' }}>
         {t('backToSearch')}
