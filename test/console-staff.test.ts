@@ -57,25 +57,11 @@ describe(`the console for counselors and partners (${engine})`, () => {
     // English on request, through the header's language switch; French again after.
     await page.goto('/connexion');
     await heading(page, 'Connexion des agents');
-    await page
-      .getByTitle(/sélectionner la langue/i)
-      .filter({ visible: true })
-      .click();
-    await page
-      .getByRole('link', { name: /- English/ })
-      .filter({ visible: true })
-      .click();
+    await page.getByRole('button', { name: 'English' }).filter({ visible: true }).click();
     await heading(page, 'Staff login');
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');
     await expectAccessible(page);
-    await page
-      .getByTitle(/select language/i)
-      .filter({ visible: true })
-      .click();
-    await page
-      .getByRole('link', { name: /- Français/ })
-      .filter({ visible: true })
-      .click();
+    await page.getByRole('button', { name: 'Français' }).filter({ visible: true }).click();
     await heading(page, 'Connexion des agents');
 
     await passwordStep(page, 'nobody.here', 'wrong password here');

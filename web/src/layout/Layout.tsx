@@ -7,7 +7,6 @@
 import { headerFooterDisplayItem } from '@codegouvfr/react-dsfr/Display';
 import { Footer } from '@codegouvfr/react-dsfr/Footer';
 import { Header } from '@codegouvfr/react-dsfr/Header';
-import { LanguageSelect } from '@codegouvfr/react-dsfr/LanguageSelect';
 import type { MainNavigationProps } from '@codegouvfr/react-dsfr/MainNavigation';
 import { SkipLinks } from '@codegouvfr/react-dsfr/SkipLinks';
 import type { ReactNode } from 'react';
@@ -29,8 +28,6 @@ export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[]
   { key: 'sessions', path: '/mes-sessions', roles: [] },
 ];
 
-const LANGS: readonly Lang[] = ['fr', 'en'];
-
 /** The layout around every screen. */
 export function Layout(): ReactNode {
   const t = useT(layoutMessages);
@@ -47,14 +44,15 @@ export function Layout(): ReactNode {
           linkProps: { to: item.path },
           isActive: location.pathname === item.path || location.pathname.startsWith(`${item.path}/`),
         }));
+  const otherLang: Lang = lang === 'fr' ? 'en' : 'fr';
   const quickAccess = [
-    <LanguageSelect<Lang>
-      key="lang"
-      supportedLangs={LANGS}
-      fullNameByLang={{ fr: 'Français', en: 'English' }}
-      lang={lang}
-      setLang={setLang}
-    />,
+    // The other language, one click away. (The design system's LanguageSelect puts its menu's links
+    // inside its button: axe-core's nested-interactive, serious; a plain switch has no such fault.)
+    {
+      iconId: 'fr-icon-translate-2' as const,
+      text: <span lang={otherLang}>{otherLang === 'en' ? 'English' : 'Français'}</span>,
+      buttonProps: { onClick: () => setLang(otherLang) },
+    },
     me
       ? {
           iconId: 'fr-icon-logout-box-r-line' as const,

@@ -6,7 +6,7 @@
 import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
-import { type FormEvent, lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
+import { type FormEvent, lazy, type ReactNode, Suspense, useEffect, useRef, useState } from 'react';
 import { ApiProblem, api, must } from '../api/client.ts';
 import { useLang, useT } from '../i18n/i18n.tsx';
 import { useSession } from '../session.tsx';
@@ -49,8 +49,14 @@ export function PersonPage(): ReactNode {
   useEffect(() => {
     document.title = `${t('recordTitle')} — Rempart`;
   }, [t]);
+  // Each read of the record is an audited read of the person (docs/ARCHITECTURE.md, the gate): it
+  // happens once per opening, never again because the language changed or an effect ran twice.
+  const readFor = useRef<Selection | undefined>(undefined);
+  const tRef = useRef(t);
+  tRef.current = t;
   useEffect(() => {
-    if (!selection) return;
+    if (!selection || readFor.current === selection) return;
+    readFor.current = selection;
     setView(undefined);
     loadView(selection).then(
       (loaded) => {
@@ -70,11 +76,11 @@ export function PersonPage(): ReactNode {
       },
       (problem: unknown) => {
         if (problem instanceof ApiProblem && !['throttled', 'account_suspended'].includes(problem.code)) {
-          setError(t('error', { message: problem.message }));
+          setError(tRef.current('error', { message: problem.message }));
         }
       },
     );
-  }, [selection, t]);
+  }, [selection]);
 
   if (!selection) {
     return (
