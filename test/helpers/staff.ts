@@ -55,15 +55,18 @@ export interface StaffWorld {
   close(): Promise<void>;
 }
 
-/** A fresh app and database. `mailer` (what drainMail sends through) defaults to an in-memory outbox. */
+/**
+ * A fresh app and database. `mailer` (what drainMail sends through) defaults to an in-memory outbox;
+ * `env` adds configuration variables (e.g. REMPART_PROCONNECT_*).
+ */
 export async function staffWorld(
-  options: { mailer?: Mailer; guard?: GuardConfig } = {},
+  options: { mailer?: Mailer; guard?: GuardConfig; env?: Record<string, string> } = {},
 ): Promise<StaffWorld> {
   const [t, keys] = await Promise.all([freshDb(), freshKeys()]);
   const clock = new TestClock();
   const mailer = options.mailer ?? outboxMailer();
   const config = {
-    ...loadConfig({ LOG_LEVEL: 'silent' }),
+    ...loadConfig({ LOG_LEVEL: 'silent', ...options.env }),
     ...(options.guard ? { guard: options.guard } : {}),
   };
   const app = await buildApp(config, { db: t.db, kms: keys.kms, registry: keys.registry, clock });
