@@ -25,6 +25,8 @@ export interface OidcProviderOptions {
   acr?: string;
   /** Whether the provider itself refuses an acr outside the requested essential values (default false). */
   enforceAcr?: boolean;
+  /** The port on 127.0.0.1 (default: a free one). */
+  port?: number;
 }
 
 export interface LocalOidcProvider {
@@ -61,7 +63,7 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<L
   const clientSecret = randomBytes(24).toString('base64url');
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
   const server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
