@@ -100,7 +100,7 @@ export class ProConnectClient {
       nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
-      claims: JSON.stringify({ id_token: { acr }, userinfo: { acr } }),
+      claims: JSON.stringify({ id_token: { acr } }),
     });
     return { url, state, nonce, codeVerifier };
   }
