@@ -118,6 +118,22 @@ describe(`ProConnect on ${engine}`, () => {
   it('says whether it is on, and answers proconnect_disabled where it is not configured', async () => {
     const status = await world.app.inject({ method: 'GET', url: '/api/v1/auth/proconnect' });
     expect(status.json()).toEqual({ enabled: true });
+    const document = (await world.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const operations = Object.entries(
+      document.paths as Record<string, Record<string, { operationId?: string }>>,
+    )
+      .filter(([path]) => path.startsWith('/api/v1/auth/proconnect'))
+      .flatMap(([path, methods]) =>
+        Object.entries(methods).map(([m, op]) => `${m} ${path} ${op.operationId}`),
+      );
+    expect(operations.sort()).toEqual([
+      'get /api/v1/auth/proconnect getProConnectStatus',
+      'get /api/v1/auth/proconnect/callback finishProConnectLogin',
+      'get /api/v1/auth/proconnect/link getProConnectLink',
+      'get /api/v1/auth/proconnect/login startProConnectLogin',
+      'post /api/v1/auth/proconnect/link startProConnectLink',
+      'post /api/v1/auth/proconnect/unlink unlinkProConnect',
+    ]);
     const off = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), {
       db: world.t.db,
       kms: world.keys.kms,
@@ -200,6 +216,11 @@ describe(`ProConnect on ${engine}`, () => {
     expect(await events('proconnect.linked')).toContainEqual(
       expect.objectContaining({ target_account_id: account.id }),
     );
+    // A new way into the account: its owner is told.
+    const notices = await world.t.db.tx(system, (tx) =>
+      tx.query<{ kind: string }>('SELECT kind FROM staff_notices WHERE account_id = $1', [account.id]),
+    );
+    expect(notices.map((n) => n.kind)).toContain('proconnect_linked');
     const { result, session } = await loginAs('agent-mfa', 'eidas1-mfa');
     expect(result).toBe('ok');
     expect(await me(session!)).toMatchObject({ account: { id: account.id }, assurance: 'mfa' });
@@ -327,11 +348,7 @@ describe(`ProConnect on ${engine}`, () => {
     const { account, client } = await linkedAccount('agent-unlink');
     const shown = await client.request('GET', '/api/v1/auth/proconnect/link');
     expect(shown.json()).toMatchObject({ linked: true, issuer: idp.issuer });
-    const removed = await world.app.inject({
-      method: 'DELETE',
-      url: '/api/v1/auth/proconnect/link',
-      headers: { cookie: `${SESSION_COOKIE}=${client.cookie}`, 'x-csrf-token': client.csrf! },
-    });
+    const removed = await client.request('POST', '/api/v1/auth/proconnect/unlink');
     expect(removed.json()).toEqual({ removed: 1 });
     expect((await client.request('GET', '/api/v1/auth/proconnect/link')).json()).toEqual({ linked: false });
     expect(await events('proconnect.unlinked')).toContainEqual(

@@ -237,13 +237,13 @@ export const proconnectRoutes: FastifyPluginAsync<ProConnectRoutesOptions> = asy
     },
   );
 
-  app.delete(
-    '/api/v1/auth/proconnect/link',
+  app.post(
+    '/api/v1/auth/proconnect/unlink',
     {
       preHandler: app.requireStaff({ assurance: 'mfa', fresh: true }),
       schema: {
         tags: ['auth'],
-        operationId: 'deleteProConnectLink',
+        operationId: 'unlinkProConnect',
         summary: 'Unlink the ProConnect identity from my account (fresh second factor)',
         response: { 200: obj({ removed: { type: 'integer' } }), ...staffErrors },
       },
