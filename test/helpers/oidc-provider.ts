@@ -42,10 +42,10 @@ export interface LocalOidcProvider {
   userinfo: UserinfoMode;
   /**
    * Drives a login over HTTP as a browser would: follows the redirects from `authorizationUrl`,
-   * submits the login page with `sub` and `acr`, and returns the URL the provider redirects to
-   * (the client's callback with `code`, `state` and `iss`, or with `error`).
+   * submits the login page with `sub` and `acr` (or presses "Annuler" with `cancel`), and returns the
+   * URL the provider redirects to (the client's callback with `code`, `state` and `iss`, or with `error`).
    */
-  login(authorizationUrl: string, as: { sub: string; acr?: string }): Promise<URL>;
+  login(authorizationUrl: string, as: { sub: string; acr?: string; cancel?: boolean }): Promise<URL>;
   close(): Promise<void>;
 }
 
@@ -142,7 +142,11 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<L
     acr: options.acr ?? 'eidas1-mfa',
     userinfo: 'signed',
     async login(authorizationUrl, as) {
-      return driveLogin(authorizationUrl, issuer, as.sub, as.acr ?? idp.acr);
+      return driveLogin(authorizationUrl, issuer, {
+        login: as.sub,
+        acr: as.acr ?? idp.acr,
+        ...(as.cancel ? { cancel: '1' } : {}),
+      });
     },
     async close() {
       server.closeAllConnections();
@@ -224,7 +228,11 @@ async function interaction(
 }
 
 /** Follows redirects by hand with a cookie jar for the provider, submitting its login page once. */
-async function driveLogin(authorizationUrl: string, issuer: string, sub: string, acr: string): Promise<URL> {
+async function driveLogin(
+  authorizationUrl: string,
+  issuer: string,
+  form: Record<string, string>,
+): Promise<URL> {
   const jar = new Map<string, string>();
   const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   const remember = (response: Response) => {
@@ -251,7 +259,7 @@ async function driveLogin(authorizationUrl: string, issuer: string, sub: string,
         method: 'POST',
         redirect: 'manual',
         headers: { cookie: cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ login: sub, acr }).toString(),
+        body: new URLSearchParams(form).toString(),
       });
       remember(response);
     }
