@@ -277,6 +277,25 @@ describe(`ProConnect on ${engine}`, () => {
     );
   });
 
+  it('links only with a multi-factor acr, and only while the session that asked is live', async () => {
+    const account = await world.account();
+    const { client } = await enrolled(world, account);
+    const weak = await client.request('POST', '/api/v1/auth/proconnect/link');
+    const weakBack = await idp.login(weak.json().authorizationUrl, { sub: 'agent-link-weak', acr: 'eidas1' });
+    expect((await callback(weakBack, cookieOf(weak, FLOW_COOKIE)!.value)).result).toBe('mfa_required');
+    const started = await client.request('POST', '/api/v1/auth/proconnect/link');
+    expect((await client.request('POST', '/api/v1/auth/logout')).statusCode).toBe(204);
+    const back = await idp.login(started.json().authorizationUrl, { sub: 'agent-link-weak' });
+    expect((await callback(back, cookieOf(started, FLOW_COOKIE)!.value)).result).toBe('refused');
+    expect(await events('proconnect.link_failed')).toContainEqual(
+      expect.objectContaining({
+        target_account_id: account.id,
+        details: expect.objectContaining({ reason: 'session ended' }),
+      }),
+    );
+    expect((await loginAs('agent-link-weak')).result).toBe('not_linked');
+  });
+
   it('links an identity to one account only', async () => {
     await linkedAccount('agent-once');
     const other = await world.account();
