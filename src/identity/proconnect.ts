@@ -191,7 +191,7 @@ export async function finishFlow(
   }
   const details = { issuer: identity.issuer, acr: identity.acr };
 
-  if (kind === 'link') return link(db, deps, flow, linking, identity, details, event, refuse);
+  if (kind === 'link') return link(db, deps, flow, linking, identity, details, { event, refuse });
 
   return db.tx(actor, async (tx) => {
     const [linked] = await tx.query<{ account_id: string }>(
@@ -223,6 +223,16 @@ export async function finishFlow(
   });
 }
 
+/** How a callback's outcome is recorded: a security event, and a refusal with its result. */
+interface Recorder {
+  event(tx: Tx | null, action: string, details: Record<string, unknown>, account?: Account): Promise<void>;
+  refuse(
+    result: CallbackResult,
+    reason: string,
+    extra: { kind?: 'login' | 'link'; account?: Account; details?: Record<string, unknown> },
+  ): Promise<CallbackOutcome>;
+}
+
 /** The link step of a 'link' flow: the asking session must still be live at 'mfa'. */
 async function link(
   db: Db,
@@ -231,17 +241,7 @@ async function link(
   account: Account | undefined,
   identity: { issuer: string; subject: string },
   details: Record<string, unknown>,
-  event: (
-    tx: Tx | null,
-    action: string,
-    details: Record<string, unknown>,
-    account?: Account,
-  ) => Promise<void>,
-  refuse: (
-    result: CallbackResult,
-    reason: string,
-    extra: { kind?: 'login' | 'link'; account?: Account; details?: Record<string, unknown> },
-  ) => Promise<CallbackOutcome>,
+  { event, refuse }: Recorder,
 ): Promise<CallbackOutcome> {
   const { now } = deps;
   if (!account || loginRefusal(account, now) !== null)
@@ -274,34 +274,4 @@ async function link(
     account,
     details,
   });
-}
-
-/** The account's link, if any (issuer and date; the sub stays in the database). */
-export async function linkOf(
-  tx: Tx,
-  accountId: string,
-): Promise<{ issuer: string; linkedAt: Date } | undefined> {
-  const [row] = await tx.query<{ issuer: string; linked_at: Date }>(
-    'SELECT issuer, linked_at FROM proconnect_links WHERE account_id = $1 ORDER BY linked_at LIMIT 1',
-    [accountId],
-  );
-  return row ? { issuer: row.issuer, linkedAt: row.linked_at } : undefined;
-}
-
-/** Removes the account's links; records the event; returns how many were removed. */
-export async function unlink(tx: Tx, account: Account, now: Date, address: string): Promise<number> {
-  const removed = await tx.query('DELETE FROM proconnect_links WHERE account_id = $1 RETURNING 1', [
-    account.id,
-  ]);
-  if (removed.length > 0) {
-    await recordEvent(tx, {
-      at: now,
-      action: 'proconnect.unlinked',
-      actorAccountId: account.id,
-      targetAccountId: account.id,
-      organisationId: account.organisationId,
-      sourceAddress: address,
-    });
-  }
-  return removed.length;
 }

@@ -9,15 +9,9 @@ import type { Config } from '../../config.ts';
 import { type Clock, systemCtx } from '../../context.ts';
 import type { Db } from '../../db/types.ts';
 import { AppError } from '../../errors.ts';
-import {
-  type CallbackResult,
-  FLOW_MINUTES,
-  finishFlow,
-  linkOf,
-  startFlow,
-  unlink,
-} from '../../identity/proconnect.ts';
+import { type CallbackResult, FLOW_MINUTES, finishFlow, startFlow } from '../../identity/proconnect.ts';
 import { FederationError, ProConnectClient } from '../../identity/proconnect-client.ts';
+import { linkOf, unlink } from '../../identity/proconnect-links.ts';
 import { setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { obj } from '../schemas.ts';
