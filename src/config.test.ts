@@ -169,4 +169,61 @@ describe('loadConfig', () => {
     expect(error.message).toContain(name);
     expect(error.issues.map((issue) => issue.field)).toEqual([name]);
   });
+
+  describe('ProConnect', () => {
+    const PROCONNECT = {
+      REMPART_PROCONNECT_ISSUER: 'https://auth.agentconnect.gouv.fr/api/v2',
+      REMPART_PROCONNECT_CLIENT_ID: 'rempart',
+      REMPART_PROCONNECT_CLIENT_SECRET: 'a-secret-of-at-least-sixteen-characters',
+    };
+
+    it('is off when no REMPART_PROCONNECT_ variable is set', () => {
+      expect(loadConfig({}).proconnect).toBeUndefined();
+    });
+
+    it('is on with issuer, client id and secret; the redirect URI defaults to PUBLIC_URL + the callback', () => {
+      expect(loadConfig({ ...PROCONNECT, PUBLIC_URL: 'https://rempart.example.gouv.fr' }).proconnect).toEqual(
+        {
+          issuer: PROCONNECT.REMPART_PROCONNECT_ISSUER,
+          clientId: 'rempart',
+          clientSecret: PROCONNECT.REMPART_PROCONNECT_CLIENT_SECRET,
+          redirectUri: 'https://rempart.example.gouv.fr/api/v1/auth/proconnect/callback',
+        },
+      );
+    });
+
+    it.each([
+      [{ REMPART_PROCONNECT_ISSUER: PROCONNECT.REMPART_PROCONNECT_ISSUER }, 'REMPART_PROCONNECT_CLIENT_ID'],
+      [{ ...PROCONNECT, REMPART_PROCONNECT_CLIENT_SECRET: '' }, 'REMPART_PROCONNECT_CLIENT_SECRET'],
+      [{ ...PROCONNECT, REMPART_PROCONNECT_CLIENT_SECRET: 'short' }, 'REMPART_PROCONNECT_CLIENT_SECRET'],
+      [{ ...PROCONNECT, REMPART_PROCONNECT_ISSUER: 'http://idp.example.org' }, 'REMPART_PROCONNECT_ISSUER'],
+      [
+        { ...PROCONNECT, REMPART_PROCONNECT_ISSUER: 'https://u:p@idp.example.org' },
+        'REMPART_PROCONNECT_ISSUER',
+      ],
+      [
+        {
+          ...PROCONNECT,
+          REMPART_PROCONNECT_REDIRECT_URI: 'https://elsewhere.example/api/v1/auth/proconnect/callback',
+        },
+        'REMPART_PROCONNECT_REDIRECT_URI',
+      ],
+      [
+        { REMPART_PROCONNECT_REDIRECT_URI: 'http://localhost:8080/api/v1/auth/proconnect/callback' },
+        'REMPART_PROCONNECT_REDIRECT_URI',
+      ],
+    ])(
+      'refuses an incomplete or unsafe setting (%#), naming the variable and never the secret',
+      (env, field) => {
+        const error = configError(env);
+        expect(error.issues.map((i) => i.field)).toContain(field);
+        expect(error.message).not.toContain(PROCONNECT.REMPART_PROCONNECT_CLIENT_SECRET);
+      },
+    );
+
+    it('accepts an http issuer on localhost only (a local identity provider)', () => {
+      const config = loadConfig({ ...PROCONNECT, REMPART_PROCONNECT_ISSUER: 'http://127.0.0.1:9000' });
+      expect(config.proconnect?.issuer).toBe('http://127.0.0.1:9000');
+    });
+  });
 });

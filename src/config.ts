@@ -5,8 +5,11 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
+import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
+
+export type { ProConnectConfig } from './config-proconnect.ts';
 
 export interface Config {
   /** Folder holding the keyring and, without DATABASE_URL, the PGlite database. */
@@ -96,6 +99,12 @@ export interface Config {
    * guard's address signals: believing the header from anyone would let a client choose its own.
    */
   trustProxy: string[];
+  /**
+   * ProConnect, the State's identity federation for public-sector agents (docs/SECURITY.md,
+   * "Federation"): on when REMPART_PROCONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET are all set,
+   * off (undefined) when none is. One set without the others stops the server at boot.
+   */
+  proconnect: ProConnectConfig | undefined;
 }
 
 /** A witness the server submits checkpoints to (REMPART_WITNESSES). */
@@ -267,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       message: 'must be comma-separated IP addresses or CIDR ranges (e.g. 10.0.0.5,192.168.0.0/16)',
     });
   }
+  const proconnect = loadProConnect(env, publicUrl, issues);
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -291,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     guard,
     guardEnabled,
+    proconnect,
   };
 }
 

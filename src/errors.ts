@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'recovery_failed'
   | 'recovery_not_ready'
   | 'notification_failed'
+  | 'proconnect_disabled'
+  | 'proconnect_unavailable'
   | 'internal';
 
 const statusOf: Record<ErrorCode, number> = {
@@ -56,6 +58,8 @@ const statusOf: Record<ErrorCode, number> = {
   recovery_failed: 400,
   recovery_not_ready: 409,
   notification_failed: 502,
+  proconnect_disabled: 404,
+  proconnect_unavailable: 502,
   internal: 500,
 };
 

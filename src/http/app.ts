@@ -27,6 +27,7 @@ import { incidentsRoutes } from './routes/incidents.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { passkeyRoutes } from './routes/passkey.routes.ts';
 import { personsRoutes } from './routes/persons.routes.ts';
+import { proconnectRoutes } from './routes/proconnect.routes.ts';
 import { recoveryRoutes } from './routes/recovery.routes.ts';
 import { webauthnRoutes } from './routes/webauthn.routes.ts';
 
@@ -209,6 +210,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(authRoutes, { db: deps.db, config, clock, kms: deps.kms });
   await app.register(webauthnRoutes, { db: deps.db, config, clock });
   await app.register(passkeyRoutes, { db: deps.db, config, clock });
+  await app.register(proconnectRoutes, { db: deps.db, config, clock });
   await app.register(recoveryRoutes, { db: deps.db, config, clock });
   await app.register(accountsRoutes, { db: deps.db, clock });
   await app.register(personsRoutes, {

@@ -55,7 +55,10 @@ export interface StaffWorld {
   close(): Promise<void>;
 }
 
-/** A fresh app and database. `mailer` (what drainMail sends through) defaults to an in-memory outbox. */
+/**
+ * A fresh app and database. `mailer` (what drainMail sends through) defaults to an in-memory outbox;
+ * `env` adds configuration variables (e.g. REMPART_PROCONNECT_*).
+ */
 export async function staffWorld(
   options: {
     mailer?: Mailer;

@@ -19,7 +19,15 @@ const COLOR_SCHEME_STYLE_HASHES = [
  * Routes under /api that carry no personal data, so a cross-site read of them burns nothing.
  * Keyed by method and route pattern (not the raw URL), so no spelling of a path can match by accident.
  */
-const CROSS_SITE_ALLOWED = new Set(['GET /api/health', 'GET /api/openapi.json']);
+const CROSS_SITE_ALLOWED = new Set([
+  'GET /api/health',
+  'GET /api/openapi.json',
+  // ProConnect's redirect back is a cross-site top-level navigation by nature. The callback reads no
+  // personal data and is not scored by the guard; it counts only with the flow cookie set by a
+  // same-origin start, and its state, PKCE verifier and nonce (docs/SECURITY.md, "Federation").
+  // The start of a login or a link stays same-origin only.
+  'GET /api/v1/auth/proconnect/callback',
+]);
 
 /**
  * Sec-Fetch-Site values a browser sends for requests the agent made from Rempart itself

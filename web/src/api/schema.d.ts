@@ -2082,6 +2082,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/proconnect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether ProConnect login is offered on this server */
+        get: operations["getProConnectStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/proconnect/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a ProConnect login: a 302 to the identity provider (a browser navigation)
+         * @description Sets a short-lived flow cookie (HttpOnly, SameSite=Lax, path the callback) and redirects to ProConnect with PKCE (S256), state, nonce and acr eidas1-mfa, eidas2 or eidas3 required through the claims parameter. If the identity provider cannot be reached, redirects to /connexion/proconnect?result=unavailable.
+         */
+        get: operations["startProConnectLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/proconnect/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where ProConnect sends the browser back (the registered redirect URI)
+         * @description Always a 302 to /connexion/proconnect?result=<code>, one of ok, linked, not_linked, already_linked, mfa_required, refused, cancelled, failed, unavailable. On `ok` the session cookie is set (an mfa session, as after a password and a second factor); on `linked` the identity is now linked to the account that started the link. Accepted from another site (the identity provider), as it reads no personal data and counts only with the flow cookie.
+         */
+        get: operations["finishProConnectLogin"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/proconnect/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a ProConnect identity is linked to my account */
+        get: operations["getProConnectLink"];
+        put?: never;
+        /**
+         * Start linking a ProConnect identity to my account (fresh second factor)
+         * @description Returns the identity provider URL to send the browser to, and sets the flow cookie. After the ProConnect login, the callback links the identity and redirects to /connexion/proconnect?result=linked (or already_linked, mfa_required, refused, cancelled, failed). The owner is notified by mail.
+         */
+        post: operations["startProConnectLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/proconnect/unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unlink the ProConnect identity from my account (fresh second factor) */
+        post: operations["unlinkProConnect"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/recovery-cases": {
         parameters: {
             query?: never;
@@ -7798,4 +7893,515 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    getProConnectStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        enabled: boolean;
+                    };
+                };
+            };
+        };
+    };
+    startProConnectLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the identity provider, or to the console with result=unavailable */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Started from another site (cross_site_refused) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description ProConnect is not configured on this server (proconnect_disabled) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    finishProConnectLogin: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                iss?: string;
+                error?: string;
+                error_description?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To /connexion/proconnect?result=<code> */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description ProConnect is not configured on this server (proconnect_disabled) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    getProConnectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        linked: boolean;
+                        issuer?: string;
+                        linkedAt?: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description CSRF token missing, or a (fresh) second factor is required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description ProConnect is not configured on this server (proconnect_disabled) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    startProConnectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uri */
+                        authorizationUrl: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description CSRF token missing, or a (fresh) second factor is required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description ProConnect is not configured on this server (proconnect_disabled) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The identity provider cannot be reached (proconnect_unavailable) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    unlinkProConnect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        removed: number;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description CSRF token missing, or a (fresh) second factor is required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description ProConnect is not configured on this server (proconnect_disabled) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+}
