@@ -3,7 +3,7 @@
  * search result and carried in memory (staff/selection.tsx), so no identifier reaches the address
  * bar, the history or a referrer.
  */
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { LangProvider } from './i18n/i18n.tsx';
 import { Layout } from './layout/Layout.tsx';
@@ -18,6 +18,24 @@ import { PersonPage } from './staff/PersonPage.tsx';
 import { SearchPage } from './staff/SearchPage.tsx';
 import { SessionsPage } from './staff/SessionsPage.tsx';
 import { SelectionProvider } from './staff/selection.tsx';
+
+// The security officers' screens carry the chart library: downloaded only by those who open them.
+const DashboardPage = lazy(() =>
+  import('./security/DashboardPage.tsx').then((m) => ({ default: m.DashboardPage })),
+);
+const ReviewPage = lazy(() => import('./security/ReviewPage.tsx').then((m) => ({ default: m.ReviewPage })));
+const IncidentPage = lazy(() =>
+  import('./security/IncidentPage.tsx').then((m) => ({ default: m.IncidentPage })),
+);
+
+/** A security officer's screen, loaded on demand. */
+function Security({ children }: { children: ReactNode }): ReactNode {
+  return (
+    <RequireRole roles={['security_officer']}>
+      <Suspense fallback={<p>…</p>}>{children}</Suspense>
+    </RequireRole>
+  );
+}
 
 /** The whole console. */
 export function App(): ReactNode {
@@ -53,6 +71,30 @@ export function App(): ReactNode {
                     <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo']}>
                       <PersonPage />
                     </RequireRole>
+                  }
+                />
+                <Route
+                  path="securite"
+                  element={
+                    <Security>
+                      <DashboardPage />
+                    </Security>
+                  }
+                />
+                <Route
+                  path="securite/revue"
+                  element={
+                    <Security>
+                      <ReviewPage />
+                    </Security>
+                  }
+                />
+                <Route
+                  path="securite/incidents/:id"
+                  element={
+                    <Security>
+                      <IncidentPage />
+                    </Security>
                   }
                 />
                 {/* The person's own side (their record, who read it, incidents): the next step. */}

@@ -22,6 +22,8 @@ type NavKey = keyof (typeof layoutMessages)['fr'];
 /** Each role's screens in the navigation; a screen family adds its entry here. */
 export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[] = [
   { key: 'search', path: '/recherche', roles: ['counselor', 'partner_counselor', 'security_officer', 'dpo'] },
+  { key: 'security', path: '/securite', roles: ['security_officer'] },
+  { key: 'review', path: '/securite/revue', roles: ['security_officer'] },
   { key: 'sessions', path: '/mes-sessions', roles: [] },
 ];
 
@@ -41,7 +43,12 @@ export function Layout(): ReactNode {
       : NAVIGATION.filter((item) => item.roles.length === 0 || item.roles.includes(role)).map((item) => ({
           text: t(item.key),
           linkProps: { to: item.path },
-          isActive: location.pathname === item.path || location.pathname.startsWith(`${item.path}/`),
+          isActive:
+            location.pathname === item.path ||
+            (location.pathname.startsWith(`${item.path}/`) &&
+              !NAVIGATION.some(
+                (other) => other.path.startsWith(`${item.path}/`) && location.pathname.startsWith(other.path),
+              )),
         }));
   const quickAccess = [
     <LanguageSelect<Lang>
