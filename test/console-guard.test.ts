@@ -51,6 +51,22 @@ async function shownAt(page: Page, iso: string): Promise<string> {
   );
 }
 
+/**
+ * Follows a menu link to a screen. The dashboard redraws every few seconds: a click that lands
+ * while it redraws is tried again.
+ */
+async function openFromMenu(page: Page, link: string, title: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.getByRole('link', { name: link }).first().click();
+    try {
+      await page.getByRole('heading', { level: 1, name: title }).waitFor({ timeout: 5000 });
+      return;
+    } catch (error) {
+      if (attempt === 4) throw error;
+    }
+  }
+}
+
 async function darkMode(page: Page): Promise<void> {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.waitForFunction(
@@ -191,8 +207,7 @@ describe(`the guard in the console (${engine})`, () => {
     await o.emulateMedia({ colorScheme: 'light' });
 
     // The review queue, then the suspension's evidence and the account's timeline.
-    await o.getByRole('link', { name: 'File de revue' }).first().click();
-    await heading(o, 'File de revue des alertes');
+    await openFromMenu(o, 'File de revue', 'File de revue des alertes');
     const queue = o.getByRole('table', { name: 'Alertes ouvertes, les plus récentes d’abord' });
     await queue.getByRole('row').filter({ hasText: 'Suspension' }).waitFor();
     await expect(queue.getByRole('row').filter({ hasText: account.login }).count()).resolves.toBe(3);
