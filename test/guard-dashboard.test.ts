@@ -5,6 +5,7 @@
  * the guard's own arithmetic (the floor until it has a history). Only security officers; no person
  * id in any answer; bad input names its field.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Account } from '../src/identity/accounts.ts';
 import { engine } from './helpers/db.ts';
@@ -122,6 +123,45 @@ describe(`the guard's dashboard (${engine})`, () => {
     expect(new Date(after.to).getTime() - new Date(after.from).getTime()).toBe(180 * MINUTE);
   });
 
+  it("an account's timeline: its requests per minute (per hour over longer spans), whole, on record as read", async () => {
+    const response = await officer.request(
+      'GET',
+      `/api/v1/guard/accounts/${reader.account.id}/timeline?hours=2`,
+    );
+    expect(response.statusCode, response.body).toBe(200);
+    const body = response.json();
+    expect(body).toMatchObject({ accountId: reader.account.id, bucketSeconds: 60 });
+    expect(body.allowed).toHaveLength(120);
+    const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    // Everything the reader did (the tests above): 30 records opened, one refused, 30 persons received.
+    expect([total(body.allowed), total(body.refused), total(body.persons)]).toEqual([30, 1, 30]);
+    const firstBusy = (body.allowed as number[]).findIndex((n) => n > 0);
+    expect(body.allowed.slice(firstBusy, firstBusy + 2)).toEqual([3, 2]);
+    expect(body.refused.slice(firstBusy, firstBusy + 2)).toEqual([1, 0]);
+    // Over a day: per hour, the same totals.
+    const daily = (
+      await officer.request('GET', `/api/v1/guard/accounts/${reader.account.id}/timeline?hours=24`)
+    ).json();
+    expect(daily.bucketSeconds).toBe(3600);
+    expect(daily.allowed).toHaveLength(24);
+    expect([total(daily.allowed), total(daily.refused), total(daily.persons)]).toEqual([30, 1, 30]);
+    for (const person of read) expect(response.body).not.toContain(person.id);
+    // Reading a staff member's activity is itself on record.
+    const events = await owner<{ n: number }>(
+      `SELECT count(*)::int AS n FROM security_events WHERE action = 'guard.timeline_viewed' AND target_account_id = $1`,
+      [reader.account.id],
+    );
+    expect(events[0]!.n).toBe(2);
+    // Unknown account: 404; out of range: 400 naming hours.
+    const unknown = await officer.request('GET', `/api/v1/guard/accounts/${randomUUID()}/timeline`);
+    expect(unknown.statusCode).toBe(404);
+    const tooLong = await officer.request(
+      'GET',
+      `/api/v1/guard/accounts/${reader.account.id}/timeline?hours=400`,
+    );
+    expect([tooLong.statusCode, tooLong.json().field]).toEqual([400, 'hours']);
+  });
+
   it.each([
     ['counselor', 'agency'],
     ['dpo', 'national'],
@@ -134,6 +174,9 @@ describe(`the guard's dashboard (${engine})`, () => {
       expect(response.statusCode, path).toBe(403);
       expect(response.json().code).toBe('forbidden');
     }
+    // An account's timeline: 404, as for an unknown account (an account id is not confirmed).
+    const timeline = await client.request('GET', `/api/v1/guard/accounts/${reader.account.id}/timeline`);
+    expect(timeline.statusCode).toBe(404);
   });
 
   it('without a session: 401; bad input names the field', async () => {

@@ -11,6 +11,7 @@
  */
 import type { Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
+import { recordEvent } from '../identity/events.ts';
 import { type Reviewer, requireSecurityOfficer } from './alerts.ts';
 import { expectedPersons } from './signals.ts';
 import type { GuardState } from './state.ts';
@@ -213,4 +214,93 @@ export async function furthestAboveBaseline(
     (a, b) => b.beyond - a.beyond || b.personsToday - a.personsToday || a.login.localeCompare(b.login),
   );
   return entries.slice(0, limit);
+}
+
+/** An account's timeline reaches back at most this many hours (two weeks: the evidence's person days). */
+export const TIMELINE_MAX_HOURS = 336;
+/** Up to this many hours a timeline counts per minute; beyond, per hour. */
+export const TIMELINE_MINUTE_HOURS = 6;
+
+/** One account's requests per minute or hour. */
+export interface AccountTimeline {
+  accountId: string;
+  from: string;
+  to: string;
+  bucketSeconds: 60 | 3600;
+  /** Requests the gate allowed, per bucket (any audited action of the account). */
+  allowed: number[];
+  /** Requests refused (policy or guard), per bucket. */
+  refused: number[];
+  /** Persons whose data the account received, per bucket (one per person and event; no id). */
+  persons: number[];
+}
+
+/**
+ * Account `accountId`'s audit events over the last `hours` hours, counted per minute (up to
+ * TIMELINE_MINUTE_HOURS) or per hour: the shape of its activity, whole, where an alert's evidence
+ * lists at most its latest events. Reading a staff member's activity is recorded as a security
+ * event of the reader (as the evidence is).
+ */
+export async function accountTimeline(
+  tx: Tx,
+  reviewer: Reviewer,
+  accountId: string,
+  hours: number,
+  now: Date,
+): Promise<AccountTimeline> {
+  requireSecurityOfficer(reviewer, true);
+  if (!Number.isInteger(hours) || hours < 1 || hours > TIMELINE_MAX_HOURS) {
+    throw new AppError('validation_failed', `hours must be an integer from 1 to ${TIMELINE_MAX_HOURS}`, {
+      field: 'hours',
+    });
+  }
+  const [account] = await tx.query<{ organisation_id: string }>(
+    'SELECT organisation_id FROM accounts WHERE id = $1',
+    [accountId],
+  );
+  if (!account) throw new AppError('not_found', 'no such account for you');
+  const size = hours <= TIMELINE_MINUTE_HOURS ? 60 : 3600;
+  const buckets = (hours * 3600) / size;
+  const to = new Date((Math.floor(now.getTime() / (size * 1000)) + 1) * size * 1000);
+  const from = new Date(to.getTime() - buckets * size * 1000);
+  const rows = await tx.query<{ bucket: number; allowed: number; refused: number; persons: number }>(
+    `SELECT floor(extract(epoch FROM (e.occurred_at - $2::timestamptz)) / $4)::int AS bucket,
+       count(*) FILTER (WHERE e.decision = 'allow')::int AS allowed,
+       count(*) FILTER (WHERE e.decision = 'deny')::int AS refused,
+       coalesce(sum((SELECT count(*) FROM audit_event_persons l
+                     WHERE l.event_id = e.id AND cardinality(l.fields) > 0)) FILTER (WHERE e.decision = 'allow'), 0)::int
+         AS persons
+     FROM audit_events e
+     WHERE e.account_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+     GROUP BY 1`,
+    [accountId, from, to, size],
+  );
+  const allowed = new Array<number>(buckets).fill(0);
+  const refused = new Array<number>(buckets).fill(0);
+  const persons = new Array<number>(buckets).fill(0);
+  for (const row of rows) {
+    if (row.bucket < 0 || row.bucket >= buckets) continue;
+    allowed[row.bucket] = row.allowed;
+    refused[row.bucket] = row.refused;
+    persons[row.bucket] = row.persons;
+  }
+  // Looking is on record: which officer read whose activity, from where, and when.
+  await recordEvent(tx, {
+    at: now,
+    action: 'guard.timeline_viewed',
+    actorAccountId: reviewer.accountId,
+    targetAccountId: accountId,
+    organisationId: account.organisation_id,
+    sourceAddress: reviewer.sourceAddress,
+    details: { hours },
+  });
+  return {
+    accountId,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    bucketSeconds: size,
+    allowed,
+    refused,
+    persons,
+  };
 }

@@ -10,14 +10,17 @@ import type { Db } from '../../db/types.ts';
 import type { Reviewer } from '../../guard/alerts.ts';
 import {
   ACTIVITY_MAX_HOURS,
+  accountTimeline,
   BASELINES_MAX,
   furthestAboveBaseline,
   guardActivity,
   READ_ACTIONS,
+  TIMELINE_MAX_HOURS,
+  TIMELINE_MINUTE_HOURS,
 } from '../../guard/dashboard.ts';
 import type { GuardConfig } from '../../guard/thresholds.ts';
 import { problemResponse } from '../plugins/errors.ts';
-import { obj } from '../schemas.ts';
+import { idParams, obj } from '../schemas.ts';
 
 export interface GuardDashboardRoutesOptions {
   db: Db;
@@ -30,6 +33,7 @@ const errors = {
   400: problemResponse('Invalid input; `field` names it'),
   401: problemResponse('Not logged in'),
   403: problemResponse('Not allowed for your role'),
+  404: problemResponse('No such account for you'),
 };
 
 const string = { type: 'string' } as const;
@@ -56,6 +60,17 @@ const Activity = obj({
     suspend: { type: 'integer' },
   }),
   suspendedAccounts: { type: 'integer' },
+});
+
+const perBucket = { type: 'array', items: { type: 'integer', minimum: 0 } } as const;
+const Timeline = obj({
+  accountId: { type: 'string', format: 'uuid' },
+  from: dateTime,
+  to: dateTime,
+  bucketSeconds: { type: 'integer', enum: [60, 3600] },
+  allowed: { ...perBucket, description: 'Requests allowed, one number per bucket from `from`' },
+  refused: { ...perBucket, description: 'Requests refused (policy or guard), per bucket' },
+  persons: { ...perBucket, description: 'Persons received (one per person and event), per bucket' },
 });
 
 const Baseline = obj({
@@ -158,5 +173,44 @@ export const guardDashboardRoutes: FastifyPluginAsync<GuardDashboardRoutesOption
         ),
       ),
     }),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { hours?: string } }>(
+    '/api/v1/guard/accounts/:id/timeline',
+    {
+      preHandler: staff,
+      schema: {
+        tags: ['guard'],
+        summary: "Security officers: one account's requests per minute or per hour",
+        description:
+          `The account's audit events over the last \`hours\` hours (1–${TIMELINE_MAX_HOURS}, default 24), ` +
+          `per minute up to ${TIMELINE_MINUTE_HOURS} hours, else per hour: allowed, refused, and the persons ` +
+          "received (counts, no id). The whole shape of the account's activity, where an alert's evidence " +
+          'lists its latest events. Other roles and unknown accounts: 404. Reading it is a security event ' +
+          '(guard.timeline_viewed).',
+        params: idParams,
+        querystring: obj(
+          {
+            hours: {
+              type: 'string',
+              pattern: '^[0-9]{1,3}$',
+              description: `Hours back, 1–${TIMELINE_MAX_HOURS} (default 24)`,
+            },
+          },
+          [],
+        ),
+        response: { 200: Timeline, ...errors },
+      },
+    },
+    (request) =>
+      db.tx(actor, (tx) =>
+        accountTimeline(
+          tx,
+          reviewerOf(request),
+          request.params.id,
+          Number(request.query.hours ?? '24'),
+          clock.now(),
+        ),
+      ),
   );
 };
