@@ -7816,6 +7816,35 @@ export interface paths {
                         };
                     };
                 };
+                /** @description No such account for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -7936,6 +7965,210 @@ export interface paths {
                 };
                 /** @description Not allowed for your role */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such account for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/guard/accounts/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Security officers: one account's requests per minute or per hour
+         * @description The account's audit events over the last `hours` hours (1–336, default 24), per minute up to 6 hours, else per hour: allowed, refused, and the persons received (counts, no id). The whole shape of the account's activity, where an alert's evidence lists its latest events. Other roles and unknown accounts: 404. Reading it is a security event (guard.timeline_viewed).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Hours back, 1–336 (default 24) */
+                    hours?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            accountId: string;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            /** @enum {integer} */
+                            bucketSeconds: 60 | 3600;
+                            /** @description Requests allowed, one number per bucket from `from` */
+                            allowed: number[];
+                            /** @description Requests refused (policy or guard), per bucket */
+                            refused: number[];
+                            /** @description Persons received (one per person and event), per bucket */
+                            persons: number[];
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such account for you */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };

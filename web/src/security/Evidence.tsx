@@ -1,11 +1,12 @@
 /**
  * An alert's evidence (GET /api/v1/guard/alerts/{id}): the signals, the account's timeline as a
- * chart (its audit events binned by minute or hour, allowed and refused, and the persons they
- * reached), the distinct persons per day, the latest events and the sessions. Counts and field
+ * chart (GET /api/v1/guard/accounts/{id}/timeline: its requests per minute or hour, allowed and
+ * refused, and the persons they reached), the distinct persons per day, the latest events and the sessions. Counts and field
  * names only: the evidence carries no person's id or identity.
  */
 import { Table } from '@codegouvfr/react-dsfr/Table';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
+import { api, must } from '../api/client.ts';
 import type { paths } from '../api/schema';
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
 import { type ChartSeries, TimeChart } from './Chart.tsx';
@@ -14,52 +15,48 @@ import { securityMessages } from './messages.ts';
 export type EvidenceData =
   paths['/api/v1/guard/alerts/{id}']['get']['responses'][200]['content']['application/json'];
 type TimelineEvent = EvidenceData['timeline'][number];
+type Timeline =
+  paths['/api/v1/guard/accounts/{id}/timeline']['get']['responses'][200]['content']['application/json'];
 
 /** Events shown in the table under the chart. */
 const EVENTS_SHOWN = 20;
-/** Up to this span the chart counts per minute; beyond, per hour. */
-const MINUTE_SPAN_S = 3 * 3600;
+/** The timeline route's longest reach, in hours (two weeks). */
+const TIMELINE_MAX_HOURS = 336;
 
 /**
- * Bins the timeline: from its first event (at least an hour before the alert) to the window's end,
- * per minute when that is short, else per hour.
+ * The hours the chart covers: from the evidence's oldest event (at least an hour before the alert)
+ * to now. Up to 6 hours the server counts per minute, beyond per hour.
  */
-export function binTimeline(
-  timeline: readonly TimelineEvent[],
-  raisedAt: string,
-  to: string,
-): { bucket: 'minute' | 'hour'; x: number[]; allowed: number[]; refused: number[]; persons: number[] } {
-  const end = Math.ceil(Date.parse(to) / 60_000) * 60;
-  const times = timeline.map((e) => Date.parse(e.at) / 1000);
-  const first = Math.min(Date.parse(raisedAt) / 1000 - 3600, ...times);
-  const bucket = end - first <= MINUTE_SPAN_S ? 'minute' : 'hour';
-  const size = bucket === 'minute' ? 60 : 3600;
-  const start = Math.floor(first / size) * size;
-  const length = Math.max(1, Math.ceil((end - start) / size));
-  const x = Array.from({ length }, (_, i) => start + i * size);
-  const allowed = new Array<number>(length).fill(0);
-  const refused = new Array<number>(length).fill(0);
-  const persons = new Array<number>(length).fill(0);
-  timeline.forEach((event, i) => {
-    const index = Math.min(length - 1, Math.floor((times[i]! - start) / size));
-    if (index < 0) return;
-    if (event.decision === 'allow') allowed[index]! += 1;
-    else refused[index]! += 1;
-    persons[index]! += event.personCount;
-  });
-  return { bucket, x, allowed, refused, persons };
+export function timelineHours(timeline: readonly TimelineEvent[], raisedAt: string, to: string): number {
+  const first = Math.min(Date.parse(raisedAt) - 3_600_000, ...timeline.map((e) => Date.parse(e.at)));
+  return Math.min(TIMELINE_MAX_HOURS, Math.max(1, Math.ceil((Date.parse(to) - first) / 3_600_000)));
 }
 
 /** The evidence of one alert. */
 export function Evidence({ evidence }: { evidence: EvidenceData }): ReactNode {
   const t = useT(securityMessages);
   const when = useFormatDateTime();
-  const binned = binTimeline(evidence.timeline, evidence.alert.raisedAt, evidence.window.to);
-  const series: ChartSeries[] = [
-    { label: t('allowed'), values: binned.allowed },
-    { label: t('refused'), values: binned.refused },
-    { label: t('persons'), values: binned.persons },
-  ];
+  const [timeline, setTimeline] = useState<Timeline | undefined>();
+  const accountId = evidence.alert.accountId;
+  const hours = timelineHours(evidence.timeline, evidence.alert.raisedAt, evidence.window.to);
+  useEffect(() => {
+    // The whole activity, counted by the server: the evidence lists only the latest events.
+    must(
+      api.GET('/api/v1/guard/accounts/{id}/timeline', {
+        params: { path: { id: accountId }, query: { hours: String(hours) } },
+      }),
+    ).then(setTimeline, () => setTimeline(undefined));
+  }, [accountId, hours]);
+  const series: ChartSeries[] = timeline
+    ? [
+        { label: t('allowed'), values: timeline.allowed },
+        { label: t('refused'), values: timeline.refused },
+        { label: t('persons'), values: timeline.persons },
+      ]
+    : [];
+  const x = timeline
+    ? timeline.allowed.map((_, i) => Date.parse(timeline.from) / 1000 + i * timeline.bucketSeconds)
+    : [];
   return (
     <>
       <Table
@@ -73,13 +70,17 @@ export function Evidence({ evidence }: { evidence: EvidenceData }): ReactNode {
         ])}
       />
       <h3>{t('timelineTitle')}</h3>
-      <TimeChart
-        caption={t('timelineChart', { bucket: t(`bucket_${binned.bucket}`) })}
-        summary={t('timelineSummary')}
-        x={binned.x}
-        series={series}
-        height={220}
-      />
+      {timeline && (
+        <TimeChart
+          caption={t('timelineChart', {
+            bucket: t(timeline.bucketSeconds === 60 ? 'bucket_minute' : 'bucket_hour'),
+          })}
+          summary={t('timelineSummary')}
+          x={x}
+          series={series}
+          height={220}
+        />
+      )}
       <Table
         caption={t('personDaysCaption')}
         headers={[t('day'), t('persons')]}
