@@ -1,8 +1,8 @@
 /**
  * An alert's evidence (GET /api/v1/guard/alerts/{id}): the signals, the account's timeline as a
  * chart (GET /api/v1/guard/accounts/{id}/timeline: its requests per minute or hour, allowed and
- * refused, and the persons they reached), the distinct persons per day, the latest events and the sessions. Counts and field
- * names only: the evidence carries no person's id or identity.
+ * refused, and the persons they reached), the distinct persons per day, the latest events and the
+ * sessions. Counts and field names only: the evidence carries no person's id or identity.
  */
 import { Table } from '@codegouvfr/react-dsfr/Table';
 import { type ReactNode, useEffect, useState } from 'react';
@@ -69,7 +69,7 @@ export function Evidence({ evidence }: { evidence: EvidenceData }): ReactNode {
           t(`response_${s.response}` as 'response_throttle'),
         ])}
       />
-      <h3>{t('timelineTitle')}</h3>
+      <h2>{t('timelineTitle')}</h2>
       {timeline && (
         <TimeChart
           caption={t('timelineChart', {
