@@ -9,7 +9,7 @@ import { Button } from '@codegouvfr/react-dsfr/Button';
 import { CallOut } from '@codegouvfr/react-dsfr/CallOut';
 import { Select } from '@codegouvfr/react-dsfr/Select';
 import { Table } from '@codegouvfr/react-dsfr/Table';
-import { type ReactNode, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, must } from '../api/client.ts';
 import { useFormatDateTime, useLang, useT } from '../i18n/i18n.tsx';
@@ -93,10 +93,13 @@ export function DashboardPage(): ReactNode {
     };
   }, [hours]);
 
-  const role = (name: string): string => {
-    const key = `role_${name}` as Parameters<typeof ts>[0];
-    return name && key in staffMessages.fr ? ts(key) : name || '—';
-  };
+  const role = useCallback(
+    (name: string): string => {
+      const key = `role_${name}` as Parameters<typeof ts>[0];
+      return name && key in staffMessages.fr ? ts(key) : name || '—';
+    },
+    [ts],
+  );
 
   const chart = useMemo(() => {
     if (!snapshot) return undefined;
@@ -107,7 +110,7 @@ export function DashboardPage(): ReactNode {
     const x = Array.from({ length }, (_, i) => start + i * activity.bucketSeconds);
     const ranked = [...activity.series].sort((a, b) => sum(b.reads) - sum(a.reads));
     const lines: ChartSeries[] = ranked.slice(0, CHART_LINES).map((s) => ({
-      label: `${s.organisationCode} · ${s.role}`,
+      label: `${s.organisationCode} · ${role(s.role)}`,
       values: s.reads,
     }));
     const rest = ranked.slice(CHART_LINES);
@@ -118,7 +121,7 @@ export function DashboardPage(): ReactNode {
       });
     }
     return { x, lines, ranked };
-  }, [snapshot, t]);
+  }, [snapshot, t, role]);
 
   const audit = snapshot?.health.audit;
   const late = snapshot?.health.status === 'degraded';
