@@ -7,7 +7,10 @@
 import { startOidcProvider } from '../test/helpers/oidc-provider.ts';
 
 const publicUrl = new URL(process.argv[2] ?? 'http://localhost:8080').origin;
-const idp = await startOidcProvider({ redirectUri: `${publicUrl}/api/v1/auth/proconnect/callback`, port: 8090 });
+const idp = await startOidcProvider({
+  redirectUri: `${publicUrl}/api/v1/auth/proconnect/callback`,
+  port: 8090,
+});
 process.stdout.write(
   `Local ProConnect stand-in at ${idp.issuer} (Ctrl-C to stop). Start Rempart with:\n\n` +
     `${Object.entries(idp.env)

@@ -22,6 +22,7 @@ import { accountsRoutes } from './routes/accounts.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { guardRoutes } from './routes/guard.routes.ts';
+import { guardDashboardRoutes } from './routes/guard-dashboard.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { incidentsRoutes } from './routes/incidents.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
@@ -223,6 +224,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(auditRoutes, { db: deps.db });
   await app.register(guardRoutes, { db: deps.db, clock });
   await app.register(incidentsRoutes, { db: deps.db });
+  await app.register(guardDashboardRoutes, { db: deps.db, clock, guard: config.guard });
   await app.register(openapiRoutes);
   if (consoleDir) await registerConsole(app, consoleDir);
   return app;

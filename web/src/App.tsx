@@ -36,6 +36,24 @@ function Lazy({ roles, children }: { roles?: readonly Role[]; children: ReactNod
   );
 }
 
+// The security officers' screens carry the chart library: downloaded only by those who open them.
+const DashboardPage = lazy(() =>
+  import('./security/DashboardPage.tsx').then((m) => ({ default: m.DashboardPage })),
+);
+const ReviewPage = lazy(() => import('./security/ReviewPage.tsx').then((m) => ({ default: m.ReviewPage })));
+const IncidentPage = lazy(() =>
+  import('./security/IncidentPage.tsx').then((m) => ({ default: m.IncidentPage })),
+);
+
+/** A security officer's screen, loaded on demand. */
+function Security({ children }: { children: ReactNode }): ReactNode {
+  return (
+    <RequireRole roles={['security_officer']}>
+      <Suspense fallback={<p>…</p>}>{children}</Suspense>
+    </RequireRole>
+  );
+}
+
 /** The whole console. */
 export function App(): ReactNode {
   return (
@@ -119,6 +137,30 @@ export function App(): ReactNode {
                     <Suspense fallback={null}>
                       <ActivationPage />
                     </Suspense>
+                  }
+                />
+                <Route
+                  path="securite"
+                  element={
+                    <Security>
+                      <DashboardPage />
+                    </Security>
+                  }
+                />
+                <Route
+                  path="securite/revue"
+                  element={
+                    <Security>
+                      <ReviewPage />
+                    </Security>
+                  }
+                />
+                <Route
+                  path="securite/incidents/:id"
+                  element={
+                    <Security>
+                      <IncidentPage />
+                    </Security>
                   }
                 />
                 {/* The person's own side (their record, who read it, incidents): the next step. */}

@@ -7882,6 +7882,544 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/guard/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Security officers: reads per minute by organisation and role, open alerts, suspensions
+         * @description From the audit log: the staff's person.search, person.view, person.access_history, person.update_contact events per minute over the last `hours` hours (1–24, default 3; the last minute is the current one), allowed and refused, by organisation and role (the role at the time of the read). Only the organisations and roles that read in the window have a series. No person, no account.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Hours back, 1–24 (default 3) */
+                    hours?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description The window's first minute (inclusive)
+                             */
+                            from: string;
+                            /**
+                             * Format: date-time
+                             * @description The window's end (exclusive): the end of the current minute
+                             */
+                            to: string;
+                            /** @enum {integer} */
+                            bucketSeconds: 60;
+                            series: {
+                                /** Format: uuid */
+                                organisationId: string;
+                                organisationCode: string;
+                                role: string;
+                                /** @description Reads allowed, one number per minute from `from` */
+                                reads: number[];
+                                /** @description Reads refused (policy or guard), one number per minute */
+                                refused: number[];
+                            }[];
+                            openAlerts: {
+                                step_up: number;
+                                throttle: number;
+                                suspend: number;
+                            };
+                            suspendedAccounts: number;
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such account for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/guard/baselines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Security officers: the accounts furthest above their usual day, today
+         * @description Distinct persons each account reached today (its organisation's day) against its usual day: its own baseline (EWMA over its past working days) once it has enough history, else its peers' or the floor (docs/GUARD.md). `beyond` is the `beyond_baseline` signal's value. At most `limit` accounts (1–50, default 10), furthest first. Counts, never a person.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Accounts, 1–50 (default 10) */
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accounts: {
+                                /** Format: uuid */
+                                accountId: string;
+                                login: string;
+                                organisationCode: string;
+                                role: string;
+                                accountStatus: string;
+                                /** Format: date */
+                                day: string;
+                                personsToday: number;
+                                expected: number;
+                                /** @enum {string} */
+                                expectedFrom: "own" | "peers" | "floor";
+                                beyond: number;
+                                baseline: number | null;
+                                baselineDays: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such account for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/guard/accounts/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Security officers: one account's requests per minute or per hour
+         * @description The account's audit events over the last `hours` hours (1–336, default 24), per minute up to 6 hours, else per hour: allowed, refused, and the persons received (counts, no id). The whole shape of the account's activity, where an alert's evidence lists its latest events. Other roles and unknown accounts: 404. Reading it is a security event (guard.timeline_viewed).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Hours back, 1–336 (default 24) */
+                    hours?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            accountId: string;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: date-time */
+                            to: string;
+                            /** @enum {integer} */
+                            bucketSeconds: 60 | 3600;
+                            /** @description Requests allowed, one number per bucket from `from` */
+                            allowed: number[];
+                            /** @description Requests refused (policy or guard), per bucket */
+                            refused: number[];
+                            /** @description Persons received (one per person and event), per bucket */
+                            persons: number[];
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such account for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -25,6 +25,8 @@ export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[]
   { key: 'approvals', path: '/approbations', roles: ['org_manager', 'administrator'] },
   { key: 'accounts', path: '/comptes', roles: ['org_manager', 'administrator'] },
   { key: 'dpo', path: '/protection-donnees', roles: ['dpo'] },
+  { key: 'security', path: '/securite', roles: ['security_officer'] },
+  { key: 'review', path: '/securite/revue', roles: ['security_officer'] },
   { key: 'sessions', path: '/mes-sessions', roles: [] },
 ];
 
@@ -42,7 +44,12 @@ export function Layout(): ReactNode {
       : NAVIGATION.filter((item) => item.roles.length === 0 || item.roles.includes(role)).map((item) => ({
           text: t(item.key),
           linkProps: { to: item.path },
-          isActive: location.pathname === item.path || location.pathname.startsWith(`${item.path}/`),
+          isActive:
+            location.pathname === item.path ||
+            (location.pathname.startsWith(`${item.path}/`) &&
+              !NAVIGATION.some(
+                (other) => other.path.startsWith(`${item.path}/`) && location.pathname.startsWith(other.path),
+              )),
         }));
   const otherLang: Lang = lang === 'fr' ? 'en' : 'fr';
   const quickAccess = [
