@@ -18,6 +18,7 @@ import { enrolled, StaffClient, type StaffWorld, staffWorld } from './helpers/st
 const PUBLIC_URL = loadConfig({ LOG_LEVEL: 'silent' }).publicUrl;
 const CALLBACK = `${PUBLIC_URL}/api/v1/auth/proconnect/callback`;
 const FLOW_COOKIE = 'rempart_proconnect';
+const CSRF_HANDOFF_COOKIE = 'rempart_csrf_handoff';
 const system = systemCtx('test').actor;
 
 describe(`ProConnect on ${engine}`, () => {
@@ -131,6 +132,7 @@ describe(`ProConnect on ${engine}`, () => {
       'get /api/v1/auth/proconnect/callback finishProConnectLogin',
       'get /api/v1/auth/proconnect/link getProConnectLink',
       'get /api/v1/auth/proconnect/login startProConnectLogin',
+      'get /api/v1/auth/proconnect/session takeProConnectSession',
       'post /api/v1/auth/proconnect/link startProConnectLink',
       'post /api/v1/auth/proconnect/unlink unlinkProConnect',
     ]);
@@ -228,6 +230,42 @@ describe(`ProConnect on ${engine}`, () => {
       target_account_id: account.id,
       details: { issuer: idp.issuer, acr: 'eidas1-mfa' },
     });
+  });
+
+  it("hands the new session's CSRF token to the console once, through a cookie limited to one route", async () => {
+    await linkedAccount('agent-handoff');
+    const { result, session, response } = await loginAs('agent-handoff', 'eidas1-mfa');
+    expect(result).toBe('ok');
+    const handoff = cookieOf(response, CSRF_HANDOFF_COOKIE);
+    expect(handoff).toMatchObject({
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Strict',
+      path: '/api/v1/auth/proconnect/session',
+    });
+    const take = (token: string | undefined, sessionId = session!) =>
+      world.app.inject({
+        method: 'GET',
+        url: '/api/v1/auth/proconnect/session',
+        headers: {
+          cookie: `${SESSION_COOKIE}=${sessionId}${token ? `; ${CSRF_HANDOFF_COOKIE}=${token}` : ''}`,
+          'sec-fetch-site': 'same-origin',
+        },
+      });
+    // Another session's token is not handed over, and neither is a missing one.
+    const other = await loginAs('agent-handoff', 'eidas1-mfa');
+    expect((await take(cookieOf(other.response, CSRF_HANDOFF_COOKIE)!.value)).statusCode).toBe(404);
+    expect((await take(undefined)).statusCode).toBe(404);
+    const taken = await take(handoff!.value);
+    expect(taken.statusCode).toBe(200);
+    expect(cookieOf(taken, CSRF_HANDOFF_COOKIE)?.value).toBe('');
+    // The token is the session's: it authorises a state-changing request (here, the logout).
+    const logout = await world.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { cookie: `${SESSION_COOKIE}=${session}`, 'x-csrf-token': taken.json().csrfToken },
+    });
+    expect(logout.statusCode).toBeLessThan(300);
   });
 
   it.each(['eidas2', 'eidas3'])('accepts acr %s', async (acr) => {

@@ -42,13 +42,18 @@ export interface ConsoleWorld extends RegistryWorld {
 
 /** Starts the world: `persons` seeded, the console served, Chromium launched. */
 export async function consoleWorld(
-  options: { persons?: number; guard?: GuardConfig } = {},
+  options: {
+    persons?: number;
+    guard?: GuardConfig;
+    /** More configuration, given the server's address (e.g. a local ProConnect's REMPART_PROCONNECT_*). */
+    env?: (baseUrl: string) => Promise<Record<string, string>>;
+  } = {},
 ): Promise<ConsoleWorld> {
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
   const world = await registryWorld(options.persons ?? 60, {
     ...(options.guard ? { guard: options.guard } : {}),
-    env: { PUBLIC_URL: baseUrl, PORT: String(port) },
+    env: { PUBLIC_URL: baseUrl, PORT: String(port), ...(options.env ? await options.env(baseUrl) : {}) },
     consoleDir: CONSOLE_DIST,
   });
   let chromium: TestBrowser | undefined;

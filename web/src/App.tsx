@@ -15,6 +15,7 @@ import { EnrolPage } from './staff/EnrolPage.tsx';
 import { HomePage } from './staff/HomePage.tsx';
 import { LoginPage } from './staff/LoginPage.tsx';
 import { PersonPage } from './staff/PersonPage.tsx';
+import { ProConnectReturnPage } from './staff/ProConnectReturnPage.tsx';
 import { SearchPage } from './staff/SearchPage.tsx';
 import { SessionsPage } from './staff/SessionsPage.tsx';
 import { SelectionProvider } from './staff/selection.tsx';
@@ -65,6 +66,7 @@ export function App(): ReactNode {
               <Route element={<Layout />}>
                 <Route index element={<HomePage />} />
                 <Route path="connexion" element={<LoginPage />} />
+                <Route path="connexion/proconnect" element={<ProConnectReturnPage />} />
                 <Route path="second-facteur" element={<EnrolPage />} />
                 <Route
                   path="mes-sessions"

@@ -12,6 +12,7 @@ import { AppError } from '../../errors.ts';
 import { type CallbackResult, FLOW_MINUTES, finishFlow, startFlow } from '../../identity/proconnect.ts';
 import { FederationError, ProConnectClient } from '../../identity/proconnect-client.ts';
 import { linkOf, unlink } from '../../identity/proconnect-links.ts';
+import { csrfMatches } from '../../identity/sessions.ts';
 import { setSessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { obj } from '../schemas.ts';
@@ -27,6 +28,13 @@ export const FLOW_COOKIE = 'rempart_proconnect';
 const CALLBACK_PATH = '/api/v1/auth/proconnect/callback';
 /** The console's page that shows a callback's outcome. */
 export const CONSOLE_RESULT_PATH = '/connexion/proconnect';
+/**
+ * The CSRF token of a session opened by the callback reaches the console through this cookie, once:
+ * the callback is a redirect, so it cannot answer the token in a body as the password login does.
+ * HttpOnly, SameSite=Strict, its path the one route that hands it over (and clears it), two minutes.
+ */
+export const CSRF_HANDOFF_COOKIE = 'rempart_csrf_handoff';
+const SESSION_PATH = '/api/v1/auth/proconnect/session';
 
 const RESULTS: CallbackResult[] = [
   'ok',
@@ -161,8 +169,52 @@ export const proconnectRoutes: FastifyPluginAsync<ProConnectRoutesOptions> = asy
         },
       );
       reply.clearCookie(FLOW_COOKIE, { path: CALLBACK_PATH, httpOnly: true, secure: true, sameSite: 'lax' });
-      if (outcome.session) setSessionCookie(reply, outcome.session.sessionId, outcome.session.expiresAt, now);
+      if (outcome.session) {
+        setSessionCookie(reply, outcome.session.sessionId, outcome.session.expiresAt, now);
+        reply.setCookie(CSRF_HANDOFF_COOKIE, outcome.session.csrfToken, {
+          path: SESSION_PATH,
+          httpOnly: true,
+          secure: true,
+          sameSite: 'strict',
+          maxAge: 120,
+        });
+      }
       return toConsole(reply, outcome.result);
+    },
+  );
+
+  app.get(
+    SESSION_PATH,
+    {
+      preHandler: app.requireStaff({ assurance: 'mfa' }),
+      schema: {
+        tags: ['auth'],
+        operationId: 'takeProConnectSession',
+        summary: 'The CSRF token of the session a ProConnect login just opened (once)',
+        description:
+          'After `result=ok`, the console reads here the CSRF token of its new session, which the callback left in ' +
+          'a short-lived HttpOnly cookie limited to this path; the cookie is cleared. 404 not_found when there is ' +
+          "none, or when it is not this session's. Same-origin only, like every API route.",
+        response: {
+          200: obj({ csrfToken: { type: 'string' } }),
+          ...staffErrors,
+          404: problemResponse('No token to hand over (not_found)'),
+        },
+      },
+    },
+    async (request, reply) => {
+      enabled();
+      const token = request.cookies[CSRF_HANDOFF_COOKIE];
+      reply.clearCookie(CSRF_HANDOFF_COOKIE, {
+        path: SESSION_PATH,
+        httpOnly: true,
+        secure: true,
+        sameSite: 'strict',
+      });
+      if (!token || !csrfMatches(request.staff!.session, token)) {
+        throw new AppError('not_found', 'no session token to hand over');
+      }
+      return { csrfToken: token };
     },
   );
 

@@ -8,6 +8,7 @@ import { api, must } from '../api/client.ts';
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
 import { useSession } from '../session.tsx';
 import { staffMessages } from './messages.ts';
+import { ProConnectLink } from './ProConnectLink.tsx';
 
 type Sessions = Awaited<ReturnType<typeof loadSessions>>['sessions'];
 const loadSessions = () => must(api.GET('/api/v1/me/sessions'));
@@ -63,6 +64,7 @@ export function SessionsPage(): ReactNode {
       >
         {t('logoutEverywhere')}
       </Button>
+      <ProConnectLink />
     </>
   );
 }
