@@ -109,7 +109,7 @@ describe(`the guard in the console (${engine})`, () => {
     await throttled.waitFor();
     const minuteEnd = new Date(Math.ceil((world.clock.now().getTime() + 1) / MINUTE) * MINUTE);
     const text = await throttled.innerText();
-    expect(text).toContain('searches this minute'); // which kind of limit
+    expect(text).toContain('recherches cette minute'); // which kind of limit, in French
     expect(text).toContain(await shownAt(page, minuteEnd.toISOString())); // when it ends
     await expectAccessible(page);
     await screenshot(page, 'throttle');
@@ -128,7 +128,7 @@ describe(`the guard in the console (${engine})`, () => {
     }
     const dialog = page.getByRole('dialog', { name: 'Confirmez votre identité' });
     await dialog.waitFor();
-    await expect(dialog.innerText()).resolves.toContain('persons read through national searches today');
+    await expect(dialog.innerText()).resolves.toContain('personnes consultées par recherche nationale aujourd’hui');
     // The dialog fades in: axe measures contrast once it is fully shown.
     await expect
       .poll(() =>

@@ -9,9 +9,10 @@ import { createModal } from '@codegouvfr/react-dsfr/Modal';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { type ApiProblem, onProblem, setCsrfToken, setStepUpHandler } from '../api/client.ts';
-import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
+import { useFormatDateTime, useLang, useT } from '../i18n/i18n.tsx';
 import { useSession } from '../session.tsx';
 import { SecondFactor } from '../staff/SecondFactor.tsx';
+import { limitIn } from './limits.ts';
 import { layoutMessages } from './messages.ts';
 
 const stepUpModal = createModal({ id: 'step-up', isOpenedByDefault: false });
@@ -21,6 +22,7 @@ type Notice = { kind: 'throttled'; limit: string; until: string } | { kind: 'sus
 /** The notices and the step-up dialog. */
 export function GuardNotices(): ReactNode {
   const t = useT(layoutMessages);
+  const { lang } = useLang();
   const when = useFormatDateTime();
   const navigate = useNavigate();
   const { refresh } = useSession();
@@ -69,7 +71,7 @@ export function GuardNotices(): ReactNode {
         <Alert
           severity="warning"
           title={t('throttledTitle')}
-          description={t('throttledText', { limit: notice.limit, until: when(notice.until) })}
+          description={t('throttledText', { limit: limitIn(lang, notice.limit), until: when(notice.until) })}
           closable
           onClose={() => setNotice(undefined)}
           className="fr-mb-3w"
@@ -95,7 +97,7 @@ export function GuardNotices(): ReactNode {
       <stepUpModal.Component title={t('stepUpTitle')} concealingBackdrop={false}>
         {stepUp && (
           <>
-            <p>{t('stepUpText', { limit: stepUp.limit })}</p>
+            <p>{t('stepUpText', { limit: limitIn(lang, stepUp.limit) })}</p>
             <SecondFactor onVerified={() => finish(true)} onCancel={() => finish(false)} />
           </>
         )}
