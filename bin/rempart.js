@@ -8,4 +8,35 @@ if (major < 24) {
   );
   process.exit(1);
 }
-await import('../src/cli/rempart.ts');
+
+// `rempart import` streams a file of any length through one transaction, and its peak memory must
+// stay bounded (issue 10 §4: 1,000,000 rows under 300 MB; docs/IMPORT.md, "Memory"). Measured, the
+// peak came from the engine's defaults, not from the rows, so the command restarts itself once
+// (execve: same process id, same standard streams) with:
+// - a young generation of 8 MB and an old generation capped at 96 MB (the live heap is about
+//   40 MB): by default V8 let 128 MB of young and over 100 MB of old garbage pile up first;
+// - PGlite's WebAssembly kept on the baseline compiler (Liftoff): optimising one of its largest
+//   functions took about 600 MB for half a second, a spike that alone broke the bound; the import
+//   runs slower for it (docs/BENCHMARKS.md, "Import").
+const IMPORT_FLAGS = [
+  '--max-semi-space-size=8',
+  '--max-old-space-size=96',
+  '--no-wasm-dynamic-tiering',
+  '--no-wasm-tier-up',
+];
+if (
+  process.argv[2] === 'import' &&
+  typeof process.execve === 'function' &&
+  !process.execArgv.includes(IMPORT_FLAGS[0])
+) {
+  process.execve(process.execPath, [
+    process.execPath,
+    ...process.execArgv,
+    ...IMPORT_FLAGS,
+    ...process.argv.slice(1),
+  ]);
+}
+// The import loads only its own modules (src/cli/rempart-import.ts): the rest of the command adds
+// about 65 MB it does not use.
+if (process.argv[2] === 'import') await import('../src/cli/rempart-import.ts');
+else await import('../src/cli/rempart.ts');
