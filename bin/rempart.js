@@ -13,9 +13,9 @@ if (major < 24) {
 // stay bounded (issue 10 §4: 1,000,000 rows under 300 MB; docs/IMPORT.md, "Memory"). Measured, the
 // peak came from the engine's defaults, not from the rows, so the command restarts itself once
 // (execve: same process id, same standard streams) with:
-// - V8 semi-spaces of 4 MB (young generation) and an old generation capped at 64 MB (the live heap is about
-//   40 MB, whatever the file's length): by default V8 let 128 MB of young and over 100 MB of old
-//   garbage pile up first;
+// - V8 semi-spaces of 4 MB (young generation) and an old generation capped at 64 MB (the live
+//   heap is about 30 MB, whatever the file's length): by default V8 let 128 MB of young and over
+//   100 MB of old garbage pile up first;
 // - PGlite's WebAssembly kept on the baseline compiler (Liftoff): optimising one of its largest
 //   functions took about 600 MB for half a second, a spike that alone broke the bound; the import
 //   runs slower for it (docs/BENCHMARKS.md, "Import").
