@@ -25,7 +25,8 @@ export async function runImport(
     options.rejects ?? (options.skipInvalid ? `${file.replace(/\.csv$/i, '')}.rejects.csv` : undefined);
   await checkImportPaths(file, rejects);
   const keys = await openKeys(config);
-  const db = await openDb(config);
+  // Small PGlite buffers if this process opens the folder: they count whole in its peak memory.
+  const db = await openDb(config, { compact: true });
   const bar = progress('importing', !options.json);
   try {
     return await importPersons(db, keys.registry, file, {

@@ -2,8 +2,9 @@
  * The `rempart` command. Every command reads the configuration from the environment (src/config.ts);
  * with --json, the last line of standard output is one JSON object, the contract other tools read.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { benchGate } from '../../bench/gate.ts';
+import { benchImportMemory } from '../../bench/import-memory.ts';
 import { benchLoginTiming } from '../../bench/login-timing.ts';
 import { benchLookup } from '../../bench/lookup.ts';
 import { benchScope } from '../../bench/scope.ts';
@@ -13,7 +14,6 @@ import { formatReport, toJson } from '../../drill/report.ts';
 import { DRILL_DEFAULTS, runDrill } from '../../drill/run.ts';
 import { SCENARIOS } from '../../drill/scenarios/index.ts';
 import { loadConfig } from '../config.ts';
-import { hasControlCharacter } from '../control-characters.ts';
 import { LOGIN_PATTERN as LOGIN_TEXT, ROLES, type Role } from '../identity/accounts.ts';
 import { isIsoDate } from '../registry/person.ts';
 import { runAccountBatch, runAccountCreate } from './account.ts';
@@ -21,10 +21,11 @@ import { formatAccounts, listAccounts } from './account-list.ts';
 import { defaultScopeFile, formatScope, parseIsoDateTime, runAuditScope } from './audit-scope.ts';
 import { formatVerifyReport, runAuditVerify } from './audit-verify.ts';
 import { demoMarkdown, effectiveThresholds, runCanaries, thresholdsMarkdown } from './guard.ts';
-import { runImport } from './import.ts';
+import { addImportCommand } from './import-command.ts';
 import { runInit } from './init.ts';
 import { runRotate } from './keys.ts';
-import { formatIssue, printJson, progress, reportError, stagedProgress } from './output.ts';
+import { printJson, progress, stagedProgress } from './output.ts';
+import { newProgram, run } from './program.ts';
 import { runSeed } from './seed.ts';
 import { runServe } from './serve.ts';
 import { runWitnessInit, runWitnessServe } from './witness.ts';
@@ -62,40 +63,7 @@ function isoDate(value: string): string {
   return value;
 }
 
-/** Runs an action, reporting errors without stack traces for AppErrors; sets the exit code. */
-async function run(json: boolean, action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (error) {
-    process.exitCode = reportError(error, json);
-  }
-}
-
-const program = new Command()
-  .name('rempart')
-  .description('Rempart: the registry of job seekers and the purpose-bound search around it')
-  .showHelpAfterError()
-  .configureOutput({ outputError: (text, write) => write(text) })
-  // Every argument and option of every command, checked once before it runs: a control character
-  // in a login, a name or a path is refused naming the option (src/control-characters.ts).
-  .hook('preAction', (_program, action) => {
-    const bad = controlCharacterOption(action);
-    if (bad) action.error(`rempart: ${bad}: must not contain control characters (newline, tab, NUL, ESC…)`);
-  });
-
-/** The flag (or argument name) of the first option or argument of `command` holding a control character. */
-function controlCharacterOption(command: Command): string | undefined {
-  for (const [key, value] of Object.entries(command.opts())) {
-    const values = Array.isArray(value) ? value : [value];
-    if (values.some((v) => typeof v === 'string' && hasControlCharacter(v)))
-      return command.options.find((o) => o.attributeName() === key)?.long ?? key;
-  }
-  for (const [i, value] of command.processedArgs.entries()) {
-    if (typeof value === 'string' && hasControlCharacter(value))
-      return command.registeredArguments[i]?.name() ?? 'argument';
-  }
-  return undefined;
-}
+const program = newProgram();
 
 program
   .command('init')
@@ -156,32 +124,7 @@ program
       }),
   );
 
-program
-  .command('import')
-  .description('import persons from a CSV file; refused whole if any row is invalid, unless --skip-invalid')
-  .argument('<file>', 'CSV file (header row; columns in docs/IMPORT.md)')
-  .option('--skip-invalid', 'import the valid rows and write the invalid ones to a rejects file')
-  .option('--rejects <file>', 'where to write the rejects file (default: next to the input)')
-  .option('--json', 'print a JSON summary as the last line')
-  .action((file: string, options: { skipInvalid?: boolean; rejects?: string; json?: boolean }) =>
-    run(!!options.json, async () => {
-      const summary = await runImport(loadConfig(), file, {
-        skipInvalid: !!options.skipInvalid,
-        ...(options.rejects ? { rejects: options.rejects } : {}),
-        json: !!options.json,
-      });
-      // The process's peak memory (docs/BENCHMARKS.md, "Import": the file is streamed).
-      if (options.json)
-        printJson({ ...summary, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });
-      else {
-        console.log(`imported ${summary.imported} of ${summary.rows} rows in ${summary.seconds} s`);
-        if (summary.rejected > 0) {
-          console.log(`rejected ${summary.rejected} rows, written to ${summary.rejectsFile}:`);
-          for (const issue of summary.issues.slice(0, 20)) console.log(`  ${formatIssue(issue)}`);
-        }
-      }
-    }),
-  );
+addImportCommand(program);
 
 program
   .command('serve')
@@ -544,6 +487,26 @@ bench
   .action((options: { persons: number; seed: number; json?: boolean }) =>
     run(!!options.json, async () => {
       const summary = await benchSeed(loadConfig(), options);
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
+  .command('import-memory')
+  .description(
+    'peak memory of `rempart import` (a child process) on a generated file, on a throwaway registry of the configured database',
+  )
+  .option('--rows <n>', 'rows in the generated file', positiveInteger('--rows'), 1_000_000)
+  .option('--served', 'import through a `rempart serve` sharing the embedded database (PGlite only)')
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { rows: number; served?: boolean; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const summary = await benchImportMemory(loadConfig(), {
+        rows: options.rows,
+        served: !!options.served,
+        ...(options.json ? {} : { onStage: (stage: string) => console.error(stage) }),
+      });
       if (options.json) printJson(summary);
       else console.log(JSON.stringify(summary, null, 2));
     }),

@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../errors.ts';
-import { openPgliteInstance, pgliteDriver, sessionLock } from './pglite.ts';
+import { COMPACT_SETTINGS, openPgliteInstance, pgliteDriver, sessionLock } from './pglite.ts';
 import { commandName, type HeldLock, type LockHolder, tryLock } from './pglite-lock.ts';
 import { type SharedSession, SOCKET_PORT, shareSession, socketDirOf } from './pglite-share.ts';
 import { openPostgres } from './postgres.ts';
@@ -21,14 +21,14 @@ export const LOCK_WAIT_MS = 10_000;
 /** Opens the PGlite folder of `dataDir`, or the server's socket when a server holds it. */
 export async function openEmbedded(
   dataDir: string,
-  options: { share?: boolean; waitMs?: number } = {},
+  options: { share?: boolean; compact?: boolean; waitMs?: number } = {},
 ): Promise<Driver> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + (options.waitMs ?? LOCK_WAIT_MS);
   let lastError: unknown;
   for (;;) {
     const got = await tryLock(dataDir, commandName());
-    if ('release' in got) return openHeld(dataDir, got, options.share === true);
+    if ('release' in got) return openHeld(dataDir, got, options.share === true, options.compact === true);
     if (got.socketDir !== undefined) {
       try {
         return await openServed(got);
@@ -42,13 +42,16 @@ export async function openEmbedded(
   }
 }
 
-/** We hold the folder: open PGlite, share it if asked; closing releases the lock last. */
-async function openHeld(dataDir: string, lock: HeldLock, share: boolean): Promise<Driver> {
+/**
+ * We hold the folder: open PGlite (with small buffers if `compact`), share it if asked; closing
+ * releases the lock last.
+ */
+async function openHeld(dataDir: string, lock: HeldLock, share: boolean, compact: boolean): Promise<Driver> {
   let shared: SharedSession | undefined;
   try {
     const dir = path.join(dataDir, 'pglite');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const pglite = await openPgliteInstance(dir);
+    const pglite = await openPgliteInstance(dir, compact ? COMPACT_SETTINGS : []);
     const session = sessionLock();
     try {
       if (share) {

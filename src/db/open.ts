@@ -11,6 +11,12 @@ import { APP_ROLE, type Db, type Driver, SEQUENCER_ROLE, type TxOptions, type Tx
 export interface OpenOptions {
   /** Share the database with the CLI over a socket in the data folder (`rempart serve`). */
   share?: boolean;
+  /**
+   * A command that streams one long transaction (`rempart import`): if this process opens PGlite
+   * itself, small shared buffers (pglite.ts, COMPACT_SETTINGS). No effect on PostgreSQL or through
+   * a server's socket.
+   */
+  compact?: boolean;
 }
 
 /** Opens the configured database, applies pending migrations, and returns the application's Db. */

@@ -53,12 +53,28 @@ export async function openPglite(dir: string | undefined): Promise<Driver> {
   return pgliteDriver(await openPgliteInstance(dir));
 }
 
-/** The PGlite instance itself, with Rempart's type parsers. */
-export async function openPgliteInstance(dir: string | undefined): Promise<PGlite> {
-  const db =
-    dir === undefined
-      ? new PGlite({ parsers: PGLITE_PARSERS })
-      : new PGlite(dir, { parsers: PGLITE_PARSERS });
+/**
+ * PGlite's settings for a process that holds the folder for one long streaming transaction
+ * (`rempart import`): 16 MB of shared buffers instead of 128 MB. PGlite keeps its shared buffers in
+ * the process's own WebAssembly memory, which never shrinks, so they count whole in the command's
+ * peak memory (issue 10 §4: a 1,000,000-row import under 300 MB; docs/IMPORT.md, "Memory"). The
+ * server keeps the defaults: it serves many reads from a warm cache.
+ */
+export const COMPACT_SETTINGS: readonly string[] = ['-c', 'shared_buffers=16MB'];
+
+/**
+ * The PGlite instance itself, with Rempart's type parsers. `settings` (`-c name=value` pairs) are
+ * added to PGlite's own start parameters, which stay (single user, no parallel workers…).
+ */
+export async function openPgliteInstance(
+  dir: string | undefined,
+  settings: readonly string[] = [],
+): Promise<PGlite> {
+  const options = {
+    parsers: PGLITE_PARSERS,
+    ...(settings.length > 0 ? { startParams: [...PGlite.defaultStartParams, ...settings] } : {}),
+  };
+  const db = dir === undefined ? new PGlite(options) : new PGlite(dir, options);
   await db.waitReady;
   return db;
 }

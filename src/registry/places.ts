@@ -3,6 +3,7 @@
  * communes with their codes, postal codes and populations, for birth places and addresses that are
  * real, and NIRs whose department and commune codes match them.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export interface Commune {
@@ -69,12 +70,13 @@ let cache: Places | undefined;
 /** Loads the geographic tables once (about 0.3 s). */
 export function places(): Places {
   if (cache) return cache;
+  // Read, not require()d: require keeps the parsed file in its cache for the life of the process,
+  // 10 MB that a long import would carry to its end (docs/IMPORT.md, "Memory").
   const require = createRequire(import.meta.url);
-  const raw = require('@etalab/decoupage-administratif/data/communes.json') as RawCommune[];
-  const rawDepartments = require('@etalab/decoupage-administratif/data/departements.json') as {
-    code: string;
-    nom: string;
-  }[];
+  const json = (name: string): unknown =>
+    JSON.parse(readFileSync(require.resolve(`@etalab/decoupage-administratif/data/${name}`), 'utf8'));
+  const raw = json('communes.json') as RawCommune[];
+  const rawDepartments = json('departements.json') as { code: string; nom: string }[];
   const byCode = new Map<string, Commune>();
   const inhabited: Commune[] = [];
   const withArrondissements = new Set(['75056', '13055', '69123']);
