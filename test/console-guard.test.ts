@@ -128,7 +128,9 @@ describe(`the guard in the console (${engine})`, () => {
     }
     const dialog = page.getByRole('dialog', { name: 'Confirmez votre identité' });
     await dialog.waitFor();
-    await expect(dialog.innerText()).resolves.toContain('personnes consultées par recherche nationale aujourd’hui');
+    await expect(dialog.innerText()).resolves.toContain(
+      'personnes consultées par recherche nationale aujourd’hui',
+    );
     // The dialog fades in: axe measures contrast once it is fully shown.
     await expect
       .poll(() =>
