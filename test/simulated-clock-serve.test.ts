@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrillClient } from '../drill/client.ts';
 import { type ServerProcess, startServe } from '../drill/processes.ts';
-import { cliEnv, freePort, lastJsonLine, rempart } from './helpers/cli.ts';
+import { cliEnv, freePort, initDataDir, lastJsonLine, rempart } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 import { PASSWORD } from './helpers/staff.ts';
 
@@ -24,7 +24,8 @@ describe(`rempart serve on a simulated clock (${engine})`, () => {
     dir = await mkdtemp(path.join(tmpdir(), 'rempart-simclock-'));
     database = await emptyServerDatabase();
     env = cliEnv({ REMPART_DATA: path.join(dir, 'data'), DATABASE_URL: database?.url });
-    // `seed` makes the keyring, the database and the organisations (FT-DG among them).
+    // An initialised folder (keyring, database); `seed` makes the organisations (FT-DG among them).
+    await initDataDir(env);
     expect((await rempart(['seed', '--persons', '10', '--json'], env)).code).toBe(0);
     const passwordFile = path.join(dir, 'password');
     await writeFile(passwordFile, PASSWORD, { mode: 0o600 });
