@@ -9,17 +9,18 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /** The longest files of `npm test` on PGlite, longest first (update from the file-times reporter). */
 export const LONGEST_FILES = [
   'test/drill.test.ts',
-  'test/drill-guard.test.ts',
-  'test/cli-input.test.ts',
   'test/audit-coverage.test.ts',
-  'test/cli.test.ts',
+  'test/drill-guard.test.ts',
   'test/pglite-shared.test.ts',
-  'test/first-hour-cli.test.ts',
-  'test/simulated-clock-serve.test.ts',
+  'test/cli-input.test.ts',
+  'test/cli.test.ts',
   'test/audit-log.test.ts',
-  'test/guard-cli.test.ts',
+  'test/first-hour-cli.test.ts',
   'test/audit-scope.test.ts',
+  'test/audit-lag.test.ts',
   'test/witness-server.test.ts',
+  'test/account-batch.test.ts',
+  'test/simulated-clock-serve.test.ts',
 ];
 
 /** vitest's sequencer, with LONGEST_FILES moved to the front in their order. */
