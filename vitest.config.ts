@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/helpers/longest-first.ts';
 
 export default defineConfig({
   test: {
@@ -7,6 +8,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // Database tests each open PGlite instances or PostgreSQL databases: two workers on two cores.
     maxWorkers: 2,
+    // The longest files start first, so that none is left running alone at the end.
+    sequence: { sequencer: LongestFirst },
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -24,6 +24,7 @@ import { AppError } from '../src/errors.ts';
 import { planOrganisations } from '../src/registry/organisations-plan.ts';
 import { addDays, dayLabel, mondayMorning, zonedInstant } from './calendar.ts';
 import { SimulatedTime } from './clock.ts';
+import { DRILL_DEFAULTS } from './defaults.ts';
 import { enrolHonest, type HonestOwner, honestOwners, parisDate, runHonestMonth } from './honest.ts';
 import { type HonestPlan, planHonestWork } from './honest-plan.ts';
 import { type CaseloadNotes, noteCaseloads } from './leak.ts';
@@ -41,11 +42,7 @@ export const DRILL_SEED = 2024;
 /** Persons inside and outside a noted caseload whose identities the attacker holds (CastSpec.leak). */
 export const LEAKED = { inside: 4, outside: 12 };
 
-/**
- * Defaults of `rempart drill`: 20,000 persons (ten agencies of about 2,000, partner caseloads of a
- * hundred or so: enough for a thousand honest worklists), 1,000 honest accounts over 30 days.
- */
-export const DRILL_DEFAULTS = { persons: 20_000, honestAccounts: 1000, honestDays: 30 } as const;
+export { DRILL_DEFAULTS } from './defaults.ts';
 
 /** Simulated time starts on a Monday at 08:00 (Paris) at least this long after the real now: new accounts' probation (7 days) is over. */
 export const START_AFTER_MS = 8 * 86_400_000;

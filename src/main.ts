@@ -65,9 +65,15 @@ export async function startServer(
     );
     // The drill that drives the clock is gone (it crashed or was killed): a server on a frozen
     // plan of time has no one to serve, stop as on SIGTERM.
-    process.once('disconnect', () => {
+    const orphaned = (): void => {
       app.log.warn('the process setting the simulated time is gone: stopping');
       process.kill(process.pid, 'SIGTERM');
+    };
+    process.once('disconnect', orphaned);
+    // Once closed, nothing listens on the channel: a listener left there would keep the process
+    // alive after SIGTERM until the drill's grace ran out and it was killed (10 s per stop).
+    app.addHook('onClose', async () => {
+      process.off('disconnect', orphaned);
     });
   }
   // The audit sequencer folds new events into the Merkle tree and signs checkpoints, also appended

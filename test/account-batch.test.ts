@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '../src/context.ts';
 import { openDb } from '../src/db/open.ts';
-import { cliEnv, lastJsonLine, rempart } from './helpers/cli.ts';
+import { cliEnv, initDataDir, lastJsonLine, rempart } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 
 describe(`rempart account create --batch on ${engine}`, () => {
@@ -22,6 +22,7 @@ describe(`rempart account create --batch on ${engine}`, () => {
     dir = await mkdtemp(path.join(tmpdir(), 'rempart-batch-'));
     server = await emptyServerDatabase();
     env = cliEnv({ REMPART_DATA: path.join(dir, 'data'), DATABASE_URL: server?.url });
+    await initDataDir(env);
     expect((await rempart(['seed', '--persons', '20', '--seed', '5'], env)).code).toBe(0);
     const rows = await query<{ code: string }>(
       `SELECT code FROM organisations WHERE kind = 'agency' ORDER BY code LIMIT 1`,

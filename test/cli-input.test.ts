@@ -14,7 +14,7 @@ import { writeImportFile } from '../bench/import-file.ts';
 import { systemCtx } from '../src/context.ts';
 import { openDb } from '../src/db/open.ts';
 import { defaultCanaryCount } from '../src/guard/canaries.ts';
-import { cliEnv, lastJsonLine, rempart, startRempart } from './helpers/cli.ts';
+import { cliEnv, initDataDir, lastJsonLine, rempart, startRempart } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 
 describe(`rempart seed and import under failure, on ${engine}`, () => {
@@ -51,7 +51,11 @@ describe(`rempart seed and import under failure, on ${engine}`, () => {
     );
 
   it('a seed killed midway and run again completes the same population, once', async () => {
-    const persons = 30_000;
+    // Ten chunks of 1,000 (src/registry/population.ts, CHUNK), on an initialised folder: the first
+    // chunk is written within about 2.5 s, the last several seconds later even on a quiet machine,
+    // and each wait below is at most 1.6 s longer than the one before, so a kill lands midway.
+    const persons = 10_000;
+    await initDataDir(env);
     const args = ['seed', '--persons', String(persons), '--seed', '21', '--workers', '0', '--json'];
     // Kill it after some chunks are written, before it ends: wait longer each time it was too early.
     let written = 0;
@@ -109,6 +113,7 @@ describe(`rempart seed and import under failure, on ${engine}`, () => {
   });
 
   it('a killed --skip-invalid import leaves its rejects only until the next import', async () => {
+    await initDataDir(env);
     expect((await rempart(['seed', '--persons', '20', '--seed', '4'], env)).code).toBe(0);
     const [agency] = await query<{ code: string }>(
       `SELECT code FROM organisations WHERE kind = 'agency' LIMIT 1`,

@@ -9,7 +9,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemCtx } from '../src/context.ts';
 import { openDb } from '../src/db/open.ts';
 import { buildNir } from '../src/registry/nir.ts';
-import { cliEnv, freePort, lastJsonLine, rempart, startRempart, waitForOk } from './helpers/cli.ts';
+import {
+  cliEnv,
+  freePort,
+  initDataDir,
+  lastJsonLine,
+  rempart,
+  startRempart,
+  waitForOk,
+} from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 
 describe(`rempart command on ${engine}`, () => {
@@ -75,6 +83,7 @@ describe(`rempart command on ${engine}`, () => {
   });
 
   it('import refuses a file with a bad row, naming line and field, and writes nothing', async () => {
+    await initDataDir(env);
     await rempart(['seed', '--persons', '20', '--seed', '4'], env);
     const nir = buildNir({
       sex: '1',
@@ -107,7 +116,7 @@ describe(`rempart command on ${engine}`, () => {
   });
 
   it('serve answers /api/health once ready, and stops cleanly on SIGTERM', async () => {
-    await rempart(['init'], env);
+    await initDataDir(env);
     const port = await freePort();
     const { child, output } = startRempart(['serve'], { ...env, PORT: String(port) });
     try {
@@ -138,60 +147,6 @@ describe(`rempart command on ${engine}`, () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('run "rempart init" first');
   });
-
-  it('serve --demo (npm start) prepares a fresh machine and answers health within 60 s', async () => {
-    const port = await freePort();
-    const { child, output } = startRempart(['serve', '--demo'], { ...env, PORT: String(port) });
-    try {
-      const elapsed = await waitForOk(`http://127.0.0.1:${port}/api/health`, 60_000);
-      expect(elapsed).toBeLessThan(60_000);
-      // Demo accounts for every role, passwords in a 0600 file; they log in (and must then enrol a second factor).
-      const file = path.join(dir, 'data', 'demo-accounts.json');
-      expect((await stat(file)).mode & 0o777).toBe(0o600);
-      const accounts = JSON.parse(await readFile(file, 'utf8')) as {
-        login: string;
-        role: string;
-        password: string;
-      }[];
-      expect(new Set(accounts.map((a) => a.role))).toEqual(
-        new Set([
-          'counselor',
-          'partner_counselor',
-          'subcontractor_operator',
-          'helpdesk',
-          'org_manager',
-          'security_officer',
-          'dpo',
-          'administrator',
-        ]),
-      );
-      const login = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ login: accounts[0]!.login, password: accounts[0]!.password }),
-      });
-      expect(login.status).toBe(200);
-      expect(((await login.json()) as { next: string }).next).toBe('enrol_second_factor');
-      expect(output()).toContain('Demo accounts');
-    } finally {
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    expect(output()).toContain('seeding a demo population of 10,000');
-    expect(await countPersons()).toBe(10_000);
-    // A second start finds the population and does not seed again.
-    const again = startRempart(['serve', '--demo'], { ...env, PORT: String(port) });
-    try {
-      await waitForOk(`http://127.0.0.1:${port}/api/health`, 30_000);
-    } finally {
-      const exited = new Promise((resolve) => again.child.on('exit', resolve));
-      again.child.kill('SIGTERM');
-      await exited;
-    }
-    expect(again.output()).not.toContain('seeding');
-    expect(await countPersons()).toBe(10_000);
-  }, 120_000);
 
   it('bench lookup prints latencies as its last line', async () => {
     const result = await rempart(['bench', 'lookup', '--persons', '1500', '--samples', '40', '--json'], env);

@@ -1,15 +1,19 @@
 /**
- * `npm start` as a newcomer meets it, in child processes: the printed URL is where the server
- * listens and its cookies work there; the demo accounts are counted right and listed with persons
- * to search for; a second start does not ask an enrolled account to enrol again. Then the
- * operator's tools: `account list [--organisation] [--json]`, `audit scope --account <login>`.
+ * `npm start` as a newcomer meets it, in child processes: on a fresh machine it seeds 10,000
+ * persons and answers /api/health within 60 s; the printed URL is where the server listens and its
+ * cookies work there; the demo accounts (every role, passwords in a 0600 file) are counted right
+ * and listed with persons to search for; a second start seeds nothing and does not ask an enrolled
+ * account to enrol again. Then the operator's tools: `account list [--organisation] [--json]`,
+ * `audit scope --account <login>`.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoAccount } from '../src/cli/demo-accounts.ts';
+import { systemCtx } from '../src/context.ts';
+import { openDb } from '../src/db/open.ts';
 import { cliEnv, freePort, lastJsonLine, rempart, startRempart, waitForOk } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 
@@ -72,13 +76,28 @@ describe(`npm start and the operator's first commands on ${engine}`, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** Persons in the registry (the server must have stopped: PGlite is one process). */
+  async function countPersons(): Promise<number> {
+    const db = await openDb({ dataDir: path.join(dir, 'data'), databaseUrl: server?.url });
+    try {
+      const rows = await db.tx(systemCtx('test').actor, (tx) =>
+        tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons'),
+      );
+      return rows[0]!.n;
+    } finally {
+      await db.close();
+    }
+  }
+
   it('serve --demo prints a URL where it listens and whose cookies work, the accounts counted right with persons; a second start asks only the unenrolled to enrol', async () => {
     const port = await freePort();
     const first = startRempart(['serve', '--demo'], { ...env, PORT: String(port) });
     let partner: DemoAccount;
     const searchStart = new Date(Date.now() - 60_000);
     try {
-      await waitForOk(`http://localhost:${port}/api/health`, 90_000);
+      // A fresh machine is ready within 60 s (keyring, database, 10,000 persons, demo accounts).
+      const elapsed = await waitForOk(`http://localhost:${port}/api/health`, 90_000);
+      expect(elapsed).toBeLessThan(60_000);
       const output = await outputWith(first.output, 'Every step is in');
       const printed = /serving on (\S+) /.exec(output)?.[1];
       expect(printed).toBe(`http://localhost:${port}`);
@@ -93,9 +112,23 @@ describe(`npm start and the operator's first commands on ${engine}`, () => {
         expect(page.status).toBe(200);
         expect(await page.text()).toContain('<div id="root"></div>');
       }
-      const accounts = JSON.parse(
-        await readFile(path.join(dir, 'data', 'demo-accounts.json'), 'utf8'),
-      ) as DemoAccount[];
+      expect(output).toContain('Demo accounts');
+      // Demo accounts for every role, passwords in a 0600 file.
+      const file = path.join(dir, 'data', 'demo-accounts.json');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const accounts = JSON.parse(await readFile(file, 'utf8')) as DemoAccount[];
+      expect(new Set(accounts.map((a) => a.role))).toEqual(
+        new Set([
+          'counselor',
+          'partner_counselor',
+          'subcontractor_operator',
+          'helpdesk',
+          'org_manager',
+          'security_officer',
+          'dpo',
+          'administrator',
+        ]),
+      );
       partner = accounts.find((a) => a.login === 'demo.partenaire')!;
       expect(partner.persons).toHaveLength(3);
       for (const person of partner.persons!)
@@ -108,6 +141,8 @@ describe(`npm start and the operator's first commands on ${engine}`, () => {
         password: partner.password,
       });
       expect(login.status).toBe(200);
+      // A demo account logs in, then must enrol a second factor.
+      expect(login.json.next).toBe('enrol_second_factor');
       expect(client.setCookies[0]).not.toMatch(/domain=/i);
       const me = await client.request('GET', '/api/v1/me');
       expect(me.status).toBe(200);
@@ -133,6 +168,8 @@ describe(`npm start and the operator's first commands on ${engine}`, () => {
       first.child.kill('SIGTERM');
       await exited;
     }
+    expect(first.output()).toContain('seeding a demo population of 10,000');
+    expect(await countPersons()).toBe(10_000);
 
     const again = startRempart(['serve', '--demo'], { ...env, PORT: String(port) });
     try {
@@ -146,6 +183,9 @@ describe(`npm start and the operator's first commands on ${engine}`, () => {
       again.child.kill('SIGTERM');
       await exited;
     }
+    // The second start found the population: nothing seeded again.
+    expect(again.output()).not.toContain('seeding');
+    expect(await countPersons()).toBe(10_000);
 
     // The operator's tools, the server stopped.
     const listed = await rempart(['account', 'list', '--json'], env);

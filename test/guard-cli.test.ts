@@ -12,7 +12,7 @@ import { openPglite } from '../src/db/pglite.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import type { Driver } from '../src/db/types.ts';
 import { BUILT_IN, thresholdsFor } from '../src/guard/thresholds.ts';
-import { cliEnv, lastJsonLine, rempart } from './helpers/cli.ts';
+import { cliEnv, initDataDir, lastJsonLine, rempart } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 
 describe(`rempart guard and canaries on ${engine}`, () => {
@@ -42,6 +42,7 @@ describe(`rempart guard and canaries on ${engine}`, () => {
   }
 
   it('seed plants canaries in every agency, followed by no partner and no counselor; guard canaries counts and adds', async () => {
+    await initDataDir(env);
     const seeded = await rempart(['seed', '--persons', '600', '--seed', '3', '--json'], env);
     expect(seeded.code, seeded.stderr).toBe(0);
     const summary = lastJsonLine(seeded.stdout);

@@ -15,7 +15,15 @@ import { breakStale, type HeldLock, lockFileOf, readLock, tryLock } from '../src
 import { SOCKET_NAME, socketDirOf } from '../src/db/pglite-share.ts';
 import { SESSION_COOKIE } from '../src/identity/sessions.ts';
 import { buildNir } from '../src/registry/nir.ts';
-import { cliEnv, freePort, lastJsonLine, rempart, startRempart, waitForOk } from './helpers/cli.ts';
+import {
+  cliEnv,
+  freePort,
+  initDataDir,
+  lastJsonLine,
+  rempart,
+  startRempart,
+  waitForOk,
+} from './helpers/cli.ts';
 import { engine } from './helpers/db.ts';
 
 const PASSWORD = 'granite lantern orchard 57';
@@ -142,6 +150,7 @@ describe.skipIf(engine !== 'pglite')('one PGlite folder shared by the server and
   });
 
   it('serves audited reads while the CLI imports, seeds, scopes and verifies: nothing is lost, no fork', async () => {
+    await initDataDir(env);
     expect((await rempart(['seed', '--persons', '150', '--seed', '7'], env)).code).toBe(0);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -486,7 +495,7 @@ describe.skipIf(engine !== 'pglite')('one PGlite folder shared by the server and
   it('a second process on a held folder gets one clear line and exit 1; a stale lock is taken over', async () => {
     const other = path.join(dir, 'held');
     const otherEnv = { ...env, REMPART_DATA: other };
-    expect((await rempart(['init'], otherEnv)).code).toBe(0);
+    await initDataDir(otherEnv);
     // A process holding the folder with no server: a long-lived child that took the lock.
     const holder = spawn(
       process.execPath,

@@ -1,7 +1,8 @@
 /**
  * `rempart serve` with REMPART_CLOCK=simulated (the drill's server): its time is what the parent
  * process sets over the IPC channel, and time-dependent behaviour follows it — a session idles out
- * when the clock jumps 20 minutes, with no real wait. Without a parent channel it refuses to start.
+ * when the clock jumps 20 minutes, with no real wait; SIGTERM stops it although its channel is open.
+ * Without a parent channel it refuses to start.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrillClient } from '../drill/client.ts';
 import { type ServerProcess, startServe } from '../drill/processes.ts';
-import { cliEnv, freePort, lastJsonLine, rempart } from './helpers/cli.ts';
+import { cliEnv, freePort, initDataDir, lastJsonLine, rempart } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 import { PASSWORD } from './helpers/staff.ts';
 
@@ -24,7 +25,8 @@ describe(`rempart serve on a simulated clock (${engine})`, () => {
     dir = await mkdtemp(path.join(tmpdir(), 'rempart-simclock-'));
     database = await emptyServerDatabase();
     env = cliEnv({ REMPART_DATA: path.join(dir, 'data'), DATABASE_URL: database?.url });
-    // `seed` makes the keyring, the database and the organisations (FT-DG among them).
+    // An initialised folder (keyring, database); `seed` makes the organisations (FT-DG among them).
+    await initDataDir(env);
     expect((await rempart(['seed', '--persons', '10', '--json'], env)).code).toBe(0);
     const passwordFile = path.join(dir, 'password');
     await writeFile(passwordFile, PASSWORD, { mode: 0o600 });
@@ -76,6 +78,15 @@ describe(`rempart serve on a simulated clock (${engine})`, () => {
     const again = await client.post('/api/v1/auth/login', { login: 'clock.agent', password: PASSWORD });
     expect(again.status).toBe(200);
     expect((await client.get('/api/v1/me')).status).toBe(200);
+  });
+
+  it('stops on SIGTERM by itself, exit 0, its channel to the parent still open (not killed after the grace)', async () => {
+    const stopping = server!;
+    server = undefined;
+    expect(stopping.child.connected).toBe(true);
+    await stopping.stop(30_000);
+    expect(stopping.child.signalCode).toBeNull();
+    expect(stopping.child.exitCode).toBe(0);
   });
 });
 

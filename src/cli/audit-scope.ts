@@ -14,23 +14,7 @@ import type { Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
 import { ACCOUNT_ID_PATTERN, normaliseLogin } from '../identity/accounts.ts';
 
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-
-/**
- * Parses an ISO-8601 date-time with an explicit offset (2026-11-23T08:00:00Z, ...+01:00); returns
- * undefined for anything else, including impossible dates and local times (an incident window
- * must not depend on the operator's time zone).
- */
-export function parseIsoDateTime(value: string): Date | undefined {
-  const match = DATE_TIME.exec(value);
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
-  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
-  if (mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth || h! > 23 || mi! > 59 || (s ?? 0) > 59)
-    return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
+export { parseIsoDateTime } from '../iso-dates.ts';
 
 /**
  * The account ids of `--account` values: a UUID is an id as given (an account since deleted still

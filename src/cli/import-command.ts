@@ -2,7 +2,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { runImport } from './import.ts';
 import { formatIssue, printJson } from './output.ts';
 import { run } from './program.ts';
 
@@ -17,6 +16,7 @@ export function addImportCommand(program: Command): void {
     .option('--json', 'print a JSON summary as the last line')
     .action((file: string, options: { skipInvalid?: boolean; rejects?: string; json?: boolean }) =>
       run(!!options.json, async () => {
+        const { runImport } = await import('./import.ts');
         const summary = await runImport(loadConfig(), file, {
           skipInvalid: !!options.skipInvalid,
           ...(options.rejects ? { rejects: options.rejects } : {}),

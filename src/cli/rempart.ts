@@ -3,32 +3,17 @@
  * with --json, the last line of standard output is one JSON object, the contract other tools read.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { benchGate } from '../../bench/gate.ts';
-import { benchImportMemory } from '../../bench/import-memory.ts';
-import { benchLoginTiming } from '../../bench/login-timing.ts';
-import { benchLookup } from '../../bench/lookup.ts';
-import { benchScope } from '../../bench/scope.ts';
-import { benchSeed } from '../../bench/seed.ts';
-import { benchWeb } from '../../bench/web.ts';
-import { formatReport, toJson } from '../../drill/report.ts';
-import { DRILL_DEFAULTS, runDrill } from '../../drill/run.ts';
-import { SCENARIOS } from '../../drill/scenarios/index.ts';
+import { DRILL_DEFAULTS, SCENARIO_IDS } from '../../drill/defaults.ts';
 import { loadConfig } from '../config.ts';
 import { LOGIN_PATTERN as LOGIN_TEXT, ROLES, type Role } from '../identity/accounts.ts';
-import { isIsoDate } from '../registry/person.ts';
-import { runAccountBatch, runAccountCreate } from './account.ts';
-import { formatAccounts, listAccounts } from './account-list.ts';
-import { defaultScopeFile, formatScope, parseIsoDateTime, runAuditScope } from './audit-scope.ts';
-import { formatVerifyReport, runAuditVerify } from './audit-verify.ts';
-import { demoMarkdown, effectiveThresholds, runCanaries, thresholdsMarkdown } from './guard.ts';
+import { isIsoDate, parseIsoDateTime } from '../iso-dates.ts';
 import { addImportCommand } from './import-command.ts';
-import { runInit } from './init.ts';
-import { runRotate } from './keys.ts';
 import { printJson, progress, stagedProgress } from './output.ts';
 import { newProgram, run } from './program.ts';
-import { runSeed } from './seed.ts';
-import { runServe } from './serve.ts';
-import { runWitnessInit, runWitnessServe } from './witness.ts';
+
+// Each command loads its own modules when it runs (`await import` in its action): a command pays
+// for its own module graph only, not for the server's, the drill's and the benchmarks' (a
+// second or two of start-up per command, on every run an operator or a test makes).
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -71,6 +56,7 @@ program
   .option('--json', 'print a JSON summary as the last line')
   .action((options: { json?: boolean }) =>
     run(!!options.json, async () => {
+      const { runInit } = await import('./init.ts');
       const summary = await runInit(loadConfig());
       if (options.json) printJson(summary);
       else console.log(`initialised ${summary.dataDir}: keyring ${summary.keyring}, ${summary.database}`);
@@ -110,6 +96,7 @@ program
       json?: boolean;
     }) =>
       run(!!options.json, async () => {
+        const { runSeed } = await import('./seed.ts');
         const summary = await runSeed(loadConfig(), { ...options, json: !!options.json });
         const { run } = summary;
         if (options.json) printJson(summary);
@@ -131,7 +118,10 @@ program
   .description('serve the HTTP API (HOST, PORT; default localhost:8080)')
   .option('--demo', 'first create the keyring, database and a demo population of 10,000 persons if missing')
   .action((options: { demo?: boolean }) =>
-    run(false, () => runServe(loadConfig(), { demo: !!options.demo })),
+    run(false, async () => {
+      const { runServe } = await import('./serve.ts');
+      await runServe(loadConfig(), { demo: !!options.demo });
+    }),
   );
 
 const account = program.command('account').description('staff accounts (operator)');
@@ -179,6 +169,7 @@ account
         const mixed = Object.entries(flags).find(([key]) => options[key as keyof typeof flags] !== undefined);
         if (mixed) command.error(`error: option '${mixed[1]}' does not go with --batch (the file gives it)`);
         return run(!!options.json, async () => {
+          const { runAccountBatch } = await import('./account.ts');
           const created = await runAccountBatch(loadConfig(), options.batch!);
           if (options.json) printJson(created);
           else console.log(`created ${created.created} accounts: each logs in, then enrols a second factor`);
@@ -192,6 +183,7 @@ account
       const one = options as Required<Omit<typeof options, 'passwordFile' | 'batch' | 'json'>> &
         typeof options;
       return run(!!options.json, async () => {
+        const { runAccountCreate } = await import('./account.ts');
         const created = await runAccountCreate(loadConfig(), one, process.env);
         if (options.json) printJson(created);
         else
@@ -211,6 +203,7 @@ account
   .option('--json', 'print {"accounts": [...]} as the last line')
   .action((options: { organisation?: string; json?: boolean }) =>
     run(!!options.json, async () => {
+      const { formatAccounts, listAccounts } = await import('./account-list.ts');
       const accounts = await listAccounts(
         loadConfig(),
         options.organisation === undefined ? {} : { organisation: options.organisation },
@@ -231,6 +224,7 @@ keys
   .option('--json', 'print a JSON summary as the last line')
   .action((options: { retire?: boolean; json?: boolean }) =>
     run(!!options.json, async () => {
+      const { runRotate } = await import('./keys.ts');
       const summary = await runRotate(loadConfig(), { retire: !!options.retire, json: !!options.json });
       if (options.json) printJson(summary);
       else
@@ -246,7 +240,7 @@ program
   .description(
     'replay the breaches of docs/DESIGN.md section 2 against a fresh throwaway server, through its HTTP API only, after an honest month of simulated work',
   )
-  .argument('[ids...]', `scenarios to run (default: all of ${SCENARIOS.map((s) => s.id).join(', ')})`)
+  .argument('[ids...]', `scenarios to run (default: all of ${SCENARIO_IDS.join(', ')})`)
   .option(
     '--persons <n>',
     'persons in the throwaway registry',
@@ -272,6 +266,8 @@ program
       options: { persons: number; honestAccounts: number; honestDays: number; json?: boolean },
     ) =>
       run(!!options.json, async () => {
+        const { runDrill } = await import('../../drill/run.ts');
+        const { formatReport, toJson } = await import('../../drill/report.ts');
         const report = await runDrill(loadConfig(), {
           ids,
           persons: options.persons,
@@ -301,6 +297,7 @@ guard
   .action(
     (options: { role?: string; organisation?: string; demo?: boolean; markdown?: boolean; json?: boolean }) =>
       run(!!options.json, async () => {
+        const { demoMarkdown, effectiveThresholds, thresholdsMarkdown } = await import('./guard.ts');
         const config = loadConfig();
         const thresholds = effectiveThresholds(config, options.role, options.organisation, !!options.demo);
         if (options.markdown && options.demo) console.log(demoMarkdown(config.guard, options.role));
@@ -316,6 +313,7 @@ guard
   .option('--json', 'print a JSON summary as the last line')
   .action((options: { plant?: number; seed: number; json?: boolean }) =>
     run(!!options.json, async () => {
+      const { runCanaries } = await import('./guard.ts');
       const summary = await runCanaries(loadConfig(), options);
       if (options.json) printJson(summary);
       else console.log(`${summary.canaries} canaries (${summary.planted} planted now)`);
@@ -350,6 +348,7 @@ audit
   .option('--json', 'print the whole scope as JSON on the last line')
   .action((options: { account: string[]; from: Date; to: Date; out?: string; json?: boolean }) =>
     run(!!options.json, async () => {
+      const { defaultScopeFile, formatScope, runAuditScope } = await import('./audit-scope.ts');
       const config = loadConfig();
       const now = new Date();
       const out = options.out ?? (options.json ? undefined : defaultScopeFile(config, now));
@@ -396,6 +395,7 @@ audit
       json?: boolean;
     }) =>
       run(!!options.json, async () => {
+        const { formatVerifyReport, runAuditVerify } = await import('./audit-verify.ts');
         const bar = progress('verifying', !options.json);
         const report = await runAuditVerify(loadConfig(), {
           ...options,
@@ -421,6 +421,7 @@ witness
   .option('--json', 'print {verifierKey} as JSON on the last line')
   .action((options: { key: string; name: string; json?: boolean }) =>
     run(!!options.json, async () => {
+      const { runWitnessInit } = await import('./witness.ts');
       const { verifierKey } = await runWitnessInit(options);
       if (options.json) printJson({ verifierKey });
       else console.log(verifierKey);
@@ -443,6 +444,7 @@ witness
   .option('--port <port>', 'port to listen on', nonNegativeInteger('--port'), 8090)
   .action((options: { key: string; state: string; log: string[]; host: string; port: number }) =>
     run(false, async () => {
+      const { runWitnessServe } = await import('./witness.ts');
       const running = await runWitnessServe(options);
       console.error(`rempart: witness ${running.verifierKey} serving on ${running.url}`);
       await new Promise<void>((resolve) => {
@@ -466,6 +468,7 @@ bench
   .action((options: { persons: number; seed: number; samples: number; json?: boolean }) =>
     run(!!options.json, async () => {
       const bars = stagedProgress('seeding', 9, !options.json);
+      const { benchLookup } = await import('../../bench/lookup.ts');
       const summary = await benchLookup(loadConfig(), { ...options, onProgress: bars.onProgress });
       bars.stop();
       if (options.json) printJson(summary);
@@ -486,6 +489,7 @@ bench
   .option('--json', 'print a JSON summary as the last line')
   .action((options: { persons: number; seed: number; json?: boolean }) =>
     run(!!options.json, async () => {
+      const { benchSeed } = await import('../../bench/seed.ts');
       const summary = await benchSeed(loadConfig(), options);
       if (options.json) printJson(summary);
       else console.log(JSON.stringify(summary, null, 2));
@@ -502,6 +506,7 @@ bench
   .option('--json', 'print a JSON summary as the last line')
   .action((options: { rows: number; served?: boolean; json?: boolean }) =>
     run(!!options.json, async () => {
+      const { benchImportMemory } = await import('../../bench/import-memory.ts');
       const summary = await benchImportMemory(loadConfig(), {
         rows: options.rows,
         served: !!options.served,
@@ -526,6 +531,7 @@ bench
   .action((options: { events: number; scopePersons: number; json?: boolean }) =>
     run(!!options.json, async () => {
       const bars = stagedProgress('preparing', 28, !options.json);
+      const { benchScope } = await import('../../bench/scope.ts');
       const summary = await benchScope(loadConfig(), { ...options, onProgress: bars.onProgress });
       bars.stop();
       if (options.json) printJson(summary);
@@ -543,6 +549,7 @@ bench
   .action((options: { tries: number; json?: boolean }) =>
     run(!!options.json, async () => {
       const bars = stagedProgress('failed logins', 14, !options.json);
+      const { benchLoginTiming } = await import('../../bench/login-timing.ts');
       const summary = await benchLoginTiming(loadConfig(), {
         tries: options.tries,
         onProgress: bars.onProgress,
@@ -564,6 +571,7 @@ bench
   .option('--json', 'print a JSON summary as the last line')
   .action((options: { page: string; json?: boolean }) =>
     run(!!options.json, async () => {
+      const { benchWeb } = await import('../../bench/web.ts');
       const summary = await benchWeb({ page: options.page });
       if (options.json) printJson(summary);
       else console.log(JSON.stringify(summary, null, 2));
@@ -600,6 +608,7 @@ bench
       run(!!options.json, async () => {
         const bars = stagedProgress('seeding', 16, !options.json);
         const { cpuProfDir, ...rest } = options;
+        const { benchGate } = await import('../../bench/gate.ts');
         const summary = await benchGate(loadConfig(), {
           ...rest,
           ...(cpuProfDir === undefined ? {} : { cpuProfileDir: cpuProfDir }),

@@ -3,6 +3,7 @@
  * (import, API). Every message names the field and never repeats its value.
  */
 import type { FieldIssue } from '../errors.ts';
+import { isIsoDate } from '../iso-dates.ts';
 import { nirMatchesPerson, parseNir } from './nir.ts';
 import { communeByCode, countryByCode } from './places.ts';
 
@@ -74,15 +75,7 @@ export interface PersonEntry {
   caseloads: CaseloadEntry[];
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** True for a real calendar date written YYYY-MM-DD. */
-export function isIsoDate(value: string): boolean {
-  const match = DATE.exec(value);
-  if (!match) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
+export { isIsoDate };
 
 /** Checks a date field: format, not in the future, not before 1900. */
 export function checkDate(field: string, value: string, today: string, issues: FieldIssue[]): boolean {

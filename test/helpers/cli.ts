@@ -1,5 +1,6 @@
 /** Runs the real `rempart` command (bin/rempart.js) in a child process, as an operator would. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { cp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +17,25 @@ export function cliEnv(vars: Record<string, string | undefined>): NodeJS.Process
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' };
   for (const [key, value] of Object.entries(vars)) if (value !== undefined) env[key] = value;
   return env;
+}
+
+/**
+ * Makes env.REMPART_DATA the data folder `rempart init` leaves (keyring 0600, migrated database),
+ * for a test of another command that starts from an initialised folder. On PGlite, a copy of the
+ * folder test/global-setup.ts made with the real `rempart init` once for the run: initdb and the
+ * migrations cost about 5 s per folder, the copy a fraction of a second. On PostgreSQL
+ * (env.DATABASE_URL: the test's own database), or when the file runs without the global setup,
+ * `rempart init` itself. Tests of init itself, of a command on a fresh machine (seed, serve --demo)
+ * and of a folder without a keyring keep running the real thing.
+ */
+export async function initDataDir(env: NodeJS.ProcessEnv): Promise<void> {
+  const template = process.env.REMPART_TEST_DATA_TEMPLATE;
+  if (template && env.DATABASE_URL === undefined) {
+    await cp(template, env.REMPART_DATA!, { recursive: true, errorOnExist: true, force: false });
+    return;
+  }
+  const result = await rempart(['init'], env);
+  if (result.code !== 0) throw new Error(`rempart init failed: ${result.stderr}`);
 }
 
 /** Runs `rempart ...args` to completion. */
