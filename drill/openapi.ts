@@ -219,8 +219,15 @@ export async function walkOperations(
   return calls;
 }
 
-/** Routes that anyone may read: they carry no personal data and no account data. */
-export const PUBLIC_ROUTES = new Set(['GET /api/health', 'GET /api/openapi.json']);
+/**
+ * Routes that anyone may read: they carry no personal data and no account data (the ProConnect
+ * status is `{ enabled }`, for the login page to offer the button or not).
+ */
+export const PUBLIC_ROUTES = new Set([
+  'GET /api/health',
+  'GET /api/openapi.json',
+  'GET /api/v1/auth/proconnect',
+]);
 
 /** Keys of an answer that are about the caller's own session, not data (login, second factor, enrolment). */
 const SESSION_KEYS = new Set([

@@ -54,7 +54,9 @@ describe(`rempart drill T1 T2-scope T7 on ${engine}`, () => {
   }, 300_000);
 
   it('runs the scenarios asked, in their order, and passes (exit 0)', () => {
-    expect(result.code, result.stderr).toBe(0);
+    // On failure, the scenarios' notes say which step failed and why (the drill's own words).
+    const notes = report?.scenarios?.map((s) => `${s.id}: ${s.notes}`).join('\n');
+    expect(result.code, result.stderr || notes).toBe(0);
     expect(Object.keys(report)).toEqual(['honest', 'scenarios']);
     expect(report.honest).toEqual({ accounts: 0, accountDays: 0, suspensions: 0, stepUps: 0, throttles: 0 });
     expect(report.scenarios.map((s) => s.id)).toEqual(['T1', 'T2-scope', 'T7']);
@@ -539,6 +541,9 @@ describe('drill harness parts', () => {
     });
     const own = { account: { login: 'Drill.Victim' }, assurance: 'password' };
     expect(reachedBeyondOwnSummary(call('/api/health', 200, { status: 'ok' }), 'drill.victim')).toBe(false);
+    expect(reachedBeyondOwnSummary(call('/api/v1/auth/proconnect', 200, { enabled: false }), undefined)).toBe(
+      false,
+    );
     expect(reachedBeyondOwnSummary(call('/api/v1/me', 200, own), 'drill.victim')).toBe(false);
     expect(reachedBeyondOwnSummary(call('/api/v1/me', 200, own), undefined)).toBe(true);
     expect(reachedBeyondOwnSummary(call('/api/v1/me', 200, own), 'someone.else')).toBe(true);
