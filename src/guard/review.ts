@@ -225,6 +225,8 @@ export async function confirmCompromise(
   await revokeAllSessions(tx, alert.accountId, 'compromise');
   const incidentId = await openIncident(tx, {
     openedAt: now,
+    // The alert is when the compromise was detected: the 72-hour clock runs from it.
+    detectedAt: alert.raisedAt < now ? alert.raisedAt : now,
     openedBy: reviewer.accountId,
     kind: 'compromised_account',
     scope,

@@ -46,47 +46,110 @@ export interface IncidentScope {
   persons: IncidentPerson[];
 }
 
+/** How an incident was declared: the review queue, accounts and a window, or a leaked file's persons. */
+export type IncidentKind = 'compromised_account' | 'accounts_window' | 'leaked_file';
+
 export interface NewIncident {
   openedAt: Date;
+  /** When the breach was detected (the 72-hour clock of GDPR article 33 runs from here); default openedAt. */
+  detectedAt?: Date;
   openedBy: string;
-  kind: 'compromised_account';
+  kind: IncidentKind;
   /** The breach scope: its accounts and window become the incident's. */
   scope: BreachScope;
   note: string | null;
 }
 
-/** Opens an incident in the caller's transaction (system actor: incidents are under FORCE RLS); returns its id. */
+/** Rows of incident_persons written per statement. */
+const INSERT_BATCH = 5000;
+
+/**
+ * Opens an incident in the caller's transaction (system actor: incidents are under FORCE RLS); returns
+ * its id. The scope's persons go to incident_persons, one row each; the incident keeps the counts.
+ */
 export async function openIncident(tx: Tx, incident: NewIncident): Promise<string> {
   const id = randomUUID();
   const { scope } = incident;
-  const stored: IncidentScope = {
-    personCount: scope.personCount,
-    events: scope.events,
-    fieldCounts: scope.fieldCounts,
-    persons: scope.persons.map((p) => ({
-      personId: p.personId,
-      fields: p.fields,
-      firstAt: new Date(p.firstAt).toISOString(),
-      lastAt: new Date(p.lastAt).toISOString(),
-      events: p.events,
-    })),
-  };
+  const counts = { personCount: scope.personCount, events: scope.events, fieldCounts: scope.fieldCounts };
   await tx.query(
-    `INSERT INTO incidents (id, opened_at, opened_by, kind, accounts, window_from, window_to, scope, note)
-     VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8::jsonb, $9)`,
+    `INSERT INTO incidents (id, opened_at, detected_at, opened_by, kind, accounts, window_from, window_to, scope, note)
+     VALUES ($1, $2, $3, $4, $5, $6::uuid[], $7, $8, $9::jsonb, $10)`,
     [
       id,
       incident.openedAt,
+      incident.detectedAt ?? incident.openedAt,
       incident.openedBy,
       incident.kind,
       scope.accounts,
       scope.from,
       scope.to,
-      JSON.stringify(stored),
+      JSON.stringify(counts),
       incident.note,
     ],
   );
+  const persons = scope.persons.filter((p) => p.fields.length > 0);
+  for (let i = 0; i < persons.length; i += INSERT_BATCH) {
+    const batch = persons.slice(i, i + INSERT_BATCH);
+    await tx.query(
+      `INSERT INTO incident_persons (incident_id, person_id, fields, first_at, last_at, events)
+       SELECT $1, p.person_id, ARRAY(SELECT jsonb_array_elements_text(p.fields) ORDER BY 1), p.first_at, p.last_at, p.events
+       FROM jsonb_to_recordset($2::jsonb)
+         AS p(person_id uuid, fields jsonb, first_at timestamptz, last_at timestamptz, events int)`,
+      [
+        id,
+        JSON.stringify(
+          batch.map((p) => ({
+            person_id: p.personId,
+            fields: p.fields,
+            first_at: new Date(p.firstAt).toISOString(),
+            last_at: new Date(p.lastAt).toISOString(),
+            events: p.events,
+          })),
+        ),
+      ],
+    );
+  }
   return id;
+}
+
+/**
+ * One page of an incident's persons, by person id after `afterPersonId` (null: from the first), at
+ * most `limit`; in the caller's transaction (system actor). What the notices of article 34 page
+ * through, and what readIncident shows.
+ */
+export async function incidentPersonsPage(
+  tx: Tx,
+  incidentId: string,
+  afterPersonId: string | null,
+  limit: number,
+): Promise<IncidentPerson[]> {
+  const rows = await tx.query<{
+    person_id: string;
+    fields: string[];
+    first_at: Date;
+    last_at: Date;
+    events: number;
+  }>(
+    `SELECT person_id, fields, first_at, last_at, events FROM incident_persons
+     WHERE incident_id = $1 AND ($2::uuid IS NULL OR person_id > $2::uuid)
+     ORDER BY person_id LIMIT $3`,
+    [incidentId, afterPersonId, limit],
+  );
+  return rows.map((r) => ({
+    personId: r.person_id,
+    fields: r.fields,
+    firstAt: r.first_at.toISOString(),
+    lastAt: r.last_at.toISOString(),
+    events: r.events,
+  }));
+}
+
+/** Records when the people were notified (the notices' job, once every notice is delivered or given up). */
+export async function markPeopleNotified(tx: Tx, incidentId: string, at: Date): Promise<void> {
+  await tx.query(`UPDATE incidents SET people_notified_at = COALESCE(people_notified_at, $2) WHERE id = $1`, [
+    incidentId,
+    at,
+  ]);
 }
 
 /** An incident as the API returns it: one page of its scope's persons. */
@@ -138,7 +201,7 @@ export async function readIncident(
       window_from: Date;
       window_to: Date;
       note: string | null;
-      scope: IncidentScope;
+      scope: Omit<IncidentScope, 'persons'>;
     }>(
       `SELECT id, opened_at, opened_by, kind, status, accounts, window_from, window_to, note, scope
        FROM incidents WHERE id = $1`,
@@ -146,8 +209,25 @@ export async function readIncident(
     ),
   );
   if (!row) throw new AppError('not_found', 'no such incident for you');
-  const all = row.scope.persons ?? [];
-  const persons = all.slice(offset, offset + INCIDENT_PAGE);
+  const persons = await db.tx(systemCtx('incidents').actor, (tx) =>
+    tx
+      .query<{ person_id: string; fields: string[]; first_at: Date; last_at: Date; events: number }>(
+        `SELECT person_id, fields, first_at, last_at, events FROM incident_persons
+         WHERE incident_id = $1 ORDER BY person_id OFFSET $2 LIMIT $3`,
+        [id, offset, INCIDENT_PAGE + 1],
+      )
+      .then((rows) =>
+        rows.map((r) => ({
+          personId: r.person_id,
+          fields: r.fields,
+          firstAt: r.first_at.toISOString(),
+          lastAt: r.last_at.toISOString(),
+          events: r.events,
+        })),
+      ),
+  );
+  const more = persons.length > INCIDENT_PAGE;
+  if (more) persons.pop();
   // The incidents table admits the system actor only; the audit event is the reader's own (a staff
   // transaction may write events in its own name only, migration 0006).
   await db.tx(
@@ -193,7 +273,7 @@ export async function readIncident(
       fieldCounts: row.scope.fieldCounts,
       persons,
       offset,
-      nextOffset: offset + INCIDENT_PAGE < all.length ? offset + INCIDENT_PAGE : null,
+      nextOffset: more ? offset + INCIDENT_PAGE : null,
     },
   };
 }
