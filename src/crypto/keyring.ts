@@ -29,6 +29,16 @@ export interface AuditSigningKey {
   createdAt: string;
 }
 
+/**
+ * Signs the messages Rempart sends to persons (the notices of GDPR article 34: src/crypto/notice-signing.ts):
+ * Ed25519 keys by signed-note name (`rempart/notices/<8 hex digits>`), one current. Rotation adds a
+ * key and makes it current; the older ones stay, so that notices signed before still verify.
+ */
+export interface NoticeSigningKeys {
+  current: string;
+  keys: Record<string, { pkcs8: string; createdAt: string }>;
+}
+
 export interface KeyringFile {
   format: typeof KEYRING_FORMAT;
   createdAt: string;
@@ -38,6 +48,8 @@ export interface KeyringFile {
   blindIndex: KeySet;
   /** Signs the audit log's checkpoints; absent from keyrings written before the audit log. */
   auditSigning?: AuditSigningKey;
+  /** Signs notices to persons; absent from keyrings written before the notices, until added. */
+  noticeSigning?: NoticeSigningKeys;
 }
 
 /** Loaded key material, as buffers. */
@@ -49,6 +61,8 @@ export interface Keyring {
   blindIndex: { current: string; keys: Map<string, Buffer> };
   /** Undefined only for a keyring written before the audit log, until addAuditSigningKey runs. */
   auditSigning: AuditSigningKey | undefined;
+  /** Undefined only for a keyring written before the notices, until addNoticeSigningKey runs. */
+  noticeSigning: NoticeSigningKeys | undefined;
 }
 
 /** A new key identifier: kind, date, and random suffix (never derived from the key). */
@@ -82,6 +96,7 @@ export async function createKeyring(file: string, now: Date = new Date()): Promi
     kek: freshKeySet('kek', now),
     blindIndex: freshKeySet('bi', now),
     auditSigning: newAuditSigningKey(now),
+    noticeSigning: withNewNoticeKey(undefined, now),
   };
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -110,6 +125,7 @@ export async function saveKeyring(keyring: Keyring, createdAt: string): Promise<
     kek: fromKeys(keyring.kek),
     blindIndex: fromKeys(keyring.blindIndex),
     ...(keyring.auditSigning ? { auditSigning: keyring.auditSigning } : {}),
+    ...(keyring.noticeSigning ? { noticeSigning: keyring.noticeSigning } : {}),
   };
   const temporary = `${keyring.path}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(temporary, 'wx', 0o600);
@@ -174,6 +190,55 @@ const LOCK_WAIT_MS = 10_000;
  */
 export async function addAuditSigningKey(keyring: Keyring, now: Date = new Date()): Promise<AuditSigningKey> {
   if (keyring.auditSigning) return keyring.auditSigning;
+  const onDisk = await updateKeyring(keyring, 'audit signing key', (k) => {
+    if (k.auditSigning) return false;
+    k.auditSigning = newAuditSigningKey(now);
+    return true;
+  });
+  keyring.auditSigning = onDisk.auditSigning;
+  return onDisk.auditSigning as AuditSigningKey;
+}
+
+/**
+ * The notice signing keys, adding the first one to a keyring written before the notices (under the
+ * same lock as addAuditSigningKey: two processes must not each sign with a key of their own).
+ */
+export async function ensureNoticeSigningKeys(
+  keyring: Keyring,
+  now: Date = new Date(),
+): Promise<NoticeSigningKeys> {
+  if (keyring.noticeSigning) return keyring.noticeSigning;
+  const onDisk = await updateKeyring(keyring, 'notice signing key', (k) => {
+    if (k.noticeSigning) return false;
+    k.noticeSigning = withNewNoticeKey(undefined, now);
+    return true;
+  });
+  keyring.noticeSigning = onDisk.noticeSigning;
+  return onDisk.noticeSigning as NoticeSigningKeys;
+}
+
+/** Rotates the notice signing key: a new current key; the older ones stay to verify older notices. */
+export async function rotateNoticeSigningKey(
+  keyring: Keyring,
+  now: Date = new Date(),
+): Promise<NoticeSigningKeys> {
+  const onDisk = await updateKeyring(keyring, 'notice signing key', (k) => {
+    k.noticeSigning = withNewNoticeKey(k.noticeSigning, now);
+    return true;
+  });
+  keyring.noticeSigning = onDisk.noticeSigning;
+  return onDisk.noticeSigning as NoticeSigningKeys;
+}
+
+/**
+ * Re-reads the keyring under a lock file next to it, lets `change` alter it, and saves it when
+ * `change` says it did (atomically, mode 0600); returns the keyring as saved.
+ */
+async function updateKeyring(
+  keyring: Keyring,
+  what: string,
+  change: (onDisk: Keyring) => boolean,
+): Promise<Keyring> {
   const lock = `${keyring.path}.lock`;
   const started = Date.now();
   let handle: Awaited<ReturnType<typeof open>> | undefined;
@@ -191,18 +256,14 @@ export async function addAuditSigningKey(keyring: Keyring, now: Date = new Date(
       }
     }
     const onDisk = await loadKeyring(keyring.path);
-    if (!onDisk.auditSigning) {
-      onDisk.auditSigning = newAuditSigningKey(now);
-      await saveKeyring(onDisk, onDisk.createdAt);
-    }
-    keyring.auditSigning = onDisk.auditSigning;
-    return onDisk.auditSigning;
+    if (change(onDisk)) await saveKeyring(onDisk, onDisk.createdAt);
+    return onDisk;
   } catch (error) {
     if (error instanceof AppError) throw error;
     // A read-only keyring cannot take the key: refuse rather than sign with a key nobody keeps.
     throw new AppError(
       'keyring_invalid',
-      `the keyring ${keyring.path} has no audit signing key and cannot be rewritten to add one (${(error as NodeJS.ErrnoException).code ?? 'error'}): make it and its folder writable once`,
+      `the keyring ${keyring.path} cannot be rewritten to add its ${what} (${(error as NodeJS.ErrnoException).code ?? 'error'}): make it and its folder writable once`,
       { cause: error },
     );
   } finally {
@@ -220,7 +281,40 @@ function toKeyring(file: string, content: KeyringFile): Keyring {
     kek: toKeys(content.kek, 'kek'),
     blindIndex: toKeys(content.blindIndex, 'blindIndex'),
     auditSigning: toAuditSigning(content.auditSigning),
+    noticeSigning: toNoticeSigning(content.noticeSigning),
   };
+}
+
+/** The notice keys with a new current key added (the first one when `keys` is undefined). */
+export function withNewNoticeKey(
+  keys: NoticeSigningKeys | undefined,
+  now: Date = new Date(),
+): NoticeSigningKeys {
+  const name = `rempart/notices/${randomBytes(4).toString('hex')}`;
+  return {
+    current: name,
+    keys: { ...(keys?.keys ?? {}), [name]: { pkcs8: generateSigningKey(), createdAt: now.toISOString() } },
+  };
+}
+
+function toNoticeSigning(value: NoticeSigningKeys | undefined): NoticeSigningKeys | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof value.keys !== 'object' || value.keys === null)
+    throw new AppError('keyring_invalid', "the keyring's notice signing keys are malformed");
+  for (const [name, key] of Object.entries(value.keys)) {
+    try {
+      if (typeof key?.pkcs8 !== 'string' || typeof key.createdAt !== 'string') throw new Error('shape');
+      signerFromPkcs8(name, key.pkcs8);
+    } catch {
+      throw new AppError(
+        'keyring_invalid',
+        `the keyring's notice signing key ${name} is not an Ed25519 PKCS#8 key`,
+      );
+    }
+  }
+  if (!(value.current in value.keys))
+    throw new AppError('keyring_invalid', "the keyring's current notice signing key is missing");
+  return { current: value.current, keys: { ...value.keys } };
 }
 
 function toAuditSigning(value: AuditSigningKey | undefined): AuditSigningKey | undefined {

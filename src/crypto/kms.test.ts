@@ -18,6 +18,7 @@ function keyringWith(...kekIds: string[]): Keyring {
     kek: { current: kekIds[0]!, keys: new Map(kekIds.map((id) => [id, randomBytes(32)])) },
     blindIndex: { current: 'bi-1', keys: new Map([['bi-1', randomBytes(32)]]) },
     auditSigning: undefined,
+    noticeSigning: undefined,
   };
 }
 

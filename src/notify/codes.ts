@@ -1,0 +1,104 @@
+/**
+ * Message verification codes (docs/DESIGN.md section 2, T6). Every message Rempart sends carries a
+ * code of 60 random bits, written as 12 Crockford base-32 characters in three groups
+ * (`7QK4-M2ZD-9XAB`): short enough to read out or type from a letter, too many to guess (the public
+ * check is throttled as well). Only the code's SHA-256 is stored (migration 0015).
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Tx } from '../db/types.ts';
+
+/** Crockford's base 32: no I, L, O, U (read as 1, 1, 0, and U never written). */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Characters in a code (5 bits each: 60 bits). */
+export const CODE_LENGTH = 12;
+
+/** The channels a message goes by. */
+export type MessageChannel = 'email' | 'sms' | 'letter' | 'portal' | 'in_app';
+
+/** A new random code, formatted `XXXX-XXXX-XXXX`. */
+export function newMessageCode(): string {
+  const bytes = randomBytes(8);
+  let value = bytes.readBigUInt64BE() >> 4n; // 60 bits
+  let out = '';
+  for (let i = 0; i < CODE_LENGTH; i++) {
+    out = ALPHABET[Number(value & 31n)] + out;
+    value >>= 5n;
+  }
+  return `${out.slice(0, 4)}-${out.slice(4, 8)}-${out.slice(8)}`;
+}
+
+/**
+ * A code as typed by a person, in its canonical form (`XXXX-XXXX-XXXX`), or null if it cannot be
+ * one: case, spaces and hyphens are ignored, and I/L read as 1, O as 0 (Crockford).
+ */
+export function normalizeCode(input: string): string | null {
+  if (input.length > 40) return null;
+  const plain = input.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
+  if (plain.length !== CODE_LENGTH) return null;
+  for (const c of plain) if (!ALPHABET.includes(c)) return null;
+  return `${plain.slice(0, 4)}-${plain.slice(4, 8)}-${plain.slice(8)}`;
+}
+
+/** The stored hash of a canonical code. */
+export function codeHash(code: string): Buffer {
+  return createHash('sha256').update(code, 'utf8').digest();
+}
+
+/** A message to register: what it is, how it goes, to whom. */
+export interface NewMessage {
+  /** What the message is: 'incident_notice', 'access_receipt', 'account_locked', 'recovery_code'… */
+  kind: string;
+  channel: MessageChannel;
+  at: Date;
+  accountId?: string;
+  personId?: string;
+  incidentId?: string;
+}
+
+/**
+ * Registers a message in the caller's transaction: draws its code, lets `render` write the exact
+ * text with the code in it, and keeps the text's SHA-256 (not the text). Returns id, code and text.
+ */
+export async function registerMessage(
+  tx: Tx,
+  message: NewMessage,
+  render: (code: string) => string,
+): Promise<{ id: string; code: string; content: string }> {
+  const id = randomUUID();
+  const code = newMessageCode();
+  const content = render(code);
+  await tx.query(
+    `INSERT INTO messages (id, code_hash, kind, channel, created_at, account_id, person_id, incident_id, content_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      id,
+      codeHash(code),
+      message.kind,
+      message.channel,
+      message.at,
+      message.accountId ?? null,
+      message.personId ?? null,
+      message.incidentId ?? null,
+      createHash('sha256').update(content, 'utf8').digest(),
+    ],
+  );
+  return { id, code, content };
+}
+
+/** What anyone may learn of a genuine message from its code: nothing personal. */
+export interface MessageFacts {
+  kind: string;
+  channel: MessageChannel;
+  sentAt: Date;
+}
+
+/** The facts of the message with this code (canonical or as typed), or null if none (system actor). */
+export async function findMessage(tx: Tx, input: string): Promise<(MessageFacts & { id: string }) | null> {
+  const code = normalizeCode(input);
+  if (!code) return null;
+  const [row] = await tx.query<{ id: string; kind: string; channel: MessageChannel; created_at: Date }>(
+    `SELECT id, kind, channel, created_at FROM messages WHERE code_hash = $1`,
+    [codeHash(code)],
+  );
+  return row ? { id: row.id, kind: row.kind, channel: row.channel, sentAt: row.created_at } : null;
+}
