@@ -170,7 +170,7 @@ describe('hashPassword and verifyPassword', () => {
     const unknown: number[] = [];
     const known: number[] = [];
     // Interleaved, alternating which goes first, so load from other test workers hits both alike.
-    for (let i = 0; i < 5; i += 1) {
+    for (let i = 0; i < 7; i += 1) {
       if (i % 2 === 0) {
         unknown.push(await time(null));
         known.push(await time(stored));
@@ -179,8 +179,10 @@ describe('hashPassword and verifyPassword', () => {
         unknown.push(await time(null));
       }
     }
-    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[2]!;
-    const ratio = median(unknown) / median(known);
+    // The fastest of each: the work itself, with the least of other processes' load on top (a
+    // median moved with the load of a busy machine; the figures under load are `rempart bench
+    // login-timing`'s). A dummy that skipped argon2 would be 100 times faster, not twice.
+    const ratio = Math.min(...unknown) / Math.min(...known);
     expect(ratio).toBeGreaterThan(0.5);
     expect(ratio).toBeLessThan(2);
   });
