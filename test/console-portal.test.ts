@@ -102,6 +102,23 @@ describe(`the person's portal in the console (${engine})`, () => {
     expect(problems).toEqual([]);
 
     const officer = await world.account({ organisationId: world.national, role: 'security_officer' });
+    // A server that rewrote an entry (another purpose) is caught by the page, not believed.
+    await page.route('**/api/v1/portal/history', async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      for (const entry of body.entries)
+        entry.canonical = entry.canonical.replace('"accompaniment"', '"payment"');
+      await route.fulfill({ response, json: body });
+    });
+    await page.reload();
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'counselor' })
+      .filter({ hasText: 'Vérification échouée' })
+      .first()
+      .waitFor();
+    await page.unroute('**/api/v1/portal/history');
+
     const o = await world.page();
     await enrolTotpInConsole(world, o.page, officer.login);
     await o.page.goto('/securite/revue');

@@ -47,8 +47,13 @@ export async function verifyCheckpoint(
   note: string,
   verifierKey: string,
 ): Promise<VerifiedCheckpoint | null> {
-  const [name, keyIdHex, keyText] = verifierKey.split('+');
-  if (!name || !keyIdHex || !keyText) return null;
+  // The base64 key may itself hold '+': only the first two separate the fields.
+  const first = verifierKey.indexOf('+');
+  const second = verifierKey.indexOf('+', first + 1);
+  if (first <= 0 || second <= first) return null;
+  const name = verifierKey.slice(0, first);
+  const keyIdHex = verifierKey.slice(first + 1, second);
+  const keyText = verifierKey.slice(second + 1);
   const keyBytes = fromBase64(keyText);
   if (keyBytes.length !== 33 || keyBytes[0] !== 1) return null;
   const split = note.indexOf('\n\n');
