@@ -362,3 +362,29 @@ describe(`the person's portal (${engine})`, () => {
     expect(theirs).toEqual([]);
   });
 });
+
+describe(`the email index of records written before the portal (${engine})`, () => {
+  it('is filled by indexEmails, after which the address logs in', async () => {
+    const w = await registryWorld(40, { guard: LENIENT_GUARD });
+    try {
+      const person = w.persons.find((p) => p.identity.email)!;
+      await w.t.driver.transaction((tx) => tx.query('UPDATE persons SET email_bi = NULL'));
+      const { indexEmails } = await import('../src/portal/index-emails.ts');
+      const indexed = await indexEmails(w.t.db, w.keys.registry);
+      expect(indexed).toBe(w.persons.filter((p) => p.identity.email).length);
+      expect(await indexEmails(w.t.db, w.keys.registry)).toBe(0);
+      const client = new PersonClient(w);
+      const started = await client.request('POST', '/api/v1/portal/login/start', {
+        email: person.identity.email,
+      });
+      expect(started.statusCode).toBe(202);
+      await w.drainMail();
+      const sentTo = (w.mailer as unknown as { sent: Mail[] }).sent.filter(
+        (m) => m.to === person.identity.email,
+      );
+      expect(sentTo).toHaveLength(1);
+    } finally {
+      await w.close();
+    }
+  }, 60_000);
+});
