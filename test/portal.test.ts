@@ -28,7 +28,7 @@ class PersonClient {
   constructor(w: RegistryWorld) {
     this.w = w;
   }
-  async request(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, csrf?: string | null) {
+  async request(method: 'GET' | 'POST', url: string, body?: unknown, csrf?: string | null) {
     const headers: Record<string, string> = {};
     if (this.cookie) headers.cookie = `${PERSON_SESSION_COOKIE}=${this.cookie}`;
     const token = csrf === undefined ? this.csrf : csrf;
@@ -220,13 +220,13 @@ describe(`the person's portal (${engine})`, () => {
     }
     // My cookie with the other person's CSRF token: refused, nothing changed.
     const mixed = await mine.request(
-      'PUT',
+      'POST',
       '/api/v1/portal/receipts/settings',
       { channel: 'portal' },
       theirs.csrf,
     );
     expect(mixed.statusCode).toBe(403);
-    const none = await mine.request('PUT', '/api/v1/portal/receipts/settings', { channel: 'portal' }, null);
+    const none = await mine.request('POST', '/api/v1/portal/receipts/settings', { channel: 'portal' }, null);
     expect(none.statusCode).toBe(403);
     expect((await mine.request('GET', '/api/v1/portal/receipts/settings')).json().channel).toBeNull();
     // Each sees their own record, never the other's.
@@ -300,7 +300,7 @@ describe(`the person's portal (${engine})`, () => {
 
   it("sends a receipt for a partner's read (not my agency's), and \"I don't recognise this\" alerts the security officers", async () => {
     const client = await login(me);
-    const set = await client.request('PUT', '/api/v1/portal/receipts/settings', { channel: 'email' });
+    const set = await client.request('POST', '/api/v1/portal/receipts/settings', { channel: 'email' });
     expect(set.json()).toEqual({ channel: 'email' });
     w.clock.advance(1000);
     expect(

@@ -322,7 +322,7 @@ export const portalRoutes: FastifyPluginAsync<PortalRoutesOptions> = async (app,
     ),
     async (request) => ({ channel: await receiptSetting(db, request.person!.personId) }),
   );
-  app.put<{ Body: { channel: 'email' | 'portal' | null } }>(
+  app.post<{ Body: { channel: 'email' | 'portal' | null } }>(
     '/api/v1/portal/receipts/settings',
     {
       preHandler: requirePerson,

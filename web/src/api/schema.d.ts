@@ -8568,9 +8568,9 @@ export interface paths {
         };
         /** Whether I am told of reads of my record by other organisations, and how */
         get: operations["getMyReceiptSetting"];
+        put?: never;
         /** Opts in to access receipts (email or portal) or out (null) */
-        put: operations["setMyReceiptSetting"];
-        post?: never;
+        post: operations["setMyReceiptSetting"];
         delete?: never;
         options?: never;
         head?: never;

@@ -282,7 +282,7 @@ function Receipts(): ReactNode {
   }, [reload]);
   const save = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
-    await must(api.PUT('/api/v1/portal/receipts/settings', { body: { channel } }));
+    await must(api.POST('/api/v1/portal/receipts/settings', { body: { channel } }));
     setSaved(true);
   };
   const disown = async (id: string): Promise<void> => {
