@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
+import { loadPortal, type PortalConfig } from './config-portal.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
@@ -105,6 +106,8 @@ export interface Config {
    * off (undefined) when none is. One set without the others stops the server at boot.
    */
   proconnect: ProConnectConfig | undefined;
+  /** The person's portal (docs/PORTAL.md): REMPART_PORTAL_* variables. */
+  portal: PortalConfig;
 }
 
 /** A witness the server submits checkpoints to (REMPART_WITNESSES). */
@@ -277,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
   }
   const proconnect = loadProConnect(env, publicUrl, issues);
+  const portal = loadPortal(env, issues);
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -302,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     guard,
     guardEnabled,
     proconnect,
+    portal,
   };
 }
 

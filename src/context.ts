@@ -12,11 +12,13 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /**
  * The actor on whose behalf a transaction runs; it becomes the row-level security context.
- * `system` is the operator's CLI (init, seed, import, migrations); staff actors come with identity.
+ * `system` is the operator's CLI (init, seed, import, migrations); staff actors come with identity;
+ * a `person` is someone on file, logged in to the portal, who reaches only their own rows.
  */
 export type Actor =
   | { kind: 'system'; operation: string }
-  | { kind: 'staff'; accountId: string; organisationId: string; role: string };
+  | { kind: 'staff'; accountId: string; organisationId: string; role: string }
+  | { kind: 'person'; personId: string };
 
 export interface Ctx {
   actor: Actor;

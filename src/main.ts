@@ -15,7 +15,11 @@ import { buildApp } from './http/app.ts';
 import { CONSOLE_DIST } from './http/console-build.ts';
 import { outboxMailer, smtpMailer } from './notify/mailer.ts';
 import { startOutbox } from './notify/outbox-job.ts';
+import { processReceipts } from './portal/receipts.ts';
 import { serverClock } from './simulated-clock.ts';
+
+/** How often the access receipts job looks at the audit tree's new leaves. */
+const RECEIPTS_EVERY_MS = 2000;
 
 /** How long the start-up fold waits for another holder of the sequencer's lock. */
 const START_FOLD_WAIT_MS = 10_000;
@@ -47,6 +51,7 @@ export async function startServer(
       registry: keys.registry,
       clock,
       consoleDir: options.consoleDir ?? CONSOLE_DIST,
+      checkpointVerifierKey: keys.checkpointSigner.verifierKey,
     });
   } catch (error) {
     time.close();
@@ -94,6 +99,15 @@ export async function startServer(
     onError: (error) => app.log.error({ err: error }, 'mail outbox failed; retrying'),
   });
   app.addHook('onResponse', async () => outbox.wakeIfQueued());
+  // Access receipts (docs/PORTAL.md): read from the audit tree's new leaves every few seconds.
+  const receipts = setInterval(() => {
+    processReceipts(opened, keys.registry, clock.now(), config.publicUrl).then(
+      (written) => (written > 0 ? outbox.wakeIfQueued() : undefined),
+      (error: unknown) => app.log.error({ err: error }, 'portal receipts failed; retrying'),
+    );
+  }, RECEIPTS_EVERY_MS);
+  receipts.unref();
+  app.addHook('onClose', async () => clearInterval(receipts));
   // What a crash (kill -9) left pending is folded before anything is served: until then those
   // events are covered by no signed checkpoint (issue 10, section 2). Another process holding the
   // lock (a second server, or a superuser stalling it) is waited for a while; past that the server

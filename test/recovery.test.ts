@@ -169,6 +169,7 @@ describe(`recovery and provisioning on ${engine}`, () => {
       '/api/v1/auth/webauthn/options',
       '/api/v1/auth/passkey/options', // public: a challenge, naming no account
       '/api/v1/auth/proconnect', // public: whether ProConnect is offered
+      '/api/v1/portal/login/start', // public: the person's portal login, the same answer for any address
     ]);
     expect(calls.filter((c) => c.status < 300 && !allowed.has(c.url))).toEqual([]);
   });

@@ -57,7 +57,7 @@ import {
   type StoredPerson,
   writeSealed,
 } from '../registry/person-reads.ts';
-import { type PersonQuery, type RegistryKeys, resealRow } from '../registry/persons.ts';
+import { emailIndex, type PersonQuery, type RegistryKeys, resealRow } from '../registry/persons.ts';
 import { validateContact } from './contact.ts';
 import { ALLOW, announce, GuardRedo, guardActor, observe, observed, worse } from './gate-guard.ts';
 import {
@@ -537,7 +537,8 @@ async function run(
     persons: [{ personId: person.id, fields: updated }],
   });
   const sealed = await resealRow(deps.keys, person, next);
-  if (!(await writeSealed(tx, decision.scope, person.id, sealed, audit.at))) {
+  const emailBi = changes.email === undefined ? undefined : emailIndex(deps.keys.blindIndex, next.email);
+  if (!(await writeSealed(tx, decision.scope, person.id, sealed, audit.at, emailBi))) {
     throw new AppError('internal', 'a person read in scope could not be written');
   }
   return { result: { updated }, guard };

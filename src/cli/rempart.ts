@@ -213,6 +213,20 @@ account
     }),
   );
 
+const portal = program.command('portal').description("the person's portal (docs/PORTAL.md)");
+portal
+  .command('index-emails')
+  .description('fill the email blind index of records written before the portal (run once after upgrading)')
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runIndexEmails } = await import('./portal.ts');
+      const summary = await runIndexEmails(loadConfig());
+      if (options.json) printJson(summary);
+      else console.log(`${summary.indexed} email addresses indexed in ${summary.seconds} s`);
+    }),
+  );
+
 const keys = program.command('keys').description('key management');
 keys
   .command('rotate')

@@ -7,7 +7,8 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 
-export type BlindIndexKind = 'nir' | 'agency_id' | 'name_birth';
+/** `email`: the person's portal finds them by the address they type (docs/PORTAL.md). */
+export type BlindIndexKind = 'nir' | 'agency_id' | 'name_birth' | 'email';
 
 export const BLIND_INDEX_BYTES = 8;
 
@@ -15,10 +16,20 @@ export const BLIND_INDEX_BYTES = 8;
 export function blindIndexKeys(master: Buffer): Record<BlindIndexKind, Buffer> {
   const derive = (kind: BlindIndexKind): Buffer =>
     Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `rempart blind index ${kind}`, 32));
-  return { nir: derive('nir'), agency_id: derive('agency_id'), name_birth: derive('name_birth') };
+  return {
+    nir: derive('nir'),
+    agency_id: derive('agency_id'),
+    name_birth: derive('name_birth'),
+    email: derive('email'),
+  };
 }
 
 /** The truncated HMAC of an already normalised value. */
 export function blindIndex(subKey: Buffer, normalised: string): Buffer {
   return createHmac('sha256', subKey).update(normalised, 'utf8').digest().subarray(0, BLIND_INDEX_BYTES);
+}
+
+/** An email address as the blind index takes it: trimmed, lower case (as the registry stores it). */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
 }

@@ -78,15 +78,17 @@ export function createDb(driver: Driver): Db {
 /** The settings of an application transaction: APP_ROLE and the actor's RLS context. */
 function settingsOf(actor: Actor, options: TxOptions): TxSettings {
   const [kind, organisationId, role, accountId] =
-    actor.kind === 'system'
-      ? ['system', '', '', '']
-      : ['staff', actor.organisationId, actor.role, actor.accountId];
+    actor.kind === 'staff'
+      ? ['staff', actor.organisationId, actor.role, actor.accountId]
+      : [actor.kind, '', '', ''];
   return [
     ['role', APP_ROLE],
     ['rempart.actor_kind', kind],
     ['rempart.org_id', organisationId],
     ['rempart.role', role],
     ['rempart.account_id', accountId],
+    // A person's transaction (the portal) reaches only their own rows (migration 0019).
+    ...(actor.kind === 'person' ? ([['rempart.person_id', actor.personId]] as const) : []),
     ...(options.genericPlans ? ([['plan_cache_mode', 'force_generic_plan']] as const) : []),
   ];
 }

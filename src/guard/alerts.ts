@@ -47,7 +47,8 @@ export interface AlertSummary {
   role: string;
   accountStatus: string;
   raisedAt: string;
-  response: 'step_up' | 'throttle' | 'suspend';
+  /** `person_report`: a person did not recognise this account's access to their record (the portal). */
+  response: 'step_up' | 'throttle' | 'suspend' | 'person_report';
   signals: AlertSignal[];
   status: AlertStatus;
   decidedAt: string | null;

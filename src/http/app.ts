@@ -28,6 +28,7 @@ import { incidentsRoutes } from './routes/incidents.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { passkeyRoutes } from './routes/passkey.routes.ts';
 import { personsRoutes } from './routes/persons.routes.ts';
+import { portalRoutes } from './routes/portal.routes.ts';
 import { proconnectRoutes } from './routes/proconnect.routes.ts';
 import { recoveryRoutes } from './routes/recovery.routes.ts';
 import { webauthnRoutes } from './routes/webauthn.routes.ts';
@@ -46,6 +47,8 @@ export interface AppDeps {
   logIsTerminal?: boolean;
   /** The web console's build (web/dist) to serve at `/`; none when absent or not built. */
   consoleDir?: string;
+  /** The audit checkpoints' verifier key: the person's portal checks proofs against it. */
+  checkpointVerifierKey?: string;
 }
 
 /**
@@ -196,6 +199,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         },
         { name: 'provisioning', description: 'Accounts and roles, approved by a second person' },
         {
+          name: 'portal',
+          description: "The person's portal: their data, access history with proofs, receipts",
+        },
+        {
           name: 'persons',
           description:
             'Job seekers: every read and change goes through the gate, for a declared purpose, and is audited',
@@ -225,6 +232,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(guardRoutes, { db: deps.db, clock });
   await app.register(incidentsRoutes, { db: deps.db });
   await app.register(guardDashboardRoutes, { db: deps.db, clock, guard: config.guard });
+  await app.register(portalRoutes, {
+    db: deps.db,
+    keys: deps.registry,
+    config,
+    clock,
+    ...(deps.checkpointVerifierKey ? { checkpointVerifierKey: deps.checkpointVerifierKey } : {}),
+  });
   await app.register(openapiRoutes);
   if (consoleDir) await registerConsole(app, consoleDir);
   return app;

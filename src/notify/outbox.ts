@@ -53,6 +53,25 @@ export async function queueMail(tx: Tx, mail: QueuedMail, now: Date): Promise<vo
   queuedGeneration += 1;
 }
 
+/**
+ * Queues a mail to a person (the portal's login code, an access receipt) in the caller's
+ * transaction. The address, decrypted by the caller for this mail only, is kept in the row until
+ * the mail is sent or given up, then cleared with the body. With a null person nothing is inserted,
+ * by the same statement (the portal's login answers alike for unknown addresses).
+ */
+export async function queuePersonMail(
+  tx: Tx,
+  mail: { personId: string | null; address: string | null; kind: string; subject: string; text: string },
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO mail_outbox (id, person_id, address, kind, subject, body, queued_at, next_attempt_at)
+     SELECT $1, $2::uuid, $3::text, $4, $5, $6, $7, $7 WHERE $2::uuid IS NOT NULL AND $3::text IS NOT NULL`,
+    [randomUUID(), mail.personId, mail.address, mail.kind, mail.subject, mail.text, now],
+  );
+  queuedGeneration += 1;
+}
+
 /** Delay before the next attempt after `attempts` failed ones: 30 s, 1 min, 2 min, … at most 1 h. */
 export function retryDelayMs(attempts: number): number {
   return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1));
@@ -66,7 +85,7 @@ export interface DrainResult {
 
 interface Claimed {
   id: string;
-  account_id: string;
+  account_id: string | null;
   kind: string;
   subject: string;
   body: string;
@@ -80,13 +99,15 @@ const actor = systemCtx('outbox').actor;
 export function claimDue(db: Db, now: Date): Promise<Claimed[]> {
   return db.tx(actor, (tx) =>
     tx.query<Claimed>(
+      // A staff mail goes to the account's address; a person's (the portal, migration 0019) to the
+      // address copied into the row when it was queued.
       `UPDATE mail_outbox o SET next_attempt_at = $2, attempts = o.attempts + 1
-       FROM accounts a
-       WHERE a.id = o.account_id AND o.id IN (
+       WHERE o.id IN (
          SELECT id FROM mail_outbox
          WHERE sent_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= $1
          ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING o.id, o.account_id, o.kind, o.subject, o.body, o.attempts, a.email`,
+       RETURNING o.id, o.account_id, o.kind, o.subject, o.body, o.attempts,
+         coalesce(o.address, (SELECT a.email FROM accounts a WHERE a.id = o.account_id)) AS email`,
       [now, new Date(now.getTime() + CLAIM_LEASE_MS), BATCH],
     ),
   );
@@ -102,8 +123,8 @@ function errorCode(error: unknown): string {
 /** Gives up mails queued before the retention period; deletes old finished rows. */
 async function housekeep(db: Db, now: Date): Promise<number> {
   return db.tx(actor, async (tx) => {
-    const given = await tx.query<{ account_id: string; kind: string; attempts: number }>(
-      `UPDATE mail_outbox SET abandoned_at = $2, subject = NULL, body = NULL
+    const given = await tx.query<{ account_id: string | null; kind: string; attempts: number }>(
+      `UPDATE mail_outbox SET abandoned_at = $2, subject = NULL, body = NULL, address = NULL
        WHERE sent_at IS NULL AND abandoned_at IS NULL AND queued_at < $1
        RETURNING account_id, kind, attempts`,
       [new Date(now.getTime() - RETENTION_MS), now],
@@ -146,7 +167,7 @@ async function sendOne(db: Db, mailer: Mailer, row: Claimed, now: Date): Promise
   // The body may hold a one-time code: it goes as soon as it has been delivered.
   await db.tx(actor, (tx) =>
     tx.query(
-      'UPDATE mail_outbox SET sent_at = $2, subject = NULL, body = NULL, last_error = NULL WHERE id = $1',
+      'UPDATE mail_outbox SET sent_at = $2, subject = NULL, body = NULL, address = NULL, last_error = NULL WHERE id = $1',
       [row.id, now],
     ),
   );

@@ -22,7 +22,12 @@ export class ChunkMaker {
     this.#options = options;
     const k = options.blindIndexKeys;
     const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-    this.#keys = { nir: buf(k.nir), agency_id: buf(k.agency_id), name_birth: buf(k.name_birth) };
+    this.#keys = {
+      nir: buf(k.nir),
+      agency_id: buf(k.agency_id),
+      name_birth: buf(k.name_birth),
+      email: buf(k.email),
+    };
   }
 
   /** Generates and seals chunk `chunk` (`count` persons). */

@@ -125,19 +125,26 @@ export function openPerson(
   return openSealedRow(keys, person, fields);
 }
 
-/** Writes a person's re-sealed record (contact details changed); false if the row is not writable in scope. */
+/**
+ * Writes a person's re-sealed record (contact details changed); false if the row is not writable in
+ * scope. `emailIndex`, when given, is the new email's blind index (null: no email), so the portal's
+ * login follows the address (undefined: the email did not change).
+ */
 export async function writeSealed(
   tx: Tx,
   scope: ReadScope,
   id: string,
   sealed: Buffer,
   at: Date,
+  emailIndex?: Buffer | null,
 ): Promise<boolean> {
   const where = scopeSql(scope);
+  const n = where.params.length;
   const rows = await tx.query<{ id: string }>(
-    `UPDATE persons p SET sealed = $${where.params.length + 2}, updated_at = $${where.params.length + 3}
+    `UPDATE persons p SET sealed = $${n + 2}, updated_at = $${n + 3},
+       email_bi = CASE WHEN $${n + 4}::boolean THEN $${n + 5}::bytea ELSE p.email_bi END
      WHERE p.id = $1 AND ${where.sql} RETURNING p.id`,
-    [id, ...where.params, sealed, at],
+    [id, ...where.params, sealed, at, emailIndex !== undefined, emailIndex ?? null],
   );
   return rows.length === 1;
 }

@@ -6,7 +6,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { type BlindIndexKind, blindIndex, blindIndexKeys } from '../crypto/blind-index.ts';
+import { type BlindIndexKind, blindIndex, blindIndexKeys, normaliseEmail } from '../crypto/blind-index.ts';
 import { openFields, type PlainField, sealFields } from '../crypto/envelope.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Kms } from '../crypto/kms.ts';
@@ -56,8 +56,9 @@ function deserialise<F extends IdentityField>(field: F, text: string): Identity[
 /** The blind indexes of one identity. */
 export function identityIndexes(
   keys: Record<BlindIndexKind, Buffer>,
-  identity: Pick<Identity, 'agencyId' | 'nir' | 'lastName' | 'birthName' | 'firstNames' | 'birthDate'>,
-): { agencyId: Buffer; nir: Buffer; nameBirth: Buffer; birthNameBirth: Buffer | null } {
+  identity: Pick<Identity, 'agencyId' | 'nir' | 'lastName' | 'birthName' | 'firstNames' | 'birthDate'> &
+    Partial<Pick<Identity, 'email'>>,
+): { agencyId: Buffer; nir: Buffer; nameBirth: Buffer; birthNameBirth: Buffer | null; email: Buffer | null } {
   const birthNameKey =
     identity.birthName === null
       ? null
@@ -69,7 +70,13 @@ export function identityIndexes(
     nameBirth: blindIndex(keys.name_birth, nameKey),
     birthNameBirth:
       birthNameKey === null || birthNameKey === nameKey ? null : blindIndex(keys.name_birth, birthNameKey),
+    email: emailIndex(keys, identity.email ?? null),
   };
+}
+
+/** The email's blind index (the portal's login), or null without an address. */
+export function emailIndex(keys: Record<BlindIndexKind, Buffer>, email: string | null): Buffer | null {
+  return email === null || email.trim() === '' ? null : blindIndex(keys.email, normaliseEmail(email));
 }
 
 /**
@@ -97,7 +104,7 @@ export function sealPersons(
   // Keys and IVs drawn in two calls for the whole batch: one system call instead of 12 per person.
   const dataKeys = randomBytes(32 * n);
   const ivs = randomBytes(12 * IDENTITY_FIELDS.length * n);
-  const bi: (Buffer | null)[][] = [[], [], [], []];
+  const bi: (Buffer | null)[][] = [[], [], [], [], []];
   const sealed: Buffer[] = [];
   const periods: [string[], string[], (string | null)[]] = [[], [], []];
   const caseloads: [string[], string[], (string | null)[], string[], (string | null)[]] = [
@@ -113,6 +120,7 @@ export function sealPersons(
     bi[1]!.push(indexes.nir);
     bi[2]!.push(indexes.nameBirth);
     bi[3]!.push(indexes.birthNameBirth);
+    bi[4]!.push(indexes.email);
     const fields: PlainField[] = [];
     for (const field of IDENTITY_FIELDS) {
       const value = serialise(person.identity, field);
@@ -160,22 +168,22 @@ export function sealPersons(
 const INSERT_BATCH = `
 WITH ins AS (
   INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id,
-    agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, sealed)
-  SELECT u.id, u.status, u.agency, $1, u.wk, $2, u.b1, u.b2, u.b3, u.b4, u.sealed
+    agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, email_bi, sealed)
+  SELECT u.id, u.status, u.agency, $1, u.wk, $2, u.b1, u.b2, u.b3, u.b4, u.b5, u.sealed
   FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[],
-    $10::bytea[], $11::bytea[]) AS u(id, status, agency, b1, b2, b3, b4, sealed, wk)
+    $10::bytea[], $11::bytea[], $12::bytea[]) AS u(id, status, agency, b1, b2, b3, b4, b5, sealed, wk)
   ON CONFLICT DO NOTHING
   RETURNING id
 ), periods AS (
   INSERT INTO registration_periods (person_id, started_on, ended_on)
   SELECT p.person_id, p.started_on, p.ended_on
-  FROM unnest($12::uuid[], $13::date[], $14::date[]) AS p(person_id, started_on, ended_on)
+  FROM unnest($13::uuid[], $14::date[], $15::date[]) AS p(person_id, started_on, ended_on)
   JOIN ins ON ins.id = p.person_id
   RETURNING 1
 ), cl AS (
   INSERT INTO caseloads (person_id, organisation_id, counselor_id, since, until)
   SELECT c.person_id, c.organisation_id, c.counselor_id, c.since, c.until
-  FROM unnest($15::uuid[], $16::uuid[], $17::uuid[], $18::date[], $19::date[])
+  FROM unnest($16::uuid[], $17::uuid[], $18::uuid[], $19::date[], $20::date[])
     AS c(person_id, organisation_id, counselor_id, since, until)
   JOIN ins ON ins.id = c.person_id
   RETURNING 1

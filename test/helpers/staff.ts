@@ -81,6 +81,7 @@ export async function staffWorld(
     kms: keys.kms,
     registry: keys.registry,
     clock,
+    checkpointVerifierKey: keys.checkpointSigner.verifierKey,
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
   });
   await app.ready();

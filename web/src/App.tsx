@@ -9,7 +9,6 @@ import { LangProvider } from './i18n/i18n.tsx';
 import { Layout } from './layout/Layout.tsx';
 import { NotFoundPage } from './layout/NotFoundPage.tsx';
 import { RequireRole } from './layout/RequireRole.tsx';
-import { PortalPlaceholder } from './portal/PortalPlaceholder.tsx';
 import { type Role, SessionProvider } from './session.tsx';
 import { EnrolPage } from './staff/EnrolPage.tsx';
 import { HomePage } from './staff/HomePage.tsx';
@@ -27,6 +26,7 @@ const AccountsPage = lazy(() => import('./manager/AccountsPage.tsx'));
 const DpoPage = lazy(() => import('./dpo/DpoPage.tsx'));
 const RecoveryPage = lazy(() => import('./recovery/RecoveryPage.tsx'));
 const ActivationPage = lazy(() => import('./recovery/ActivationPage.tsx'));
+const PortalPage = lazy(() => import('./portal/PortalPage.tsx'));
 
 /** A lazily loaded screen for some roles (any logged-in role when `roles` is absent). */
 function Lazy({ roles, children }: { roles?: readonly Role[]; children: ReactNode }): ReactNode {
@@ -165,8 +165,15 @@ export function App(): ReactNode {
                     </Security>
                   }
                 />
-                {/* The person's own side (their record, who read it, incidents): the next step. */}
-                <Route path="mon-espace/*" element={<PortalPlaceholder />} />
+                {/* The person's own side: their record, who read it (with proofs), incidents, receipts. */}
+                <Route
+                  path="mon-espace/*"
+                  element={
+                    <Suspense fallback={null}>
+                      <PortalPage />
+                    </Suspense>
+                  }
+                />
                 <Route path="accueil" element={<Navigate to="/" replace />} />
                 <Route path="*" element={<NotFoundPage />} />
               </Route>

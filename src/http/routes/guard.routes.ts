@@ -61,7 +61,7 @@ const alertProperties = {
   role: string,
   accountStatus: string,
   raisedAt: dateTime,
-  response: { type: 'string', enum: ['step_up', 'throttle', 'suspend'] },
+  response: { type: 'string', enum: ['step_up', 'throttle', 'suspend', 'person_report'] },
   signals: { type: 'array', items: Signal },
   status: { type: 'string', enum: ALERT_STATUSES },
   decidedAt: nullableDateTime,

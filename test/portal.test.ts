@@ -1,0 +1,390 @@
+/**
+ * The person's portal (docs/PORTAL.md), through its HTTP API on a real database: the email code
+ * login without enumeration, the person actor's row-level security, the history's proofs checked
+ * independently (leaf hash, RFC 6962 inclusion, the checkpoint's Ed25519 signature), the access
+ * receipts and "I don't recognise this", and the attacks of the issue: ids swapped, codes replayed,
+ * sessions mixed, staff and person cookies crossed.
+ */
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNote, parseCheckpoint } from '../src/audit/checkpoint.ts';
+import { leafHash, verifyInclusion } from '../src/audit/merkle.ts';
+import { sequenceBatch, signCheckpointNow } from '../src/audit/sequencer.ts';
+import { systemCtx } from '../src/context.ts';
+import { SESSION_COOKIE } from '../src/identity/sessions.ts';
+import type { Mail } from '../src/notify/mailer.ts';
+import { processReceipts } from '../src/portal/receipts.ts';
+import { PERSON_SESSION_COOKIE } from '../src/portal/sessions.ts';
+import { engine } from './helpers/db.ts';
+import { LENIENT_GUARD } from './helpers/guard.ts';
+import { caseloadOf, type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
+import type { StaffClient } from './helpers/staff.ts';
+
+/** A browser of the portal: keeps its cookie and CSRF token. */
+class PersonClient {
+  cookie: string | undefined;
+  csrf: string | undefined;
+  readonly w: RegistryWorld;
+  constructor(w: RegistryWorld) {
+    this.w = w;
+  }
+  async request(method: 'GET' | 'POST', url: string, body?: unknown, csrf?: string | null) {
+    const headers: Record<string, string> = {};
+    if (this.cookie) headers.cookie = `${PERSON_SESSION_COOKIE}=${this.cookie}`;
+    const token = csrf === undefined ? this.csrf : csrf;
+    if (method !== 'GET' && token) headers['x-csrf-token'] = token;
+    const response = await this.w.app.inject({
+      method,
+      url,
+      headers,
+      ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+    });
+    const set = response.cookies.find((c) => c.name === PERSON_SESSION_COOKIE);
+    if (set) this.cookie = set.value === '' ? undefined : set.value;
+    if (response.headers['content-type']?.toString().includes('json')) {
+      const json = response.json();
+      if (typeof json.csrfToken === 'string') this.csrf = json.csrfToken;
+    }
+    return response;
+  }
+}
+
+describe(`the person's portal (${engine})`, () => {
+  let w: RegistryWorld;
+  let me: KnownPerson;
+  let other: KnownPerson;
+  let agencyCounselor: StaffClient;
+  let partnerCounselor: StaffClient;
+  let officer: StaffClient;
+  const sent = (): Mail[] => (w.mailer as unknown as { sent: Mail[] }).sent;
+  const sequence = async (): Promise<void> => {
+    const options = {
+      signer: w.keys.checkpointSigner,
+      clock: w.clock,
+      checkpointEvents: 1000,
+      checkpointSeconds: 60,
+    };
+    while ((await sequenceBatch(w.t.db, options)).sequenced > 0);
+    await signCheckpointNow(w.t.db, options);
+  };
+  const codeFor = async (email: string): Promise<string> => {
+    await w.drainMail();
+    const mail = sent()
+      .filter((m) => m.to === email && /connexion/.test(m.subject))
+      .at(-1);
+    const code = /connexion à votre espace Rempart : (\d{4}) (\d{4})/.exec(mail?.text ?? '');
+    if (!code) throw new Error('no login code mailed');
+    return `${code[1]}${code[2]}`;
+  };
+  const login = async (person: KnownPerson): Promise<PersonClient> => {
+    const client = new PersonClient(w);
+    const started = await client.request('POST', '/api/v1/portal/login/start', {
+      email: person.identity.email,
+    });
+    const code = await codeFor(person.identity.email!);
+    const verified = await client.request('POST', '/api/v1/portal/login/verify', {
+      challenge: started.json().challenge,
+      code,
+    });
+    if (verified.statusCode !== 200) throw new Error(`login failed: ${verified.body}`);
+    return client;
+  };
+
+  beforeAll(async () => {
+    w = await registryWorld(60, { guard: LENIENT_GUARD });
+    const inPartner = caseloadOf(w, w.partner).filter(
+      (p) => p.identity.email && p.agencyOrganisationId === w.agency,
+    );
+    const candidates =
+      inPartner.length > 0 ? inPartner : caseloadOf(w, w.partner).filter((p) => p.identity.email);
+    me = candidates[0]!;
+    other = w.persons.find((p) => p.id !== me.id && p.identity.email)!;
+    agencyCounselor = (await w.staff('counselor', me.agencyOrganisationId)).client;
+    partnerCounselor = (await w.staff('partner_counselor', w.partner)).client;
+    officer = (await w.staff('security_officer', w.national)).client;
+  }, 120_000);
+  afterAll(async () => w?.close());
+
+  it('logs in with a code mailed to the address on file, once; the code does not replay', async () => {
+    const client = new PersonClient(w);
+    const started = await client.request('POST', '/api/v1/portal/login/start', {
+      email: me.identity.email!.toUpperCase(),
+    });
+    expect(started.statusCode).toBe(202);
+    const code = await codeFor(me.identity.email!);
+    const mail = sent()
+      .filter((m) => m.to === me.identity.email)
+      .at(-1)!;
+    expect(mail.text).toMatch(/[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/); // its verification code (T6)
+    const body = { challenge: started.json().challenge, code };
+    const ok = await client.request('POST', '/api/v1/portal/login/verify', body);
+    expect(ok.statusCode).toBe(200);
+    const session = await client.request('GET', '/api/v1/portal/me');
+    expect(session.json()).toMatchObject({ personId: me.id, method: 'email_code' });
+    // The same code again, from another browser: refused.
+    const replay = await new PersonClient(w).request('POST', '/api/v1/portal/login/verify', body);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.cookies.find((c) => c.name === PERSON_SESSION_COOKIE)).toBeUndefined();
+  });
+
+  it('answers alike, in shape and time, for an address on file and one that is not', async () => {
+    const client = new PersonClient(w);
+    const time = async (email: string): Promise<{ ms: number; r: LightMyRequestResponse }> => {
+      const t0 = performance.now();
+      const r = await client.request('POST', '/api/v1/portal/login/start', { email });
+      return { ms: performance.now() - t0, r };
+    };
+    const known = await time(other.identity.email!);
+    const unknown = await time('personne.inconnue@example.org');
+    expect(unknown.r.statusCode).toBe(known.r.statusCode);
+    expect(Object.keys(unknown.r.json()).sort()).toEqual(Object.keys(known.r.json()).sort());
+    expect(unknown.r.json().challenge).toHaveLength(known.r.json().challenge.length);
+    // Both wait for the same floor, whatever work the known address took.
+    expect(known.ms).toBeGreaterThanOrEqual(395);
+    expect(unknown.ms).toBeGreaterThanOrEqual(395);
+    // The unknown address's challenge opens nothing, whatever the code.
+    const tried = await client.request('POST', '/api/v1/portal/login/verify', {
+      challenge: unknown.r.json().challenge,
+      code: '12345678',
+    });
+    expect(tried.statusCode).toBe(401);
+    expect(tried.json().code).toBe('login_failed');
+  });
+
+  it('throttles code requests per address typed, known or not, and kills a challenge after five wrong codes', async () => {
+    const client = new PersonClient(w);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push(
+        (await client.request('POST', '/api/v1/portal/login/start', { email: 'absent@example.org' }))
+          .statusCode,
+      );
+    }
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
+    const started = await client.request('POST', '/api/v1/portal/login/start', {
+      email: other.identity.email,
+    });
+    const code = await codeFor(other.identity.email!);
+    const wrong = code === '00000000' ? '00000001' : '00000000';
+    for (let i = 0; i < 5; i++) {
+      await client.request('POST', '/api/v1/portal/login/verify', {
+        challenge: started.json().challenge,
+        code: wrong,
+      });
+    }
+    const right = await client.request('POST', '/api/v1/portal/login/verify', {
+      challenge: started.json().challenge,
+      code,
+    });
+    expect(right.statusCode).toBe(401);
+  });
+
+  it('shows my data only, decrypted, and records it as my own access (GDPR art. 15)', async () => {
+    const client = await login(me);
+    const data = await client.request('GET', '/api/v1/portal/data');
+    expect(data.statusCode).toBe(200);
+    expect(data.json().id).toBe(me.id);
+    expect(data.json().identity.nir).toBe(me.identity.nir);
+    const [event] = await w.t.driver.transaction((tx) =>
+      tx.query<{ actor_kind: string; account_id: string | null; person_id: string }>(
+        `SELECT e.actor_kind, e.account_id, l.person_id FROM audit_events e JOIN audit_event_persons l ON l.event_id = e.id
+         WHERE e.action = 'portal.my_data' ORDER BY e.id DESC LIMIT 1`,
+      ),
+    );
+    expect(event).toEqual({ actor_kind: 'person', account_id: null, person_id: me.id });
+  });
+
+  it('refuses crossed cookies and mixed sessions: staff on portal routes, persons on staff routes', async () => {
+    const mine = await login(me);
+    const theirs = await login(other);
+    // A staff session cookie on a portal route: not logged in.
+    const staffOnPortal = await w.app.inject({
+      method: 'GET',
+      url: '/api/v1/portal/data',
+      headers: { cookie: `${SESSION_COOKIE}=${agencyCounselor.cookie}` },
+    });
+    expect(staffOnPortal.statusCode).toBe(401);
+    // A staff cookie's value under the portal's name: no such person session.
+    const renamed = await w.app.inject({
+      method: 'GET',
+      url: '/api/v1/portal/data',
+      headers: { cookie: `${PERSON_SESSION_COOKIE}=${agencyCounselor.cookie}` },
+    });
+    expect(renamed.statusCode).toBe(401);
+    // A person's cookie on staff routes, under either name: not logged in.
+    for (const name of [SESSION_COOKIE, PERSON_SESSION_COOKIE]) {
+      for (const url of ['/api/v1/me', `/api/v1/persons/${me.id}?purpose=accompaniment`]) {
+        const r = await w.app.inject({ method: 'GET', url, headers: { cookie: `${name}=${mine.cookie}` } });
+        expect(r.statusCode).toBe(401);
+      }
+    }
+    // My cookie with the other person's CSRF token: refused, nothing changed.
+    const mixed = await mine.request(
+      'POST',
+      '/api/v1/portal/receipts/settings',
+      { channel: 'portal' },
+      theirs.csrf,
+    );
+    expect(mixed.statusCode).toBe(403);
+    const none = await mine.request('POST', '/api/v1/portal/receipts/settings', { channel: 'portal' }, null);
+    expect(none.statusCode).toBe(403);
+    expect((await mine.request('GET', '/api/v1/portal/receipts/settings')).json().channel).toBeNull();
+    // Each sees their own record, never the other's.
+    expect((await theirs.request('GET', '/api/v1/portal/data')).json().id).toBe(other.id);
+    // Logged out: the cookie opens nothing more.
+    expect((await theirs.request('POST', '/api/v1/portal/logout')).statusCode).toBe(204);
+    const after = await w.app.inject({
+      method: 'GET',
+      url: '/api/v1/portal/me',
+      headers: { cookie: `${PERSON_SESSION_COOKIE}=${theirs.cookie ?? ''}` },
+    });
+    expect(after.statusCode).toBe(401);
+  });
+
+  it('the person transaction reaches its own rows only (row-level security)', async () => {
+    const rows = await w.t.db.tx({ kind: 'person', personId: me.id }, async (tx) => ({
+      persons: await tx.query<{ id: string }>('SELECT id FROM persons'),
+      links: await tx.query<{ person_id: string }>('SELECT DISTINCT person_id FROM audit_event_persons'),
+      sessions: await tx.query('SELECT 1 FROM person_sessions'),
+    }));
+    expect(rows.persons.map((p) => p.id)).toEqual([me.id]);
+    expect(rows.links.every((l) => l.person_id === me.id)).toBe(true);
+    expect(rows.sessions).toEqual([]);
+    // It cannot write an audit event in someone else's name.
+    await expect(
+      w.t.db.tx({ kind: 'person', personId: me.id }, (tx) =>
+        tx.query(
+          `INSERT INTO audit_event_persons (event_id, person_id, fields, occurred_at) VALUES (1, $1, '{x}', now())`,
+          [other.id],
+        ),
+      ),
+    ).rejects.toThrow();
+  });
+
+  it("shows a counselor's read in my history with a proof anyone can check against the signed checkpoint", async () => {
+    const read = await agencyCounselor.request('GET', `/api/v1/persons/${me.id}?purpose=accompaniment`);
+    expect(read.statusCode).toBe(200);
+    await sequence();
+    const client = await login(me);
+    const history = (await client.request('GET', '/api/v1/portal/history')).json();
+    const entry = history.entries.find((e: { action: string }) => e.action === 'person.view');
+    expect(entry).toBeDefined();
+    expect(entry.role).toBe('counselor');
+    expect(entry.staffName).toBeNull(); // names hidden by default
+    expect(entry.proof).not.toBeNull();
+    // Independent check: the leaf from the canonical text, the path to the root, the root's signature.
+    const leaf = leafHash(Buffer.from(entry.canonical, 'utf8'));
+    expect(leaf.toString('hex')).toBe(entry.proof.leafHash);
+    const opened = openNote(history.checkpoint.note, [history.checkpoint.verifierKey]);
+    const checkpoint = parseCheckpoint(opened.body);
+    expect(checkpoint.size).toBe(entry.proof.treeSize);
+    const hashes = entry.proof.hashes.map((h: string) => Buffer.from(h, 'hex'));
+    expect(verifyInclusion(leaf, entry.proof.leafIndex, checkpoint.size, hashes, checkpoint.rootHash)).toBe(
+      true,
+    );
+    // The canonical form names this person with the fields shown; a changed entry fails the proof.
+    const parsed = JSON.parse(entry.canonical);
+    expect(parsed[11]).toBe('person.view');
+    expect(parsed[17].map((p: [string, string[]]) => p[0])).toContain(me.id);
+    const forged = entry.canonical.replace('"person.view"', '"person.search"');
+    expect(
+      verifyInclusion(
+        leafHash(Buffer.from(forged)),
+        entry.proof.leafIndex,
+        checkpoint.size,
+        hashes,
+        checkpoint.rootHash,
+      ),
+    ).toBe(false);
+  });
+
+  it("sends a receipt for a partner's read (not my agency's), and \"I don't recognise this\" alerts the security officers", async () => {
+    const client = await login(me);
+    const set = await client.request('POST', '/api/v1/portal/receipts/settings', { channel: 'email' });
+    expect(set.json()).toEqual({ channel: 'email' });
+    w.clock.advance(1000);
+    expect(
+      (await agencyCounselor.request('GET', `/api/v1/persons/${me.id}?purpose=accompaniment`)).statusCode,
+    ).toBe(200);
+    expect(
+      (await partnerCounselor.request('GET', `/api/v1/persons/${me.id}?purpose=accompaniment`)).statusCode,
+    ).toBe(200);
+    await sequence();
+    const written = await processReceipts(w.t.db, w.keys.registry, w.clock.now(), 'http://localhost');
+    expect(written).toBe(1);
+    // A rerun writes nothing twice.
+    expect(await processReceipts(w.t.db, w.keys.registry, w.clock.now(), 'http://localhost')).toBe(0);
+    await w.drainMail();
+    const mail = sent().filter((m) => m.to === me.identity.email && /consulté/.test(m.subject));
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.text).not.toContain(me.identity.nir);
+    const receipts = (await client.request('GET', '/api/v1/portal/receipts')).json().receipts;
+    expect(receipts).toHaveLength(1);
+    expect(receipts[0].role).toBe('partner_counselor');
+    // Another person cannot report my receipt (nor learn it exists).
+    const intruder = await login(other);
+    const swapped = await intruder.request('POST', `/api/v1/portal/receipts/${receipts[0].id}/disown`);
+    expect(swapped.statusCode).toBe(404);
+    const reported = await client.request('POST', `/api/v1/portal/receipts/${receipts[0].id}/disown`);
+    expect(reported.statusCode).toBe(200);
+    const alerts = (await officer.request('GET', '/api/v1/guard/alerts')).json().alerts;
+    const alert = alerts.find((a: { response: string }) => a.response === 'person_report');
+    expect(alert).toBeDefined();
+    expect(alert.role).toBe('partner_counselor');
+    const again = await client.request('POST', `/api/v1/portal/receipts/${receipts[0].id}/disown`);
+    expect(again.statusCode).toBe(200);
+    const count = (await officer.request('GET', '/api/v1/guard/alerts'))
+      .json()
+      .alerts.filter((a: { response: string }) => a.response === 'person_report');
+    expect(count).toHaveLength(1);
+  });
+
+  it('shows the incidents that concern me with exactly my fields, and none to others', async () => {
+    w.clock.advance(16 * 60_000); // past the login throttle's window: these persons logged in often
+    const system = systemCtx('test').actor;
+    const account = (await w.staff('security_officer', w.national)).account;
+    await w.t.db.tx(system, async (tx) => {
+      const [incident] = await tx.query<{ id: string }>(
+        `INSERT INTO incidents (id, opened_at, opened_by, kind, accounts, window_from, window_to, scope, detected_at)
+         VALUES (gen_random_uuid(), $1, $2, 'compromised_account', ARRAY[$2]::uuid[], $1, $1, '{}', $1) RETURNING id`,
+        [w.clock.now(), account.id],
+      );
+      await tx.query(
+        `INSERT INTO incident_persons (incident_id, person_id, fields, first_at, last_at, events)
+         VALUES ($1, $2, '{email,lastName}', $3, $3, 1)`,
+        [incident!.id, me.id, w.clock.now()],
+      );
+    });
+    const mine = (await (await login(me)).request('GET', '/api/v1/portal/incidents')).json().incidents;
+    expect(mine).toHaveLength(1);
+    expect(mine[0].fields).toEqual(['email', 'lastName']);
+    const theirs = (await (await login(other)).request('GET', '/api/v1/portal/incidents')).json().incidents;
+    expect(theirs).toEqual([]);
+  });
+});
+
+describe(`the email index of records written before the portal (${engine})`, () => {
+  it('is filled by indexEmails, after which the address logs in', async () => {
+    const w = await registryWorld(40, { guard: LENIENT_GUARD });
+    try {
+      const person = w.persons.find((p) => p.identity.email)!;
+      await w.t.driver.transaction((tx) => tx.query('UPDATE persons SET email_bi = NULL'));
+      const { indexEmails } = await import('../src/portal/index-emails.ts');
+      const indexed = await indexEmails(w.t.db, w.keys.registry);
+      expect(indexed).toBe(w.persons.filter((p) => p.identity.email).length);
+      expect(await indexEmails(w.t.db, w.keys.registry)).toBe(0);
+      const client = new PersonClient(w);
+      const started = await client.request('POST', '/api/v1/portal/login/start', {
+        email: person.identity.email,
+      });
+      expect(started.statusCode).toBe(202);
+      await w.drainMail();
+      const sentTo = (w.mailer as unknown as { sent: Mail[] }).sent.filter(
+        (m) => m.to === person.identity.email,
+      );
+      expect(sentTo).toHaveLength(1);
+    } finally {
+      await w.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,143 @@
+/**
+ * Checks an access history entry in the browser, trusting nothing the server computed (docs/PORTAL.md,
+ * "Proofs"): the leaf hash from the event's canonical text (SHA-256 via WebCrypto), the RFC 9162
+ * inclusion path to the checkpoint's root, and the checkpoint's Ed25519 signature (WebCrypto) under
+ * the verifier key (c2sp.org/signed-note). The key is shown to the person, so that it can be compared
+ * with the one the operator publishes (docs/OPERATIONS.md).
+ */
+
+const utf8 = new TextEncoder();
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+function fromHex(text: string): Uint8Array {
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+function fromBase64(text: string): Uint8Array {
+  const raw = atob(text);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+}
+const equal = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** A checkpoint verified under its key: its size and root. */
+export interface VerifiedCheckpoint {
+  size: number;
+  root: Uint8Array;
+  keyName: string;
+}
+
+/** Opens a signed checkpoint with the verifier key `<name>+<hex key id>+<base64(0x01 ‖ key)>`; null if it does not verify. */
+export async function verifyCheckpoint(
+  note: string,
+  verifierKey: string,
+): Promise<VerifiedCheckpoint | null> {
+  // The base64 key may itself hold '+': only the first two separate the fields.
+  const first = verifierKey.indexOf('+');
+  const second = verifierKey.indexOf('+', first + 1);
+  if (first <= 0 || second <= first) return null;
+  const name = verifierKey.slice(0, first);
+  const keyIdHex = verifierKey.slice(first + 1, second);
+  const keyText = verifierKey.slice(second + 1);
+  const keyBytes = fromBase64(keyText);
+  if (keyBytes.length !== 33 || keyBytes[0] !== 1) return null;
+  const split = note.indexOf('\n\n');
+  if (split < 0) return null;
+  const body = note.slice(0, split + 1);
+  const signatures = note
+    .slice(split + 2)
+    .split('\n')
+    .filter((l) => l !== '');
+  const key = await crypto.subtle.importKey('raw', keyBytes.slice(1), { name: 'Ed25519' }, false, ['verify']);
+  let verified = false;
+  for (const line of signatures) {
+    const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const sig = fromBase64(match[2]!);
+    if (sig.length !== 68 || hex(sig.slice(0, 4)) !== keyIdHex) continue;
+    if (await crypto.subtle.verify({ name: 'Ed25519' }, key, sig.slice(4), utf8.encode(body)))
+      verified = true;
+  }
+  if (!verified) return null;
+  const lines = body.slice(0, -1).split('\n');
+  if (lines.length < 3 || lines[0] !== name) return null;
+  return { size: Number(lines[1]), root: fromBase64(lines[2]!), keyName: name };
+}
+
+/** RFC 9162 §2.1.3.2, as the server's merkle.ts, written again here. */
+async function rootFromInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  path: Uint8Array[],
+): Promise<Uint8Array | null> {
+  if (index >= size) return null;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  const one = new Uint8Array([1]);
+  for (const p of path) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await sha256(one, p, r);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = await sha256(one, r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : null;
+}
+
+/** What the page needs of an entry. */
+export interface ProvableEntry {
+  eventId: string;
+  canonical: string;
+  proof: { leafIndex: number; treeSize: number; leafHash: string; hashes: string[] } | null;
+}
+
+/** 'verified' (leaf, path and signed root agree, and the event names this person), 'pending' (no proof yet) or 'failed'. */
+export async function verifyEntry(
+  entry: ProvableEntry,
+  checkpoint: VerifiedCheckpoint | null,
+  personId: string,
+): Promise<'verified' | 'pending' | 'failed'> {
+  if (!entry.proof) return 'pending';
+  if (!checkpoint || entry.proof.treeSize !== checkpoint.size) return 'failed';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(entry.canonical);
+  } catch {
+    return 'failed';
+  }
+  if (!Array.isArray(parsed) || parsed[1] !== entry.eventId) return 'failed';
+  const persons = parsed[17] as unknown;
+  if (!Array.isArray(persons) || !persons.some((p) => Array.isArray(p) && p[0] === personId)) return 'failed';
+  const leaf = await sha256(new Uint8Array([0]), utf8.encode(entry.canonical));
+  const root = await rootFromInclusion(
+    leaf,
+    entry.proof.leafIndex,
+    checkpoint.size,
+    entry.proof.hashes.map(fromHex),
+  );
+  return root !== null && equal(root, checkpoint.root) ? 'verified' : 'failed';
+}
