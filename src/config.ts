@@ -5,10 +5,12 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
+import { type FranceConnectConfig, loadFranceConnect } from './config-franceconnect.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
 
+export type { FranceConnectConfig } from './config-franceconnect.ts';
 export type { ProConnectConfig } from './config-proconnect.ts';
 
 export interface Config {
@@ -105,6 +107,11 @@ export interface Config {
    * off (undefined) when none is. One set without the others stops the server at boot.
    */
   proconnect: ProConnectConfig | undefined;
+  /**
+   * FranceConnect v2, the persons' login to their portal (docs/PORTAL.md, "FranceConnect"): on when
+   * REMPART_FRANCECONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET are all set, off when none is.
+   */
+  franceconnect: FranceConnectConfig | undefined;
 }
 
 /** A witness the server submits checkpoints to (REMPART_WITNESSES). */
@@ -277,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
   }
   const proconnect = loadProConnect(env, publicUrl, issues);
+  const franceconnect = loadFranceConnect(env, publicUrl, issues);
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -302,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     guard,
     guardEnabled,
     proconnect,
+    franceconnect,
   };
 }
 
