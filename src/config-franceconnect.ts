@@ -11,8 +11,9 @@ export type FranceConnectSigningAlg = (typeof FRANCECONNECT_SIGNING_ALGS)[number
 /** The OpenID Connect client Rempart's portal is at FranceConnect. */
 export interface FranceConnectConfig {
   /**
-   * The issuer (REMPART_FRANCECONNECT_ISSUER), e.g. https://oidc.franceconnect.gouv.fr/api/v2 in
-   * production: its discovery document is read at the first login.
+   * The issuer (REMPART_FRANCECONNECT_ISSUER), as FranceConnect gives it with the client id (e.g.
+   * https://fcp-low.integ01.dev-franceconnect.fr/api/v2 for integration): its discovery document is
+   * read at the first login.
    */
   issuer: string;
   /** REMPART_FRANCECONNECT_CLIENT_ID. */
