@@ -405,6 +405,52 @@ describe(`FranceConnect login to the portal on ${engine}`, () => {
     expect((await loginAs('fc-married')).personId).toBe(ids.married);
   });
 
+  it('refuses tokens signed with another algorithm than the one registered (RS256 for ES256)', async () => {
+    const rs = await startOidcProvider({
+      redirectUri: CALLBACK,
+      signingAlg: 'RS256',
+      acr: 'eidas1',
+      claims: { scopes: PIVOT_SCOPES, of: (sub) => ({ ...identities.get(sub) }) },
+    });
+    const config = loadConfig({
+      LOG_LEVEL: 'silent',
+      ...rs.franceconnectEnv,
+      REMPART_FRANCECONNECT_SIGNING_ALG: 'ES256',
+    });
+    const other = await buildApp(config, { db: t.db, kms: keys.kms, registry: keys.registry });
+    const sessions: string[] = [];
+    await other.register(franceconnectRoutes, {
+      db: t.db,
+      config,
+      clock: other.clock,
+      keys: keys.registry,
+      openSession: async (_reply, personId) => {
+        sessions.push(personId);
+      },
+    });
+    try {
+      const started = await other.inject({
+        method: 'GET',
+        url: '/api/v1/portal/franceconnect/login',
+        headers: { 'sec-fetch-site': 'same-origin' },
+      });
+      const back = await rs.login(String(started.headers.location), { sub: 'fc-married' });
+      const done = await other.inject({
+        method: 'GET',
+        url: `${back.pathname}${back.search}`,
+        headers: {
+          cookie: `${FRANCECONNECT_FLOW_COOKIE}=${cookieOf(started, FRANCECONNECT_FLOW_COOKIE)!.value}`,
+        },
+      });
+      expect(done.headers.location).toBe('/mon-espace/connexion?franceconnect=failed');
+      expect(sessions).toEqual([]);
+      expect((await lastEvent()).details.reason).toMatch(/^code exchange: /);
+    } finally {
+      await other.close();
+      await rs.close();
+    }
+  });
+
   it('refuses an answer without the whole pivot identity, naming the claim only', async () => {
     const { result } = await loginAs('fc-incomplete');
     expect(result).toBe('failed');
