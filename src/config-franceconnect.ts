@@ -1,5 +1,5 @@
 /**
- * The REMPART_FRANCECONNECT_* part of the configuration (docs/PORTAL.md, "FranceConnect"). Called by
+ * The REMPART_FRANCECONNECT_* part of the configuration (docs/FRANCECONNECT.md). Called by
  * loadConfig with its environment: config.ts stays the only reader of process.env.
  */
 import type { FieldIssue } from './errors.ts';

@@ -108,7 +108,7 @@ export interface Config {
    */
   proconnect: ProConnectConfig | undefined;
   /**
-   * FranceConnect v2, the persons' login to their portal (docs/PORTAL.md, "FranceConnect"): on when
+   * FranceConnect v2, the persons' login to their portal (docs/FRANCECONNECT.md): on when
    * REMPART_FRANCECONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET are all set, off when none is.
    */
   franceconnect: FranceConnectConfig | undefined;

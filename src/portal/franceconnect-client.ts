@@ -1,5 +1,5 @@
 /**
- * The OpenID Connect client side of FranceConnect v2 (docs/PORTAL.md, "FranceConnect"), on
+ * The OpenID Connect client side of FranceConnect v2 (docs/FRANCECONNECT.md), on
  * openid-client v6: authorization code flow with PKCE (S256), state and nonce; the ID token and the
  * userinfo answer both signed (ES256 or RS256, as registered) and verified against the issuer's
  * published keys; `acr_values=eidas1` asked for, and the level checked again here, whatever the

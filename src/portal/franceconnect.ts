@@ -1,5 +1,5 @@
 /**
- * FranceConnect v2 login to the person's portal (docs/PORTAL.md, "FranceConnect"). A flow's state,
+ * FranceConnect v2 login to the person's portal (docs/FRANCECONNECT.md). A flow's state,
  * nonce and PKCE verifier stay in the database, one use each, found through the SHA-256 of a random
  * value held in the browser's flow cookie, so that FranceConnect's answer counts only in the browser
  * that asked for it (no login CSRF) and only once (no replay). The answer is checked (signed ID token

@@ -1,7 +1,7 @@
 /**
  * The FranceConnect pivot identity (birth name, given names, birth date, birthplace, birth country,
  * sex) read from the signed userinfo, and matched to exactly one person on file, or to none
- * (docs/PORTAL.md, "FranceConnect"). Candidates come from the name + first given name + birth date
+ * (docs/FRANCECONNECT.md). Candidates come from the name + first given name + birth date
  * blind index (usage name or birth name); each is confirmed by decrypting its record and comparing
  * every pivot field. Zero or several confirmed persons are the same refusal: a login never says
  * whether, or how often, an identity is on file.

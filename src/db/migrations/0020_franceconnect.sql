@@ -1,4 +1,4 @@
--- 0020: FranceConnect logins to the person's portal (docs/PORTAL.md, "FranceConnect"). A flow's state,
+-- 0020: FranceConnect logins to the person's portal (docs/FRANCECONNECT.md). A flow's state,
 -- nonce and PKCE verifier are kept server-side, one use each, found only through the SHA-256 of a
 -- random value held in the browser's flow cookie: an answer from FranceConnect counts only in the
 -- browser that asked for it (no login CSRF: RFC 9700 section 4.7), and only once (no replay).

@@ -1,6 +1,6 @@
 /**
- * FranceConnect login to the person's portal (src/portal/franceconnect.ts; docs/PORTAL.md,
- * "FranceConnect"). The browser is sent to FranceConnect by a 302 and comes back to the callback,
+ * FranceConnect login to the person's portal (src/portal/franceconnect.ts; docs/FRANCECONNECT.md).
+ * The browser is sent to FranceConnect by a 302 and comes back to the callback,
  * which opens the person's session through `openSession` (the portal's own session code) and sends
  * the browser on to the portal; a refusal goes to the portal's login page with
  * `?franceconnect=<code>`: no personal data ever sits in a URL. Off (404 franceconnect_disabled)

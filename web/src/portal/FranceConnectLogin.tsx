@@ -1,5 +1,5 @@
 /**
- * The FranceConnect entry of the portal's login page (docs/PORTAL.md, "FranceConnect"): the official
+ * The FranceConnect entry of the portal's login page (docs/FRANCECONNECT.md): the official
  * button (DSFR FranceConnectButton) as a plain link to the API's start route, a top-level navigation
  * to FranceConnect and back with no personal data in any address; and, when the callback sent the
  * browser back here with `?franceconnect=<code>`, what happened, in words that never say whether
