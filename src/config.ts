@@ -6,10 +6,12 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
 import { loadPortal, type PortalConfig } from './config-portal.ts';
+import { type FranceConnectConfig, loadFranceConnect } from './config-franceconnect.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
 
+export type { FranceConnectConfig } from './config-franceconnect.ts';
 export type { ProConnectConfig } from './config-proconnect.ts';
 
 export interface Config {
@@ -108,6 +110,11 @@ export interface Config {
   proconnect: ProConnectConfig | undefined;
   /** The person's portal (docs/PORTAL.md): REMPART_PORTAL_* variables. */
   portal: PortalConfig;
+  /**
+   * FranceConnect v2, the persons' login to their portal (docs/FRANCECONNECT.md): on when
+   * REMPART_FRANCECONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET are all set, off when none is.
+   */
+  franceconnect: FranceConnectConfig | undefined;
 }
 
 /** A witness the server submits checkpoints to (REMPART_WITNESSES). */
@@ -281,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const proconnect = loadProConnect(env, publicUrl, issues);
   const portal = loadPortal(env, issues);
+  const franceconnect = loadFranceConnect(env, publicUrl, issues);
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -307,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     guardEnabled,
     proconnect,
     portal,
+    franceconnect,
   };
 }
 

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'notification_failed'
   | 'proconnect_disabled'
   | 'proconnect_unavailable'
+  | 'franceconnect_disabled'
   | 'internal';
 
 const statusOf: Record<ErrorCode, number> = {
@@ -60,6 +61,7 @@ const statusOf: Record<ErrorCode, number> = {
   notification_failed: 502,
   proconnect_disabled: 404,
   proconnect_unavailable: 502,
+  franceconnect_disabled: 404,
   internal: 500,
 };
 

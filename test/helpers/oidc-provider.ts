@@ -7,7 +7,7 @@
  * both per login. By default it does NOT enforce the acr the client asks for, as a federated
  * identity provider might not: the relying party's own check is what the tests prove.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { interactionPolicy } from 'oidc-provider';
@@ -15,8 +15,15 @@ import Provider, { interactionPolicy } from 'oidc-provider';
 /** The authentication levels the provider's login page offers. */
 export const ACR_LEVELS = ['eidas1', 'eidas1-mfa', 'eidas2', 'eidas3'] as const;
 
-/** How the provider's userinfo answer reaches the client (anything but `signed` is an attack or a fault). */
-export type UserinfoMode = 'signed' | 'unsigned' | 'tampered';
+/**
+ * How the provider's userinfo answer reaches the client (anything but `signed` is an attack or a
+ * fault): `unsigned` plain JSON; `tampered` a claim changed after signing; `foreign-key` signed by
+ * another key under the provider's key id; `alg-none` a JWT with alg "none" and no signature.
+ */
+export type UserinfoMode = 'signed' | 'unsigned' | 'tampered' | 'foreign-key' | 'alg-none';
+
+/** The signing algorithms the provider can use for ID tokens and userinfo. */
+export type SigningAlg = 'RS256' | 'ES256';
 
 export interface OidcProviderOptions {
   /** The redirect URI registered for the client (Rempart's PUBLIC_URL + /api/v1/auth/proconnect/callback). */
@@ -27,6 +34,17 @@ export interface OidcProviderOptions {
   enforceAcr?: boolean;
   /** The port on 127.0.0.1 (default: a free one). */
   port?: number;
+  /** The algorithm of the provider's key, ID tokens and userinfo (default RS256). */
+  signingAlg?: SigningAlg;
+  /** The authentication levels the login page offers (default ACR_LEVELS). */
+  acrLevels?: readonly string[];
+  /**
+   * The provider's scopes and the claims each releases (default: email), and each account's
+   * claims by sub (default: an email made from the sub). FranceConnect's pivot identity is given so.
+   */
+  claims?: { scopes: Record<string, string[]>; of: (sub: string) => Record<string, unknown> };
+  /** The claims a `tampered` userinfo answer carries instead (default: another email). */
+  tamper?: Record<string, unknown>;
 }
 
 export interface LocalOidcProvider {
@@ -36,10 +54,14 @@ export interface LocalOidcProvider {
   clientSecret: string;
   /** The REMPART_PROCONNECT_* variables that point Rempart at this provider. */
   env: Record<string, string>;
+  /** The same for FranceConnect: REMPART_FRANCECONNECT_* (with the signing algorithm). */
+  franceconnectEnv: Record<string, string>;
   /** The acr selected by default on the login page (can be changed between logins). */
   acr: string;
   /** How the next userinfo answers are sent (default `signed`). */
   userinfo: UserinfoMode;
+  /** The authentication levels the login page offers. */
+  acrLevels: readonly string[];
   /**
    * Drives a login over HTTP as a browser would: follows the redirects from `authorizationUrl`,
    * submits the login page with `sub` and `acr` (or presses "Annuler" with `cancel`), and returns the
@@ -66,8 +88,15 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<L
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'RS256', use: 'sig', kid: 'test-rs256' };
+  const alg = options.signingAlg ?? 'RS256';
+  const newKey = (): KeyObject =>
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+      : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const privateKey = newKey();
+  const kid = `test-${alg.toLowerCase()}`;
+  const jwk = { ...privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid };
+  const acrLevels = options.acrLevels ?? ACR_LEVELS;
 
   const policy = interactionPolicy.base();
   if (!options.enforceAcr) {
@@ -85,13 +114,17 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<L
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_post',
-        id_token_signed_response_alg: 'RS256',
-        userinfo_signed_response_alg: 'RS256',
+        id_token_signed_response_alg: alg,
+        userinfo_signed_response_alg: alg,
       },
     ],
     jwks: { keys: [jwk] },
-    acrValues: [...ACR_LEVELS],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], acr: null },
+    acrValues: [...acrLevels],
+    claims: {
+      openid: ['sub'],
+      ...(options.claims?.scopes ?? { email: ['email', 'email_verified'] }),
+      acr: null,
+    },
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
@@ -111,7 +144,10 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<L
     async findAccount(_ctx, sub) {
       return {
         accountId: sub,
-        claims: async () => ({ sub, email: `${sub}@agents.example`, email_verified: true }),
+        claims: async () =>
+          options.claims
+            ? { ...options.claims.of(sub), sub }
+            : { sub, email: `${sub}@agents.example`, email_verified: true },
       };
     },
     // The client is first-party: no consent screen, the grant is made on the spot.
@@ -123,7 +159,8 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<L
         clientId: ctx.oidc.client!.clientId,
         accountId: ctx.oidc.session!.accountId!,
       });
-      grant.addOIDCScope('openid email');
+      // What the client asked for, as a consent screen would grant it (ProConnect: openid email).
+      grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
       grant.addOIDCClaims(['acr', 'email', 'email_verified']);
       await grant.save();
       return grant;
@@ -139,8 +176,15 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<L
       REMPART_PROCONNECT_CLIENT_ID: clientId,
       REMPART_PROCONNECT_CLIENT_SECRET: clientSecret,
     },
+    franceconnectEnv: {
+      REMPART_FRANCECONNECT_ISSUER: issuer,
+      REMPART_FRANCECONNECT_CLIENT_ID: clientId,
+      REMPART_FRANCECONNECT_CLIENT_SECRET: clientSecret,
+      REMPART_FRANCECONNECT_SIGNING_ALG: alg,
+    },
     acr: options.acr ?? 'eidas1-mfa',
     userinfo: 'signed',
+    acrLevels,
     async login(authorizationUrl, as) {
       return driveLogin(authorizationUrl, issuer, {
         login: as.sub,
@@ -164,8 +208,20 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<L
       ctx.type = 'application/json';
       ctx.body = JSON.stringify(claims);
     } else if (idp.userinfo === 'tampered') {
-      const changed = Buffer.from(JSON.stringify({ ...claims, email: 'someone.else@agents.example' }));
+      const tamper = options.tamper ?? { email: 'someone.else@agents.example' };
+      const changed = Buffer.from(JSON.stringify({ ...claims, ...tamper }));
       ctx.body = `${header}.${changed.toString('base64url')}.${signature}`;
+    } else if (idp.userinfo === 'foreign-key') {
+      // Same header (alg, kid), same claims, signed by a key the provider never published.
+      const input = `${header}.${payload}`;
+      const foreign = sign('sha256', Buffer.from(input), {
+        key: newKey(),
+        ...(alg === 'ES256' ? { dsaEncoding: 'ieee-p1363' as const } : {}),
+      });
+      ctx.body = `${input}.${foreign.toString('base64url')}`;
+    } else if (idp.userinfo === 'alg-none') {
+      const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+      ctx.body = `${none}.${payload}.`;
     }
   });
 
@@ -213,9 +269,9 @@ async function interaction(
     );
     return;
   }
-  const options = ACR_LEVELS.map(
-    (level) => `<option value="${level}"${level === idp.acr ? ' selected' : ''}>${level}</option>`,
-  ).join('');
+  const options = idp.acrLevels
+    .map((level) => `<option value="${level}"${level === idp.acr ? ' selected' : ''}>${level}</option>`)
+    .join('');
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.end(`<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Fournisseur d'identité de test</title></head>
 <body><main><h1>Fournisseur d'identité de test</h1>

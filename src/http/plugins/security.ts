@@ -27,6 +27,9 @@ const CROSS_SITE_ALLOWED = new Set([
   // same-origin start, and its state, PKCE verifier and nonce (docs/SECURITY.md, "Federation").
   // The start of a login or a link stays same-origin only.
   'GET /api/v1/auth/proconnect/callback',
+  // FranceConnect's redirect back to the person's portal, likewise (docs/FRANCECONNECT.md):
+  // it counts only with the flow cookie of a same-origin start, one use, state, PKCE and nonce.
+  'GET /api/v1/portal/franceconnect/callback',
 ]);
 
 /**
