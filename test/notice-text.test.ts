@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { withNewNoticeKey } from '../src/crypto/keyring.ts';
+import { noticeVerifierKeys, verifyNotice } from '../src/crypto/notice-signing.ts';
+import { FIELD_NAMES_FR, renderNoticeText, signedNoticeText } from '../src/notify/notice-text.ts';
+
+const base = {
+  incidentId: '7d1c2c4e-0000-4000-8000-000000000001',
+  code: 'ABCD-EFGH-JKMN',
+  publicUrl: 'https://rempart.example/',
+  detectedAt: new Date('2026-03-01T10:00:00Z'),
+};
+
+function listedFields(text: string): string[] {
+  const names = Object.values(FIELD_NAMES_FR);
+  return text
+    .split('\n')
+    .filter((line) => names.includes(line.replace(/^- /, '')))
+    .map((line) => line.replace(/^- /, ''));
+}
+
+describe('incident notice text', () => {
+  it('lists exactly the fields exposed, never more, never "potentially"', () => {
+    const text = renderNoticeText({ ...base, fields: ['last_name', 'email'] });
+    expect(listedFields(text).sort()).toEqual([FIELD_NAMES_FR.email, FIELD_NAMES_FR.last_name].sort());
+    expect(text).not.toMatch(/potentiellement|potentially|susceptible/i);
+    expect(text).not.toContain(FIELD_NAMES_FR.nir);
+  });
+
+  it('derives the risks from the fields: identity theft only when NIR/birth date/address', () => {
+    expect(renderNoticeText({ ...base, fields: ['email'] })).not.toContain("usurpation d'identité :");
+    expect(renderNoticeText({ ...base, fields: ['nir'] })).toContain("l'usurpation d'identité :");
+    expect(renderNoticeText({ ...base, fields: ['phone'] })).toContain('appels ou SMS frauduleux');
+    expect(renderNoticeText({ ...base, fields: ['email'] })).not.toContain('appels ou SMS frauduleux');
+  });
+
+  it('says how to complain and how to check it', () => {
+    const text = renderNoticeText({ ...base, fields: ['email'] });
+    expect(text).toContain('www.cnil.fr/plaintes');
+    expect(text).toContain('226-17');
+    expect(text).toContain('ABCD-EFGH-JKMN sur https://rempart.example/verifier');
+  });
+
+  it('refuses an unknown field or none, naming the field', () => {
+    expect(() => renderNoticeText({ ...base, fields: ['salary'] })).toThrow(/fields: unknown field "salary"/);
+    expect(() => renderNoticeText({ ...base, fields: [] })).toThrow(/fields:/);
+  });
+
+  it('is signed: verifies as is, fails with one field changed', () => {
+    const keys = withNewNoticeKey(undefined);
+    const note = signedNoticeText(keys, { ...base, fields: ['birth_date', 'last_name'] });
+    expect(verifyNotice(note, noticeVerifierKeys(keys))).toMatchObject({ genuine: true });
+    const forged = note.replace(FIELD_NAMES_FR.birth_date as string, FIELD_NAMES_FR.nir as string);
+    expect(verifyNotice(forged, noticeVerifierKeys(keys)).genuine).toBe(false);
+  });
+});
