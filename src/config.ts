@@ -5,8 +5,8 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
-import { loadPortal, type PortalConfig } from './config-portal.ts';
 import { type FranceConnectConfig, loadFranceConnect } from './config-franceconnect.ts';
+import { loadPortal, type PortalConfig } from './config-portal.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
