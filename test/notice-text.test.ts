@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { withNewNoticeKey } from '../src/crypto/keyring.ts';
 import { noticeVerifierKeys, verifyNotice } from '../src/crypto/notice-signing.ts';
 import { FIELD_NAMES_FR, renderNoticeText, signedNoticeText } from '../src/notify/notice-text.ts';
+import { IDENTITY_FIELDS } from '../src/registry/person.ts';
 
 const base = {
   incidentId: '7d1c2c4e-0000-4000-8000-000000000001',
@@ -19,9 +20,13 @@ function listedFields(text: string): string[] {
 }
 
 describe('incident notice text', () => {
+  it('names every identity field the audit log records, in French', () => {
+    expect(Object.keys(FIELD_NAMES_FR).sort()).toEqual([...IDENTITY_FIELDS].sort());
+  });
+
   it('lists exactly the fields exposed, never more, never "potentially"', () => {
-    const text = renderNoticeText({ ...base, fields: ['last_name', 'email'] });
-    expect(listedFields(text).sort()).toEqual([FIELD_NAMES_FR.email, FIELD_NAMES_FR.last_name].sort());
+    const text = renderNoticeText({ ...base, fields: ['lastName', 'email'] });
+    expect(listedFields(text).sort()).toEqual([FIELD_NAMES_FR.email, FIELD_NAMES_FR.lastName].sort());
     expect(text).not.toMatch(/potentiellement|potentially|susceptible/i);
     expect(text).not.toContain(FIELD_NAMES_FR.nir);
   });
@@ -47,9 +52,9 @@ describe('incident notice text', () => {
 
   it('is signed: verifies as is, fails with one field changed', () => {
     const keys = withNewNoticeKey(undefined);
-    const note = signedNoticeText(keys, { ...base, fields: ['birth_date', 'last_name'] });
+    const note = signedNoticeText(keys, { ...base, fields: ['birthDate', 'lastName'] });
     expect(verifyNotice(note, noticeVerifierKeys(keys))).toMatchObject({ genuine: true });
-    const forged = note.replace(FIELD_NAMES_FR.birth_date as string, FIELD_NAMES_FR.nir as string);
+    const forged = note.replace(FIELD_NAMES_FR.birthDate as string, FIELD_NAMES_FR.nir as string);
     expect(verifyNotice(forged, noticeVerifierKeys(keys)).genuine).toBe(false);
   });
 });

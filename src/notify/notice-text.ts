@@ -8,29 +8,25 @@ import type { NoticeSigningKeys } from '../crypto/keyring.ts';
 import { signNotice } from '../crypto/notice-signing.ts';
 import { AppError } from '../errors.ts';
 
-/** French names of the registry fields a notice may list (src/registry/import-row.ts IDENTITY_COLUMNS). */
+/** French names of the identity fields a notice may list (src/registry/person.ts IDENTITY_FIELDS, the audit log's names). */
 export const FIELD_NAMES_FR: Readonly<Record<string, string>> = {
-  agency_id: 'votre identifiant France Travail',
+  agencyId: 'votre identifiant France Travail',
   nir: 'votre numéro de sécurité sociale (NIR)',
-  last_name: "votre nom d'usage",
-  birth_name: 'votre nom de naissance',
-  first_names: 'vos prénoms',
+  lastName: "votre nom d'usage",
+  birthName: 'votre nom de naissance',
+  firstNames: 'vos prénoms',
   sex: 'votre sexe',
-  birth_date: 'votre date de naissance',
-  birth_commune_code: 'le code de votre commune de naissance',
-  birth_country_code: 'votre pays de naissance',
-  birth_place_name: 'votre lieu de naissance',
+  birthDate: 'votre date de naissance',
+  birthPlace: 'votre lieu de naissance',
   email: 'votre adresse électronique',
   phone: 'votre numéro de téléphone',
-  address_line: 'votre adresse postale',
-  postal_code: 'votre code postal',
-  city: 'votre commune de résidence',
+  address: 'votre adresse postale',
 };
 
 /** What one notice says: the person's exposed fields and how to check the notice. */
 export interface NoticeInput {
   incidentId: string;
-  /** The fields this person had exposed (incident_persons.fields). */
+  /** The fields this person had exposed (incident_persons.fields, audit log names). */
   fields: readonly string[];
   /** The message's verification code (codes.ts). */
   code: string;
@@ -46,14 +42,13 @@ function risksOf(fields: ReadonlySet<string>): string[] {
   const risks = [
     "- de l'hameçonnage : des messages qui se font passer pour France Travail ou un autre organisme en citant vos vraies données pour gagner votre confiance ;",
   ];
-  if (['nir', 'birth_date', 'address_line', 'birth_place_name'].some((f) => fields.has(f)))
+  if (['nir', 'birthDate', 'address', 'birthPlace'].some((f) => fields.has(f)))
     risks.push(
       "- l'usurpation d'identité : ouverture de comptes, demandes de crédit ou de prestations en votre nom ;",
     );
   if (fields.has('phone')) risks.push('- des appels ou SMS frauduleux sur votre téléphone ;');
   if (fields.has('email')) risks.push('- des courriels frauduleux à votre adresse ;');
-  if (fields.has('address_line') || fields.has('city'))
-    risks.push('- des courriers frauduleux à votre domicile ;');
+  if (fields.has('address')) risks.push('- des courriers frauduleux à votre domicile ;');
   return risks;
 }
 
