@@ -25,6 +25,7 @@ import { guardRoutes } from './routes/guard.routes.ts';
 import { guardDashboardRoutes } from './routes/guard-dashboard.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { incidentsRoutes } from './routes/incidents.routes.ts';
+import { messagesRoutes } from './routes/messages.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { passkeyRoutes } from './routes/passkey.routes.ts';
 import { personsRoutes } from './routes/persons.routes.ts';
@@ -203,6 +204,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
           description: "The person's portal: their data, access history with proofs, receipts",
         },
         {
+          name: 'messages',
+          description: 'Checking that a message (mail, SMS, letter) really comes from Rempart, by its code',
+        },
+        {
           name: 'persons',
           description:
             'Job seekers: every read and change goes through the gate, for a declared purpose, and is audited',
@@ -239,6 +244,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock,
     ...(deps.checkpointVerifierKey ? { checkpointVerifierKey: deps.checkpointVerifierKey } : {}),
   });
+  await app.register(messagesRoutes, { db: deps.db, clock });
   await app.register(openapiRoutes);
   if (consoleDir) await registerConsole(app, consoleDir);
   return app;

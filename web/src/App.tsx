@@ -27,6 +27,7 @@ const DpoPage = lazy(() => import('./dpo/DpoPage.tsx'));
 const RecoveryPage = lazy(() => import('./recovery/RecoveryPage.tsx'));
 const ActivationPage = lazy(() => import('./recovery/ActivationPage.tsx'));
 const PortalPage = lazy(() => import('./portal/PortalPage.tsx'));
+const VerifyPage = lazy(() => import('./verify/VerifyPage.tsx'));
 
 /** A lazily loaded screen for some roles (any logged-in role when `roles` is absent). */
 function Lazy({ roles, children }: { roles?: readonly Role[]; children: ReactNode }): ReactNode {
@@ -171,6 +172,15 @@ export function App(): ReactNode {
                   element={
                     <Suspense fallback={null}>
                       <PortalPage />
+                    </Suspense>
+                  }
+                />
+                {/* Public: anyone checks the code a message carries (T6), without logging in. */}
+                <Route
+                  path="verifier"
+                  element={
+                    <Suspense fallback={null}>
+                      <VerifyPage />
                     </Suspense>
                   }
                 />

@@ -8611,6 +8611,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/messages/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checks the verification code a message carries: genuine or not, with its kind, channel and date
+         * @description Every message Rempart sends (mail, SMS, letter, portal) carries a code such as `7QK4-M2ZD-9XAB`. Case, spaces and hyphens do not matter. A malformed code and an unknown one get the same answer, `{genuine: false}`. Nothing personal is ever answered. Throttled per source address and overall (429 with Retry-After).
+         */
+        post: operations["verifyMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -10484,6 +10504,101 @@ export interface operations {
             };
             /** @description No such receipt of yours */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    verifyMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Whether the code belongs to a message Rempart sent; if so, its kind, channel and date */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        genuine: true;
+                        kind: string;
+                        /** @enum {string} */
+                        channel: "email" | "sms" | "letter" | "portal" | "in_app";
+                        /** Format: date-time */
+                        sentAt: string;
+                    } | {
+                        /** @enum {boolean} */
+                        genuine: false;
+                    };
+                };
+            };
+            /** @description The body is not `{code: string}` (at most 64 characters); `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Too many codes checked from this source or overall: try again after Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
