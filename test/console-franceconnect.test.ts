@@ -3,9 +3,11 @@
  * (oidc-provider, ES256, the pivot identity): the login page shows the button, the person logs in
  * with FranceConnect alone, lands in their space, and can act (the logout is a POST with the CSRF
  * token the page took once from the handoff route). axe on every page, no CSP violation.
+ * Screenshot: portal-login-franceconnect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '../src/context.ts';
+import { screenshot } from './helpers/browser.ts';
 import { type ConsoleWorld, consoleWorld, expectAccessible, heading } from './helpers/console.ts';
 import { engine } from './helpers/db.ts';
 import { PIVOT_SCOPES, type Pivot } from './helpers/franceconnect.ts';
@@ -61,6 +63,7 @@ describe(`FranceConnect in the person's portal (${engine})`, () => {
     await heading(page, 'Mon espace');
     await page.getByRole('link', { name: /S’identifier avec FranceConnect/ }).waitFor();
     await expectAccessible(page);
+    await screenshot(page, 'portal-login-franceconnect');
     await page.getByRole('link', { name: /S’identifier avec FranceConnect/ }).click();
     await page.getByLabel('Identifiant').fill('fc-person');
     await page.getByRole('button', { name: 'Se connecter' }).click();
