@@ -21,6 +21,11 @@ import { registerSecurity } from './plugins/security.ts';
 import { accountsRoutes } from './routes/accounts.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
+import { franceconnectRoutes } from './routes/franceconnect.routes.ts';
+import {
+  franceconnectSessionRoutes,
+  openFranceConnectSession,
+} from './routes/franceconnect-session.routes.ts';
 import { guardRoutes } from './routes/guard.routes.ts';
 import { guardDashboardRoutes } from './routes/guard-dashboard.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
@@ -245,6 +250,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ...(deps.checkpointVerifierKey ? { checkpointVerifierKey: deps.checkpointVerifierKey } : {}),
   });
   await app.register(messagesRoutes, { db: deps.db, clock });
+  // FranceConnect opens the same person session as the email code; its CSRF token reaches the page
+  // through a one-time handoff, as the callback is a cross-site redirect (docs/FRANCECONNECT.md).
+  const fcSession = { db: deps.db, config, clock };
+  await app.register(franceconnectRoutes, {
+    db: deps.db,
+    config,
+    clock,
+    keys: deps.registry,
+    openSession: openFranceConnectSession(fcSession),
+  });
+  await app.register(franceconnectSessionRoutes, fcSession);
   await app.register(openapiRoutes);
   if (consoleDir) await registerConsole(app, consoleDir);
   return app;

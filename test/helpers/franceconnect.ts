@@ -3,18 +3,16 @@
  * (oidc-provider, ES256, acr eidas1 by default, the pivot identity scopes), a registry holding a few
  * persons chosen for the match (a married person known by her usage name, a birth abroad, two records
  * sharing one identity, an archived person born in Corsica), and the real app with the FranceConnect
- * routes given a recording `openSession` (the portal's own session is the portal's code).
+ * routes as the server registers them (the portal's own person session; each one opened is recorded).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { systemCtx } from '../../src/context.ts';
 import { buildApp } from '../../src/http/app.ts';
-import {
-  FRANCECONNECT_FLOW_COOKIE,
-  franceconnectRoutes,
-} from '../../src/http/routes/franceconnect.routes.ts';
+import { FRANCECONNECT_FLOW_COOKIE } from '../../src/http/routes/franceconnect.routes.ts';
+import { PERSON_SESSION_COOKIE } from '../../src/portal/sessions.ts';
 import type { Identity, PersonEntry } from '../../src/registry/person.ts';
 import { insertPersonBatch, sealPersons } from '../../src/registry/persons.ts';
 import { freshDb, type TestDb } from './db.ts';
@@ -223,16 +221,24 @@ export async function franceconnectWorld(): Promise<FranceConnectWorld> {
   identities.set('fc-incomplete', incomplete as Pivot);
 
   const appWith = async (config: Config, sessions: string[]): Promise<FastifyInstance> => {
+    // The app registers the FranceConnect routes with the portal's real session: a new person
+    // session cookie on an answer is recorded as the session opened for its person.
     const other = await buildApp(config, { db: t.db, kms: keys.kms, registry: keys.registry });
-    await other.register(franceconnectRoutes, {
-      db: t.db,
-      config,
-      clock: other.clock,
-      keys: keys.registry,
-      openSession: async (reply, personId) => {
-        sessions.push(personId);
-        reply.setCookie('test_portal_session', personId, { path: '/', httpOnly: true, secure: true });
-      },
+    other.addHook('onSend', async (_request, reply, payload) => {
+      const header = reply.getHeader('set-cookie');
+      const cookies = Array.isArray(header) ? header : header ? [String(header)] : [];
+      for (const cookie of cookies) {
+        const value = new RegExp(`^${PERSON_SESSION_COOKIE}=([^;]+)`).exec(cookie)?.[1];
+        if (!value) continue;
+        // Read as stored, not through usePersonSession, which would end an archived person's session.
+        const [row] = await t.db.tx(system, (tx) =>
+          tx.query<{ person_id: string }>('SELECT person_id FROM person_sessions WHERE id_hash = $1', [
+            createHash('sha256').update(value).digest(),
+          ]),
+        );
+        if (row) sessions.push(row.person_id);
+      }
+      return payload;
     });
     await other.ready();
     return other;
@@ -278,7 +284,7 @@ export async function franceconnectWorld(): Promise<FranceConnectWorld> {
     expect(location.pathname).toBe('/mon-espace/connexion');
     expect([...location.searchParams.keys()]).toEqual(['franceconnect']); // nothing personal in the URL
     expect(newSessions).toEqual([]);
-    expect(cookieOf(response, 'test_portal_session')).toBeUndefined();
+    expect(cookieOf(response, PERSON_SESSION_COOKIE)).toBeUndefined();
     return { result: location.searchParams.get('franceconnect'), personId: undefined, response };
   };
 

@@ -12,8 +12,10 @@ import { Input } from '@codegouvfr/react-dsfr/Input';
 import { RadioButtons } from '@codegouvfr/react-dsfr/RadioButtons';
 import { Table } from '@codegouvfr/react-dsfr/Table';
 import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
-import { ApiProblem, api, must } from '../api/client.ts';
+import { useSearchParams } from 'react-router';
+import { ApiProblem, api, csrfToken, must, setCsrfToken } from '../api/client.ts';
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
+import { FranceConnectLogin } from './FranceConnectLogin.tsx';
 import { portalMessages } from './messages.ts';
 import { type VerifiedCheckpoint, verifyCheckpoint, verifyEntry } from './verify.ts';
 
@@ -25,6 +27,12 @@ export default function PortalPage(): ReactNode {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const refresh = useCallback(async () => {
     const { data, response } = await api.GET('/api/v1/portal/me');
+    if (response.ok && data && csrfToken() === null) {
+      // A session with no token in this tab: FranceConnect's callback opened it in a cross-site
+      // redirect and left its CSRF token for one read (docs/FRANCECONNECT.md); 404 when there is none.
+      const taken = await api.GET('/api/v1/portal/franceconnect/session');
+      if (taken.data) setCsrfToken(taken.data.csrfToken);
+    }
     setMe(response.ok && data ? data : null);
   }, []);
   useEffect(() => {
@@ -46,6 +54,14 @@ function Login({ onDone }: { onDone: () => Promise<void> }): ReactNode {
   const [challenge, setChallenge] = useState<string | null>(null);
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [franceconnect, setFranceconnect] = useState<boolean | undefined>(undefined);
+  const [search] = useSearchParams();
+  useEffect(() => {
+    api.GET('/api/v1/portal/franceconnect').then(
+      ({ data }) => setFranceconnect(data?.enabled ?? false),
+      () => setFranceconnect(false),
+    );
+  }, []);
   const send = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
     setError(null);
@@ -78,6 +94,7 @@ function Login({ onDone }: { onDone: () => Promise<void> }): ReactNode {
   };
   return (
     <>
+      <FranceConnectLogin enabled={franceconnect} result={search.get('franceconnect')} />
       <p>{t('loginIntro')}</p>
       {error && <Alert severity="error" small description={error} className="fr-mb-2w" />}
       <form onSubmit={send}>
