@@ -229,6 +229,8 @@ export const PUBLIC_ROUTES = new Set([
   'GET /api/v1/auth/proconnect',
   // a code's kind, channel and date: nothing of any account or person (T6)
   'POST /api/v1/messages/verify',
+  // whether the portal offers FranceConnect: `{ enabled }`
+  'GET /api/v1/portal/franceconnect',
 ]);
 
 /** Keys of an answer that are about the caller's own session, not data (login, second factor, enrolment). */

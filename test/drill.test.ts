@@ -544,6 +544,9 @@ describe('drill harness parts', () => {
     expect(reachedBeyondOwnSummary(call('/api/v1/auth/proconnect', 200, { enabled: false }), undefined)).toBe(
       false,
     );
+    expect(
+      reachedBeyondOwnSummary(call('/api/v1/portal/franceconnect', 200, { enabled: false }), undefined),
+    ).toBe(false);
     expect(reachedBeyondOwnSummary(call('/api/v1/me', 200, own), 'drill.victim')).toBe(false);
     expect(reachedBeyondOwnSummary(call('/api/v1/me', 200, own), undefined)).toBe(true);
     expect(reachedBeyondOwnSummary(call('/api/v1/me', 200, own), 'someone.else')).toBe(true);

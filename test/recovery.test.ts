@@ -170,6 +170,8 @@ describe(`recovery and provisioning on ${engine}`, () => {
       '/api/v1/auth/passkey/options', // public: a challenge, naming no account
       '/api/v1/auth/proconnect', // public: whether ProConnect is offered
       '/api/v1/portal/login/start', // public: the person's portal login, the same answer for any address
+      '/api/v1/portal/franceconnect', // public: whether the portal offers FranceConnect
+      '/api/v1/messages/verify', // public: a message code's kind, channel and date (T6)
     ]);
     expect(calls.filter((c) => c.status < 300 && !allowed.has(c.url))).toEqual([]);
   });
