@@ -123,25 +123,33 @@ export async function incidentPersonsPage(
   afterPersonId: string | null,
   limit: number,
 ): Promise<IncidentPerson[]> {
-  const rows = await tx.query<{
-    person_id: string;
-    fields: string[];
-    first_at: Date;
-    last_at: Date;
-    events: number;
-  }>(
+  const rows = await tx.query<PersonRow>(
     `SELECT person_id, fields, first_at, last_at, events FROM incident_persons
      WHERE incident_id = $1 AND ($2::uuid IS NULL OR person_id > $2::uuid)
      ORDER BY person_id LIMIT $3`,
     [incidentId, afterPersonId, limit],
   );
-  return rows.map((r) => ({
+  return rows.map(toIncidentPerson);
+}
+
+/** A row of incident_persons. */
+interface PersonRow {
+  person_id: string;
+  fields: string[];
+  first_at: Date;
+  last_at: Date;
+  events: number;
+}
+
+/** A row of incident_persons as the API and the notices see it. */
+function toIncidentPerson(r: PersonRow): IncidentPerson {
+  return {
     personId: r.person_id,
     fields: r.fields,
     firstAt: r.first_at.toISOString(),
     lastAt: r.last_at.toISOString(),
     events: r.events,
-  }));
+  };
 }
 
 /** Records when the people were notified (the notices' job, once every notice is delivered or given up). */
@@ -211,20 +219,12 @@ export async function readIncident(
   if (!row) throw new AppError('not_found', 'no such incident for you');
   const persons = await db.tx(systemCtx('incidents').actor, (tx) =>
     tx
-      .query<{ person_id: string; fields: string[]; first_at: Date; last_at: Date; events: number }>(
+      .query<PersonRow>(
         `SELECT person_id, fields, first_at, last_at, events FROM incident_persons
          WHERE incident_id = $1 ORDER BY person_id OFFSET $2 LIMIT $3`,
         [id, offset, INCIDENT_PAGE + 1],
       )
-      .then((rows) =>
-        rows.map((r) => ({
-          personId: r.person_id,
-          fields: r.fields,
-          firstAt: r.first_at.toISOString(),
-          lastAt: r.last_at.toISOString(),
-          events: r.events,
-        })),
-      ),
+      .then((rows) => rows.map(toIncidentPerson)),
   );
   const more = persons.length > INCIDENT_PAGE;
   if (more) persons.pop();
