@@ -421,6 +421,27 @@ describe(`the person's portal (${engine})`, () => {
     expect(count).toHaveLength(1);
   });
 
+  it('keeps the session of a person whose record is archived meanwhile: the right of access outlives the registration', async () => {
+    w.clock.advance(16 * 60_000); // past the login throttle's window: \`other\` logged in above
+    const client = await login(other);
+    const archive = (status: string) =>
+      w.t.driver.transaction((tx) =>
+        tx.query('UPDATE persons SET status = $2 WHERE id = $1 RETURNING status', [other.id, status]),
+      );
+    const [before] = await w.t.driver.transaction((tx) =>
+      tx.query<{ status: string }>('SELECT status FROM persons WHERE id = $1', [other.id]),
+    );
+    await archive('archived');
+    try {
+      expect((await client.request('GET', '/api/v1/portal/me')).statusCode).toBe(200);
+      const data = await client.request('GET', '/api/v1/portal/data');
+      expect(data.statusCode).toBe(200);
+      expect(data.json().id).toBe(other.id);
+    } finally {
+      await archive(before!.status);
+    }
+  });
+
   it('shows the incidents that concern me with exactly my fields, and none to others', async () => {
     w.clock.advance(16 * 60_000); // past the login throttle's window: these persons logged in often
     const system = systemCtx('test').actor;
