@@ -5,7 +5,7 @@
  * or a changed salt is named; the portal's history proves v2 entries and shows v1 ones unproven
  * rather than with their clear text.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditCtx, appendAudit } from '../src/audit/append.ts';
 import { type NoteSigner, newEd25519Signer } from '../src/audit/checkpoint.ts';
@@ -15,6 +15,7 @@ import {
   LEAF_FORMAT_V1,
   LEAF_FORMAT_V2,
   loadEvents,
+  personSalt,
 } from '../src/audit/leaf.ts';
 import { leafHash } from '../src/audit/merkle.ts';
 import { sequenceBatch, signCheckpointNow } from '../src/audit/sequencer.ts';
@@ -103,6 +104,8 @@ describe(`audit leaves v1 and v2 (${engine})`, () => {
     const [old, next] = events;
     expect(old!.salt).toBeNull();
     expect(next!.salt).toHaveLength(32);
+    // The one-shot HMAC of leaf.ts is RFC 2104's.
+    expect(personSalt(next!.salt!, me)).toEqual(createHmac('sha256', next!.salt!).update(me).digest());
     const leaves = await t.driver.transaction((tx) =>
       tx.query<{ event_id: string; hash: Uint8Array }>(
         'SELECT event_id::text AS event_id, hash FROM audit_leaves WHERE event_id = ANY($1::bigint[]) ORDER BY seq',

@@ -89,9 +89,10 @@ export async function myHistory(
   // salt, which the person's RLS hides: read by the system actor, for the events the person's own
   // query returned; only the person's own opening leaves this function.
   const system = systemCtx('portal-history').actor;
-  const { disclosed, proofs, names } = await db.tx(system, async (tx) => {
+  const { disclosed, kinds, proofs, names } = await db.tx(system, async (tx) => {
     const loaded = await loadEvents(tx, ids);
     const disclosed = new Map(loaded.events.map((e) => [e.id, discloseTo(e, personId)]));
+    const kinds = new Map(loaded.events.map((e) => [e.id, e.actorKind]));
     const proofs = new Map<string, HistoryEntry['proof']>();
     if (checkpoint) {
       const inTree = await tx.query<{ event_id: string }>(
@@ -119,7 +120,7 @@ export async function myHistory(
       );
       for (const row of rows) names.set(row.id, row.display_name);
     }
-    return { disclosed, proofs, names };
+    return { disclosed, kinds, proofs, names };
   });
   return {
     personId,
@@ -130,7 +131,7 @@ export async function myHistory(
         eventId: e.eventId,
         leafFormat: d ? LEAF_FORMAT_V2 : LEAF_FORMAT_V1,
         at: d?.occurredAt ?? e.at.toISOString(),
-        actorKind: d?.actorKind ?? (e.accountId === null ? 'system' : 'staff'),
+        actorKind: d?.actorKind ?? kinds.get(e.eventId) ?? 'system',
         organisationId: d ? d.organisationId : e.organisationId,
         organisationName: e.organisationName,
         role: d ? d.role : e.role,
