@@ -9,8 +9,27 @@ import { type ProvableEntry, verifyCheckpoint, verifyEntry } from '../web/src/po
 const person = '00000000-0000-4000-8000-000000000001';
 const other = '00000000-0000-4000-8000-000000000002';
 
-/** A v2 event (a search that returned `person` and `other`), as the sequencer would hash it. */
+/**
+ * A v2 event as the sequencer would hash it: a staff search that returned `person` and `other`, or
+ * (every third) the person's own read, whose organisation and role are null.
+ */
 function event(i: number): StoredEvent {
+  if (i % 3 === 2)
+    return {
+      ...staffEvent(i),
+      actorKind: 'person',
+      accountId: null,
+      organisationId: null,
+      role: null,
+      sessionRef: null,
+      purpose: 'data_subject_access',
+      action: 'portal.my_data',
+      persons: [{ personId: person, fields: ['nir'] }],
+    };
+  return staffEvent(i);
+}
+
+function staffEvent(i: number): StoredEvent {
   return {
     id: String(i + 1),
     occurredAt: new Date(Date.UTC(2026, 11, 1, 9, i)),
@@ -70,7 +89,7 @@ describe('the portal page’s proof checks', () => {
           { purpose: 'payment' },
           { action: 'person.view' },
           { at: new Date(Date.UTC(2026, 10, 1)).toISOString() },
-          { fields: ['nir'] },
+          { fields: [...d.fields, 'email'] },
           { commitments: d.commitments.slice(1) },
           { privateDigest: '0'.repeat(64) },
         ];
