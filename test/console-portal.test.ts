@@ -102,21 +102,23 @@ describe(`the person's portal in the console (${engine})`, () => {
     expect(problems).toEqual([]);
 
     const officer = await world.account({ organisationId: world.national, role: 'security_officer' });
-    // A server that rewrote an entry (another purpose) is caught by the page, not believed.
+    // A server that rewrote entries (another purpose, another organisation) is caught by the page,
+    // not believed: the leaf is rebuilt from what the page shows.
     await page.route('**/api/v1/portal/history', async (route) => {
       const response = await route.fetch();
       const body = await response.json();
-      for (const entry of body.entries)
-        entry.canonical = entry.canonical.replace('"accompaniment"', '"payment"');
+      const staffEntries = body.entries.filter((e: { actorKind: string }) => e.actorKind === 'staff');
+      for (const [i, entry] of staffEntries.entries()) {
+        if (i % 2 === 0) entry.purpose = 'payment';
+        else entry.organisationId = world.partner;
+      }
       await route.fulfill({ response, json: body });
     });
     await page.reload();
-    await page
-      .getByRole('row')
-      .filter({ hasText: 'counselor' })
-      .filter({ hasText: 'Vérification échouée' })
-      .first()
-      .waitFor();
+    const counselorRows = page.getByRole('row').filter({ hasText: 'counselor' });
+    await counselorRows.filter({ hasText: 'Vérification échouée' }).first().waitFor();
+    expect(await counselorRows.filter({ hasText: 'Vérifié dans votre navigateur' }).count()).toBe(0);
+    expect(await counselorRows.filter({ hasText: 'Vérification échouée' }).count()).toBeGreaterThan(1);
     await page.unroute('**/api/v1/portal/history');
 
     const o = await world.page();

@@ -5,12 +5,17 @@
  * receipts and "I don't recognise this", and the attacks of the issue: ids swapped, codes replayed,
  * sessions mixed, staff and person cookies crossed.
  */
+
+import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit } from '../src/audit/append.ts';
 import { openNote, parseCheckpoint } from '../src/audit/checkpoint.ts';
+import { canonicalV2Text } from '../src/audit/leaf.ts';
 import { leafHash, verifyInclusion } from '../src/audit/merkle.ts';
 import { sequenceBatch, signCheckpointNow } from '../src/audit/sequencer.ts';
 import { systemCtx } from '../src/context.ts';
+import type { Account } from '../src/identity/accounts.ts';
 import { SESSION_COOKIE } from '../src/identity/sessions.ts';
 import type { Mail } from '../src/notify/mailer.ts';
 import { processReceipts } from '../src/portal/receipts.ts';
@@ -54,6 +59,7 @@ describe(`the person's portal (${engine})`, () => {
   let me: KnownPerson;
   let other: KnownPerson;
   let agencyCounselor: StaffClient;
+  let agencyAccount: Account;
   let partnerCounselor: StaffClient;
   let officer: StaffClient;
   const sent = (): Mail[] => (w.mailer as unknown as { sent: Mail[] }).sent;
@@ -99,7 +105,10 @@ describe(`the person's portal (${engine})`, () => {
       inPartner.length > 0 ? inPartner : caseloadOf(w, w.partner).filter((p) => p.identity.email);
     me = candidates[0]!;
     other = w.persons.find((p) => p.id !== me.id && p.identity.email)!;
-    agencyCounselor = (await w.staff('counselor', me.agencyOrganisationId)).client;
+    ({ client: agencyCounselor, account: agencyAccount } = await w.staff(
+      'counselor',
+      me.agencyOrganisationId,
+    ));
     partnerCounselor = (await w.staff('partner_counselor', w.partner)).client;
     officer = (await w.staff('security_officer', w.national)).client;
   }, 120_000);
@@ -246,7 +255,10 @@ describe(`the person's portal (${engine})`, () => {
       persons: await tx.query<{ id: string }>('SELECT id FROM persons'),
       links: await tx.query<{ person_id: string }>('SELECT DISTINCT person_id FROM audit_event_persons'),
       sessions: await tx.query('SELECT 1 FROM person_sessions'),
+      // Event salts open every commitment of an event's leaf: the system actor's only (migration 0021).
+      salts: await tx.query('SELECT 1 FROM audit_event_salts'),
     }));
+    expect(rows.salts).toEqual([]);
     expect(rows.persons.map((p) => p.id)).toEqual([me.id]);
     expect(rows.links.every((l) => l.person_id === me.id)).toBe(true);
     expect(rows.sessions).toEqual([]);
@@ -264,38 +276,108 @@ describe(`the person's portal (${engine})`, () => {
   it("shows a counselor's read in my history with a proof anyone can check against the signed checkpoint", async () => {
     const read = await agencyCounselor.request('GET', `/api/v1/persons/${me.id}?purpose=accompaniment`);
     expect(read.statusCode).toBe(200);
-    await sequence();
-    const client = await login(me);
-    const history = (await client.request('GET', '/api/v1/portal/history')).json();
-    const entry = history.entries.find((e: { action: string }) => e.action === 'person.view');
-    expect(entry).toBeDefined();
-    expect(entry.role).toBe('counselor');
-    expect(entry.staffName).toBeNull(); // names hidden by default
-    expect(entry.proof).not.toBeNull();
-    // Independent check: the leaf from the canonical text, the path to the root, the root's signature.
-    const leaf = leafHash(Buffer.from(entry.canonical, 'utf8'));
-    expect(leaf.toString('hex')).toBe(entry.proof.leafHash);
-    const opened = openNote(history.checkpoint.note, [history.checkpoint.verifierKey]);
-    const checkpoint = parseCheckpoint(opened.body);
-    expect(checkpoint.size).toBe(entry.proof.treeSize);
-    const hashes = entry.proof.hashes.map((h: string) => Buffer.from(h, 'hex'));
-    expect(verifyInclusion(leaf, entry.proof.leafIndex, checkpoint.size, hashes, checkpoint.rootHash)).toBe(
-      true,
+    // A search that returned two persons, with everything a staff event records.
+    const actor = {
+      kind: 'staff',
+      accountId: agencyAccount.id,
+      organisationId: agencyAccount.organisationId,
+      role: agencyAccount.role,
+    } as const;
+    w.clock.advance(1000);
+    await w.t.db.tx(actor, (tx) =>
+      appendAudit(
+        tx,
+        {
+          actor,
+          sessionRef: 'feedfacecafebeef',
+          requestId: 'req-two-persons',
+          sourceAddress: '198.51.100.23',
+          at: w.clock.now(),
+        },
+        {
+          action: 'person.search',
+          purpose: 'accompaniment',
+          query: { by: 'nameBirth', cap: 20 },
+          justification: 'Rendez-vous du mardi',
+          decision: 'allow',
+          resultCount: 2,
+          persons: [
+            { personId: me.id, fields: ['nir', 'lastName'] },
+            { personId: other.id, fields: ['lastName', 'email'] },
+          ],
+        },
+      ),
     );
-    // The canonical form names this person with the fields shown; a changed entry fails the proof.
-    const parsed = JSON.parse(entry.canonical);
-    expect(parsed[11]).toBe('person.view');
-    expect(parsed[17].map((p: [string, string[]]) => p[0])).toContain(me.id);
-    const forged = entry.canonical.replace('"person.view"', '"person.search"');
-    expect(
-      verifyInclusion(
-        leafHash(Buffer.from(forged)),
+    await sequence();
+    const answer = async (person: KnownPerson) => {
+      const response = await (await login(person)).request('GET', '/api/v1/portal/history');
+      const history = response.json();
+      const search = history.entries.find((e: { action: string }) => e.action === 'person.search');
+      return { body: response.body, history, search };
+    };
+    const mine = await answer(me);
+    // Nothing of the staff member's session, address, request or justification, nor of the other person.
+    for (const secret of [
+      agencyAccount.id,
+      'feedfacecafebeef',
+      'req-two-persons',
+      '198.51.100.23',
+      '127.0.0.1',
+      'Rendez-vous',
+      'nameBirth',
+      other.id,
+    ])
+      expect(mine.body).not.toContain(secret);
+    expect(JSON.stringify(mine.search)).not.toContain('email'); // the other person's field
+    expect(mine.search).toMatchObject({
+      leafFormat: 'rempart/audit-event/v2',
+      organisationId: agencyAccount.organisationId,
+      role: 'counselor',
+      purpose: 'accompaniment',
+      decision: 'allow',
+      fields: ['lastName', 'nir'],
+      staffName: null, // names hidden by default
+    });
+    expect(mine.search.commitments).toHaveLength(2); // how many persons, not who
+    const view = mine.history.entries.find((e: { action: string }) => e.action === 'person.view');
+    // Independent checks (server code, not the page's): the person's commitment, the leaf rebuilt
+    // from the entry, the path to the root, the root's signature; a changed entry fails the proof.
+    const opened = openNote(mine.history.checkpoint.note, [mine.history.checkpoint.verifierKey]);
+    const checkpoint = parseCheckpoint(opened.body);
+    const check = (entry: typeof view, personId: string): boolean => {
+      const commitment = createHash('sha256')
+        .update(Buffer.from(entry.personSalt, 'hex'))
+        .update(JSON.stringify([personId, entry.fields]))
+        .digest('hex');
+      if (!entry.commitments.includes(commitment)) return false;
+      const text = canonicalV2Text(
+        { ...entry, occurredAt: entry.at },
+        entry.privateDigest,
+        entry.commitments,
+      );
+      const hashes = entry.proof.hashes.map((h: string) => Buffer.from(h, 'hex'));
+      return verifyInclusion(
+        leafHash(Buffer.from(text)),
         entry.proof.leafIndex,
         checkpoint.size,
         hashes,
         checkpoint.rootHash,
-      ),
-    ).toBe(false);
+      );
+    };
+    for (const entry of [view, mine.search]) {
+      expect(entry.proof.treeSize).toBe(checkpoint.size);
+      expect(check(entry, me.id)).toBe(true);
+      expect(check({ ...entry, purpose: 'payment' }, me.id)).toBe(false);
+      expect(check({ ...entry, organisationId: w.partner }, me.id)).toBe(false);
+    }
+    // The other person sees the same event with their own opening only.
+    const theirs = await answer(other);
+    expect(theirs.body).not.toContain(me.id);
+    expect(theirs.search.fields).toEqual(['email', 'lastName']);
+    expect(theirs.search.personSalt).not.toBe(mine.search.personSalt);
+    expect(theirs.search.commitments).toEqual(mine.search.commitments);
+    expect(check(theirs.search, other.id)).toBe(true);
+    expect(check(mine.search, other.id)).toBe(false);
   });
 
   it("sends a receipt for a partner's read (not my agency's), and \"I don't recognise this\" alerts the security officers", async () => {
@@ -337,6 +419,27 @@ describe(`the person's portal (${engine})`, () => {
       .json()
       .alerts.filter((a: { response: string }) => a.response === 'person_report');
     expect(count).toHaveLength(1);
+  });
+
+  it('keeps the session of a person whose record is archived meanwhile: the right of access outlives the registration', async () => {
+    w.clock.advance(16 * 60_000); // past the login throttle's window: \`other\` logged in above
+    const client = await login(other);
+    const archive = (status: string) =>
+      w.t.driver.transaction((tx) =>
+        tx.query('UPDATE persons SET status = $2 WHERE id = $1 RETURNING status', [other.id, status]),
+      );
+    const [before] = await w.t.driver.transaction((tx) =>
+      tx.query<{ status: string }>('SELECT status FROM persons WHERE id = $1', [other.id]),
+    );
+    await archive('archived');
+    try {
+      expect((await client.request('GET', '/api/v1/portal/me')).statusCode).toBe(200);
+      const data = await client.request('GET', '/api/v1/portal/data');
+      expect(data.statusCode).toBe(200);
+      expect(data.json().id).toBe(other.id);
+    } finally {
+      await archive(before!.status);
+    }
   });
 
   it('shows the incidents that concern me with exactly my fields, and none to others', async () => {

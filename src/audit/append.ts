@@ -3,6 +3,7 @@
  * caller's transaction, in one statement. The gate calls it before it decrypts anything, so a read
  * whose audit row cannot be written returns nothing (fail closed, OWASP ASVS 16.5.3).
  */
+import { randomBytes } from 'node:crypto';
 import type { Actor } from '../context.ts';
 import type { Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
@@ -50,7 +51,7 @@ function checkShape(query: Record<string, unknown>): void {
   }
 }
 
-/** Appends one event with its person links in the caller's transaction; returns the event id. */
+/** Appends one event with its person links and salt in the caller's transaction; returns the event id. */
 export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Promise<string> {
   checkShape(entry.query);
   const staff = ctx.actor.kind === 'staff' ? ctx.actor : null;
@@ -70,6 +71,7 @@ export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Pro
        SELECT n.id, p.person_id, string_to_array(p.fields, ','), $3, $4, $1
        FROM n, unnest($16::uuid[], $17::text[]) AS p (person_id, fields)
      ),
+     s AS (INSERT INTO audit_event_salts (event_id, salt) SELECT n.id, $18 FROM n),
      q AS (INSERT INTO audit_pending (event_id) SELECT n.id FROM n)
      SELECT id::text AS id FROM n`,
     [
@@ -90,6 +92,9 @@ export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Pro
       entry.resultCount,
       personIds,
       fieldLists,
+      // The event's secret salt (leaf format v2, src/audit/leaf.ts): the sequencer derives the
+      // leaf's commitments from it, off the read path.
+      randomBytes(32),
     ],
   );
   const id = rows[0]?.id;

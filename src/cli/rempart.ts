@@ -629,6 +629,23 @@ bench
   );
 
 bench
+  .command('leaf')
+  .description(
+    'the CPU cost of one audit leaf, format v1 against v2 (salted commitments), and of the salt the gate adds per event',
+  )
+  .option('--events <n>', 'leaves timed of each format and size', positiveInteger('--events'), 50_000)
+  .option('--persons <n>', 'persons of the larger event', positiveInteger('--persons'), 20)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { events: number; persons: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { benchLeaf } = await import('../../bench/leaf.ts');
+      const summary = benchLeaf(options);
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
   .command('web')
   .description(
     "what the console's login page downloads on first load in Chromium: scripts and styles, raw and gzipped",

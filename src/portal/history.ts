@@ -1,19 +1,20 @@
 /**
  * "Who accessed my record" (docs/DESIGN.md section 10, docs/PORTAL.md): the person's access history
- * from the audit log, each entry with what the page needs to check it was not rewritten: the
- * event's canonical form (the exact bytes of its leaf, src/audit/leaf.ts), its inclusion proof
- * (RFC 6962) against the latest signed checkpoint, and the checkpoint with its verifier key. The
- * console recomputes the leaf hash, the root and the Ed25519 signature in the browser, and shows
- * the entry as read from the canonical form it verified, not from the server's summary.
+ * from the audit log, each entry with what the page needs to check it was not rewritten, and no
+ * more. For an event of leaf format v2 (src/audit/leaf.ts) that is the opening of the person's own
+ * link: the public part (time, actor kind, organisation, role, purpose, action, decision), the
+ * private part's salted digest, the person's salt and fields, and the list of the event's link
+ * commitments (opaque hashes); plus its inclusion proof (RFC 6962) against the latest signed
+ * checkpoint, and the checkpoint with its verifier key. The console recomputes the person's
+ * commitment, the leaf, the root and the Ed25519 signature in the browser.
  *
- * What the canonical form shows beyond the summary: the reading account's and organisation's ids
- * (random UUIDs), the session reference (a hash prefix), the request id, the source address the
- * read came from, the query's shape (never values), a national read's justification, and, for a
- * search that returned several records, the other records' random ids with their field names.
- * None names another person; a random id tells nothing of who it is (docs/PORTAL.md, "Proofs").
+ * Never sent: the reading account's id, its session reference, the request id, the source address,
+ * the query, the justification, and the other persons (ids and fields) a search returned. A v1
+ * event (written before migration 0021) holds those in clear in its leaf: its entry comes without
+ * a proof (`leafFormat` v1) rather than with them.
  */
 import { type AuditCtx, appendAudit } from '../audit/append.ts';
-import { canonicalEvent, loadEvents } from '../audit/leaf.ts';
+import { discloseTo, LEAF_FORMAT_V1, LEAF_FORMAT_V2, loadEvents } from '../audit/leaf.ts';
 import { inclusionProofFor, latestCheckpoint } from '../audit/proofs.ts';
 import { personAccessHistory } from '../audit/scope.ts';
 import { systemCtx } from '../context.ts';
@@ -22,16 +23,26 @@ import type { Db } from '../db/types.ts';
 /** One access to the person's record, with its proof. */
 export interface HistoryEntry {
   eventId: string;
+  /** The leaf's format: v2 entries come with their opening; v1 ones with no proof. */
+  leafFormat: typeof LEAF_FORMAT_V1 | typeof LEAF_FORMAT_V2;
   at: string;
+  actorKind: string;
+  organisationId: string | null;
   organisationName: string | null;
   role: string | null;
   purpose: string | null;
   action: string;
+  decision: string;
+  /** This person's fields (those of their own link: the opening of their commitment). */
   fields: string[];
   /** The reading staff member's display name, only with REMPART_PORTAL_SHOW_STAFF_NAMES=on. */
   staffName: string | null;
-  /** The event's canonical form (UTF-8 JSON text): SHA-256(0x00 ‖ it) is the leaf hash. */
-  canonical: string;
+  /** v2: the private part's salted digest (hex); null for v1. */
+  privateDigest: string | null;
+  /** v2: this person's salt in the event, HMAC-SHA-256(event salt, person id) (hex); null for v1. */
+  personSalt: string | null;
+  /** v2: every link's commitment (hex, sorted): tells how many persons the event touched, no more. */
+  commitments: string[];
   /** Null while the event is not yet covered by a signed checkpoint (seconds, normally). */
   proof: { leafIndex: number; treeSize: number; leafHash: string; hashes: string[] } | null;
 }
@@ -74,12 +85,14 @@ export async function myHistory(
     return { entries: history, checkpoint: await latestCheckpoint(tx) };
   });
   const ids = entries.map((e) => e.eventId);
-  // The canonical form needs every link of each event (a search's other records too), which the
-  // person's RLS hides: read by the system actor, for the events the person's own query returned.
+  // The commitments need every link of each event (a search's other records too) and the event's
+  // salt, which the person's RLS hides: read by the system actor, for the events the person's own
+  // query returned; only the person's own opening leaves this function.
   const system = systemCtx('portal-history').actor;
-  const { canonical, proofs, names } = await db.tx(system, async (tx) => {
+  const { disclosed, kinds, proofs, names } = await db.tx(system, async (tx) => {
     const loaded = await loadEvents(tx, ids);
-    const canonical = new Map(loaded.events.map((e) => [e.id, canonicalEvent(e).toString('utf8')]));
+    const disclosed = new Map(loaded.events.map((e) => [e.id, discloseTo(e, personId)]));
+    const kinds = new Map(loaded.events.map((e) => [e.id, e.actorKind]));
     const proofs = new Map<string, HistoryEntry['proof']>();
     if (checkpoint) {
       const inTree = await tx.query<{ event_id: string }>(
@@ -87,6 +100,8 @@ export async function myHistory(
         [ids, checkpoint.treeSize],
       );
       for (const { event_id } of inTree) {
+        // A v1 leaf cannot be checked without its clear text: no proof rather than a leak.
+        if (!disclosed.get(event_id)) continue;
         const p = await inclusionProofFor(tx, event_id, checkpoint.treeSize);
         proofs.set(event_id, {
           leafIndex: p.leafIndex,
@@ -105,22 +120,32 @@ export async function myHistory(
       );
       for (const row of rows) names.set(row.id, row.display_name);
     }
-    return { canonical, proofs, names };
+    return { disclosed, kinds, proofs, names };
   });
   return {
     personId,
-    entries: entries.map((e) => ({
-      eventId: e.eventId,
-      at: e.at.toISOString(),
-      organisationName: e.organisationName,
-      role: e.role,
-      purpose: e.purpose,
-      action: e.action,
-      fields: e.fields,
-      staffName: e.accountId === null ? null : (names.get(e.accountId) ?? null),
-      canonical: canonical.get(e.eventId) ?? '',
-      proof: proofs.get(e.eventId) ?? null,
-    })),
+    entries: entries.map((e): HistoryEntry => {
+      const d = disclosed.get(e.eventId) ?? null;
+      // The shown values are the disclosed ones when there are: what the page verifies is what it shows.
+      return {
+        eventId: e.eventId,
+        leafFormat: d ? LEAF_FORMAT_V2 : LEAF_FORMAT_V1,
+        at: d?.occurredAt ?? e.at.toISOString(),
+        actorKind: d?.actorKind ?? kinds.get(e.eventId) ?? 'system',
+        organisationId: d ? d.organisationId : e.organisationId,
+        organisationName: e.organisationName,
+        role: d ? d.role : e.role,
+        purpose: d ? d.purpose : e.purpose,
+        action: d?.action ?? e.action,
+        decision: d?.decision ?? 'allow',
+        fields: d?.fields ?? e.fields,
+        staffName: e.accountId === null ? null : (names.get(e.accountId) ?? null),
+        privateDigest: d?.privateDigest ?? null,
+        personSalt: d?.personSalt ?? null,
+        commitments: d?.commitments ?? [],
+        proof: proofs.get(e.eventId) ?? null,
+      };
+    }),
     checkpoint:
       checkpoint && options.verifierKey
         ? { treeSize: checkpoint.treeSize, note: checkpoint.note, verifierKey: options.verifierKey }

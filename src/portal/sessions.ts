@@ -105,13 +105,12 @@ interface Row {
   last_seen_at: Date;
   expires_at: Date;
   csrf_hash: Uint8Array;
-  status: string;
 }
 
 /**
  * The live session of this cookie value, or undefined (then an ended one is revoked as such). A
- * session whose person was archived meanwhile ends too: archived records leave the portal as they
- * leave search.
+ * person whose record was archived meanwhile keeps it: the right of access (GDPR art. 15) lasts as
+ * long as Rempart holds their data, archived or not (docs/PORTAL.md, docs/FRANCECONNECT.md).
  */
 export async function usePersonSession(
   db: Db,
@@ -122,7 +121,8 @@ export async function usePersonSession(
   if (sessionId.length < 20 || sessionId.length > 100) return undefined;
   const [row] = await db.read<Row>(
     actor,
-    `SELECT s.id_hash, s.person_id, s.method, s.created_at, s.last_seen_at, s.expires_at, s.csrf_hash, p.status
+    // The join: the record must still exist.
+    `SELECT s.id_hash, s.person_id, s.method, s.created_at, s.last_seen_at, s.expires_at, s.csrf_hash
      FROM person_sessions s JOIN persons p ON p.id = s.person_id
      WHERE s.id_hash = $1 AND s.revoked_at IS NULL`,
     [sha256(sessionId)],
@@ -133,9 +133,7 @@ export async function usePersonSession(
       ? 'expired'
       : now.getTime() >= row.last_seen_at.getTime() + config.idleMinutes * 60_000
         ? 'idle'
-        : row.status === 'archived'
-          ? 'archived'
-          : null;
+        : null;
   const stale = now.getTime() - row.last_seen_at.getTime() >= TOUCH_SECONDS * 1000;
   if (ended !== null || stale) {
     const live = await db.tx(actor, async (tx) => {

@@ -75,16 +75,24 @@ const Identity = {
   },
 } as const;
 
+// Leaf format v2's opening of the person's own link (src/portal/history.ts): never the reading
+// account, session, request, source address, query or justification, nor any other person.
 const HistoryEntry = obj({
   eventId: string,
+  leafFormat: { type: 'string', enum: ['rempart/audit-event/v1', 'rempart/audit-event/v2'] },
   at: dateTime,
+  actorKind: string,
+  organisationId: nullableString,
   organisationName: nullableString,
   role: nullableString,
   purpose: nullableString,
   action: string,
+  decision: string,
   fields: strings,
   staffName: nullableString,
-  canonical: string,
+  privateDigest: nullableString,
+  personSalt: nullableString,
+  commitments: strings,
   proof: {
     type: ['object', 'null'],
     additionalProperties: false,

@@ -9930,15 +9930,22 @@ export interface operations {
                         personId: string;
                         entries: {
                             eventId: string;
+                            /** @enum {string} */
+                            leafFormat: "rempart/audit-event/v1" | "rempart/audit-event/v2";
                             /** Format: date-time */
                             at: string;
+                            actorKind: string;
+                            organisationId: string | null;
                             organisationName: string | null;
                             role: string | null;
                             purpose: string | null;
                             action: string;
+                            decision: string;
                             fields: string[];
                             staffName: string | null;
-                            canonical: string;
+                            privateDigest: string | null;
+                            personSalt: string | null;
+                            commitments: string[];
                             proof: {
                                 leafIndex: number;
                                 treeSize: number;

@@ -17,7 +17,7 @@ import { ApiProblem, api, csrfToken, must, setCsrfToken } from '../api/client.ts
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
 import { FranceConnectLogin } from './FranceConnectLogin.tsx';
 import { portalMessages } from './messages.ts';
-import { type VerifiedCheckpoint, verifyCheckpoint, verifyEntry } from './verify.ts';
+import { type EntryCheck, type VerifiedCheckpoint, verifyCheckpoint, verifyEntry } from './verify.ts';
 
 type Me = { personId: string; method: string; expiresAt: string };
 
@@ -195,7 +195,7 @@ function History({ personId }: { personId: string }): ReactNode {
   const t = useT(portalMessages);
   const when = useFormatDateTime();
   const [history, setHistory] = useState<HistoryAnswer | null>(null);
-  const [checks, setChecks] = useState<Map<string, 'verified' | 'pending' | 'failed'>>(new Map());
+  const [checks, setChecks] = useState<Map<string, EntryCheck>>(new Map());
   useEffect(() => {
     void (async () => {
       const answer = await loadHistory();
@@ -203,7 +203,7 @@ function History({ personId }: { personId: string }): ReactNode {
       const checkpoint: VerifiedCheckpoint | null = answer.checkpoint
         ? await verifyCheckpoint(answer.checkpoint.note, answer.checkpoint.verifierKey)
         : null;
-      const results = new Map<string, 'verified' | 'pending' | 'failed'>();
+      const results = new Map<string, EntryCheck>();
       for (const entry of answer.entries)
         results.set(entry.eventId, await verifyEntry(entry, checkpoint, personId));
       setChecks(results);
@@ -227,6 +227,12 @@ function History({ personId }: { personId: string }): ReactNode {
       return (
         <Badge severity="info" small>
           {t('pending')}
+        </Badge>
+      );
+    if (state === 'unprovable')
+      return (
+        <Badge severity="new" small>
+          {t('unprovable')}
         </Badge>
       );
     return '…';

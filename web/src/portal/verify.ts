@@ -1,9 +1,11 @@
 /**
  * Checks an access history entry in the browser, trusting nothing the server computed (docs/PORTAL.md,
- * "Proofs"): the leaf hash from the event's canonical text (SHA-256 via WebCrypto), the RFC 9162
- * inclusion path to the checkpoint's root, and the checkpoint's Ed25519 signature (WebCrypto) under
- * the verifier key (c2sp.org/signed-note). The key is shown to the person, so that it can be compared
- * with the one the operator publishes (docs/OPERATIONS.md).
+ * "Proofs"): the person's own commitment from their salt and fields, its presence among the event's
+ * commitments, the leaf of format rempart/audit-event/v2 rebuilt from the entry's public part (the
+ * very values the page shows), its hash (SHA-256 via WebCrypto), the RFC 9162 inclusion path to the
+ * checkpoint's root, and the checkpoint's Ed25519 signature (WebCrypto) under the verifier key
+ * (c2sp.org/signed-note). The key is shown to the person, so that it can be compared with the one the
+ * operator publishes (docs/OPERATIONS.md). The layout is src/audit/leaf.ts's, written again here.
  */
 
 const utf8 = new TextEncoder();
@@ -108,31 +110,67 @@ async function rootFromInclusion(
   return sn === 0 ? r : null;
 }
 
-/** What the page needs of an entry. */
+/** The leaf format whose entries the page can check (src/audit/leaf.ts LEAF_FORMAT_V2). */
+const LEAF_FORMAT_V2 = 'rempart/audit-event/v2';
+
+/** What the page needs of an entry: the public part it shows and the opening of the person's link. */
 export interface ProvableEntry {
   eventId: string;
-  canonical: string;
+  leafFormat: string;
+  at: string;
+  actorKind: string;
+  organisationId: string | null;
+  role: string | null;
+  purpose: string | null;
+  action: string;
+  decision: string;
+  fields: string[];
+  privateDigest: string | null;
+  personSalt: string | null;
+  commitments: string[];
   proof: { leafIndex: number; treeSize: number; leafHash: string; hashes: string[] } | null;
 }
 
-/** 'verified' (leaf, path and signed root agree, and the event names this person), 'pending' (no proof yet) or 'failed'. */
+/** What a check found. */
+export type EntryCheck = 'verified' | 'pending' | 'failed' | 'unprovable';
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * 'verified' (the person's commitment is among the event's, and the leaf rebuilt from what the page
+ * shows, the path and the signed root agree), 'pending' (no proof yet), 'unprovable' (an event of the
+ * older format, whose leaf cannot be shown without others' data) or 'failed'.
+ */
 export async function verifyEntry(
   entry: ProvableEntry,
   checkpoint: VerifiedCheckpoint | null,
   personId: string,
-): Promise<'verified' | 'pending' | 'failed'> {
+): Promise<EntryCheck> {
+  if (entry.leafFormat !== LEAF_FORMAT_V2) return 'unprovable';
   if (!entry.proof) return 'pending';
   if (!checkpoint || entry.proof.treeSize !== checkpoint.size) return 'failed';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(entry.canonical);
-  } catch {
+  const { personSalt, privateDigest, commitments } = entry;
+  if (personSalt === null || !HEX64.test(personSalt) || privateDigest === null || !HEX64.test(privateDigest))
     return 'failed';
-  }
-  if (!Array.isArray(parsed) || parsed[1] !== entry.eventId) return 'failed';
-  const persons = parsed[17] as unknown;
-  if (!Array.isArray(persons) || !persons.some((p) => Array.isArray(p) && p[0] === personId)) return 'failed';
-  const leaf = await sha256(new Uint8Array([0]), utf8.encode(entry.canonical));
+  // The JSON texts hold only strings and nulls: JSON.stringify writes them as the server's canonicalJson.
+  const mine = hex(
+    await sha256(fromHex(personSalt), utf8.encode(JSON.stringify([personId, [...entry.fields].sort()]))),
+  );
+  if (!commitments.includes(mine)) return 'failed';
+  const canonical = JSON.stringify([
+    LEAF_FORMAT_V2,
+    entry.eventId,
+    entry.at,
+    entry.actorKind,
+    entry.organisationId,
+    entry.role,
+    entry.purpose,
+    entry.action,
+    entry.decision,
+    privateDigest,
+    [...commitments].sort(),
+  ]);
+  const leaf = await sha256(new Uint8Array([0]), utf8.encode(canonical));
   const root = await rootFromInclusion(
     leaf,
     entry.proof.leafIndex,
