@@ -336,6 +336,17 @@ export interface IncidentSummary {
 export async function listIncidents(db: Db, role: string, now: Date): Promise<IncidentSummary[]> {
   if (!INCIDENT_READERS.includes(role))
     throw new AppError('forbidden', 'only security officers and the DPO list incidents');
+  return summaries(db, null, now);
+}
+
+/** One incident's summary (counts and timeline, no person): the operator's `rempart incident show`. */
+export async function incidentSummary(db: Db, id: string, now: Date): Promise<IncidentSummary> {
+  const [summary] = await summaries(db, id, now);
+  if (!summary) throw new AppError('not_found', 'no such incident');
+  return summary;
+}
+
+async function summaries(db: Db, id: string | null, now: Date): Promise<IncidentSummary[]> {
   const rows = await db.tx(systemCtx('incidents').actor, (tx) =>
     tx.query<
       TimelineRow & {
@@ -357,8 +368,8 @@ export async function listIncidents(db: Db, role: string, now: Date): Promise<In
       `SELECT id, opened_by, kind, status, accounts, window_from, window_to, note, ${TIMELINE_COLUMNS},
          (scope->>'personCount')::int AS person_count, (scope->>'events')::int AS events,
          scope->'fieldCounts' AS field_counts, (scope->>'records')::int AS records, scope->'categories' AS categories
-       FROM incidents ORDER BY opened_at DESC, id LIMIT $1`,
-      [INCIDENTS_LIMIT],
+       FROM incidents WHERE $2::uuid IS NULL OR id = $2::uuid ORDER BY opened_at DESC, id LIMIT $1`,
+      [INCIDENTS_LIMIT, id],
     ),
   );
   return rows.map((row) => ({
