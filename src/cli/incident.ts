@@ -16,7 +16,7 @@ import type { Art33Draft } from '../incidents/art33.ts';
 import { draftPdf } from '../incidents/art33-pdf.ts';
 import { readDraft } from '../incidents/art33-store.ts';
 import { type Declared, type Declarer, declareFromAccounts, declareFromFile } from '../incidents/declare.ts';
-import { type IncidentSummary, incidentSummary, listIncidents } from '../incidents/incidents.ts';
+import { type IncidentSummary, incidentSummary, listIncidents } from '../incidents/list.ts';
 import type { IncidentTimeline } from '../incidents/timeline.ts';
 import { resolveAccounts } from './audit-scope.ts';
 

@@ -14,8 +14,8 @@ import { BREACH_TYPES, INFORM_CHANNELS, INFORMED, TEXT_ITEMS } from '../../incid
 import { draftPdf } from '../../incidents/art33-pdf.ts';
 import { editDraft, markDraftSent, readDraft } from '../../incidents/art33-store.ts';
 import { type Declarer, declareFromAccounts, declareFromFile } from '../../incidents/declare.ts';
-import { INCIDENTS_LIMIT, listIncidents } from '../../incidents/incidents.ts';
 import { MAX_LEAK_ROWS } from '../../incidents/leaked-file.ts';
+import { INCIDENTS_LIMIT, listIncidents } from '../../incidents/list.ts';
 import type { RegistryKeys } from '../../registry/persons.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj } from '../schemas.ts';
