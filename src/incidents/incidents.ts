@@ -305,3 +305,6 @@ export async function readIncident(
     },
   };
 }
+
+// The list moved to list.ts; these names stay importable from here (other modules import them so).
+export { INCIDENTS_LIMIT, type IncidentSummary, incidentSummary, listIncidents } from './list.ts';

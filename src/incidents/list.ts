@@ -36,7 +36,11 @@ export interface IncidentSummary {
  * review queue's lists answer). Counts only: the persons of a scope stay behind `readIncident`, whose
  * every read is an audit event, so listing needs none (docs/DESIGN.md section 3).
  */
-export async function listIncidents(db: Db, role: string, now: Date): Promise<IncidentSummary[]> {
+export async function listIncidents(
+  db: Db,
+  role: string,
+  now: Date = new Date(),
+): Promise<IncidentSummary[]> {
   if (!INCIDENT_READERS.includes(role))
     throw new AppError('forbidden', 'only security officers and the DPO list incidents');
   return summaries(db, null, now);
