@@ -1,6 +1,6 @@
 /**
- * `rempart incident declare|show|draft` as an operator runs them: a leaked CSV file declared for a
- * security officer, shown with its counts and 72-hour clock, and its art. 33 draft saved as PDF.
+ * `rempart incident declare|draft` as an operator runs them: a leaked CSV file declared for a
+ * security officer, and its art. 33 draft printed with the 72-hour clock and saved as PDF.
  * The data folder is prepared in-process (persons seeded, the officer's account created), the
  * commands run as the real binary.
  */
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAccountCreate } from '../src/cli/account.ts';
+import { formatSummary, runList, runShow } from '../src/cli/incident.ts';
 import { loadConfig } from '../src/config.ts';
 import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
@@ -70,7 +71,7 @@ describe(`rempart incident on ${engine}`, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('declares from a leaked file, shows the clock, saves the draft as PDF', async () => {
+  it('declares from a leaked file, prints the draft with the clock, saves it as PDF', async () => {
     const file = path.join(dir, 'leak.csv');
     await writeFile(file, `nir;telephone\n${nirs.map((n) => `${n};0601020304`).join('\n')}\n`);
     const now = Date.now();
@@ -99,22 +100,22 @@ describe(`rempart incident on ${engine}`, () => {
     expect(answer).toMatchObject({ kind: 'leaked_file', personCount: 3, fieldCounts: { nir: 3, phone: 3 } });
     expect(declared.stdout).not.toContain(nirs[0]!);
 
-    const shown = await rempart(['incident', 'show', String(answer.incidentId)], env);
-    expect(shown.code, shown.stderr).toBe(0);
-    expect(shown.stdout).toMatch(/72-hour deadline: +\S+ \((69|70) h \d+ min left\)/);
-    expect(shown.stdout).toContain('persons:    3');
-
     const pdf = path.join(dir, 'draft.pdf');
-    const draft = await rempart(
-      ['incident', 'draft', String(answer.incidentId), '--pdf', pdf, '--json'],
-      env,
-    );
+    // Without --json: every item, then the timeline with the time left before the 72-hour deadline.
+    const draft = await rempart(['incident', 'draft', String(answer.incidentId), '--pdf', pdf], env);
     expect(draft.code, draft.stderr).toBe(0);
-    expect(lastJsonLine(draft.stdout)).toMatchObject({
-      dpoName: 'Dominique Protection',
-      personCount: 3,
-      missing: [],
-    });
+    expect(draft.stdout).toContain('dpoName: Dominique Protection');
+    expect(draft.stdout).toContain('personCount: 3');
+    expect(draft.stdout).toContain('missing: []');
+    expect(draft.stdout).toMatch(/72-hour deadline: +\S+ \((69|70) h \d+ min left\)/);
+    // list and show, in-process (the same module the commands load): counts, categories, the clock.
+    const config = loadConfig(env);
+    const listed = await runList(config);
+    expect(listed.map((i) => i.id)).toEqual([answer.incidentId]);
+    const shown = formatSummary(await runShow(config, String(answer.incidentId)));
+    expect(shown).toContain('persons:    3 (registered');
+    expect(shown).toMatch(/72-hour deadline: +\S+ \((69|70) h \d+ min left\)/);
+    expect(shown).toContain('authority notified: —');
     expect((await stat(pdf)).mode & 0o777).toBe(0o600);
     expect(pdfText(await readFile(pdf))).toContain('Dominique Protection');
   });

@@ -15,6 +15,7 @@ import { normaliseLogin } from '../identity/accounts.ts';
 import type { Art33Draft } from '../incidents/art33.ts';
 import { draftPdf } from '../incidents/art33-pdf.ts';
 import { readDraft } from '../incidents/art33-store.ts';
+import { PERSON_STATUSES } from '../incidents/categories.ts';
 import { type Declared, type Declarer, declareFromAccounts, declareFromFile } from '../incidents/declare.ts';
 import { type IncidentSummary, incidentSummary, listIncidents } from '../incidents/list.ts';
 import type { IncidentTimeline } from '../incidents/timeline.ts';
@@ -122,9 +123,9 @@ export function formatTimeline(t: IncidentTimeline): string[] {
 /** An incident's summary as text. */
 export function formatSummary(s: IncidentSummary): string {
   const categories = s.categories
-    ? `${Object.entries(s.categories.byStatus)
-        .map(([k, n]) => `${k} ${n}`)
-        .join(', ')}; minors ${s.categories.minors ?? 'not counted'}`
+    ? `${PERSON_STATUSES.map((k) => `${k} ${s.categories?.byStatus[k] ?? 0}`).join(', ')}; minors ${
+        s.categories.minors ?? 'not counted'
+      }`
     : 'not counted';
   return [
     `incident ${s.id} (${s.kind}, ${s.status})`,
