@@ -13,7 +13,7 @@ import { Checkbox } from '@codegouvfr/react-dsfr/Checkbox';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { Select } from '@codegouvfr/react-dsfr/Select';
 import { Table } from '@codegouvfr/react-dsfr/Table';
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { ApiProblem, api, must } from '../api/client.ts';
 import type { paths } from '../api/schema';
@@ -67,16 +67,16 @@ export default function IncidentFilePage(): ReactNode {
   const [busy, setBusy] = useState(false);
   const editor = me?.account.role === 'dpo' && draft?.status === 'draft';
 
-  const show = (answer: Draft) => {
+  const show = useCallback((answer: Draft) => {
     setDraft(answer);
     setForm({});
-  };
+  }, []);
   useEffect(() => {
     if (!id) return;
     must(api.GET('/api/v1/incidents/{id}/draft', { params: { path: { id } } })).then(show, (e: unknown) =>
       setError((e as Error).message),
     );
-  }, [id]);
+  }, [id, show]);
   useEffect(() => {
     document.title = `${draft ? t('incidentTitle', { at: when(draft.timeline.declaredAt) }) : t('listTitle')} — Rempart`;
   }, [t, when, draft]);
