@@ -10,7 +10,6 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ControllerConfig } from '../../config-controller.ts';
 import type { Clock } from '../../context.ts';
 import type { Db } from '../../db/types.ts';
-import { BREACH_TYPES, INFORM_CHANNELS, INFORMED, TEXT_ITEMS } from '../../incidents/art33.ts';
 import { draftPdf } from '../../incidents/art33-pdf.ts';
 import { editDraft, markDraftSent, readDraft } from '../../incidents/art33-store.ts';
 import { type Declarer, declareFromAccounts, declareFromFile } from '../../incidents/declare.ts';
@@ -19,7 +18,14 @@ import { INCIDENTS_LIMIT, listIncidents } from '../../incidents/list.ts';
 import type { RegistryKeys } from '../../registry/persons.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj } from '../schemas.ts';
-import { CategoriesSchema, TimelineSchema } from './incident-schemas.ts';
+import {
+  Declared,
+  DeclaredFromFile,
+  Draft,
+  declarationProperties,
+  editProperties,
+  IncidentSummary,
+} from './incident-schemas.ts';
 
 export interface IncidentsRoutesOptions {
   db: Db;
@@ -28,10 +34,6 @@ export interface IncidentsRoutesOptions {
   controller: ControllerConfig;
 }
 
-const string = { type: 'string' } as const;
-const nullableString = { type: ['string', 'null'] } as const;
-const dateTime = { type: 'string', format: 'date-time' } as const;
-const counts = { type: 'object', additionalProperties: { type: 'integer' } } as const;
 const uuid = { type: 'string', format: 'uuid' } as const;
 
 const errors = {
@@ -42,96 +44,6 @@ const errors = {
   403: problemResponse('Not allowed for your role, or a fresh second factor is required'),
   404: problemResponse('No such incident for you'),
 };
-
-const IncidentSummary = obj({
-  id: uuid,
-  openedAt: dateTime,
-  openedBy: string,
-  kind: string,
-  status: string,
-  accounts: { type: 'array', items: string },
-  windowFrom: dateTime,
-  windowTo: dateTime,
-  note: nullableString,
-  personCount: { type: 'integer' },
-  events: { type: 'integer' },
-  fieldCounts: counts,
-  records: { type: 'integer' },
-  categories: CategoriesSchema,
-  timeline: TimelineSchema,
-});
-
-const declarationProperties = {
-  from: { ...dateTime, description: 'Start of the breach, inclusive' },
-  to: { ...dateTime, description: 'End of the breach, exclusive' },
-  detectedAt: { ...dateTime, description: 'When it was detected (the 72-hour clock starts); default now' },
-  note: {
-    type: 'string',
-    minLength: 10,
-    maxLength: 1000,
-    description: 'Why, for the record (10–1000 characters)',
-  },
-};
-
-const Declared = obj({
-  incidentId: uuid,
-  kind: { type: 'string', enum: ['accounts_window', 'leaked_file'] },
-  personCount: { type: 'integer' },
-  fieldCounts: counts,
-});
-const DeclaredFromFile = obj({
-  ...Declared.properties,
-  rows: { type: 'integer' },
-  matchedRows: { type: 'integer' },
-  unmatchedLines: { type: 'array', items: { type: 'integer' } },
-  ambiguousLines: { type: 'array', items: { type: 'integer' } },
-  columns: { type: 'array', items: string },
-  ignoredColumns: { type: 'integer' },
-});
-
-const text = (max: number) => ({ type: ['string', 'null'], maxLength: max }) as const;
-const editProperties = {
-  ...Object.fromEntries(Object.entries(TEXT_ITEMS).map(([k, max]) => [k, text(max)])),
-  natureTypes: { type: ['array', 'null'], items: { type: 'string', enum: BREACH_TYPES } },
-  personsInformed: { type: ['string', 'null'], enum: [...INFORMED, null] },
-  informChannels: { type: ['array', 'null'], items: { type: 'string', enum: INFORM_CHANNELS } },
-  crossBorder: { type: ['boolean', 'null'] },
-};
-const Draft = obj({
-  incidentId: uuid,
-  status: { type: 'string', enum: ['draft', 'sent'] },
-  sentAt: { type: ['string', 'null'], format: 'date-time' },
-  updatedAt: { type: ['string', 'null'], format: 'date-time' },
-  timeline: TimelineSchema,
-  controllerName: nullableString,
-  dpoName: nullableString,
-  dpoEmail: nullableString,
-  nature: string,
-  natureTypes: { type: 'array', items: { type: 'string', enum: BREACH_TYPES } },
-  cause: string,
-  breachStartedAt: dateTime,
-  breachEndedAt: dateTime,
-  detectedAt: dateTime,
-  personCount: { type: 'integer' },
-  personCategories: { ...CategoriesSchema.properties.byStatus, type: ['object', 'null'] },
-  minors: { type: ['integer', 'null'] },
-  recordCount: { type: 'integer' },
-  dataCategories: counts,
-  consequences: string,
-  measuresTaken: string,
-  measuresProposed: string,
-  personsInformed: { type: 'string', enum: INFORMED },
-  informChannels: { type: 'array', items: { type: 'string', enum: INFORM_CHANNELS } },
-  notInformedReason: nullableString,
-  crossBorder: { type: 'boolean' },
-  crossBorderCountries: nullableString,
-  delayReasons: nullableString,
-  missing: {
-    type: 'array',
-    items: string,
-    description: 'Required items still empty: sending is refused until none',
-  },
-});
 
 function declarerOf(request: FastifyRequest): Declarer {
   const auth = request.staff!;
