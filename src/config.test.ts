@@ -80,6 +80,20 @@ describe('loadConfig', () => {
     expect(error.issues.map((issue) => issue.field)).toEqual(['REMPART_WITNESSES']);
   });
 
+  it('the controller and its DPO for the art. 33 notification: unset by default, a bad DPO address refused', () => {
+    expect(loadConfig({}).controller).toEqual({ controllerName: null, dpoName: null, dpoEmail: null });
+    expect(
+      loadConfig({
+        REMPART_CONTROLLER_NAME: ' Opérateur ',
+        REMPART_DPO_NAME: 'D. P.',
+        REMPART_DPO_EMAIL: 'dpo@x.fr',
+      }).controller,
+    ).toEqual({ controllerName: 'Opérateur', dpoName: 'D. P.', dpoEmail: 'dpo@x.fr' });
+    expect(configError({ REMPART_DPO_EMAIL: 'not an address' }).issues.map((i) => i.field)).toEqual([
+      'REMPART_DPO_EMAIL',
+    ]);
+  });
+
   it('does not echo a DATABASE_URL, which may hold a password', () => {
     const error = configError({ DATABASE_URL: 'mysql://admin:s3cret@db/x' });
     expect(error.message).not.toContain('s3cret');

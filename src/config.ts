@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
+import { type ControllerConfig, loadController } from './config-controller.ts';
 import { type FranceConnectConfig, loadFranceConnect } from './config-franceconnect.ts';
 import { loadPortal, type PortalConfig } from './config-portal.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
@@ -116,6 +117,8 @@ export interface Config {
    * REMPART_FRANCECONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET are all set, off when none is.
    */
   franceconnect: FranceConnectConfig | undefined;
+  /** The controller and its DPO, named in the authority's notification (REMPART_CONTROLLER_NAME, REMPART_DPO_*). */
+  controller: ControllerConfig;
 }
 
 /** A witness the server submits checkpoints to (REMPART_WITNESSES). */
@@ -293,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const proconnect = loadProConnect(env, publicUrl, issues);
   const portal = loadPortal(env, issues);
   const franceconnect = loadFranceConnect(env, publicUrl, issues);
+  const controller = loadController(env, issues);
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -320,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proconnect,
     portal,
     franceconnect,
+    controller,
   };
 }
 

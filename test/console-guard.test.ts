@@ -9,7 +9,13 @@
  * asked again by the step-up dialog), and reads the incident with its scope and a person's access history. Every page passes axe; no
  * CSP or Trusted Types violation. Screenshots: throttle, step-up, dashboard (light and dark),
  * review-queue, timeline, incident.
+ *
+ * In the same world, incidents and the 72-hour notification (docs/INCIDENTS.md): a security officer
+ * declares an incident from a leaked CSV file and sees its timeline and 72-hour clock; the DPO
+ * completes the art. 33 draft, downloads its PDF (the text read back from the file) and marks it
+ * sent, which stops the clock. Screenshots: incident-timeline, art33-draft.
  */
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { screenshot } from './helpers/browser.ts';
@@ -21,6 +27,7 @@ import {
   heading,
 } from './helpers/console.ts';
 import { engine } from './helpers/db.ts';
+import { pdfText } from './helpers/pdf-text.ts';
 import { enrolled, totpAt } from './helpers/staff.ts';
 
 const MINUTE = 60_000;
@@ -275,5 +282,111 @@ describe(`the guard in the console (${engine})`, () => {
     await screenshot(o, 'incident');
     expect(officer.problems).toEqual([]);
     await officer.context.close();
+  });
+
+  it('a security officer declares a leaked file and sees the 72-hour clock; the DPO completes the art. 33 draft, downloads its PDF and marks it sent', async () => {
+    const HOUR = 3_600_000;
+    /** An instant as a `datetime-local` field takes it, in the browser's zone. */
+    const local = (page: Page, at: Date): Promise<string> =>
+      page.evaluate((ms) => {
+        const d = new Date(ms);
+        const p = (n: number) => String(n).padStart(2, '0');
+        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+      }, at.getTime());
+    const now = world.clock.now();
+    const leaked = world.persons.slice(5, 8);
+
+    // --- The security officer declares from the file.
+    const officerAccount = await world.account({ role: 'security_officer', organisationId: world.national });
+    const officer = await world.page();
+    const o = officer.page;
+    await enrolTotpInConsole(world, o, officerAccount.login);
+    await o.getByRole('button', { name: 'J’ai noté mes codes' }).click();
+    await heading(o, /^Bienvenue/);
+    await o.getByRole('link', { name: 'Incidents' }).first().click();
+    await heading(o, 'Incidents');
+    await o.getByLabel(/Fichier CSV/).setInputFiles({
+      name: 'fuite.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`nir;email\n${leaked.map((p) => `${p.identity.nir};x@exemple.fr`).join('\n')}\n`),
+    });
+    await o.getByLabel('Début de la violation').fill(await local(o, new Date(now.getTime() - 48 * HOUR)));
+    await o.getByLabel('Fin de la violation').fill(await local(o, new Date(now.getTime() - 24 * HOUR)));
+    // Minutes only in the field: detected 5 hours ago, to the minute.
+    const detected = new Date(Math.floor((now.getTime() - 5 * HOUR) / 60_000) * 60_000);
+    await o.getByLabel(/^Détectée le/).fill(await local(o, detected));
+    await o.getByLabel(/^Motif/).fill('Fichier de trois lignes publié sur un forum');
+    await expectAccessible(o);
+    await o.getByRole('button', { name: 'Déclarer' }).click();
+    await heading(o, /^Incident du/);
+    const clock = o.getByRole('alert').filter({ hasText: 'Délai de 72 heures' });
+    await expect(clock.innerText()).resolves.toMatch(/il reste 6[67] h \d+ min/);
+    const timeline = o.getByRole('table', { name: 'Chronologie' });
+    await timeline
+      .getByRole('row')
+      .filter({ hasText: 'Notification à la CNIL' })
+      .filter({ hasText: 'pas encore' })
+      .waitFor();
+    await o
+      .getByRole('table', { name: /Données exposées/ })
+      .getByRole('row')
+      .filter({ hasText: 'email' })
+      .filter({ hasText: '3' })
+      .waitFor();
+    await expect(o.getByLabel('Mesures prises').isDisabled()).resolves.toBe(true); // the DPO's to edit
+    for (const person of leaked)
+      await expect(o.locator('main').innerText()).resolves.not.toContain(person.identity.nir);
+    await expectAccessible(o);
+    await screenshot(o, 'incident-timeline');
+    expect(officer.problems).toEqual([]);
+    await officer.context.close();
+
+    // --- The DPO completes the draft, downloads it, marks it sent.
+    const dpoAccount = await world.account({ role: 'dpo', organisationId: world.national });
+    const dpo = await world.page();
+    const d = dpo.page;
+    await enrolTotpInConsole(world, d, dpoAccount.login);
+    await d.getByRole('button', { name: 'J’ai noté mes codes' }).click();
+    await heading(d, /^Bienvenue/);
+    await d.getByRole('link', { name: 'Incidents' }).first().click();
+    const list = d.getByRole('table', { name: 'Incidents, les plus récents d’abord' });
+    await list
+      .getByRole('row')
+      .filter({ hasText: 'Fichier divulgué' })
+      .getByRole('button', { name: 'Ouvrir' })
+      .click();
+    await heading(d, /^Incident du/);
+    const measures = 'Mots de passe des comptes exposés changés, fichier signalé à la plateforme.';
+    await d.getByLabel('Mesures prises').fill(measures);
+    await d.getByLabel('Nom du ou de la DPO').fill('Dominique Protection');
+    await d.getByLabel('Courriel du ou de la DPO').fill('dpo@exemple.fr');
+    await d.getByLabel('Responsable du traitement').fill('Opérateur public');
+    await d.getByRole('button', { name: 'Enregistrer le brouillon' }).click();
+    await d.getByText('Brouillon enregistré.').waitFor();
+    await expectAccessible(d);
+    await screenshot(d, 'art33-draft');
+    const download = d.waitForEvent('download');
+    await d.getByRole('link', { name: 'Télécharger le PDF' }).click();
+    const text = pdfText(await readFile((await (await download).path())!));
+    for (const value of [
+      measures,
+      'Dominique Protection',
+      'dpo@exemple.fr',
+      'Nombre de personnes concernées 3',
+    ])
+      expect(text).toContain(value);
+    await d.getByRole('button', { name: 'Marquer comme envoyée à la CNIL' }).click();
+    await d.getByText('Notification marquée envoyée.').waitFor();
+    await d.getByText(/CNIL notifiée dans les 72 heures/).waitFor();
+    await expect(
+      d
+        .getByRole('table', { name: 'Chronologie' })
+        .getByRole('row')
+        .filter({ hasText: 'Notification à la CNIL' })
+        .innerText(),
+    ).resolves.not.toContain('pas encore');
+    await expectAccessible(d);
+    expect(dpo.problems).toEqual([]);
+    await dpo.context.close();
   });
 });

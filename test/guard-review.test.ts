@@ -301,12 +301,17 @@ describe(`the review queue (${engine})`, () => {
         fields: ['incident'],
       })),
     );
-    // Computing the scope is on record as the CLI's is.
+    // Computing the scope is on record as the CLI's is; so is counting the minors (birth dates
+    // decrypted by the system actor for a count, no person link).
     const scoped = await owner<{ action: string; query: Record<string, unknown> }>(
-      'SELECT action, query FROM audit_events WHERE request_id = $1',
+      'SELECT action, query FROM audit_events WHERE request_id = $1 ORDER BY id',
       [requestId(confirmed)],
     );
     expect(scoped).toEqual([
+      {
+        action: 'incident.categorise',
+        query: { incidentId: answer.incidentId, fields: 'birthDate', countOnly: true },
+      },
       {
         action: 'audit.scope',
         query: expect.objectContaining({ accounts: 1, incidentId: answer.incidentId }),

@@ -476,6 +476,97 @@ audit
       }),
   );
 
+const incident = program
+  .command('incident')
+  .description('incidents and the 72-hour notification (docs/INCIDENTS.md)');
+incident
+  .command('declare')
+  .description(
+    "declare an incident for a security officer: from accounts and a window (scope from the audit log) or from a leaked CSV file (matched through the blind indexes, on the officer's record)",
+  )
+  .requiredOption('--by <login>', 'the security officer declaring it (the incident and the match are theirs)')
+  .option(
+    '--account <login-or-id>',
+    'a compromised account (login or id); repeat for several (at most 100)',
+    (value: string, previous: string[] = []) => [...previous, value.trim().toLowerCase()],
+  )
+  .option('--file <csv>', 'a leaked CSV file: a nir, agencyId, or lastName + firstNames + birthDate column')
+  .requiredOption('--from <date-time>', 'start of the breach, inclusive (ISO-8601 with offset)', isoDateTime)
+  .requiredOption('--to <date-time>', 'end of the breach, exclusive (ISO-8601 with offset)', isoDateTime)
+  .option(
+    '--detected <date-time>',
+    'when it was detected (the 72-hour clock starts); default now',
+    isoDateTime,
+  )
+  .requiredOption('--note <text>', 'why, for the record (10–1000 characters)')
+  .option('--json', 'print the result as JSON on the last line')
+  .action(
+    (options: {
+      by: string;
+      account?: string[];
+      file?: string;
+      from: Date;
+      to: Date;
+      detected?: Date;
+      note: string;
+      json?: boolean;
+    }) =>
+      run(!!options.json, async () => {
+        const { runDeclare } = await import('./incident.ts');
+        const declared = await runDeclare(loadConfig(), options);
+        if (options.json) printJson(declared);
+        else console.log(`incident ${declared.incidentId} opened: ${declared.personCount} persons`);
+      }),
+  );
+incident
+  .command('list')
+  .description('the incidents, newest first: counts, categories and the 72-hour clock (no person)')
+  .option('--json', 'print {incidents: [...]} as JSON on the last line')
+  .action((options: { json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { formatSummary, runList } = await import('./incident.ts');
+      const incidents = await runList(loadConfig());
+      if (options.json) printJson({ incidents });
+      else console.log(incidents.map(formatSummary).join('\n\n') || 'no incident');
+    }),
+  );
+incident
+  .command('show <id>')
+  .description('one incident: counts, categories, timeline and the 72-hour clock (no person)')
+  .option('--json', 'print the incident as JSON on the last line')
+  .action((id: string, options: { json?: boolean }) =>
+    run(!!options.json, async () => {
+      if (!UUID_TEXT.test(id)) throw new InvalidArgumentError('the incident id must be a UUID');
+      const { formatSummary, runShow } = await import('./incident.ts');
+      const summary = await runShow(loadConfig(), id.toLowerCase());
+      if (options.json) printJson(summary);
+      else console.log(formatSummary(summary));
+    }),
+  );
+incident
+  .command('draft <id>')
+  .description(
+    "the authority's notification (GDPR art. 33) draft: every item, what is missing; --pdf saves it",
+  )
+  .option('--pdf <file>', 'also write the draft as PDF to this file (0600)')
+  .option('--json', 'print the draft as JSON on the last line')
+  .action((id: string, options: { pdf?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      if (!UUID_TEXT.test(id)) throw new InvalidArgumentError('the incident id must be a UUID');
+      const { formatTimeline, runDraft } = await import('./incident.ts');
+      const draft = await runDraft(loadConfig(), id.toLowerCase(), options.pdf);
+      if (options.json) printJson(draft);
+      else {
+        const { timeline, ...items } = draft;
+        for (const [key, value] of Object.entries(items))
+          console.log(
+            `${key}: ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`,
+          );
+        console.log(formatTimeline(timeline).join('\n'));
+      }
+    }),
+  );
+
 const witness = program
   .command('witness')
   .description("a witness of the audit log, to run out of the log operators' reach (c2sp.org/tlog-witness)");

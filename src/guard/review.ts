@@ -18,6 +18,7 @@ import { type Account, accountById } from '../identity/accounts.ts';
 import { recordEvent } from '../identity/events.ts';
 import { revokeAllSessions } from '../identity/sessions.ts';
 import { openIncident } from '../incidents/incidents.ts';
+import type { RegistryKeys } from '../registry/persons.ts';
 import { type AlertStatus, type Reviewer, requireSecurityOfficer } from './alerts.ts';
 import { type GuardState, reinstateState } from './state.ts';
 
@@ -203,6 +204,7 @@ export async function confirmCompromise(
   note: string,
   window: CompromiseWindow,
   now: Date,
+  keys: RegistryKeys | null = null,
 ): Promise<Confirmed> {
   const text = checkNote(note);
   const alert = await lockOpenAlert(tx, reviewer, id);
@@ -231,6 +233,9 @@ export async function confirmCompromise(
     kind: 'compromised_account',
     scope,
     note: text,
+    // With the registry's keys, the minors on the detection date are counted too (incidents/categories.ts).
+    keys,
+    requestId: reviewer.requestId,
   });
   const decided = await tx.query<{ id: string }>(
     `UPDATE guard_alerts SET status = 'compromised', decided_at = $2, decided_by = $3, note = $4, incident_id = $5

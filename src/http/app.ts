@@ -221,6 +221,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
           description:
             'Job seekers: every read and change goes through the gate, for a declared purpose, and is audited',
         },
+        {
+          name: 'incidents',
+          description:
+            "Incidents: declared, their 72-hour clock, and the authority's notification (GDPR art. 33)",
+        },
       ],
     },
   });
@@ -243,8 +248,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     announce: (alert) => announceAlert(deps.db, alert, clock.now()),
   });
   await app.register(auditRoutes, { db: deps.db });
-  await app.register(guardRoutes, { db: deps.db, clock });
-  await app.register(incidentsRoutes, { db: deps.db });
+  await app.register(guardRoutes, { db: deps.db, clock, keys: deps.registry });
+  await app.register(incidentsRoutes, {
+    db: deps.db,
+    clock,
+    keys: deps.registry,
+    controller: config.controller,
+  });
   await app.register(guardDashboardRoutes, { db: deps.db, clock, guard: config.guard });
   await app.register(portalRoutes, {
     db: deps.db,

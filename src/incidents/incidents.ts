@@ -18,6 +18,9 @@ import type { BreachScope } from '../audit/scope.ts';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
+import type { RegistryKeys } from '../registry/persons.ts';
+import { categoriseIncident, type PersonCategories } from './categories.ts';
+import { type IncidentTimeline, TIMELINE_COLUMNS, type TimelineRow, timelineOf } from './timeline.ts';
 
 /** The audit field of a person whose membership in an incident was read (like 'accessHistory'). */
 export const INCIDENT_FIELD = 'incident';
@@ -42,6 +45,10 @@ export interface IncidentScope {
   /** Allowed events of the accounts in the window. */
   events: number;
   fieldCounts: Record<string, number>;
+  /** Person × field exposures: the "approximate number of records" of GDPR art. 33(3)(a). */
+  records: number;
+  /** Counts by category of person (absent on incidents opened before they were counted). */
+  categories: PersonCategories | null;
   /** Sorted by personId. */
   persons: IncidentPerson[];
 }
@@ -58,6 +65,10 @@ export interface NewIncident {
   /** The breach scope: its accounts and window become the incident's. */
   scope: BreachScope;
   note: string | null;
+  /** The registry's keys: with them the minors on the detection date are counted (categories.ts). */
+  keys?: RegistryKeys | null;
+  /** The request that opens it (the categorising audit event's). */
+  requestId?: string;
 }
 
 /** Rows of incident_persons written per statement. */
@@ -70,7 +81,13 @@ const INSERT_BATCH = 5000;
 export async function openIncident(tx: Tx, incident: NewIncident): Promise<string> {
   const id = randomUUID();
   const { scope } = incident;
-  const counts = { personCount: scope.personCount, events: scope.events, fieldCounts: scope.fieldCounts };
+  const records = scope.persons.reduce((n, p) => n + p.fields.length, 0);
+  const counts = {
+    personCount: scope.personCount,
+    events: scope.events,
+    fieldCounts: scope.fieldCounts,
+    records,
+  };
   await tx.query(
     `INSERT INTO incidents (id, opened_at, detected_at, opened_by, kind, accounts, window_from, window_to, scope, note)
      VALUES ($1, $2, $3, $4, $5, $6::uuid[], $7, $8, $9::jsonb, $10)`,
@@ -109,6 +126,10 @@ export async function openIncident(tx: Tx, incident: NewIncident): Promise<strin
       ],
     );
   }
+  await categoriseIncident(tx, incident.keys ?? null, id, incident.detectedAt ?? incident.openedAt, {
+    requestId: incident.requestId ?? 'incident-open',
+    now: incident.openedAt,
+  });
   return id;
 }
 
@@ -171,6 +192,7 @@ export interface IncidentView {
   windowFrom: string;
   windowTo: string;
   note: string | null;
+  timeline: IncidentTimeline;
   scope: IncidentScope & { offset: number; nextOffset: number | null };
 }
 
@@ -199,19 +221,22 @@ export async function readIncident(
 ): Promise<IncidentView> {
   if (!INCIDENT_READERS.includes(reader.role)) throw new AppError('not_found', 'no such incident for you');
   const [row] = await db.tx(systemCtx('incidents').actor, (tx) =>
-    tx.query<{
-      id: string;
-      opened_at: Date;
-      opened_by: string;
-      kind: string;
-      status: string;
-      accounts: string[];
-      window_from: Date;
-      window_to: Date;
-      note: string | null;
-      scope: Omit<IncidentScope, 'persons'>;
-    }>(
-      `SELECT id, opened_at, opened_by, kind, status, accounts, window_from, window_to, note, scope
+    tx.query<
+      TimelineRow & {
+        id: string;
+        opened_at: Date;
+        opened_by: string;
+        kind: string;
+        status: string;
+        accounts: string[];
+        window_from: Date;
+        window_to: Date;
+        note: string | null;
+        scope: Omit<IncidentScope, 'persons' | 'records' | 'categories'> &
+          Partial<Pick<IncidentScope, 'records' | 'categories'>>;
+      }
+    >(
+      `SELECT id, opened_by, kind, status, accounts, window_from, window_to, note, scope, ${TIMELINE_COLUMNS}
        FROM incidents WHERE id = $1`,
       [id],
     ),
@@ -267,10 +292,13 @@ export async function readIncident(
     windowFrom: row.window_from.toISOString(),
     windowTo: row.window_to.toISOString(),
     note: row.note,
+    timeline: timelineOf(row, now),
     scope: {
       personCount: row.scope.personCount,
       events: row.scope.events,
       fieldCounts: row.scope.fieldCounts,
+      records: row.scope.records ?? 0,
+      categories: row.scope.categories ?? null,
       persons,
       offset,
       nextOffset: more ? offset + INCIDENT_PAGE : null,
@@ -278,67 +306,5 @@ export async function readIncident(
   };
 }
 
-/** Incidents in a list: newest first, at most this many. */
-export const INCIDENTS_LIMIT = 200;
-
-/** An incident in the list: its counts, no person of its scope. */
-export interface IncidentSummary {
-  id: string;
-  openedAt: string;
-  openedBy: string;
-  kind: string;
-  status: string;
-  accounts: string[];
-  windowFrom: string;
-  windowTo: string;
-  note: string | null;
-  personCount: number;
-  events: number;
-  fieldCounts: Record<string, number>;
-}
-
-/**
- * The incidents, newest first, for a security officer or the DPO (anyone else: forbidden, as the
- * review queue's lists answer). Counts only: the persons of a scope stay behind `readIncident`, whose
- * every read is an audit event, so listing needs none (docs/DESIGN.md section 3).
- */
-export async function listIncidents(db: Db, role: string): Promise<IncidentSummary[]> {
-  if (!INCIDENT_READERS.includes(role))
-    throw new AppError('forbidden', 'only security officers and the DPO list incidents');
-  const rows = await db.tx(systemCtx('incidents').actor, (tx) =>
-    tx.query<{
-      id: string;
-      opened_at: Date;
-      opened_by: string;
-      kind: string;
-      status: string;
-      accounts: string[];
-      window_from: Date;
-      window_to: Date;
-      note: string | null;
-      person_count: number | null;
-      events: number | null;
-      field_counts: Record<string, number> | null;
-    }>(
-      `SELECT id, opened_at, opened_by, kind, status, accounts, window_from, window_to, note,
-         (scope->>'personCount')::int AS person_count, (scope->>'events')::int AS events,
-         scope->'fieldCounts' AS field_counts
-       FROM incidents ORDER BY opened_at DESC, id LIMIT $1`,
-      [INCIDENTS_LIMIT],
-    ),
-  );
-  return rows.map((row) => ({
-    id: row.id,
-    openedAt: row.opened_at.toISOString(),
-    openedBy: row.opened_by,
-    kind: row.kind,
-    status: row.status,
-    accounts: row.accounts,
-    windowFrom: row.window_from.toISOString(),
-    windowTo: row.window_to.toISOString(),
-    note: row.note,
-    personCount: row.person_count ?? 0,
-    events: row.events ?? 0,
-    fieldCounts: row.field_counts ?? {},
-  }));
-}
+// The list moved to list.ts; these names stay importable from here (other modules import them so).
+export { INCIDENTS_LIMIT, type IncidentSummary, incidentSummary, listIncidents } from './list.ts';

@@ -28,6 +28,8 @@ const RecoveryPage = lazy(() => import('./recovery/RecoveryPage.tsx'));
 const ActivationPage = lazy(() => import('./recovery/ActivationPage.tsx'));
 const PortalPage = lazy(() => import('./portal/PortalPage.tsx'));
 const VerifyPage = lazy(() => import('./verify/VerifyPage.tsx'));
+const IncidentsPage = lazy(() => import('./incidents/IncidentsPage.tsx'));
+const IncidentFilePage = lazy(() => import('./incidents/IncidentFilePage.tsx'));
 
 /** A lazily loaded screen for some roles (any logged-in role when `roles` is absent). */
 function Lazy({ roles, children }: { roles?: readonly Role[]; children: ReactNode }): ReactNode {
@@ -164,6 +166,23 @@ export function App(): ReactNode {
                     <Security>
                       <IncidentPage />
                     </Security>
+                  }
+                />
+                {/* Incidents and the 72-hour notification: security officers declare, the DPO notifies. */}
+                <Route
+                  path="incidents"
+                  element={
+                    <Lazy roles={['security_officer', 'dpo']}>
+                      <IncidentsPage />
+                    </Lazy>
+                  }
+                />
+                <Route
+                  path="incidents/:id"
+                  element={
+                    <Lazy roles={['security_officer', 'dpo']}>
+                      <IncidentFilePage />
+                    </Lazy>
                   }
                 />
                 {/* The person's own side: their record, who read it (with proofs), incidents, receipts. */}

@@ -28,12 +28,16 @@ import {
 } from '../../guard/review.ts';
 import { notifyAccount } from '../../identity/notices.ts';
 import { INCIDENT_FIELD, INCIDENT_PAGE, readIncident } from '../../incidents/incidents.ts';
+import type { RegistryKeys } from '../../registry/persons.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj } from '../schemas.ts';
+import { CategoriesSchema, TimelineSchema } from './incident-schemas.ts';
 
 export interface GuardRoutesOptions {
   db: Db;
   clock: Clock;
+  /** The registry's keys: a confirmed compromise's incident counts its minors with them. */
+  keys?: RegistryKeys;
 }
 
 const errors = {
@@ -175,10 +179,13 @@ const Incident = obj({
   windowFrom: dateTime,
   windowTo: dateTime,
   note: nullableString,
+  timeline: TimelineSchema,
   scope: obj({
     personCount: { type: 'integer' },
     events: { type: 'integer' },
     fieldCounts: counts,
+    records: { type: 'integer' },
+    categories: CategoriesSchema,
     persons: {
       type: 'array',
       items: obj({
@@ -205,7 +212,7 @@ function dateOf(value: string | undefined, field: string): Date | undefined {
 }
 
 /** Registers the routes. */
-export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, { db, clock }) => {
+export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, { db, clock, keys }) => {
   const actor = systemCtx('guard-review').actor;
   const staff = app.requireStaff({ assurance: 'mfa' });
   const fresh = app.requireStaff({ assurance: 'mfa', fresh: true });
@@ -370,6 +377,7 @@ export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, {
             ...(window.to ? { to: window.to } : {}),
           },
           clock.now(),
+          keys ?? null,
         ),
       );
     },
@@ -385,8 +393,8 @@ export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, {
           'Security officers and the DPO: an incident with its scope (person ids and fields, no identities)',
         description:
           `The persons of the scope by page of ${INCIDENT_PAGE} from \`offset\`. Reading it is an audit event ` +
-          `of the reader with one link per person returned (field \`${INCIDENT_FIELD}\`). Notification ` +
-          '(GDPR articles 33 and 34) comes with the incidents issue.',
+          `of the reader with one link per person returned (field \`${INCIDENT_FIELD}\`). With its timeline and ` +
+          '72-hour clock (GDPR art. 33(1)) and its counts by category of person.',
         params: idParams,
         querystring: obj(
           { offset: { type: 'string', pattern: '^(0|[1-9][0-9]{0,8})$', description: 'Default 0' } },

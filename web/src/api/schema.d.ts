@@ -7571,7 +7571,7 @@ export interface paths {
         };
         /**
          * Security officers and the DPO: an incident with its scope (person ids and fields, no identities)
-         * @description The persons of the scope by page of 1000 from `offset`. Reading it is an audit event of the reader with one link per person returned (field `incident`). Notification (GDPR articles 33 and 34) comes with the incidents issue.
+         * @description The persons of the scope by page of 1000 from `offset`. Reading it is an audit event of the reader with one link per person returned (field `incident`). With its timeline and 72-hour clock (GDPR art. 33(1)) and its counts by category of person.
          */
         get: {
             parameters: {
@@ -7607,12 +7607,43 @@ export interface paths {
                             /** Format: date-time */
                             windowTo: string;
                             note: string | null;
+                            timeline: {
+                                /** Format: date-time */
+                                detectedAt: string;
+                                /** Format: date-time */
+                                declaredAt: string;
+                                /** Format: date-time */
+                                authorityNotifiedAt: string | null;
+                                /** Format: date-time */
+                                peopleNotifiedAt: string | null;
+                                clock: {
+                                    /** Format: date-time */
+                                    detectedAt: string;
+                                    /** Format: date-time */
+                                    deadline: string;
+                                    /** @description Milliseconds before the deadline (negative: overdue); null once notified */
+                                    msLeft: number | null;
+                                    /** @enum {string} */
+                                    status: "running" | "overdue" | "notified_in_time" | "notified_late";
+                                };
+                            };
                             scope: {
                                 personCount: number;
                                 events: number;
                                 fieldCounts: {
                                     [key: string]: number;
                                 };
+                                records: number;
+                                categories: {
+                                    byStatus: {
+                                        registered: number;
+                                        deregistered: number;
+                                        candidate: number;
+                                        archived: number;
+                                    };
+                                    /** @description Minors on the detection date; null: not counted */
+                                    minors: number | null;
+                                } | null;
                                 persons: {
                                     /** Format: uuid */
                                     personId: string;
@@ -7792,8 +7823,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Security officers and the DPO: the incidents, newest first, with their counts
-         * @description At most 200. Counts per field and of persons, no person id: the scope's persons are read with GET /api/v1/incidents/{id}, an audited read. Other roles: 403 forbidden.
+         * Security officers and the DPO: the incidents, newest first, with their counts and timeline
+         * @description At most 200. Counts per field, per category of person and of persons, no person id: the scope's persons are read with GET /api/v1/incidents/{id}, an audited read. Other roles: 403 forbidden.
          */
         get: {
             parameters: {
@@ -7829,6 +7860,37 @@ export interface paths {
                                 events: number;
                                 fieldCounts: {
                                     [key: string]: number;
+                                };
+                                records: number;
+                                categories: {
+                                    byStatus: {
+                                        registered: number;
+                                        deregistered: number;
+                                        candidate: number;
+                                        archived: number;
+                                    };
+                                    /** @description Minors on the detection date; null: not counted */
+                                    minors: number | null;
+                                } | null;
+                                timeline: {
+                                    /** Format: date-time */
+                                    detectedAt: string;
+                                    /** Format: date-time */
+                                    declaredAt: string;
+                                    /** Format: date-time */
+                                    authorityNotifiedAt: string | null;
+                                    /** Format: date-time */
+                                    peopleNotifiedAt: string | null;
+                                    clock: {
+                                        /** Format: date-time */
+                                        detectedAt: string;
+                                        /** Format: date-time */
+                                        deadline: string;
+                                        /** @description Milliseconds before the deadline (negative: overdue); null once notified */
+                                        msLeft: number | null;
+                                        /** @enum {string} */
+                                        status: "running" | "overdue" | "notified_in_time" | "notified_late";
+                                    };
                                 };
                             }[];
                         };
@@ -7895,7 +7957,1255 @@ export interface paths {
             };
         };
         put?: never;
+        /**
+         * Security officers: declare an incident from compromised accounts and a window
+         * @description The scope (persons, fields) is computed from the audit log, as `rempart audit scope` does, and stored with counts by field and by category of person (minors on the detection date included). Needs a fresh second factor.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        accounts: string[];
+                        /**
+                         * Format: date-time
+                         * @description Start of the breach, inclusive
+                         */
+                        from: string;
+                        /**
+                         * Format: date-time
+                         * @description End of the breach, exclusive
+                         */
+                        to: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was detected (the 72-hour clock starts); default now
+                         */
+                        detectedAt?: string;
+                        /** @description Why, for the record (10–1000 characters) */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            incidentId: string;
+                            /** @enum {string} */
+                            kind: "accounts_window" | "leaked_file";
+                            personCount: number;
+                            fieldCounts: {
+                                [key: string]: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it (`issues`: every bad item, or every bad row by line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role, or a fresh second factor is required */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such incident for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/leaked-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Security officers: declare an incident from a leaked file (CSV of NIR, agency ids, or names + birth dates)
+         * @description A CSV file as its `lines` (no line break inside a line: every request string is free of control characters), a header first (at most 100000 rows, 1 MiB): a `nir`, `agencyId`, or `lastName` + `firstNames` + `birthDate` column, and any other identity columns. Rows are matched through the blind indexes; the match is an audit event of the declaring officer ('incident.match'). A person's fields are the identity columns filled in their rows. Bad rows: 400 listing each by line and field, nothing opened. Needs a fresh second factor.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The file's lines, header first, comma- or semicolon-separated */
+                        lines: string[];
+                        /**
+                         * Format: date-time
+                         * @description Start of the breach, inclusive
+                         */
+                        from: string;
+                        /**
+                         * Format: date-time
+                         * @description End of the breach, exclusive
+                         */
+                        to: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was detected (the 72-hour clock starts); default now
+                         */
+                        detectedAt?: string;
+                        /** @description Why, for the record (10–1000 characters) */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            incidentId: string;
+                            /** @enum {string} */
+                            kind: "accounts_window" | "leaked_file";
+                            personCount: number;
+                            fieldCounts: {
+                                [key: string]: number;
+                            };
+                            rows: number;
+                            matchedRows: number;
+                            unmatchedLines: number[];
+                            ambiguousLines: number[];
+                            columns: string[];
+                            ignoredColumns: number;
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it (`issues`: every bad item, or every bad row by line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role, or a fresh second factor is required */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such incident for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Security officers and the DPO: the authority's notification (GDPR art. 33) as JSON
+         * @description Every item of art. 33(3) and of the CNIL form: generated from the incident and the configuration, with the DPO's edits. `missing`: required items still empty.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            incidentId: string;
+                            /** @enum {string} */
+                            status: "draft" | "sent";
+                            /** Format: date-time */
+                            sentAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string | null;
+                            timeline: {
+                                /** Format: date-time */
+                                detectedAt: string;
+                                /** Format: date-time */
+                                declaredAt: string;
+                                /** Format: date-time */
+                                authorityNotifiedAt: string | null;
+                                /** Format: date-time */
+                                peopleNotifiedAt: string | null;
+                                clock: {
+                                    /** Format: date-time */
+                                    detectedAt: string;
+                                    /** Format: date-time */
+                                    deadline: string;
+                                    /** @description Milliseconds before the deadline (negative: overdue); null once notified */
+                                    msLeft: number | null;
+                                    /** @enum {string} */
+                                    status: "running" | "overdue" | "notified_in_time" | "notified_late";
+                                };
+                            };
+                            controllerName: string | null;
+                            dpoName: string | null;
+                            dpoEmail: string | null;
+                            nature: string;
+                            natureTypes: ("confidentiality" | "integrity" | "availability")[];
+                            cause: string;
+                            /** Format: date-time */
+                            breachStartedAt: string;
+                            /** Format: date-time */
+                            breachEndedAt: string;
+                            /** Format: date-time */
+                            detectedAt: string;
+                            personCount: number;
+                            personCategories: {
+                                registered: number;
+                                deregistered: number;
+                                candidate: number;
+                                archived: number;
+                            } | null;
+                            minors: number | null;
+                            recordCount: number;
+                            dataCategories: {
+                                [key: string]: number;
+                            };
+                            consequences: string;
+                            measuresTaken: string;
+                            measuresProposed: string;
+                            /** @enum {string} */
+                            personsInformed: "yes" | "planned" | "no";
+                            informChannels: ("email" | "sms" | "letter" | "portal")[];
+                            notInformedReason: string | null;
+                            crossBorder: boolean;
+                            crossBorderCountries: string | null;
+                            delayReasons: string | null;
+                            /** @description Required items still empty: sending is refused until none */
+                            missing: string[];
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it (`issues`: every bad item, or every bad row by line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role, or a fresh second factor is required */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such incident for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * The DPO: edit items of the notification draft
+         * @description Any subset of the editable items; null resets an item to its generated value. Errors name the field. Refused once sent (409). Other roles: 403.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        controllerName?: string | null;
+                        dpoName?: string | null;
+                        dpoEmail?: string | null;
+                        nature?: string | null;
+                        cause?: string | null;
+                        consequences?: string | null;
+                        measuresTaken?: string | null;
+                        measuresProposed?: string | null;
+                        notInformedReason?: string | null;
+                        crossBorderCountries?: string | null;
+                        delayReasons?: string | null;
+                        natureTypes?: ("confidentiality" | "integrity" | "availability")[] | null;
+                        /** @enum {string|null} */
+                        personsInformed?: "yes" | "planned" | "no" | null;
+                        informChannels?: ("email" | "sms" | "letter" | "portal")[] | null;
+                        crossBorder?: boolean | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            incidentId: string;
+                            /** @enum {string} */
+                            status: "draft" | "sent";
+                            /** Format: date-time */
+                            sentAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string | null;
+                            timeline: {
+                                /** Format: date-time */
+                                detectedAt: string;
+                                /** Format: date-time */
+                                declaredAt: string;
+                                /** Format: date-time */
+                                authorityNotifiedAt: string | null;
+                                /** Format: date-time */
+                                peopleNotifiedAt: string | null;
+                                clock: {
+                                    /** Format: date-time */
+                                    detectedAt: string;
+                                    /** Format: date-time */
+                                    deadline: string;
+                                    /** @description Milliseconds before the deadline (negative: overdue); null once notified */
+                                    msLeft: number | null;
+                                    /** @enum {string} */
+                                    status: "running" | "overdue" | "notified_in_time" | "notified_late";
+                                };
+                            };
+                            controllerName: string | null;
+                            dpoName: string | null;
+                            dpoEmail: string | null;
+                            nature: string;
+                            natureTypes: ("confidentiality" | "integrity" | "availability")[];
+                            cause: string;
+                            /** Format: date-time */
+                            breachStartedAt: string;
+                            /** Format: date-time */
+                            breachEndedAt: string;
+                            /** Format: date-time */
+                            detectedAt: string;
+                            personCount: number;
+                            personCategories: {
+                                registered: number;
+                                deregistered: number;
+                                candidate: number;
+                                archived: number;
+                            } | null;
+                            minors: number | null;
+                            recordCount: number;
+                            dataCategories: {
+                                [key: string]: number;
+                            };
+                            consequences: string;
+                            measuresTaken: string;
+                            measuresProposed: string;
+                            /** @enum {string} */
+                            personsInformed: "yes" | "planned" | "no";
+                            informChannels: ("email" | "sms" | "letter" | "portal")[];
+                            notInformedReason: string | null;
+                            crossBorder: boolean;
+                            crossBorderCountries: string | null;
+                            delayReasons: string | null;
+                            /** @description Required items still empty: sending is refused until none */
+                            missing: string[];
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it (`issues`: every bad item, or every bad row by line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role, or a fresh second factor is required */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such incident for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Already sent */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/draft/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Security officers and the DPO: the authority's notification (GDPR art. 33) as PDF */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The draft as a PDF (application/pdf) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Invalid input; `field` names it (`issues`: every bad item, or every bad row by line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role, or a fresh second factor is required */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such incident for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/draft/sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The DPO: mark the notification sent to the authority (now)
+         * @description Records the date as the incident's `authorityNotifiedAt` (the 72-hour clock stops). Refused with 400 while a required item is missing (`issues` names each; past 72 hours, `delayReasons` is required), with 409 the second time. Needs a fresh second factor.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            incidentId: string;
+                            /** @enum {string} */
+                            status: "draft" | "sent";
+                            /** Format: date-time */
+                            sentAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string | null;
+                            timeline: {
+                                /** Format: date-time */
+                                detectedAt: string;
+                                /** Format: date-time */
+                                declaredAt: string;
+                                /** Format: date-time */
+                                authorityNotifiedAt: string | null;
+                                /** Format: date-time */
+                                peopleNotifiedAt: string | null;
+                                clock: {
+                                    /** Format: date-time */
+                                    detectedAt: string;
+                                    /** Format: date-time */
+                                    deadline: string;
+                                    /** @description Milliseconds before the deadline (negative: overdue); null once notified */
+                                    msLeft: number | null;
+                                    /** @enum {string} */
+                                    status: "running" | "overdue" | "notified_in_time" | "notified_late";
+                                };
+                            };
+                            controllerName: string | null;
+                            dpoName: string | null;
+                            dpoEmail: string | null;
+                            nature: string;
+                            natureTypes: ("confidentiality" | "integrity" | "availability")[];
+                            cause: string;
+                            /** Format: date-time */
+                            breachStartedAt: string;
+                            /** Format: date-time */
+                            breachEndedAt: string;
+                            /** Format: date-time */
+                            detectedAt: string;
+                            personCount: number;
+                            personCategories: {
+                                registered: number;
+                                deregistered: number;
+                                candidate: number;
+                                archived: number;
+                            } | null;
+                            minors: number | null;
+                            recordCount: number;
+                            dataCategories: {
+                                [key: string]: number;
+                            };
+                            consequences: string;
+                            measuresTaken: string;
+                            measuresProposed: string;
+                            /** @enum {string} */
+                            personsInformed: "yes" | "planned" | "no";
+                            informChannels: ("email" | "sms" | "letter" | "portal")[];
+                            notInformedReason: string | null;
+                            crossBorder: boolean;
+                            crossBorderCountries: string | null;
+                            delayReasons: string | null;
+                            /** @description Required items still empty: sending is refused until none */
+                            missing: string[];
+                        };
+                    };
+                };
+                /** @description Invalid input; `field` names it (`issues`: every bad item, or every bad row by line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role, or a fresh second factor is required */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description No such incident for you */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Already sent */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

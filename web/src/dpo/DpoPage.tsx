@@ -8,8 +8,10 @@ import { Badge } from '@codegouvfr/react-dsfr/Badge';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Table } from '@codegouvfr/react-dsfr/Table';
 import { type ReactNode, useEffect, useState } from 'react';
+import { Link } from 'react-router';
 import { api, must } from '../api/client.ts';
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
+import { ClockBadge, Timeline } from '../incidents/Timeline.tsx';
 import { searchMessages } from '../staff/search-messages.ts';
 import { dpoMessages } from './messages.ts';
 
@@ -55,7 +57,15 @@ export default function DpoPage(): ReactNode {
           <Table
             caption={t('incidentsTitle')}
             noCaption
-            headers={[t('colOpened'), t('colStatus'), t('colAccounts'), t('colPersons'), t('colWindow'), '']}
+            headers={[
+              t('colOpened'),
+              t('colStatus'),
+              t('colAccounts'),
+              t('colPersons'),
+              t('colWindow'),
+              t('colDeadline'),
+              '',
+            ]}
             data={incidents.map((incident) => [
               when(incident.openedAt),
               <Badge key="s" severity={incident.status === 'open' ? 'warning' : 'info'} small noIcon>
@@ -66,6 +76,7 @@ export default function DpoPage(): ReactNode {
               String(incident.accounts.length),
               String(incident.personCount),
               `${when(incident.windowFrom)} → ${when(incident.windowTo)}`,
+              <ClockBadge key="clock" timeline={incident.timeline} />,
               <Button key="show" size="small" priority="secondary" onClick={() => setShown(incident)}>
                 {t('show')}
               </Button>,
@@ -92,6 +103,12 @@ export default function DpoPage(): ReactNode {
                 .map(([field, count]) => [fieldLabel(field), String(count)])}
             />
             {shown.note && <p>{t('note', { note: shown.note })}</p>}
+            <Timeline timeline={shown.timeline} />
+            <p>
+              <Link className="fr-link" to={`/incidents/${shown.id}`}>
+                {t('openNotification')}
+              </Link>
+            </p>
           </div>
         )}
       </section>

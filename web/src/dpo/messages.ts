@@ -17,6 +17,8 @@ export const dpoMessages = defineMessages(
     colAccounts: 'Comptes en cause',
     colPersons: 'Personnes concernées',
     colWindow: 'Période',
+    colDeadline: 'Échéance 72 h',
+    openNotification: 'Chronologie et notification à la CNIL',
     show: 'Voir le périmètre',
     scopeTitle: 'Périmètre de l’incident ouvert le {at}',
     scopeIntro:
@@ -59,6 +61,8 @@ export const dpoMessages = defineMessages(
     colAccounts: 'Accounts involved',
     colPersons: 'Persons concerned',
     colWindow: 'Window',
+    colDeadline: '72 h deadline',
+    openNotification: 'Timeline and notification to the CNIL',
     show: 'Show the scope',
     scopeTitle: 'Scope of the incident opened on {at}',
     scopeIntro:

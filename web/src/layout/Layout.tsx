@@ -27,6 +27,7 @@ export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[]
   { key: 'dpo', path: '/protection-donnees', roles: ['dpo'] },
   { key: 'security', path: '/securite', roles: ['security_officer'] },
   { key: 'review', path: '/securite/revue', roles: ['security_officer'] },
+  { key: 'incidents', path: '/incidents', roles: ['security_officer', 'dpo'] },
   { key: 'sessions', path: '/mes-sessions', roles: [] },
 ];
 

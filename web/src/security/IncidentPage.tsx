@@ -13,6 +13,7 @@ import { useParams } from 'react-router';
 import { api, must } from '../api/client.ts';
 import type { paths } from '../api/schema';
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
+import { Timeline } from '../incidents/Timeline.tsx';
 import { securityMessages } from './messages.ts';
 
 type Incident = paths['/api/v1/incidents/{id}']['get']['responses'][200]['content']['application/json'];
@@ -73,6 +74,7 @@ export function IncidentPage(): ReactNode {
             })}
           </p>
           {incident.note && <p className="fr-text--sm">« {incident.note} »</p>}
+          <Timeline timeline={incident.timeline} />
           <Table
             caption={t('scopeCaption')}
             headers={[t('field'), t('count')]}
