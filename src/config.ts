@@ -6,12 +6,14 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
 import { type FranceConnectConfig, loadFranceConnect } from './config-franceconnect.ts';
+import { loadNotify, type NotifyConfig } from './config-notify.ts';
 import { loadPortal, type PortalConfig } from './config-portal.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
 
 export type { FranceConnectConfig } from './config-franceconnect.ts';
+export type { NotifyConfig } from './config-notify.ts';
 export type { ProConnectConfig } from './config-proconnect.ts';
 
 export interface Config {
@@ -115,6 +117,8 @@ export interface Config {
    * REMPART_FRANCECONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET are all set, off when none is.
    */
   franceconnect: FranceConnectConfig | undefined;
+  /** The incident notices' sending job (docs/NOTICES.md): REMPART_NOTIFY_*, REMPART_LETTER_*, REMPART_SMS_DIR. */
+  notify: NotifyConfig;
 }
 
 /** A witness the server submits checkpoints to (REMPART_WITNESSES). */
@@ -289,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const proconnect = loadProConnect(env, publicUrl, issues);
   const portal = loadPortal(env, issues);
   const franceconnect = loadFranceConnect(env, publicUrl, issues);
+  const notify = loadNotify(env, dataDir, issues);
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -316,6 +321,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proconnect,
     portal,
     franceconnect,
+    notify,
   };
 }
 

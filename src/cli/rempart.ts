@@ -227,6 +227,30 @@ portal
     }),
   );
 
+const notify = program
+  .command('notify')
+  .description('notices to the persons of an incident (docs/NOTICES.md)');
+notify
+  .command('send')
+  .description(
+    'create and send the notices of an incident (email, letter PDF, SMS, portal): rate-limited, resumable, never twice',
+  )
+  .requiredOption('--incident <id>', 'the incident id', (value: string) => {
+    if (!UUID_TEXT.test(value)) throw new InvalidArgumentError('must be an incident id (a UUID)');
+    return value.toLowerCase();
+  })
+  .option('--json', 'print the delivery report as JSON on the last line')
+  .action((options: { incident: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runNotifySend } = await import('./notify.ts');
+      const report = await runNotifySend(loadConfig(), options.incident);
+      if (options.json) printJson(report);
+      else console.log(JSON.stringify(report, null, 2));
+      // 1 when a notice failed: the operator reruns once the cause is fixed (a rerun retries it).
+      if (report.failed > 0) process.exitCode = 1;
+    }),
+  );
+
 const keys = program.command('keys').description('key management');
 keys
   .command('rotate')

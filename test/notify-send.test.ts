@@ -1,0 +1,212 @@
+/**
+ * `rempart notify send` as an operator runs it, against a real SMTP server (test/helpers/smtp.ts):
+ * every channel, exactly once without a crash, nothing on a rerun, and a SIGKILL mid-run followed
+ * by a rerun that finishes with no loss and no duplicate (docs/NOTICES.md, "Exactly once").
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLANTED_FIELDS, plantIncident } from '../bench/notify-incident.ts';
+import { loadConfig } from '../src/config.ts';
+import { systemCtx } from '../src/context.ts';
+import { loadKeyring } from '../src/crypto/keyring.ts';
+import { noticeKeysOf, noticeVerifierKeys, verifyNotice } from '../src/crypto/notice-signing.ts';
+import { openKeys } from '../src/crypto/open.ts';
+import { openDb } from '../src/db/open.ts';
+import { FIELD_NAMES_FR } from '../src/notify/notice-text.ts';
+import { noticeForPerson, noticesForPerson } from '../src/notify/notices-read.ts';
+import { IDENTITY_FIELDS, type Identity } from '../src/registry/person.ts';
+import { openIdentity, resealRow, type SealedRow } from '../src/registry/persons.ts';
+import { seedPopulation } from '../src/registry/seed.ts';
+import { cliEnv, initDataDir, lastJsonLine, rempart, startRempart } from './helpers/cli.ts';
+import { emptyServerDatabase, engine } from './helpers/db.ts';
+import { type ReceivedMessage, startSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
+
+describe(`rempart notify send (${engine})`, () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof emptyServerDatabase>>;
+  let smtp: TestSmtpServer;
+  let env: NodeJS.ProcessEnv;
+  let small: { incidentId: string; personIds: string[] };
+  let large: { incidentId: string; personIds: string[] };
+  const identities = new Map<string, Identity>();
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'rempart-notify-'));
+    server = await emptyServerDatabase();
+    smtp = await startSmtpServer();
+    env = cliEnv({
+      REMPART_DATA: path.join(dir, 'data'),
+      DATABASE_URL: server?.url,
+      SMTP_URL: `${smtp.url}?tls=off`,
+      PUBLIC_URL: 'https://rempart.example',
+      REMPART_LETTER_DIR: path.join(dir, 'letters'),
+      REMPART_SMS_DIR: path.join(dir, 'sms'),
+      REMPART_NOTIFY_RATE: '1000',
+    });
+    await initDataDir(env);
+    const config = loadConfig(env);
+    const keys = await openKeys(config);
+    const db = await openDb(config);
+    try {
+      await seedPopulation(db, keys.registry, { persons: 45, seed: 7, workers: 0 });
+      await db.tx(systemCtx('test').actor, async (tx) => {
+        const rows = await tx.query<SealedRow>(
+          'SELECT id, kek_id, wrapped_key, sealed FROM persons ORDER BY id LIMIT 3',
+        );
+        // The first person keeps only a phone (SMS), the second nothing (portal), the third no email (letter).
+        const changes: Partial<Identity>[] = [
+          { email: null, address: null, phone: '+33612345678' },
+          { email: null, address: null, phone: null },
+          { email: null, address: { line: '1 rue de la Paix', postalCode: '75002', city: 'Paris' } },
+        ];
+        for (const [i, row] of rows.entries()) {
+          const identity = (await openIdentity(tx, keys.registry, row.id, IDENTITY_FIELDS)) as Identity;
+          const sealed = await resealRow(keys.registry, row, { ...identity, ...changes[i] });
+          await tx.query('UPDATE persons SET sealed = $2 WHERE id = $1', [row.id, sealed]);
+        }
+        for (const row of await tx.query<{ id: string }>('SELECT id FROM persons'))
+          identities.set(
+            row.id,
+            (await openIdentity(tx, keys.registry, row.id, IDENTITY_FIELDS)) as Identity,
+          );
+      });
+      small = await plantIncident(db, 12, new Date());
+      large = await plantIncident(db, 40, new Date());
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await smtp?.close();
+    await server?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const ofIncident = (id: string): ReceivedMessage[] =>
+    smtp.messages.filter((m) => m.text.includes(`Incident : ${id}\n`));
+  const verifier = async (): Promise<string[]> =>
+    noticeVerifierKeys(noticeKeysOf(await loadKeyring(loadConfig(env).keyringPath)));
+
+  it('sends each notice once by its channel, each signed and naming exactly its fields; a rerun sends none', async () => {
+    const run = await rempart(['notify', 'send', '--incident', small.incidentId, '--json'], env);
+    expect(run.stderr).toMatch(/notify: 12\/12 sent/);
+    expect(run.code).toBe(0);
+    const report = lastJsonLine(run.stdout);
+    expect(report).toMatchObject({
+      incident: small.incidentId,
+      notices: 12,
+      created: 12,
+      alreadySent: 0,
+      delivered: { email: 9, sms: 1, letter: 1, portal: 1 },
+      failed: 0,
+      remaining: 0,
+      resent: 0,
+    });
+    expect(report.peopleNotifiedAt).toEqual(expect.any(String));
+
+    const received = ofIncident(small.incidentId);
+    expect(received).toHaveLength(9);
+    expect(new Set(received.map((m) => m.headers['message-id'])).size).toBe(9);
+    const keys = await verifier();
+    for (const [i, personId] of small.personIds.entries()) {
+      const email = identities.get(personId)!.email;
+      const mine = received.filter((m) => m.to.includes(email ?? '-'));
+      expect(mine).toHaveLength(email ? 1 : 0);
+      if (!email) continue;
+      const check = verifyNotice(mine[0]!.text, keys);
+      expect(check.genuine).toBe(true);
+      // Exactly the planted fields, in French, no other.
+      const named = Object.entries(FIELD_NAMES_FR)
+        .filter(([, fr]) => mine[0]!.text.includes(`\n- ${fr}\n`))
+        .map(([field]) => field);
+      expect(named.sort()).toEqual([...PLANTED_FIELDS[i % 3]!].sort());
+      expect(mine[0]!.headers['message-id']).toMatch(/^<[0-9a-f-]{36}@rempart\.example>$/);
+    }
+    // The letter: one PDF, one page per letter here; the SMS: a line pointing to the portal, no field.
+    const letterFiles = report.letterFiles as string[];
+    expect(letterFiles).toHaveLength(1);
+    const pdf = await readFile(letterFiles[0]!, 'latin1');
+    expect(pdf.startsWith('%PDF-')).toBe(true);
+    expect(pdf.match(/\/Type \/Page\b(?!s)/g)).toHaveLength(1);
+    const sms = (await readFile(report.smsFile as string, 'utf8')).trim().split('\n');
+    expect(sms).toHaveLength(1);
+    expect(JSON.parse(sms[0]!)).toMatchObject({ to: '+33612345678' });
+    expect(JSON.parse(sms[0]!).text).toMatch(
+      /https:\/\/rempart\.example\/mon-espace.*[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/,
+    );
+
+    const again = await rempart(['notify', 'send', '--incident', small.incidentId, '--json'], env);
+    expect(again.code).toBe(0);
+    expect(lastJsonLine(again.stdout)).toMatchObject({
+      notices: 12,
+      created: 0,
+      alreadySent: 12,
+      delivered: { email: 0, sms: 0, letter: 0, portal: 0 },
+    });
+    expect(ofIncident(small.incidentId)).toHaveLength(9);
+  }, 60_000);
+
+  it('after a SIGKILL mid-run, the rerun delivers every notice with no duplicate by Message-ID or by person', async () => {
+    const killed = startRempart(['notify', 'send', '--incident', large.incidentId, '--json'], {
+      ...env,
+      REMPART_NOTIFY_RATE: '10',
+    });
+    const exited = new Promise((resolve) => killed.child.once('exit', resolve));
+    await expect
+      .poll(() => ofIncident(large.incidentId).length, { timeout: 20_000, interval: 50 })
+      .toBeGreaterThanOrEqual(8);
+    killed.child.kill('SIGKILL');
+    await exited;
+    const beforeRerun = ofIncident(large.incidentId).length;
+    expect(beforeRerun).toBeLessThan(37);
+
+    const rerun = await rempart(['notify', 'send', '--incident', large.incidentId, '--json'], env);
+    expect(rerun.code).toBe(0);
+    const report = lastJsonLine(rerun.stdout);
+    expect(report).toMatchObject({ notices: 40, created: 0, failed: 0, remaining: 0 });
+    // Resent: only notices claimed by the killed run and not recorded (one claim batch: 10 at 10/s).
+    expect(report.resent as number).toBeLessThanOrEqual(10);
+
+    const received = ofIncident(large.incidentId);
+    const byId = new Map<string, ReceivedMessage[]>();
+    for (const m of received)
+      byId.set(m.headers['message-id']!, [...(byId.get(m.headers['message-id']!) ?? []), m]);
+    const emails = large.personIds.filter((id) => identities.get(id)!.email !== null);
+    expect(byId.size).toBe(emails.length); // no loss
+    // A copy received twice (accepted, then killed before it was recorded) is the same message: same text, same code.
+    for (const copies of byId.values()) expect(new Set(copies.map((c) => c.text)).size).toBe(1);
+    expect(received.length - byId.size).toBeLessThanOrEqual(report.resent as number);
+    const keys = await verifier();
+    for (const personId of emails) {
+      const mine = received.filter((m) => m.to.includes(identities.get(personId)!.email!));
+      expect(new Set(mine.map((m) => m.headers['message-id'])).size).toBe(1); // one notice per person
+      expect(verifyNotice(mine[0]!.text, keys).genuine).toBe(true);
+    }
+
+    const config = loadConfig(env);
+    const keysOpen = await openKeys(config);
+    const db = await openDb(config);
+    try {
+      const states = await db.tx(systemCtx('test').actor, (tx) =>
+        tx.query<{ state: string; n: number }>(
+          'SELECT state, count(*)::int AS n FROM notices WHERE incident_id = $1 GROUP BY state',
+          [large.incidentId],
+        ),
+      );
+      expect(states).toEqual([{ state: 'sent', n: 40 }]);
+      // The portal reads a person's notices (both incidents here) as the signed texts sent.
+      const person = small.personIds[3]!;
+      const notices = await noticesForPerson(db, keysOpen.registry, person);
+      expect(notices.map((n) => n.incidentId).sort()).toEqual([small.incidentId, large.incidentId].sort());
+      const mail = received.find((m) => m.to.includes(identities.get(person)!.email!))!;
+      expect(notices.find((n) => n.incidentId === large.incidentId)!.signedText).toBe(mail.text);
+      const one = notices[0]!;
+      expect(await noticeForPerson(db, keysOpen.registry, person, one.id)).toEqual(one);
+      expect(await noticeForPerson(db, keysOpen.registry, small.personIds[4]!, one.id)).toBeNull();
+    } finally {
+      await db.close();
+    }
+  }, 90_000);
+});
