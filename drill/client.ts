@@ -69,6 +69,11 @@ export class Tally {
   readonly received = new Map<string, Set<string>>();
   /** Person ids the operator knows (setup knowledge): seen on a route outside /persons, they count too. */
   knownPersons: ReadonlySet<string> = new Set();
+  /**
+   * A second record like `received`, from the moment it is set on (null: none): what came back
+   * during a window (T7 counts what the owner of a stolen account read during the attack).
+   */
+  receivedSince: Map<string, Set<string>> | null = null;
   /** True once any answer raised one of this side's sessions to the second-factor level. */
   mfaReached = false;
   /** The request count at the first answer saying the account is suspended (null: never). */
@@ -335,16 +340,20 @@ export class DrillClient {
       tally.requestsToSuspension = tally.requests;
     }
     // Persons: whatever a route under /persons answered, refused or not, counts if it names anyone.
+    let got: Map<string, Set<string>> | undefined;
     if (exchange.route.includes('/persons') || exchange.path.includes('/persons')) {
       personIdsIn(exchange.body, tally.persons);
-      personFieldsIn(exchange.body, tally.received);
+      got = personFieldsIn(exchange.body);
     } else if (tally.knownPersons.size > 0) {
-      const known = personFieldsIn(exchange.body, new Map(), (id) => tally.knownPersons.has(id));
-      for (const [id, fields] of known) {
-        tally.persons.add(id);
-        const into = tally.received.get(id) ?? new Set<string>();
+      got = personFieldsIn(exchange.body, new Map(), (id) => tally.knownPersons.has(id));
+      for (const id of got.keys()) tally.persons.add(id);
+    }
+    for (const record of [tally.received, tally.receivedSince]) {
+      if (!record || !got) continue;
+      for (const [id, fields] of got) {
+        const into = record.get(id) ?? new Set<string>();
         for (const field of fields) into.add(field);
-        tally.received.set(id, into);
+        record.set(id, into);
       }
     }
   }

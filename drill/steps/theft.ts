@@ -11,6 +11,7 @@
  * copy), the account is suspended, or it has nothing more to do. After each attack day the drill
  * asks the security officers' view whether the account is suspended.
  */
+import { lowerIds, recordBreach } from '../breaches.ts';
 import { addDays, isWorkingDay, wallTime, zonedInstant } from '../calendar.ts';
 import { Tally } from '../client.ts';
 import { parisDate } from '../honest.ts';
@@ -150,6 +151,8 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
   let attackDay = 0;
   let finished = false;
   let attackStartedAt: Date | null = null;
+  // The window T7's incident covers: from the script's first move (its password-only tries included).
+  let windowFrom: Date | null = null;
   let before = spec.beforeAttack;
   const context = (): AttackDay => ({
     world,
@@ -168,6 +171,11 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
     timeline.schedule(at, async () => {
       if (finished || intruder.suspended) return;
       const today = context();
+      if (windowFrom === null) {
+        windowFrom = timeline.now();
+        // From now on, what the owner reads through the account is in the incident's window too.
+        owner.client.tally.receivedSince = new Map();
+      }
       if (before) {
         const once = before;
         before = undefined;
@@ -219,6 +227,15 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
   for (const id of tally.received.keys()) exposed.add(id.toLowerCase());
   for (const id of days.attackerPersons()) exposed.add(id);
   const outside = [...exposed].filter((id) => !notes.caseload.has(id));
+  recordBreach(world, {
+    scenario: spec.id,
+    victim: member,
+    notes,
+    from: windowFrom,
+    to: world.clock.now(),
+    attacker: lowerIds(tally.received),
+    owner: lowerIds(owner.client.tally.receivedSince ?? new Map()),
+  });
   return {
     member,
     notes,
