@@ -118,7 +118,7 @@ export async function receivedNotices(
           personId: find('letter', letter.block),
           code: parsed.code,
           fields: parsed.fields,
-          genuine: await genuineCode(world, parsed.code, (n += 1)),
+          genuine: await genuineCode(world, parsed.code, n++),
         });
       }
     }
@@ -134,7 +134,7 @@ export async function receivedNotices(
           personId: find('phone', sms.to ?? ''),
           code,
           fields: null,
-          genuine: await genuineCode(world, code, (n += 1)),
+          genuine: await genuineCode(world, code, n++),
         });
       }
     }

@@ -27,7 +27,7 @@ function invalid(what: string): AppError {
 }
 
 /** The value after `label : ` on the first line starting with it. */
-function valueOf(lines: readonly string[], label: string): string {
+function labelled(lines: readonly string[], label: string): string {
   const line = lines.find((l) => l.startsWith(`${label} : `));
   const value = line?.slice(label.length + 3).trim();
   if (!value) throw invalid(`no "${label}" line`);
@@ -43,8 +43,8 @@ function valueOf(lines: readonly string[], label: string): string {
 export function parseNoticeText(text: string): ParsedNotice {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   if (!lines[0]?.startsWith('Rempart - Information sur une violation')) throw invalid('not a Rempart notice');
-  const incidentId = valueOf(lines, 'Incident');
-  const code = valueOf(lines, 'Code de vérification');
+  const incidentId = labelled(lines, 'Incident');
+  const code = labelled(lines, 'Code de vérification');
   const detectedOn = /^Le (\d{4}-\d{2}-\d{2}), nous avons constaté/.exec(
     lines.find((l) => l.startsWith('Le ')) ?? '',
   )?.[1];
