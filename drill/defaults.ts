@@ -18,6 +18,7 @@ export const SCENARIO_IDS: readonly string[] = [
   'T2b',
   'T5',
   'T7',
+  'T6',
   'T8',
   'T9',
   'ENUM-ID',

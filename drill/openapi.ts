@@ -231,6 +231,9 @@ export const PUBLIC_ROUTES = new Set([
   'POST /api/v1/messages/verify',
   // whether the portal offers FranceConnect: `{ enabled }`
   'GET /api/v1/portal/franceconnect',
+  // a signed notice's check (genuine, key name, kind, date) and the published verifier keys (T6)
+  'POST /api/v1/notices/verify',
+  'GET /api/v1/notices/keys',
 ]);
 
 /** Keys of an answer that are about the caller's own session, not data (login, second factor, enrolment). */

@@ -51,6 +51,18 @@ export interface ScenarioFigures {
   notices?: number;
   /** T7: of those, genuine (an email's signature, a letter's or SMS's code). */
   genuineNotices?: number;
+  /** T6: a phishing message's forged code was answered "not genuine", with nothing else. */
+  forgedCodeRejected?: boolean;
+  /** T6: a real code reused by a phisher was shown as what it is (kind, channel, earlier date), nothing personal. */
+  reusedCodeShownAsIs?: boolean;
+  /** T6: a real signed notice verified under a published key. */
+  noticeGenuine?: boolean;
+  /** T6: where that notice came from: delivered in the mailbox, or signed by the operator (fallback). */
+  noticeSource?: 'mailbox' | 'operator';
+  /** T6: the same notice with one field changed was answered "not genuine". */
+  alteredNoticeRejected?: boolean;
+  /** T6: guesses of one address until the code check answered 429; null: never throttled. */
+  guessesToThrottle?: number | null;
 }
 
 /** One scenario's outcome. */

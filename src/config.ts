@@ -11,6 +11,7 @@ import { loadPortal, type PortalConfig } from './config-portal.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
+import { setVerifierBase } from './notify/codes.ts';
 
 export type { FranceConnectConfig } from './config-franceconnect.ts';
 export type { NotifyConfig } from './config-notify.ts';
@@ -236,6 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch {
     issues.push({ field: 'PUBLIC_URL', message: 'is not an http(s) URL' });
   }
+  // Every staff message ends with "check it at <PUBLIC_URL>/verifier" (src/notify/codes.ts): the
+  // process's messages name the address of the configuration it runs with.
+  setVerifierBase(publicUrl);
   const smtpUrl = env.SMTP_URL?.trim() || undefined;
   if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) {
     issues.push({ field: 'SMTP_URL', message: 'must start with smtp:// or smtps://' });

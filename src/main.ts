@@ -15,6 +15,7 @@ import { buildApp } from './http/app.ts';
 import { CONSOLE_DIST } from './http/console-build.ts';
 import { outboxMailer, smtpMailer } from './notify/mailer.ts';
 import { startOutbox } from './notify/outbox-job.ts';
+import { keyringNoticeKeys } from './notify/verify-notice.ts';
 import { processReceipts } from './portal/receipts.ts';
 import { serverClock } from './simulated-clock.ts';
 
@@ -52,6 +53,7 @@ export async function startServer(
       clock,
       consoleDir: options.consoleDir ?? CONSOLE_DIST,
       checkpointVerifierKey: keys.checkpointSigner.verifierKey,
+      noticeKeys: keyringNoticeKeys(keys.keyring.path),
     });
   } catch (error) {
     time.close();

@@ -1,6 +1,6 @@
 /**
- * The drill harness (issue "staff identity", item 9; issue 5): `rempart drill T1 T2-scope T7 --json`
- * (one throwaway server for the three: setup costs more than the scenarios) run as an operator runs
+ * The drill harness (issue "staff identity", item 9; issue 5): `rempart drill T1 T2-scope T7 T6 --json`
+ * (one throwaway server for the four: setup costs more than the scenarios) run as an operator runs
  * them — a child process that starts its
  * own throwaway server on a simulated clock (PGlite, or a new database on the PostgreSQL server
  * under test) and attacks it through the HTTP API only — a small honest month before T1, and the
@@ -36,7 +36,7 @@ import { engine, serverUrl } from './helpers/db.ts';
 /** The scenarios `rempart drill` knows, as its error message lists them. */
 const KNOWN = SCENARIOS.map((s) => s.id).join(', ');
 
-describe(`rempart drill T1 T2-scope T7 on ${engine}`, () => {
+describe(`rempart drill T1 T2-scope T7 T6 on ${engine}`, () => {
   // One drill for the three scenarios, in the order asked, on one throwaway server (as `rempart
   // drill` runs all of them by default): T1's claims, then T2-scope's and T7's.
   let result: Awaited<ReturnType<typeof rempart>>;
@@ -45,7 +45,7 @@ describe(`rempart drill T1 T2-scope T7 on ${engine}`, () => {
   beforeAll(async () => {
     const started = Date.now();
     result = await rempart(
-      ['drill', 'T1', 'T2-scope', 'T7', '--json', '--persons', '2000', '--honest-accounts', '0'],
+      ['drill', 'T1', 'T2-scope', 'T7', 'T6', '--json', '--persons', '2000', '--honest-accounts', '0'],
       cliEnv({ DATABASE_URL: serverUrl }),
       290_000,
     );
@@ -59,7 +59,7 @@ describe(`rempart drill T1 T2-scope T7 on ${engine}`, () => {
     expect(result.code, result.stderr || notes).toBe(0);
     expect(Object.keys(report)).toEqual(['honest', 'scenarios']);
     expect(report.honest).toEqual({ accounts: 0, accountDays: 0, suspensions: 0, stepUps: 0, throttles: 0 });
-    expect(report.scenarios.map((s) => s.id)).toEqual(['T1', 'T2-scope', 'T7']);
+    expect(report.scenarios.map((s) => s.id)).toEqual(['T1', 'T2-scope', 'T7', 'T6']);
     expect(elapsed).toBeLessThan(170_000);
   });
 
@@ -151,6 +151,30 @@ describe(`rempart drill T1 T2-scope T7 on ${engine}`, () => {
     expect(t7.personsReceived).toBe(t2.recordsExposed);
     expect(t7.notes).toContain('compared with the attack T2-scope ran in this drill');
     expect(t7.notes).toContain('the scope is exact');
+  });
+
+  it('T6: a forged code fails, a real one reused is shown as what it is, a real notice verifies, an altered one fails, guessing is throttled', () => {
+    const t6 = report.scenarios[3]!;
+    expect(t6).toMatchObject({
+      id: 'T6',
+      passed: true,
+      recordsExposed: 0,
+      forgedCodeRejected: true,
+      reusedCodeShownAsIs: true,
+      noticeGenuine: true,
+      alteredNoticeRejected: true,
+      // The 11th check of one address within a minute is refused (VERIFY_PER_ADDRESS = 10).
+      guessesToThrottle: 11,
+      requestsToFirstResponse: 11,
+      suspended: false,
+    });
+    // The code reused is a real one a staff member received earlier in the drill (a lock, recovery or
+    // suspension notice), read from the mailbox; the check names its real kind and channel.
+    expect(t6.notes).toContain('the newest coded staff mail in the mailbox carries a code');
+    expect(t6.notes).toMatch(/the check shows [a-z_.]+ by email at /);
+    // Until notices are mailed in the drill (`rempart notify send`), the operator signs one.
+    expect(['mailbox', 'operator']).toContain(t6.noticeSource);
+    expect(t6.notes).not.toContain('FAILED');
   });
 });
 

@@ -121,7 +121,9 @@ describe(`the mail outbox (${engine})`, () => {
     await queue(t.db, account, t0);
     expect(await drainOutbox(t.db, down, t0)).toMatchObject({ sent: 0, failed: 1 });
     const [failed] = await rowsOf(account);
-    expect(failed).toMatchObject({ body: 'Corps du message / body', attempts: 1, sent_at: null });
+    expect(failed).toMatchObject({ attempts: 1, sent_at: null });
+    // The body as queued: the text, then its verification code (T6, src/notify/codes.ts).
+    expect(failed!.body).toMatch(/^Corps du message \/ body\n\nCode de vérification de ce message : /);
     expect(failed!.last_error).toMatch(/^smtp error/);
     const events = await eventsOf(account);
     expect(events.filter((e) => e.action === 'notice.mail_failed')).toHaveLength(1);

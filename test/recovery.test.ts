@@ -172,6 +172,8 @@ describe(`recovery and provisioning on ${engine}`, () => {
       '/api/v1/portal/login/start', // public: the person's portal login, the same answer for any address
       '/api/v1/portal/franceconnect', // public: whether the portal offers FranceConnect
       '/api/v1/messages/verify', // public: a message code's kind, channel and date (T6)
+      '/api/v1/notices/verify', // public: a signed notice's check, nothing personal (T6)
+      '/api/v1/notices/keys', // public: the notice verifier keys (T6)
     ]);
     expect(calls.filter((c) => c.status < 300 && !allowed.has(c.url))).toEqual([]);
   });
@@ -200,6 +202,25 @@ describe(`recovery and provisioning on ${engine}`, () => {
     const notice = (await mailsTo(victim.email)).at(-1)!;
     expect((await mailsTo(victim.email)).length).toBe(mailsBefore + 1);
     expect(notice.text).toContain('annulez');
+    // The notice carries a verification code (T6) that the public check knows as what it is.
+    const verification = /Code de vérification de ce message : ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\n/.exec(
+      notice.text,
+    )?.[1];
+    expect(notice.text).toContain('Vérifiez-le sur http://localhost:8080/verifier'); // PUBLIC_URL (default)
+    expect(
+      (
+        await world.app.inject({
+          method: 'POST',
+          url: '/api/v1/messages/verify',
+          payload: { code: verification },
+        })
+      ).json(),
+    ).toEqual({
+      genuine: true,
+      kind: 'recovery_opened',
+      channel: 'email',
+      sentAt: world.clock.now().toISOString(),
+    });
     const inApp = await world.t.db.tx(systemCtx('test').actor, (tx) =>
       tx.query<{ kind: string }>(
         `SELECT kind FROM staff_notices WHERE account_id = $1 AND kind = 'recovery_opened'`,

@@ -8,6 +8,7 @@ import { t2 } from './t2.ts';
 import { t2Scope } from './t2-scope.ts';
 import { t2b } from './t2b.ts';
 import { t5 } from './t5.ts';
+import { t6 } from './t6.ts';
 import { t7 } from './t7.ts';
 import { t8 } from './t8.ts';
 import { t9 } from './t9.ts';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   t2b,
   t5,
   t7,
+  t6,
   t8,
   t9,
   enumId,

@@ -273,6 +273,58 @@ keys
     }),
   );
 
+// Notices (T6): rotate their signing key, verify one offline, sign one by hand (docs/NOTICES.md).
+keys
+  .command('rotate-notices')
+  .description('make a new notice signing key current; older notices still verify under the retired keys')
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runRotateNotices } = await import('./notice.ts');
+      const summary = await runRotateNotices(loadConfig());
+      if (options.json) printJson(summary);
+      else console.log(`new notice key ${summary.current} (${summary.keys.length} keys published)`);
+    }),
+  );
+const notice = program.command('notice').description('signed notices to persons (docs/NOTICES.md)');
+notice
+  .command('verify')
+  .description('check that a notice file is signed by a notice key and unaltered (exit 0 genuine, 1 not)')
+  .argument('<file>', 'the notice as received (text, signature lines included)')
+  .option('--keys <file>', "verifier keys as GET /api/v1/notices/keys serves them (default: the keyring's)")
+  .option('--json', 'print the result as JSON on the last line')
+  .action((file: string, options: { keys?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runNoticeVerify } = await import('./notice.ts');
+      const summary = await runNoticeVerify(loadConfig(), file, options);
+      if (options.json) printJson(summary);
+      else
+        console.log(
+          summary.genuine
+            ? `genuine: signed by ${summary.signedBy}${summary.code ? `; code ${summary.code}` : ''}`
+            : `NOT genuine: ${summary.reason}`,
+        );
+      if (!summary.genuine) process.exitCode = 1;
+    }),
+  );
+notice
+  .command('sign')
+  .description(
+    "sign a notice text with the keyring's current notice key; a {code} in it is replaced by a registered message code",
+  )
+  .argument('<file>', 'the notice text (UTF-8)')
+  .option('--kind <kind>', 'the message kind registered for {code}', 'manual_notice')
+  .option('--channel <channel>', 'the channel registered for {code}: email, sms, letter or portal', 'letter')
+  .option('--json', 'print {notice, signedBy, code} as JSON on the last line')
+  .action((file: string, options: { kind: string; channel: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runNoticeSign } = await import('./notice.ts');
+      const summary = await runNoticeSign(loadConfig(), file, options);
+      if (options.json) printJson(summary);
+      else process.stdout.write(summary.notice);
+    }),
+  );
+
 program
   .command('drill')
   .description(

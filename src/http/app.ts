@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '../context.ts';
 import type { Kms } from '../crypto/kms.ts';
 import type { Db } from '../db/types.ts';
 import { announceAlert } from '../guard/announce.ts';
+import type { NoticeKeySource } from '../notify/verify-notice.ts';
 import type { RegistryKeys } from '../registry/persons.ts';
 import { consolePage, hasConsoleBuild, registerConsole } from './console.ts';
 import { registerAuth } from './plugins/auth.ts';
@@ -31,6 +32,7 @@ import { guardDashboardRoutes } from './routes/guard-dashboard.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { incidentsRoutes } from './routes/incidents.routes.ts';
 import { messagesRoutes } from './routes/messages.routes.ts';
+import { noticesRoutes } from './routes/notices.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { passkeyRoutes } from './routes/passkey.routes.ts';
 import { personsRoutes } from './routes/persons.routes.ts';
@@ -55,6 +57,8 @@ export interface AppDeps {
   consoleDir?: string;
   /** The audit checkpoints' verifier key: the person's portal checks proofs against it. */
   checkpointVerifierKey?: string;
+  /** The notice keys (src/notify/verify-notice.ts keyringNoticeKeys): the public notice check's. */
+  noticeKeys?: NoticeKeySource;
 }
 
 /**
@@ -250,6 +254,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ...(deps.checkpointVerifierKey ? { checkpointVerifierKey: deps.checkpointVerifierKey } : {}),
   });
   await app.register(messagesRoutes, { db: deps.db, clock });
+  await app.register(noticesRoutes, {
+    db: deps.db,
+    clock,
+    ...(deps.noticeKeys ? { keys: deps.noticeKeys } : {}),
+  });
   // FranceConnect opens the same person session as the email code; its CSRF token reaches the page
   // through a one-time handoff, as the callback is a cross-site redirect (docs/FRANCECONNECT.md).
   const fcSession = { db: deps.db, config, clock };

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
+import { registerAccountMessage } from '../notify/codes.ts';
 import { queueMail } from '../notify/outbox.ts';
 
 export interface Notice {
@@ -26,10 +27,16 @@ export async function queueNotice(
   notice: Notice,
 ): Promise<void> {
   const accountId = account?.id ?? null;
+  // The in-app notice carries a code of its own (T6): the same check as the mail's.
+  const inApp = await registerAccountMessage(
+    tx,
+    { kind: notice.kind, channel: 'in_app', at: now, accountId },
+    notice.text,
+  );
   await tx.query(
     `INSERT INTO staff_notices (id, account_id, at, kind, text)
      SELECT $1, $2::uuid, $3, $4, $5 WHERE $2::uuid IS NOT NULL`,
-    [randomUUID(), accountId, now, notice.kind, notice.text],
+    [randomUUID(), accountId, now, notice.kind, inApp],
   );
   await queueMail(tx, { accountId, kind: notice.kind, subject: notice.subject, text: notice.text }, now);
 }

@@ -102,3 +102,47 @@ export async function findMessage(tx: Tx, input: string): Promise<(MessageFacts 
   );
   return row ? { id: row.id, kind: row.kind, channel: row.channel, sentAt: row.created_at } : null;
 }
+
+/** Where staff messages send their reader to check a code: PUBLIC_URL, set by loadConfig (src/config.ts). */
+let verifierBase = 'http://localhost:8080';
+
+/** Sets the public address written in staff messages as "<PUBLIC_URL>/verifier" (loadConfig calls it). */
+export function setVerifierBase(publicUrl: string): void {
+  verifierBase = publicUrl.replace(/\/+$/, '');
+}
+
+/** The lines a staff message ends with: its code and where to check it (T6: phishing imitates Rempart's mails). */
+export function codeFooter(code: string): string {
+  return (
+    `\n\nCode de vérification de ce message : ${code}\n` +
+    `Vérifiez-le sur ${verifierBase}/verifier avant d'agir. / Check this code at ${verifierBase}/verifier before acting.`
+  );
+}
+
+/**
+ * Registers a message to a staff account (or to nobody: null) and returns its text with the code
+ * footer. With a null account the same statement runs and inserts nothing, so the login path of an
+ * unknown login runs the statements of a real account's (T1: no enumeration by timing).
+ */
+export async function registerAccountMessage(
+  tx: Tx,
+  message: { kind: string; channel: MessageChannel; at: Date; accountId: string | null },
+  text: string,
+): Promise<string> {
+  const code = newMessageCode();
+  const content = text + codeFooter(code);
+  await tx.query(
+    `INSERT INTO messages (id, code_hash, kind, channel, created_at, account_id, content_hash)
+     SELECT $1, $2, $3, $4, $5, $6::uuid, $7 WHERE $6::uuid IS NOT NULL`,
+    [
+      randomUUID(),
+      codeHash(code),
+      message.kind,
+      message.channel,
+      message.at,
+      message.accountId,
+      createHash('sha256').update(content, 'utf8').digest(),
+    ],
+  );
+  return content;
+}

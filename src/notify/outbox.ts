@@ -12,6 +12,7 @@ import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { isAppError } from '../errors.ts';
 import { recordEvent } from '../identity/events.ts';
+import { registerAccountMessage } from './codes.ts';
 import type { Mailer } from './mailer.ts';
 
 /** How long a claimed row is kept from other senders: longer than the mailer's three 10 s timeouts. */
@@ -45,10 +46,16 @@ export function queuedMark(): number {
  * runs exactly the statements of a real account's (T1: no enumeration by timing).
  */
 export async function queueMail(tx: Tx, mail: QueuedMail, now: Date): Promise<void> {
+  // Every staff mail carries a verification code anyone can check (T6: phishing imitates Rempart's mails).
+  const text = await registerAccountMessage(
+    tx,
+    { kind: mail.kind, channel: 'email', at: now, accountId: mail.accountId },
+    mail.text,
+  );
   await tx.query(
     `INSERT INTO mail_outbox (id, account_id, kind, subject, body, queued_at, next_attempt_at)
      SELECT $1, $2::uuid, $3, $4, $5, $6, $6 WHERE $2::uuid IS NOT NULL`,
-    [randomUUID(), mail.accountId, mail.kind, mail.subject, mail.text, now],
+    [randomUUID(), mail.accountId, mail.kind, mail.subject, text, now],
   );
   queuedGeneration += 1;
 }

@@ -63,14 +63,50 @@ async function count(
   );
   if (row && row.count > limit) {
     const retryAt = new Date(row.window_start.getTime() + windowMs);
-    return new AppError('throttled', 'too many codes checked: try again later', {
+    const what = key.startsWith('notice-verify:') ? 'notices' : 'codes';
+    return new AppError('throttled', `too many ${what} checked: try again later`, {
       retryAfter: Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000)),
       retryAt: retryAt.toISOString(),
-      limit: 'message code checks',
+      limit: what === 'codes' ? 'message code checks' : 'notice checks',
     });
   }
   return null;
 }
+
+/**
+ * Counts one public check from `sourceAddress` against `limits`, per address and overall, in the
+ * counters under `prefix` (`message-verify`, `notice-verify`: one allowance per kind of check), in a
+ * transaction committed before a refusal, so a refused guess still counts. Throws `throttled` past a
+ * limit.
+ */
+export async function countPublicCheck(
+  db: Db,
+  prefix: string,
+  sourceAddress: string,
+  now: Date,
+  limits: VerifyLimits,
+): Promise<void> {
+  const refused = await db.tx(actor, async (tx) => {
+    const byAddress = await count(
+      tx,
+      `${prefix}:address:${sourceAddress}`,
+      limits.perAddress,
+      limits.windowMs,
+      now,
+    );
+    // An address already refused does not eat the global allowance of everyone else.
+    if (byAddress) return byAddress;
+    return count(tx, `${prefix}:global`, limits.global, limits.windowMs, now);
+  });
+  if (refused) throw refused;
+}
+
+/** The default limits: VERIFY_PER_ADDRESS per address and VERIFY_GLOBAL overall per VERIFY_WINDOW_MS. */
+export const VERIFY_LIMITS: VerifyLimits = {
+  perAddress: VERIFY_PER_ADDRESS,
+  global: VERIFY_GLOBAL,
+  windowMs: VERIFY_WINDOW_MS,
+};
 
 /**
  * Checks a message code. Every request counts (malformed ones too) in a transaction committed
@@ -79,26 +115,9 @@ async function count(
 export async function verifyMessageCode(
   db: Db,
   request: VerifyRequest,
-  limits: VerifyLimits = {
-    perAddress: VERIFY_PER_ADDRESS,
-    global: VERIFY_GLOBAL,
-    windowMs: VERIFY_WINDOW_MS,
-  },
+  limits: VerifyLimits = VERIFY_LIMITS,
 ): Promise<Verification> {
-  const { now } = request;
-  const refused = await db.tx(actor, async (tx) => {
-    const byAddress = await count(
-      tx,
-      `message-verify:address:${request.sourceAddress}`,
-      limits.perAddress,
-      limits.windowMs,
-      now,
-    );
-    // An address already refused does not eat the global allowance of everyone else.
-    if (byAddress) return byAddress;
-    return count(tx, 'message-verify:global', limits.global, limits.windowMs, now);
-  });
-  if (refused) throw refused;
+  await countPublicCheck(db, 'message-verify', request.sourceAddress, request.now, limits);
   const found = await db.tx(actor, (tx) => findMessage(tx, request.code));
   if (!found) return { genuine: false };
   return { genuine: true, kind: found.kind, channel: found.channel, sentAt: found.sentAt };

@@ -15,6 +15,7 @@ import { SESSION_COOKIE } from '../../src/identity/sessions.ts';
 import type { Mailer } from '../../src/notify/mailer.ts';
 import { outboxMailer } from '../../src/notify/mailer.ts';
 import { type DrainResult, drainOutbox } from '../../src/notify/outbox.ts';
+import { keyringNoticeKeys } from '../../src/notify/verify-notice.ts';
 import { freshDb, type TestDb } from './db.ts';
 import { freshKeys, type TestKeys } from './keys.ts';
 
@@ -82,6 +83,7 @@ export async function staffWorld(
     registry: keys.registry,
     clock,
     checkpointVerifierKey: keys.checkpointSigner.verifierKey,
+    noticeKeys: keyringNoticeKeys(keys.keyring.path),
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
   });
   await app.ready();

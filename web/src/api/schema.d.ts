@@ -8631,6 +8631,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notices/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Checks a signed notice: genuine and unaltered, by which key, with its kind and date
+         * @description The notice as received, as its lines (the text split at its line breaks, blank lines and signature lines included: c2sp.org/signed-note, Ed25519), since no API field holds a line break. At most 400 lines and 16384 characters in all. Trailing blank lines do not matter; any other change makes it not genuine. A genuine notice whose verification code is registered also gives its kind and date. Nothing personal is answered. Throttled per source address and overall (429 with Retry-After).
+         */
+        post: operations["verifyNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The published notice verifier keys, current and retired
+         * @description Every key that ever signed notices, by name: the current one signs new notices, retired ones still verify older notices. Each `key` is a c2sp.org/signed-note verifier key. Save the answer to check notices offline (`rempart notice verify FILE --keys keys.json`).
+         */
+        get: operations["noticeKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/portal/franceconnect": {
         parameters: {
             query?: never;
@@ -10700,6 +10740,129 @@ export interface operations {
                          */
                         retryAt?: string;
                         requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    verifyNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    lines: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Whether a published notice key signed exactly this text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        genuine: true;
+                        signedBy: string;
+                        /** Format: date-time */
+                        sentAt?: string;
+                        kind?: string;
+                    } | {
+                        /** @enum {boolean} */
+                        genuine: false;
+                        signedBy: null;
+                    };
+                };
+            };
+            /** @description The body is not `{lines: string[]}` within its limits, or a line holds a control character; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Too many notices checked from this source or overall: try again after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    noticeKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            name: string;
+                            key: string;
+                            current: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
                     };
                 };
             };

@@ -11,6 +11,7 @@ import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { ApiProblem, api, must } from '../api/client.ts';
 import { useLang, useT } from '../i18n/i18n.tsx';
 import { verifyMessages } from './messages.ts';
+import NoticeCheck from './NoticeCheck.tsx';
 
 type Result =
   | { genuine: true; kind: string; channel: string; sentAt: string }
@@ -23,6 +24,8 @@ const KINDS = new Set([
   'portal_login_code',
   'account_locked',
   'recovery_code',
+  'login_locked',
+  'recovery_opened',
 ]);
 const CHANNELS = new Set(['email', 'sms', 'letter', 'portal', 'in_app']);
 
@@ -104,6 +107,7 @@ export default function VerifyPage(): ReactNode {
             <Alert severity="warning" title={t('notGenuineTitle')} description={t('notGenuine')} />
           )}
         </div>
+        <NoticeCheck />
       </div>
     </div>
   );
