@@ -21,7 +21,7 @@ export interface BreachRecord {
   /** The attacked account. */
   victim: StaffMember;
   notes: CaseloadNotes;
-  /** The attack's window in the server's simulated time: from the script's first move to its end. */
+  /** The attack's window in the server's simulated time: from the script's first move to its last answer. */
   from: Date | null;
   to: Date;
   /** Person id (lower case) → fields the attacker received. */

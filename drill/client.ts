@@ -70,10 +70,12 @@ export class Tally {
   /** Person ids the operator knows (setup knowledge): seen on a route outside /persons, they count too. */
   knownPersons: ReadonlySet<string> = new Set();
   /**
-   * A second record like `received`, from the moment it is set on (null: none): what came back
-   * during a window (T7 counts what the owner of a stolen account read during the attack).
+   * From the moment it is set on (null: none), each answer's persons and fields with the time it
+   * came back (`clock`, ms): T7 counts what the owner of a stolen account read during the attack.
    */
-  receivedSince: Map<string, Set<string>> | null = null;
+  receivedLog: { at: number; got: Map<string, Set<string>> }[] | null = null;
+  /** The time `receivedLog` stamps answers with (the drill's simulated time). */
+  clock: () => number = Date.now;
   /** True once any answer raised one of this side's sessions to the second-factor level. */
   mfaReached = false;
   /** The request count at the first answer saying the account is suspended (null: never). */
@@ -348,13 +350,12 @@ export class DrillClient {
       got = personFieldsIn(exchange.body, new Map(), (id) => tally.knownPersons.has(id));
       for (const id of got.keys()) tally.persons.add(id);
     }
-    for (const record of [tally.received, tally.receivedSince]) {
-      if (!record || !got) continue;
-      for (const [id, fields] of got) {
-        const into = record.get(id) ?? new Set<string>();
-        for (const field of fields) into.add(field);
-        record.set(id, into);
-      }
+    if (!got) return;
+    for (const [id, fields] of got) {
+      const into = tally.received.get(id) ?? new Set<string>();
+      for (const field of fields) into.add(field);
+      tally.received.set(id, into);
     }
+    if (got.size > 0) tally.receivedLog?.push({ at: tally.clock(), got });
   }
 }

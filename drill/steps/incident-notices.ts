@@ -90,7 +90,7 @@ async function openIncidents(
     const confirmed = await officer.post(`/api/v1/guard/alerts/${alert.id}/confirm`, {
       note: `${record.scenario}: stolen session confirmed by the drill's security officer`,
       from: record.from.toISOString(),
-      to: new Date(record.to.getTime() + 1).toISOString(),
+      to: record.to.toISOString(),
     });
     const body = confirmed.body as { incidentId?: string; personCount?: number } | undefined;
     if (confirmed.status !== 200 || !body?.incidentId) {

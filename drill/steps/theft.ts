@@ -30,6 +30,9 @@ import { Timeline } from './timeline.ts';
 export const ATTACKER_BROWSER =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
 
+/** Slack either side of an attack's window (T7's incident), for the clocks' few ms of difference. */
+export const WINDOW_SLACK_MS = 1000;
+
 /** Distinct persons a usual working day, by role: the middle of the honest model's range (honest-plan.ts, WORK). */
 export const USUAL_DAY = { partner_counselor: 10, counselor: 16 } as const;
 
@@ -173,8 +176,9 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
       const today = context();
       if (windowFrom === null) {
         windowFrom = timeline.now();
-        // From now on, what the owner reads through the account is in the incident's window too.
-        owner.client.tally.receivedSince = new Map();
+        // From now on, what the owner reads through the account may be in the incident's window.
+        owner.client.tally.clock = () => world.clock.now().getTime();
+        owner.client.tally.receivedLog = [];
       }
       if (before) {
         const once = before;
@@ -227,14 +231,24 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
   for (const id of tally.received.keys()) exposed.add(id.toLowerCase());
   for (const id of days.attackerPersons()) exposed.add(id);
   const outside = [...exposed].filter((id) => !notes.caseload.has(id));
+  // The attack's window, a second either side (the server's clock and the drill's agree to a few ms):
+  // from the script's first move to its last answer. What the owner read in it counts with it.
+  const from = windowFrom === null ? null : new Date((windowFrom as Date).getTime() - WINDOW_SLACK_MS);
+  const to = new Date((intruder.lastAnswerAt ?? world.clock.now()).getTime() + WINDOW_SLACK_MS);
+  const ownerInWindow = new Map<string, Set<string>>();
+  for (const { at, got } of owner.client.tally.receivedLog ?? []) {
+    if (from === null || at < from.getTime() || at >= to.getTime()) continue;
+    for (const [id, fields] of got)
+      ownerInWindow.set(id, new Set([...(ownerInWindow.get(id) ?? []), ...fields]));
+  }
   recordBreach(world, {
     scenario: spec.id,
     victim: member,
     notes,
-    from: windowFrom,
-    to: world.clock.now(),
+    from,
+    to,
     attacker: lowerIds(tally.received),
-    owner: lowerIds(owner.client.tally.receivedSince ?? new Map()),
+    owner: lowerIds(ownerInWindow),
   });
   return {
     member,
