@@ -349,7 +349,21 @@ describe('drill harness parts', () => {
     const tally = new Tally();
     const client = new DrillClient(base, tally);
     await client.get('/api/v1/persons');
+    // From now on each answer's persons are also logged with their time (T7's window of an attack).
+    let now = 1000;
+    tally.clock = () => now;
+    tally.receivedLog = [];
+    now = 2000;
     await client.get('/api/v1/persons/p3/history', { route: '/api/v1/persons/{id}/history' });
+    expect(tally.receivedLog).toEqual([
+      {
+        at: 2000,
+        got: new Map([
+          ['p3', new Set()],
+          ['p1', new Set()],
+        ]),
+      },
+    ]);
     expect([...tally.persons].sort()).toEqual(['c9', 'p1', 'p2', 'p3']);
     expect(Object.fromEntries([...tally.received].map(([id, f]) => [id, [...f].sort()]))).toEqual({
       p1: [],

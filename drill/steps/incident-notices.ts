@@ -6,7 +6,8 @@
  * got (steps/notices.ts) with what the attackers received (drill/breaches.ts), person for person and
  * field for field.
  *
- * The window of each incident is the attack's, from the script's first move to the scenario's end.
+ * The window of each incident is the attack's, from the script's first move to its last answer (a
+ * second either side: drill/steps/theft.ts).
  * The owner of the stolen account works in that window, in the very session the attacker copied
  * (T2: from the same machine): the audit log cannot tell their reads apart, so the incident holds
  * both. The comparison is therefore made twice: with what left through the account in the window

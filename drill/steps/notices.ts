@@ -54,10 +54,7 @@ export function sendReportOf(printed: Record<string, unknown>): SendReport {
   };
 }
 
-/**
- * The notice verifier keys the server publishes (GET /api/v1/notices/keys), and where they came
- * from; an empty list when the route is not there.
- */
+/** The notice verifier keys the server publishes (GET /api/v1/notices/keys); none when it answers otherwise. */
 export async function publishedNoticeKeys(world: World): Promise<string[]> {
   const answer = await world.client('anyone (notice keys)').get('/api/v1/notices/keys');
   const keys = (answer.body as { keys?: { key?: unknown }[] } | undefined)?.keys;
