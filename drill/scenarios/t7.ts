@@ -128,7 +128,8 @@ export const t7: Scenario = {
       // T7's own attacker requests: none when it compared with T2-scope's run.
       requestsToFirstResponse: ranBefore ? null : t2.requestsToFirstResponse,
       requestsToSuspension: ranBefore ? null : t2.requestsToSuspension,
-      suspended: t2.suspended,
+      // The contract: suspended when requestsToSuspension is not null (none of T7's own then).
+      suspended: ranBefore ? false : t2.suspended,
       requests: ranBefore ? 0 : t2.requests,
       steps,
       remarks,
