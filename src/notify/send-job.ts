@@ -97,6 +97,124 @@ function errorKey(error: unknown): string {
   return isAppError(error) ? error.message.replace(/^.*\((.*)\)$/, '$1').slice(0, 40) : 'error';
 }
 
+/** One run of the job: what the sending steps share. */
+interface Run {
+  db: Db;
+  deps: SendDeps;
+  incidentId: string;
+  runStart: Date;
+  options: SendOptions;
+  report: DeliveryReport;
+  progress: () => void;
+}
+
+/** Letters: one PDF per claimed batch, recorded sent once the file is complete. */
+async function sendLetters(run: Run): Promise<void> {
+  const { db, deps, incidentId, report } = run;
+  const stamp = run.runStart.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  for (let n = 1; ; n++) {
+    const batch = await db.tx(actor, (tx) =>
+      claimNotices(tx, incidentId, true, run.runStart, deps.clock.now(), run.options.letterBatch),
+    );
+    if (batch.length === 0) return;
+    const letters: Letter[] = [];
+    const failed: string[] = [];
+    for (const notice of batch) {
+      const who = await openSealedRow(deps.registry, notice.person, ['firstNames', 'lastName', 'address']);
+      if (!who.address) {
+        failed.push(notice.id);
+        continue;
+      }
+      letters.push({
+        noticeId: notice.id,
+        name: `${who.firstNames} ${who.lastName}`,
+        address: who.address as Address,
+        signedText: await openNoticeText(deps.registry, notice.person, notice.id, notice.sealedText),
+        date: deps.clock.now(),
+      });
+    }
+    const sent = letters.map((l) => l.noticeId);
+    if (letters.length > 0)
+      report.letterFiles.push(
+        await writeLetterBatch(deps.letterDir, `incident-${incidentId}-${stamp}-${n}.pdf`, letters),
+      );
+    await db.tx(actor, (tx) => recordOutcomes(tx, { sent, delivered: [], failed }, deps.clock.now()));
+    report.delivered.letter += sent.length;
+    report.resent += batch.filter((b) => b.attempts > 1 && sent.includes(b.id)).length;
+    report.failed += failed.length;
+    if (failed.length > 0) report.errors['no address'] = (report.errors['no address'] ?? 0) + failed.length;
+    run.progress();
+  }
+}
+
+/**
+ * Email, SMS and portal: claimed in batches of about one second's worth, sent `concurrency` at a
+ * time. The next batch is claimed (and committed) while one is being sent, and a batch's outcomes
+ * are recorded while the next is sent: at a crash, at most two batches are claimed and unrecorded.
+ */
+async function sendMessages(run: Run): Promise<void> {
+  const { db, deps, incidentId, report, options } = run;
+  const pace = pacer(options.rate);
+  const claimSize = Math.max(1, Math.min(500, Math.round(options.rate)));
+  const sendOne = async (notice: ClaimedNotice): Promise<'sent' | 'delivered' | 'failed'> => {
+    if (notice.channel === 'portal') return 'delivered';
+    await pace();
+    try {
+      const text = await openNoticeText(deps.registry, notice.person, notice.id, notice.sealedText);
+      if (notice.channel === 'email') {
+        if (!deps.mailer) throw new Error('no SMTP server configured');
+        const { email } = await openSealedRow(deps.registry, notice.person, ['email']);
+        if (!email) throw new Error('no email address');
+        await deps.mailer.send({
+          to: email,
+          messageId: noticeMessageId(notice.id, deps.publicUrl),
+          subject: NOTICE_SUBJECT,
+          text,
+        });
+      } else {
+        const { phone } = await openSealedRow(deps.registry, notice.person, ['phone']);
+        if (!phone) throw new Error('no phone number');
+        const code = /^Code de vérification : (\S+)$/m.exec(text)?.[1] ?? '';
+        await deps.sms.send({ to: phone, id: notice.id, text: smsText(deps.publicUrl, code) });
+        report.smsFile = deps.sms.file;
+      }
+      return 'sent';
+    } catch (error) {
+      const key = error instanceof Error && !isAppError(error) ? error.message : errorKey(error);
+      report.errors[key] = (report.errors[key] ?? 0) + 1;
+      return 'failed';
+    }
+  };
+  const claim = (): Promise<ClaimedNotice[]> =>
+    db.tx(actor, (tx) => claimNotices(tx, incidentId, false, run.runStart, deps.clock.now(), claimSize));
+  let next = claim();
+  let recording: Promise<unknown> = Promise.resolve();
+  for (;;) {
+    const batch = await next;
+    if (batch.length === 0) break;
+    next = claim();
+    const outcomes = { sent: [] as string[], delivered: [] as string[], failed: [] as string[] };
+    let i = 0;
+    const worker = async (): Promise<void> => {
+      while (i < batch.length) {
+        const notice = batch[i++]!;
+        const outcome = await sendOne(notice);
+        outcomes[outcome].push(notice.id);
+        if (outcome === 'failed') report.failed += 1;
+        else {
+          report.delivered[notice.channel] += 1;
+          if (notice.attempts > 1) report.resent += 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, batch.length) }, worker));
+    await recording;
+    recording = db.tx(actor, (tx) => recordOutcomes(tx, outcomes, deps.clock.now()));
+    run.progress();
+  }
+  await recording;
+}
+
 /** Sends (or creates and sends) every notice of the incident; returns the delivery report. */
 export async function sendIncidentNotices(
   db: Db,
@@ -149,7 +267,9 @@ export async function sendIncidentNotices(
     0,
   );
   const todo = total - report.alreadySent;
-  log(`notify: incident ${incidentId}: ${total} notices (${report.created} new), ${todo} to send`);
+  log(
+    `notify: incident ${incidentId}: ${total} notices (${report.created} new in ${((performance.now() - started) / 1000).toFixed(1)} s), ${todo} to send`,
+  );
   let lastLog = performance.now();
   const progress = (force = false): void => {
     if (!force && performance.now() - lastLog < 1000) return;
@@ -162,97 +282,9 @@ export async function sendIncidentNotices(
     );
   };
 
-  // 2. Letters: one PDF per claimed batch, recorded sent once the file is complete.
-  const stamp = runStart.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  for (let n = 1; ; n++) {
-    const batch = await db.tx(actor, (tx) =>
-      claimNotices(tx, incidentId, true, runStart, deps.clock.now(), options.letterBatch),
-    );
-    if (batch.length === 0) break;
-    const letters: Letter[] = [];
-    const failed: string[] = [];
-    for (const notice of batch) {
-      const who = await openSealedRow(deps.registry, notice.person, ['firstNames', 'lastName', 'address']);
-      if (!who.address) {
-        failed.push(notice.id);
-        continue;
-      }
-      letters.push({
-        noticeId: notice.id,
-        name: `${who.firstNames} ${who.lastName}`,
-        address: who.address as Address,
-        signedText: await openNoticeText(deps.registry, notice.person, notice.id, notice.sealedText),
-        date: deps.clock.now(),
-      });
-    }
-    const sent = letters.map((l) => l.noticeId);
-    if (letters.length > 0)
-      report.letterFiles.push(
-        await writeLetterBatch(deps.letterDir, `incident-${incidentId}-${stamp}-${n}.pdf`, letters),
-      );
-    await db.tx(actor, (tx) => recordOutcomes(tx, { sent, delivered: [], failed }, deps.clock.now()));
-    report.delivered.letter += sent.length;
-    report.resent += batch.filter((b) => b.attempts > 1 && sent.includes(b.id)).length;
-    report.failed += failed.length;
-    if (failed.length > 0) report.errors['no address'] = (report.errors['no address'] ?? 0) + failed.length;
-    progress();
-  }
-
-  // 3. Email, SMS and portal: claimed in batches of about one second's worth, sent in parallel.
-  const pace = pacer(options.rate);
-  const claimSize = Math.max(1, Math.min(500, Math.round(options.rate)));
-  const sendOne = async (notice: ClaimedNotice): Promise<'sent' | 'delivered' | 'failed'> => {
-    if (notice.channel === 'portal') return 'delivered';
-    await pace();
-    try {
-      const text = await openNoticeText(deps.registry, notice.person, notice.id, notice.sealedText);
-      if (notice.channel === 'email') {
-        if (!deps.mailer) throw new Error('no SMTP server configured');
-        const { email } = await openSealedRow(deps.registry, notice.person, ['email']);
-        if (!email) throw new Error('no email address');
-        await deps.mailer.send({
-          to: email,
-          messageId: noticeMessageId(notice.id, deps.publicUrl),
-          subject: NOTICE_SUBJECT,
-          text,
-        });
-      } else {
-        const { phone } = await openSealedRow(deps.registry, notice.person, ['phone']);
-        if (!phone) throw new Error('no phone number');
-        const code = /^Code de vérification : (\S+)$/m.exec(text)?.[1] ?? '';
-        await deps.sms.send({ to: phone, id: notice.id, text: smsText(deps.publicUrl, code) });
-        report.smsFile = deps.sms.file;
-      }
-      return 'sent';
-    } catch (error) {
-      const key = error instanceof Error && !isAppError(error) ? error.message : errorKey(error);
-      report.errors[key] = (report.errors[key] ?? 0) + 1;
-      return 'failed';
-    }
-  };
-  for (;;) {
-    const batch = await db.tx(actor, (tx) =>
-      claimNotices(tx, incidentId, false, runStart, deps.clock.now(), claimSize),
-    );
-    if (batch.length === 0) break;
-    const outcomes = { sent: [] as string[], delivered: [] as string[], failed: [] as string[] };
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < batch.length) {
-        const notice = batch[next++]!;
-        const outcome = await sendOne(notice);
-        outcomes[outcome].push(notice.id);
-        if (outcome === 'failed') report.failed += 1;
-        else {
-          report.delivered[notice.channel] += 1;
-          if (notice.attempts > 1) report.resent += 1;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, batch.length) }, worker));
-    await db.tx(actor, (tx) => recordOutcomes(tx, outcomes, deps.clock.now()));
-    progress();
-  }
+  // 2. Letters (files, CPU-bound) and the other channels (network-bound) side by side.
+  const run: Run = { db, deps, incidentId, runStart, options, report, progress };
+  await Promise.all([sendLetters(run), sendMessages(run)]);
 
   // 4. The report; people_notified_at once every notice is sent.
   const after = await db.tx(actor, async (tx) => {

@@ -1,0 +1,154 @@
+/**
+ * `rempart bench notify`: the incident notices' job at scale (GDPR art. 34; docs/NOTICES.md). A
+ * throwaway registry of N persons and an incident over all of them; the job creates, signs and sends
+ * every notice to a real SMTP server in this process (smtp-server), which checks each message's
+ * signature against the published verifier keys and counts Message-IDs: `duplicates` is how many
+ * messages arrived under a Message-ID already received (0 without a crash, by design). The seeding is
+ * set-up, timed apart (`setupSeconds`); `seconds` is the job's, as `rempart notify send` runs it.
+ */
+import { SMTPServer } from 'smtp-server';
+import { parseMessage } from '../drill/mailbox.ts';
+import type { Config } from '../src/config.ts';
+import { systemClock } from '../src/context.ts';
+import { ensureNoticeSigningKeys } from '../src/crypto/keyring.ts';
+import { noticeVerifierKeys, verifyNotice } from '../src/crypto/notice-signing.ts';
+import { openKeys } from '../src/crypto/open.ts';
+import { openDb } from '../src/db/open.ts';
+import { fileSmsProvider, smtpNoticeMailer } from '../src/notify/channels.ts';
+import { type DeliveryReport, sendIncidentNotices } from '../src/notify/send-job.ts';
+import { seedPopulation } from '../src/registry/seed.ts';
+import { plantIncident } from './notify-incident.ts';
+import { throwaway } from './throwaway.ts';
+
+/** What to measure. */
+export interface NotifyBenchOptions {
+  notices: number;
+  /** Sends in flight and SMTP connections (default 8). */
+  concurrency?: number;
+  onProgress?: (line: string) => void;
+}
+
+/** The figures (the JSON line of `rempart bench notify --json`). */
+export interface NotifyBenchSummary {
+  bench: 'notify';
+  engine: 'pglite' | 'postgres';
+  notices: number;
+  /** The job's time: create, sign, encrypt, send, record. */
+  seconds: number;
+  noticesPerSecond: number;
+  /** Notices delivered, every channel (the job's report). */
+  delivered: number;
+  /** Messages received at the SMTP server under a Message-ID already received. */
+  duplicates: number;
+  /** Emails received at the SMTP server, and how many of them verified against the published keys. */
+  received: number;
+  verified: number;
+  byChannel: DeliveryReport['delivered'];
+  failed: number;
+  concurrency: number;
+  setupSeconds: number;
+}
+
+/** A local SMTP server that verifies every notice as it arrives and counts Message-IDs. */
+async function countingServer(verifierKeys: string[]): Promise<{
+  url: string;
+  counts: { received: number; verified: number; duplicates: number };
+  close(): Promise<void>;
+}> {
+  const seen = new Set<string>();
+  const counts = { received: 0, verified: 0, duplicates: 0 };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    size: 1024 * 1024,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const message = parseMessage(Buffer.concat(chunks));
+        counts.received += 1;
+        const id = message.headers['message-id'] ?? '';
+        if (seen.has(id)) counts.duplicates += 1;
+        seen.add(id);
+        if (verifyNotice(message.text, verifierKeys).genuine) counts.verified += 1;
+        callback();
+      });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.server.address();
+      if (address === null || typeof address === 'string') return reject(new Error('no TCP address'));
+      resolve(address.port);
+    });
+  });
+  return {
+    url: `smtp://127.0.0.1:${port}?tls=off`,
+    counts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Runs the benchmark in a throwaway registry; returns the figures. */
+export async function benchNotify(base: Config, options: NotifyBenchOptions): Promise<NotifyBenchSummary> {
+  const log = options.onProgress ?? (() => undefined);
+  const concurrency = options.concurrency ?? 8;
+  const { config, cleanup } = await throwaway(base);
+  try {
+    const setupStarted = performance.now();
+    const keys = await openKeys(config, { create: true });
+    const noticeKeys = await ensureNoticeSigningKeys(keys.keyring);
+    const db = await openDb(config);
+    try {
+      log(`bench notify: seeding ${options.notices} persons`);
+      await seedPopulation(db, keys.registry, { persons: options.notices, seed: 7 });
+      const { incidentId } = await plantIncident(db, options.notices, new Date());
+      const setupSeconds = Math.round(performance.now() - setupStarted) / 1000;
+      const smtp = await countingServer(noticeVerifierKeys(noticeKeys));
+      const mailer = smtpNoticeMailer({ url: smtp.url, from: config.mailFrom, connections: concurrency });
+      let report: DeliveryReport;
+      try {
+        report = await sendIncidentNotices(
+          db,
+          {
+            registry: keys.registry,
+            noticeKeys,
+            publicUrl: config.publicUrl,
+            clock: systemClock,
+            mailer,
+            sms: fileSmsProvider(`${config.dataDir}/sms`, incidentId),
+            letterDir: `${config.dataDir}/letters`,
+            log,
+          },
+          incidentId,
+          { rate: 100_000, concurrency, letterBatch: config.notify.letterBatch },
+        );
+      } finally {
+        await mailer.close();
+        await smtp.close();
+      }
+      const delivered = Object.values(report.delivered).reduce((a, b) => a + b, 0);
+      return {
+        bench: 'notify',
+        engine: db.kind,
+        notices: report.notices,
+        seconds: report.seconds,
+        noticesPerSecond: report.noticesPerSecond,
+        delivered,
+        duplicates: smtp.counts.duplicates,
+        received: smtp.counts.received,
+        verified: smtp.counts.verified,
+        byChannel: report.delivered,
+        failed: report.failed,
+        concurrency,
+        setupSeconds,
+      };
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await cleanup();
+  }
+}
