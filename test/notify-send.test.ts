@@ -3,6 +3,7 @@
  * every channel, exactly once without a crash, nothing on a rerun, and a SIGKILL mid-run followed
  * by a rerun that finishes with no loss and no duplicate (docs/NOTICES.md, "Exactly once").
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { noticeKeysOf, noticeVerifierKeys, verifyNotice } from '../src/crypto/no
 import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
 import { fileSmsProvider, smtpNoticeMailer } from '../src/notify/channels.ts';
+import { findMessage } from '../src/notify/codes.ts';
 import { FIELD_NAMES_FR } from '../src/notify/notice-text.ts';
 import { noticeForPerson, noticesForPerson } from '../src/notify/notices-read.ts';
 import { type DeliveryReport, sendIncidentNotices } from '../src/notify/send-job.ts';
@@ -124,6 +126,23 @@ describe(`rempart notify send (${engine})`, () => {
     try {
       report = await job();
       again = await job();
+      // Each notice's code is a registered message (registerMessages): it verifies as what it is, with
+      // the SHA-256 of the exact text sent.
+      const mail = ofIncident(small.incidentId)[0]!;
+      const code = /^Code de vérification : (\S+)$/m.exec(mail.text)![1]!;
+      const found = await db.tx(systemCtx('test').actor, async (tx) => {
+        const facts = await findMessage(tx, code);
+        const [row] = await tx.query<{ content_hash: Uint8Array; incident_id: string }>(
+          'SELECT content_hash, incident_id FROM messages WHERE id = $1',
+          [facts?.id],
+        );
+        return { facts, row };
+      });
+      expect(found.facts).toMatchObject({ kind: 'incident_notice', channel: 'email' });
+      expect(found.row?.incident_id).toBe(small.incidentId);
+      expect(Buffer.from(found.row!.content_hash).toString('hex')).toBe(
+        createHash('sha256').update(mail.text, 'utf8').digest('hex'),
+      );
     } finally {
       await db.close();
     }
