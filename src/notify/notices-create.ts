@@ -16,9 +16,9 @@ import { AppError } from '../errors.ts';
 import { incidentPersonsPage } from '../incidents/incidents.ts';
 import { byteaArray, plainArray } from '../registry/columns.ts';
 import type { Identity } from '../registry/person.ts';
-import { openSealedRow, type RegistryKeys, type SealedRow } from '../registry/persons.ts';
+import type { RegistryKeys, SealedRow } from '../registry/persons.ts';
 import { registerMessages } from './codes.ts';
-import { type PersonKeyRow, sealNoticeText } from './notice-crypto.ts';
+import { type PersonKeyRow, sealNoticeText, withPersonKey } from './notice-crypto.ts';
 import { renderNoticeText } from './notice-text.ts';
 
 /** The channel a notice goes by. */
@@ -88,7 +88,11 @@ export async function createNoticesPage(
     for (const person of missing) {
       const row = byId.get(person.personId);
       if (!row) throw new AppError('internal', 'a person of the incident is not in the registry');
-      channels.push(chooseChannel(await openSealedRow(deps.registry, row, ['email', 'phone', 'address'])));
+      channels.push(
+        await withPersonKey(deps.registry, row, (key) =>
+          chooseChannel(key.fields(['email', 'phone', 'address'])),
+        ),
+      );
     }
     // One signer per page: building it parses the PKCS#8 key (signedNoticeText does so per call).
     const signer = noticeSigner(deps.noticeKeys);

@@ -16,7 +16,7 @@ import type { Address } from '../registry/person.ts';
 import { openSealedRow, type RegistryKeys } from '../registry/persons.ts';
 import { NOTICE_SUBJECT, type NoticeMailer, type SmsProvider, smsText } from './channels.ts';
 import { type Letter, writeLetterBatch } from './letters.ts';
-import { openNoticeText } from './notice-crypto.ts';
+import { openNoticeText, withPersonKey } from './notice-crypto.ts';
 import { createNoticesPage, incidentDetectedAt, type NoticeChannel } from './notices-create.ts';
 import { type ClaimedNotice, claimNotices, noticeStates, recordOutcomes } from './send-claims.ts';
 
@@ -106,6 +106,8 @@ interface Run {
   options: SendOptions;
   report: DeliveryReport;
   progress: () => void;
+  /** True while notices are still being created: the sending loops wait for more. */
+  creating: boolean;
 }
 
 /** Letters: one PDF per claimed batch, recorded sent once the file is complete. */
@@ -160,10 +162,13 @@ async function sendMessages(run: Run): Promise<void> {
     if (notice.channel === 'portal') return 'delivered';
     await pace();
     try {
-      const text = await openNoticeText(deps.registry, notice.person, notice.id, notice.sealedText);
+      // One unwrap of the person's key: the text and the address, decrypted for this send only.
+      const { text, email, phone } = await withPersonKey(deps.registry, notice.person, (key) => ({
+        text: key.openText(notice.id, notice.sealedText),
+        ...key.fields([notice.channel === 'email' ? 'email' : 'phone']),
+      }));
       if (notice.channel === 'email') {
         if (!deps.mailer) throw new Error('no SMTP server configured');
-        const { email } = await openSealedRow(deps.registry, notice.person, ['email']);
         if (!email) throw new Error('no email address');
         await deps.mailer.send({
           to: email,
@@ -172,7 +177,6 @@ async function sendMessages(run: Run): Promise<void> {
           text,
         });
       } else {
-        const { phone } = await openSealedRow(deps.registry, notice.person, ['phone']);
         if (!phone) throw new Error('no phone number');
         const code = /^Code de vérification : (\S+)$/m.exec(text)?.[1] ?? '';
         await deps.sms.send({ to: phone, id: notice.id, text: smsText(deps.publicUrl, code) });
@@ -185,13 +189,25 @@ async function sendMessages(run: Run): Promise<void> {
       return 'failed';
     }
   };
-  const claim = (): Promise<ClaimedNotice[]> =>
-    db.tx(actor, (tx) => claimNotices(tx, incidentId, false, run.runStart, deps.clock.now(), claimSize));
+  // Whether creation was still running when a claim began: an empty claim ends the loop only if it
+  // was not (a claim that started before the last page committed may not have seen it).
+  const claim = async (): Promise<{ batch: ClaimedNotice[]; more: boolean }> => {
+    const more = run.creating;
+    const batch = await db.tx(actor, (tx) =>
+      claimNotices(tx, incidentId, false, run.runStart, deps.clock.now(), claimSize),
+    );
+    return { batch, more };
+  };
   let next = claim();
   let recording: Promise<unknown> = Promise.resolve();
   for (;;) {
-    const batch = await next;
-    if (batch.length === 0) break;
+    const { batch, more } = await next;
+    if (batch.length === 0) {
+      if (!more) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      next = claim();
+      continue;
+    }
     next = claim();
     const outcomes = { sent: [] as string[], delivered: [] as string[], failed: [] as string[] };
     let i = 0;
@@ -246,29 +262,14 @@ export async function sendIncidentNotices(
     errors: {},
   };
 
-  // 1. The missing notices, one transaction per page of persons.
-  for (let after: string | null = null; ; ) {
-    const page = await db.tx(actor, (tx) =>
-      createNoticesPage(
-        tx,
-        deps,
-        { id: incidentId, detectedAt },
-        after,
-        options.createPage ?? 500,
-        deps.clock.now(),
-      ),
-    );
-    if (page.last === null) break;
-    report.created += page.created;
-    after = page.last;
-  }
-  const total = Object.values(await db.tx(actor, (tx) => noticeStates(tx, incidentId))).reduce(
-    (a, b) => a + b,
-    0,
+  const persons = await db.tx(actor, (tx) =>
+    tx.query<{ n: number }>('SELECT count(*)::int AS n FROM incident_persons WHERE incident_id = $1', [
+      incidentId,
+    ]),
   );
-  const todo = total - report.alreadySent;
+  const todo = (persons[0]?.n ?? 0) - report.alreadySent;
   log(
-    `notify: incident ${incidentId}: ${total} notices (${report.created} new in ${((performance.now() - started) / 1000).toFixed(1)} s), ${todo} to send`,
+    `notify: incident ${incidentId}: ${persons[0]?.n ?? 0} persons, ${report.alreadySent} notices already sent`,
   );
   let lastLog = performance.now();
   const progress = (force = false): void => {
@@ -282,9 +283,42 @@ export async function sendIncidentNotices(
     );
   };
 
-  // 2. Letters (files, CPU-bound) and the other channels (network-bound) side by side.
-  const run: Run = { db, deps, incidentId, runStart, options, report, progress };
-  await Promise.all([sendLetters(run), sendMessages(run)]);
+  // 1. The missing notices, one transaction per page of persons; sending starts as soon as the
+  // first page is committed (the claims take what is committed), so creating and sending overlap.
+  const run: Run = { db, deps, incidentId, runStart, options, report, progress, creating: true };
+  const creation = (async () => {
+    try {
+      for (let after: string | null = null; ; ) {
+        const page = await db.tx(actor, (tx) =>
+          createNoticesPage(
+            tx,
+            deps,
+            { id: incidentId, detectedAt },
+            after,
+            options.createPage ?? 500,
+            deps.clock.now(),
+          ),
+        );
+        if (page.last === null) break;
+        report.created += page.created;
+        after = page.last;
+      }
+      log(
+        `notify: ${report.created} notices created in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    } finally {
+      run.creating = false;
+    }
+  })();
+
+  // 2. Letters (files, CPU-bound; after the creation, for full batches) and the other channels
+  // (network-bound) side by side. The first failure stops the run (after the others settle).
+  const results = await Promise.allSettled([
+    creation,
+    creation.then(() => sendLetters(run)),
+    sendMessages(run),
+  ]);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 
   // 4. The report; people_notified_at once every notice is sent.
   const after = await db.tx(actor, async (tx) => {
