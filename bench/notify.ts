@@ -7,6 +7,7 @@
  * set-up, timed apart (`setupSeconds`); `seconds` is the job's, as `rempart notify send` runs it.
  */
 
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SMTPServer } from 'smtp-server';
 import type { Config } from '../src/config.ts';
@@ -48,6 +49,11 @@ export interface NotifyBenchSummary {
   failed: number;
   concurrency: number;
   setupSeconds: number;
+  /** CPU seconds of this process (every thread) during the job: what the figures cost, whatever the load. */
+  cpuSeconds: number;
+  /** The machine's 1-minute load average when the job started and ended (other work slows the figures). */
+  loadAverage: [number, number];
+  cores: number;
 }
 
 /**
@@ -128,6 +134,8 @@ export async function benchNotify(base: Config, options: NotifyBenchOptions): Pr
       const setupSeconds = Math.round(performance.now() - setupStarted) / 1000;
       const smtp = await countingServer(noticeVerifierKeys(noticeKeys));
       const mailer = smtpNoticeMailer({ url: smtp.url, from: config.mailFrom, connections: concurrency });
+      const cpuBefore = process.cpuUsage();
+      const loadBefore = loadavg()[0]!;
       let report: DeliveryReport;
       let counts: { received: number; verified: number; duplicates: number };
       try {
@@ -152,6 +160,7 @@ export async function benchNotify(base: Config, options: NotifyBenchOptions): Pr
         await mailer.close();
         await smtp.close();
       }
+      const cpu = process.cpuUsage(cpuBefore);
       const delivered = Object.values(report.delivered).reduce((a, b) => a + b, 0);
       return {
         bench: 'notify',
@@ -167,6 +176,9 @@ export async function benchNotify(base: Config, options: NotifyBenchOptions): Pr
         failed: report.failed,
         concurrency,
         setupSeconds,
+        cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+        loadAverage: [Math.round(loadBefore * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],
+        cores: availableParallelism(),
       };
     } finally {
       await db.close();

@@ -3,7 +3,7 @@
  * every channel, exactly once without a crash, nothing on a rerun, and a SIGKILL mid-run followed
  * by a rerun that finishes with no loss and no duplicate (docs/NOTICES.md, "Exactly once").
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,7 +23,7 @@ import { type DeliveryReport, sendIncidentNotices } from '../src/notify/send-job
 import { IDENTITY_FIELDS, type Identity } from '../src/registry/person.ts';
 import { openIdentity, resealRow, type SealedRow } from '../src/registry/persons.ts';
 import { seedPopulation } from '../src/registry/seed.ts';
-import { cliEnv, initDataDir, lastJsonLine, rempart, startRempart } from './helpers/cli.ts';
+import { cliEnv, freePort, initDataDir, lastJsonLine, rempart, startRempart } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 import { type ReceivedMessage, startSmtpServer, type TestSmtpServer } from './helpers/smtp.ts';
 
@@ -99,8 +99,8 @@ describe(`rempart notify send (${engine})`, () => {
     const keys = await openKeys(config);
     const db = await openDb(config);
     const lines: string[] = [];
-    const job = async (): Promise<DeliveryReport> => {
-      const mailer = smtpNoticeMailer({ url: config.smtpUrl!, from: config.mailFrom, connections: 2 });
+    const job = async (url = config.smtpUrl!, incident = small.incidentId): Promise<DeliveryReport> => {
+      const mailer = smtpNoticeMailer({ url, from: config.mailFrom, connections: 2 });
       try {
         return await sendIncidentNotices(
           db,
@@ -114,16 +114,20 @@ describe(`rempart notify send (${engine})`, () => {
             letterDir: config.notify.letterDir,
             log: (line) => lines.push(line),
           },
-          small.incidentId,
+          incident,
           { rate: 1000, concurrency: 2, letterBatch: 500 },
         );
       } finally {
         await mailer.close();
       }
     };
+    let down: DeliveryReport;
     let report: DeliveryReport;
     let again: DeliveryReport;
     try {
+      await expect(job(config.smtpUrl, randomUUID())).rejects.toThrow(/incident: no such incident/);
+      // First with the mail server down: the emails fail (codes only), the rest is sent.
+      down = await job(`smtp://127.0.0.1:${await freePort()}?tls=off`);
       report = await job();
       again = await job();
       // Each notice's code is a registered message (registerMessages): it verifies as what it is, with
@@ -146,7 +150,6 @@ describe(`rempart notify send (${engine})`, () => {
     } finally {
       await db.close();
     }
-    expect(lines.join('\n')).toMatch(/notify: 12\/12 sent/);
     // The channel rule, written out: email, else letter, else SMS, else the portal only.
     const expected = { email: 0, letter: 0, sms: 0, portal: 0 };
     for (const id of small.personIds) {
@@ -154,15 +157,34 @@ describe(`rempart notify send (${engine})`, () => {
       expected[who.email ? 'email' : who.address ? 'letter' : who.phone ? 'sms' : 'portal'] += 1;
     }
     expect(expected.sms * expected.portal * expected.letter).toBeGreaterThan(0);
-    expect(report).toMatchObject({
+    // Progress lines name counts, never a person: no address, number or name of anyone in them.
+    expect(lines.join('\n')).toContain(`notify: ${expected.email}/${expected.email} sent`);
+    for (const id of small.personIds) {
+      const who = identities.get(id)!;
+      for (const value of [who.email, who.phone, who.lastName])
+        if (value) expect(lines.join('\n')).not.toContain(value);
+    }
+    expect(down).toMatchObject({
       incident: small.incidentId,
       notices: 12,
       created: 12,
       alreadySent: 0,
-      delivered: expected,
+      delivered: { ...expected, email: 0 },
+      failed: expected.email,
+      remaining: expected.email,
+      resent: 0,
+      peopleNotifiedAt: null,
+    });
+    expect(Object.keys(down.errors)).toEqual([expect.stringMatching(/^E[A-Z]+/)]); // a code, no text
+    // Then the rerun sends exactly the failed ones, once each, under the same notices.
+    expect(report).toMatchObject({
+      notices: 12,
+      created: 0,
+      alreadySent: 12 - expected.email,
+      delivered: { email: expected.email, letter: 0, sms: 0, portal: 0 },
       failed: 0,
       remaining: 0,
-      resent: 0,
+      resent: expected.email,
     });
     expect(report.peopleNotifiedAt).toEqual(expect.any(String));
     expect(again).toMatchObject({
@@ -191,12 +213,12 @@ describe(`rempart notify send (${engine})`, () => {
       expect(mine[0]!.headers['message-id']).toMatch(/^<[0-9a-f-]{36}@rempart\.example>$/);
     }
     // The letter: one PDF, one page per letter here; the SMS: a line pointing to the portal, no field.
-    const letterFiles = report.letterFiles;
+    const letterFiles = down.letterFiles;
     expect(letterFiles).toHaveLength(1);
     const pdf = await readFile(letterFiles[0]!, 'latin1');
     expect(pdf.startsWith('%PDF-')).toBe(true);
     expect(pdf.match(/\/Type \/Page\b(?!s)/g)).toHaveLength(expected.letter);
-    const sms = (await readFile(report.smsFile!, 'utf8')).trim().split('\n');
+    const sms = (await readFile(down.smsFile!, 'utf8')).trim().split('\n');
     expect(sms).toHaveLength(expected.sms);
     expect(JSON.parse(sms[0]!)).toMatchObject({ to: '+33612345678' });
     expect(JSON.parse(sms[0]!).text).toMatch(
