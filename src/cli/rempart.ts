@@ -718,4 +718,27 @@ bench
       }),
   );
 
+bench
+  .command('notify')
+  .description(
+    'a throwaway registry and an incident of N persons: the notices created, signed and sent to a local SMTP server that verifies each',
+  )
+  .option('--notices <n>', 'persons in the incident (one notice each)', positiveInteger('--notices'), 100_000)
+  .option('--concurrency <n>', 'sends in flight and SMTP connections', positiveInteger('--concurrency'), 8)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { notices: number; concurrency: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { benchNotify } = await import('../../bench/notify.ts');
+      const summary = await benchNotify(loadConfig(), {
+        ...options,
+        onProgress: (line) => console.error(line),
+      });
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+      // 1 when a notice was lost, failed, sent twice or did not verify: the figures do not count.
+      const complete = summary.delivered === summary.notices && summary.verified === summary.received;
+      if (!complete || summary.duplicates > 0 || summary.failed > 0) process.exitCode = 1;
+    }),
+  );
+
 await program.parseAsync(process.argv);

@@ -48,7 +48,7 @@ function writeLetter(doc: PDFKit.PDFDocument, letter: Letter): void {
   const width = doc.page.width - 40 * MM;
   for (const line of letter.signedText.split('\n')) {
     // The signature lines of the signed note: monospace, small, so they can be typed back exactly.
-    if (line.startsWith('— ')) doc.font('Courier').fontSize(7).text(line, left, undefined, { width });
+    if (line.startsWith('— ')) doc.font('Courier').fontSize(6.5).text(line, left, undefined, { width });
     else
       doc
         .font('Helvetica')

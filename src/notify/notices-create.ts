@@ -8,16 +8,18 @@
  * codes, two texts) for one incident.
  */
 import { randomUUID } from 'node:crypto';
+import { signNote } from '../audit/checkpoint.ts';
 import type { NoticeSigningKeys } from '../crypto/keyring.ts';
+import { noticeSigner } from '../crypto/notice-signing.ts';
 import type { Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
 import { incidentPersonsPage } from '../incidents/incidents.ts';
 import { byteaArray, plainArray } from '../registry/columns.ts';
 import type { Identity } from '../registry/person.ts';
-import { openSealedRow, type RegistryKeys, type SealedRow } from '../registry/persons.ts';
-import { registerMessage } from './codes.ts';
-import { type PersonKeyRow, sealNoticeText } from './notice-crypto.ts';
-import { signedNoticeText } from './notice-text.ts';
+import type { RegistryKeys, SealedRow } from '../registry/persons.ts';
+import { registerMessages } from './codes.ts';
+import { type PersonKeyRow, sealNoticeText, withPersonKey } from './notice-crypto.ts';
+import { renderNoticeText } from './notice-text.ts';
 
 /** The channel a notice goes by. */
 export type NoticeChannel = 'email' | 'sms' | 'letter' | 'portal';
@@ -81,6 +83,40 @@ export async function createNoticesPage(
       [plainArray(missing.map((p) => p.personId))],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
+    // Channels first (one decryption of the contact fields each), then every message in one statement.
+    const channels: NoticeChannel[] = [];
+    for (const person of missing) {
+      const row = byId.get(person.personId);
+      if (!row) throw new AppError('internal', 'a person of the incident is not in the registry');
+      channels.push(
+        await withPersonKey(deps.registry, row, (key) =>
+          chooseChannel(key.fields(['email', 'phone', 'address'])),
+        ),
+      );
+    }
+    // One signer per page: building it parses the PKCS#8 key (signedNoticeText does so per call).
+    const signer = noticeSigner(deps.noticeKeys);
+    const messages = await registerMessages(
+      tx,
+      missing.map((person, i) => ({
+        kind: 'incident_notice',
+        channel: channels[i]!,
+        at: now,
+        personId: person.personId,
+        incidentId: incident.id,
+      })),
+      (code, i) =>
+        signNote(
+          renderNoticeText({
+            incidentId: incident.id,
+            fields: missing[i]!.fields,
+            code,
+            publicUrl: deps.publicUrl,
+            detectedAt: incident.detectedAt,
+          }),
+          [signer],
+        ),
+    );
     const out = {
       id: [] as string[],
       person: [] as string[],
@@ -88,28 +124,14 @@ export async function createNoticesPage(
       channel: [] as string[],
     };
     const sealed: Buffer[] = [];
-    for (const person of missing) {
-      const row = byId.get(person.personId);
-      if (!row) throw new AppError('internal', 'a person of the incident is not in the registry');
-      const channel = chooseChannel(await openSealedRow(deps.registry, row, ['email', 'phone', 'address']));
+    for (const [i, person] of missing.entries()) {
       const id = randomUUID();
-      const message = await registerMessage(
-        tx,
-        { kind: 'incident_notice', channel, at: now, personId: person.personId, incidentId: incident.id },
-        (code) =>
-          signedNoticeText(deps.noticeKeys, {
-            incidentId: incident.id,
-            fields: person.fields,
-            code,
-            publicUrl: deps.publicUrl,
-            detectedAt: incident.detectedAt,
-          }),
-      );
-      sealed.push(await sealNoticeText(deps.registry, row as PersonKeyRow, id, message.content));
+      const row = byId.get(person.personId)!;
+      sealed.push(await sealNoticeText(deps.registry, row as PersonKeyRow, id, messages[i]!.content));
       out.id.push(id);
       out.person.push(person.personId);
-      out.message.push(message.id);
-      out.channel.push(channel);
+      out.message.push(messages[i]!.id);
+      out.channel.push(channels[i]!);
     }
     await tx.query(
       `INSERT INTO notices (id, incident_id, person_id, message_id, channel, signed_text_enc, created_at)
