@@ -31,7 +31,7 @@ import { type CaseloadNotes, noteCaseloads } from './leak.ts';
 import { type Mailbox, openMailbox } from './mailbox.ts';
 import { childEnv, freePort, rempartJson, type ServerProcess, startServe } from './processes.ts';
 import { type DrillReport, honestPassed, NO_HONEST, type ScenarioResult } from './report.ts';
-import type { Scenario, StaffMember, World } from './scenario.ts';
+import type { OperatorOptions, Scenario, StaffMember, World } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { Workstations } from './workstations.ts';
 import { castOf, enrol, openWorld, ownerPassword, sandbox } from './world.ts';
@@ -262,9 +262,13 @@ export async function runDrill(
     // The operator's commands during the drill write to the same people as the server: the public
     // address their messages cite and the mail server (T7's `rempart notify send`).
     const operatorEnv = childEnv(options.env, { ...base, PUBLIC_URL: baseUrl, SMTP_URL: mailbox.url });
-    const operatorCommand = async (args: string[]): Promise<Record<string, unknown>> => {
-      // PGlite is one process: the operator's command needs the server stopped, as in production.
-      const pglite = sandboxed.databaseUrl === undefined;
+    const operatorCommand = async (
+      args: string[],
+      options: OperatorOptions = {},
+    ): Promise<Record<string, unknown>> => {
+      // PGlite is one process: the operator's command needs the server stopped, as in production
+      // (unless it opens no database).
+      const pglite = sandboxed.databaseUrl === undefined && options.database !== false;
       say(`operator: rempart ${args.join(' ')}${pglite ? ' (server stopped meanwhile: PGlite)' : ''}`);
       if (pglite) await server?.stop();
       try {

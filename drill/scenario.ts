@@ -66,6 +66,15 @@ export interface ClientOptions {
   userAgent?: string;
 }
 
+/** How an operator command runs. */
+export interface OperatorOptions {
+  /**
+   * False for a command that opens no database (keyring only, e.g. `rempart notice sign` of a text
+   * without {code}): on PGlite the server then keeps running (default true: it is stopped).
+   */
+  database?: boolean;
+}
+
 /** The running world a scenario attacks. */
 export interface World {
   /** `http://localhost:PORT`. */
@@ -113,7 +122,7 @@ export interface World {
    * its last line. On PGlite (one process) the server is stopped for the command and started again
    * on the same address; sessions live in the database and survive.
    */
-  operator(args: string[]): Promise<Record<string, unknown>>;
+  operator(args: string[], options?: OperatorOptions): Promise<Record<string, unknown>>;
   /** A progress line (on a terminal only). */
   progress(line: string): void;
 }

@@ -12,7 +12,15 @@ import pg from 'pg';
 import { DrillClient, type Tally } from './client.ts';
 import type { CaseloadNotes } from './leak.ts';
 import type { Mailbox } from './mailbox.ts';
-import type { CastSpec, ClientOptions, DrillClock, Scenario, StaffMember, World } from './scenario.ts';
+import type {
+  CastSpec,
+  ClientOptions,
+  DrillClock,
+  OperatorOptions,
+  Scenario,
+  StaffMember,
+  World,
+} from './scenario.ts';
 import { outsideAddress } from './workstations.ts';
 
 const TOTP_PERIOD_MS = 30_000;
@@ -138,7 +146,7 @@ export function openWorld(options: {
   persons: number;
   /** The caseload notes, by organisation code. */
   caseloads?: Map<string, CaseloadNotes>;
-  operator?: (args: string[]) => Promise<Record<string, unknown>>;
+  operator?: (args: string[], options?: OperatorOptions) => Promise<Record<string, unknown>>;
   progress: (line: string) => void;
 }): World {
   const { baseUrl, clock, mailbox, staff, persons, progress } = options;
@@ -201,9 +209,9 @@ export function openWorld(options: {
       if (!notes) throw new Error(`the drill noted no caseload for "${name}" (leak: true in its cast spec)`);
       return notes;
     },
-    operator(args) {
+    operator(args, operatorOptions) {
       if (!options.operator) throw new Error('this drill world runs no operator commands');
-      return options.operator(args);
+      return options.operator(args, operatorOptions);
     },
     progress,
   };

@@ -63,13 +63,18 @@ describe('rempart notice verify, notice sign, keys rotate-notices', () => {
     const published = publishedNoticeKeys((await loadKeyring(keyringPath)).noticeSigning);
     await writeFile(file('keys.json'), JSON.stringify({ keys: published }));
     await writeFile(file('new-only.json'), JSON.stringify({ keys: published.filter((k) => k.current) }));
+    // Or one verifier key a line, as any signed-note tool takes them.
+    await writeFile(file('keys.txt'), `${published.map((k) => k.key).join('\n')}\n`);
+    const lines = await rempart(['notice', 'verify', file('notice.txt'), '--keys', file('keys.txt')], env);
+    expect(lines.code, lines.stderr).toBe(0);
     const offline = await rempart(['notice', 'verify', file('notice.txt'), '--keys', file('keys.json')], env);
     expect(offline.code, offline.stderr).toBe(0);
     expect(offline.stdout).toContain(`genuine: signed by ${signedBy}`);
     const without = await rempart(
-      ['notice', 'verify', file('notice.txt'), '--keys', file('new-only.json')],
+      ['notice', 'verify', file('notice.txt'), '--keys', file('new-only.json'), '--json'],
       env,
     );
     expect(without.code).toBe(1);
+    expect(lastJsonLine(without.stdout)).toMatchObject({ genuine: false, keys: 'file' });
   }, 60_000);
 });
