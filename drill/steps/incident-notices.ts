@@ -125,7 +125,7 @@ function describe(c: ScopeComparison): string {
   );
 }
 
-/** Runs T7's notice steps (c)–(f) over the attacks' records. */
+/** Runs T7's notice steps (c)–(f) over the records of T2's and T5's attacks (both expected). */
 export async function noticeSteps(
   world: World,
   records: readonly BreachRecord[],
@@ -139,7 +139,7 @@ export async function noticeSteps(
     step(
       '(c)',
       'incidents opened from the review queue',
-      incidents.size === records.length,
+      records.length === 2 && incidents.size === records.length,
       `POST /api/v1/guard/alerts/{id}/confirm over each attack's window: ${notes.join('; ')}`,
     ),
   );
@@ -189,7 +189,7 @@ export async function noticeSteps(
   );
 
   world.progress('T7 (f) the notices against what the attackers received');
-  let notifiedExact = incidents.size === records.length;
+  let notifiedExact = records.length === 2 && incidents.size === records.length;
   let attackersExact = notifiedExact;
   let ownerOnly = 0;
   let missingNotices = 0;
