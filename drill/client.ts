@@ -69,6 +69,13 @@ export class Tally {
   readonly received = new Map<string, Set<string>>();
   /** Person ids the operator knows (setup knowledge): seen on a route outside /persons, they count too. */
   knownPersons: ReadonlySet<string> = new Set();
+  /**
+   * From the moment it is set on (null: none), each answer's persons and fields with the time it
+   * came back (`clock`, ms): T7 counts what the owner of a stolen account read during the attack.
+   */
+  receivedLog: { at: number; got: Map<string, Set<string>> }[] | null = null;
+  /** The time `receivedLog` stamps answers with (the drill's simulated time). */
+  clock: () => number = Date.now;
   /** True once any answer raised one of this side's sessions to the second-factor level. */
   mfaReached = false;
   /** The request count at the first answer saying the account is suspended (null: never). */
@@ -335,17 +342,20 @@ export class DrillClient {
       tally.requestsToSuspension = tally.requests;
     }
     // Persons: whatever a route under /persons answered, refused or not, counts if it names anyone.
+    let got: Map<string, Set<string>> | undefined;
     if (exchange.route.includes('/persons') || exchange.path.includes('/persons')) {
       personIdsIn(exchange.body, tally.persons);
-      personFieldsIn(exchange.body, tally.received);
+      got = personFieldsIn(exchange.body);
     } else if (tally.knownPersons.size > 0) {
-      const known = personFieldsIn(exchange.body, new Map(), (id) => tally.knownPersons.has(id));
-      for (const [id, fields] of known) {
-        tally.persons.add(id);
-        const into = tally.received.get(id) ?? new Set<string>();
-        for (const field of fields) into.add(field);
-        tally.received.set(id, into);
-      }
+      got = personFieldsIn(exchange.body, new Map(), (id) => tally.knownPersons.has(id));
+      for (const id of got.keys()) tally.persons.add(id);
     }
+    if (!got) return;
+    for (const [id, fields] of got) {
+      const into = tally.received.get(id) ?? new Set<string>();
+      for (const field of fields) into.add(field);
+      tally.received.set(id, into);
+    }
+    if (got.size > 0) tally.receivedLog?.push({ at: tally.clock(), got });
   }
 }

@@ -83,6 +83,50 @@ export interface CaseloadNotes {
   canariesElsewhere: LeakedPerson[];
   /** Partner organisations (Cap emploi, missions locales, training bodies) by code. */
   partners: PartnerOrganisation[];
+  /**
+   * How the persons it reaches are written to (T7: a notice delivered is matched to its person by
+   * where it went): by email address (lower case), by the letter's address block (`Prénoms Nom`,
+   * street line, `postcode city`, one per line) and by phone number, each to the person id.
+   */
+  contacts: PersonContacts;
+}
+
+/** Person ids by where their mail goes (CaseloadNotes.contacts). */
+export interface PersonContacts {
+  email: ReadonlyMap<string, string>;
+  letter: ReadonlyMap<string, string>;
+  phone: ReadonlyMap<string, string>;
+}
+
+const CONTACT_FIELDS = ['email', 'phone', 'address', 'firstNames', 'lastName'] as const;
+
+/** The contacts of persons by id, a thousand rows a query. */
+async function contactsOf(tx: Tx, keys: RegistryKeys, ids: readonly string[]): Promise<PersonContacts> {
+  const contacts = {
+    email: new Map<string, string>(),
+    letter: new Map<string, string>(),
+    phone: new Map<string, string>(),
+  };
+  for (const part of chunk(ids, 1000)) {
+    const rows = await tx.query<SealedRow>(
+      'SELECT id, kek_id, wrapped_key, sealed FROM persons WHERE id = ANY($1::uuid[])',
+      [part],
+    );
+    for (const row of rows) {
+      const who = await openSealedRow(keys, row, CONTACT_FIELDS);
+      if (who.email) contacts.email.set(who.email.toLowerCase(), row.id);
+      if (who.phone) contacts.phone.set(who.phone, row.id);
+      if (who.address) {
+        const block = [
+          `${who.firstNames} ${who.lastName}`,
+          who.address.line,
+          `${who.address.postalCode} ${who.address.city}`,
+        ];
+        contacts.letter.set(block.join('\n'), row.id);
+      }
+    }
+  }
+  return contacts;
 }
 
 /** Sizes of the leaked file and of the worklist noted for each organisation. */
@@ -276,6 +320,7 @@ export async function noteCaseloads(
           canaries,
           canariesElsewhere,
           partners,
+          contacts: await contactsOf(tx, keys.registry, [...inCaseload]),
         });
       }
     });

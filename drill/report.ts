@@ -34,6 +34,23 @@ export interface ScenarioFigures {
   extra?: number;
   /** T7: persons in both whose field lists differ. */
   fieldMismatches?: number;
+  /** T7: distinct persons notified for the incidents of T2 and T5. */
+  notified?: number;
+  /**
+   * T7: every incident's notices (persons, fields) equal what left through its account in the attack's
+   * window, and every notice checked genuine.
+   */
+  notifiedExact?: boolean;
+  /** T7: every incident's notices equal the attackers' answers alone (the owners' reads excepted). */
+  attackersExact?: boolean;
+  /** T7: persons notified whom only the stolen account's owner read in the window. */
+  ownerOnly?: number;
+  /** T7: persons an attacker received who got no notice. */
+  missingNotices?: number;
+  /** T7: notices received (emails, letters, SMS). */
+  notices?: number;
+  /** T7: of those, genuine (an email's signature, a letter's or SMS's code). */
+  genuineNotices?: number;
   /** T6: a phishing message's forged code was answered "not genuine", with nothing else. */
   forgedCodeRejected?: boolean;
   /** T6: a real code reused by a phisher was shown as what it is (kind, channel, earlier date), nothing personal. */

@@ -259,6 +259,9 @@ export async function runDrill(
     });
 
     const sandboxed = box;
+    // The operator's commands during the drill write to the same people as the server: the public
+    // address their messages cite and the mail server (T7's `rempart notify send`).
+    const operatorEnv = childEnv(options.env, { ...base, PUBLIC_URL: baseUrl, SMTP_URL: mailbox.url });
     const operatorCommand = async (
       args: string[],
       options: OperatorOptions = {},
@@ -269,7 +272,7 @@ export async function runDrill(
       say(`operator: rempart ${args.join(' ')}${pglite ? ' (server stopped meanwhile: PGlite)' : ''}`);
       if (pglite) await server?.stop();
       try {
-        return await operator(rempartJson(args, env, { signal: children.signal }));
+        return await operator(rempartJson(args, operatorEnv, { signal: children.signal }));
       } finally {
         if (pglite && !children.signal.aborted) {
           server = await startServe(serveEnv, baseUrl);

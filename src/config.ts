@@ -7,6 +7,7 @@ import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
 import { type ControllerConfig, loadController } from './config-controller.ts';
 import { type FranceConnectConfig, loadFranceConnect } from './config-franceconnect.ts';
+import { loadNotify, type NotifyConfig } from './config-notify.ts';
 import { loadPortal, type PortalConfig } from './config-portal.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
@@ -14,6 +15,7 @@ import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.
 import { setVerifierBase } from './notify/codes.ts';
 
 export type { FranceConnectConfig } from './config-franceconnect.ts';
+export type { NotifyConfig } from './config-notify.ts';
 export type { ProConnectConfig } from './config-proconnect.ts';
 
 export interface Config {
@@ -119,6 +121,8 @@ export interface Config {
   franceconnect: FranceConnectConfig | undefined;
   /** The controller and its DPO, named in the authority's notification (REMPART_CONTROLLER_NAME, REMPART_DPO_*). */
   controller: ControllerConfig;
+  /** The incident notices' sending job (docs/NOTICES.md): REMPART_NOTIFY_*, REMPART_LETTER_*, REMPART_SMS_DIR. */
+  notify: NotifyConfig;
 }
 
 /** A witness the server submits checkpoints to (REMPART_WITNESSES). */
@@ -297,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const portal = loadPortal(env, issues);
   const franceconnect = loadFranceConnect(env, publicUrl, issues);
   const controller = loadController(env, issues);
+  const notify = loadNotify(env, dataDir, issues);
 
   if (issues.length > 0) {
     const reasons = issues.map((i) => `${i.field} ${i.message}`).join('; ');
@@ -325,6 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     portal,
     franceconnect,
     controller,
+    notify,
   };
 }
 

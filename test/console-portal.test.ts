@@ -3,12 +3,19 @@
  * mailed to them, sees a counselor's read of their record in their history with its proof verified
  * on the page (SHA-256 and Ed25519 in the browser), opts in to receipts, receives one after a
  * partner's read, and clicks "I don't recognise this"; the security officer sees the alert in the
- * console's review queue. Every page passes axe; no CSP or Trusted Types violation. Screenshots:
- * portal-history, portal-receipts.
+ * console's review queue. Their notice of an incident is listed, its signature verified on the page
+ * (an altered one is not), and downloads as the exact signed text. Every page passes axe; no CSP or
+ * Trusted Types violation. Screenshots: portal-history, portal-notices, portal-receipts.
  */
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sequenceBatch, signCheckpointNow } from '../src/audit/sequencer.ts';
+import { systemCtx } from '../src/context.ts';
+import { ensureNoticeSigningKeys } from '../src/crypto/keyring.ts';
+import { noticeVerifierKeys, verifyNotice } from '../src/crypto/notice-signing.ts';
 import type { Mail } from '../src/notify/mailer.ts';
+import { parseNoticeText } from '../src/notify/notice-parse.ts';
+import { createNoticesPage } from '../src/notify/notices-create.ts';
 import { processReceipts } from '../src/portal/receipts.ts';
 import { screenshot } from './helpers/browser.ts';
 import {
@@ -54,6 +61,31 @@ describe(`the person's portal in the console (${engine})`, () => {
       (await counselor.request('GET', `/api/v1/persons/${me.id}?purpose=accompaniment`)).statusCode,
     ).toBe(200);
     await sequence();
+    // An incident names me, and its notice was sent (as `rempart notify send` creates it), signed
+    // under the keyring's notice key that the server publishes.
+    const noticeKeys = await ensureNoticeSigningKeys(world.keys.keyring);
+    const officerAccount = await world.account({ organisationId: world.national, role: 'security_officer' });
+    await world.t.db.tx(systemCtx('test').actor, async (tx) => {
+      const [incident] = await tx.query<{ id: string; detected_at: Date }>(
+        `INSERT INTO incidents (id, opened_at, opened_by, kind, accounts, window_from, window_to, scope, detected_at)
+         VALUES (gen_random_uuid(), $1, $2, 'compromised_account', ARRAY[$2]::uuid[], $1, $1, '{}', $1)
+         RETURNING id, detected_at`,
+        [world.clock.now(), officerAccount.id],
+      );
+      await tx.query(
+        `INSERT INTO incident_persons (incident_id, person_id, fields, first_at, last_at, events)
+         VALUES ($1, $2, '{birthDate,lastName}', $3, $3, 1)`,
+        [incident!.id, me.id, world.clock.now()],
+      );
+      await createNoticesPage(
+        tx,
+        { registry: world.keys.registry, noticeKeys, publicUrl: world.baseUrl },
+        { id: incident!.id, detectedAt: incident!.detected_at },
+        null,
+        10,
+        world.clock.now(),
+      );
+    });
 
     const { page, problems } = await world.page();
     await page.goto('/mon-espace');
@@ -79,6 +111,32 @@ describe(`the person's portal in the console (${engine})`, () => {
     await expectAccessible(page);
     await screenshot(page, 'portal-history');
 
+    // My notice: its signature checked by the page itself, and downloaded as the exact signed text.
+    const notice = page.getByRole('row').filter({ hasText: 'Signature vérifiée dans votre navigateur' });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('birthDate, lastName');
+    await notice.scrollIntoViewIfNeeded();
+    await screenshot(page, 'portal-notices');
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      notice.getByRole('button', { name: 'Télécharger' }).click(),
+    ]);
+    const text = await readFile((await file.path())!, 'utf8');
+    expect(verifyNotice(text, noticeVerifierKeys(noticeKeys)).genuine).toBe(true);
+    expect(parseNoticeText(text).fields).toEqual(['birthDate', 'lastName']);
+    // A notice altered on the way (one more field) is caught by the page, not believed.
+    await page.route('**/api/v1/portal/notices/*', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()).replace(
+        '- votre date de naissance',
+        '- votre date de naissance\n- votre adresse postale',
+      );
+      await route.fulfill({ response, body });
+    });
+    await page.reload();
+    await page.getByRole('row').filter({ hasText: 'Signature non valide' }).waitFor();
+    await page.unroute('**/api/v1/portal/notices/*');
+
     await page.getByText('M’avertir par courriel').click();
     await page.getByRole('button', { name: 'Enregistrer' }).click();
     await page.getByText('Votre choix est enregistré.').waitFor();
@@ -101,7 +159,7 @@ describe(`the person's portal in the console (${engine})`, () => {
     await page.getByText('Signalé aux responsables de la sécurité').waitFor();
     expect(problems).toEqual([]);
 
-    const officer = await world.account({ organisationId: world.national, role: 'security_officer' });
+    const officer = officerAccount;
     // A server that rewrote entries (another purpose, another organisation) is caught by the page,
     // not believed: the leaf is rebuilt from what the page shows.
     await page.route('**/api/v1/portal/history', async (route) => {

@@ -12,6 +12,9 @@
  * - ENUM-ID and ENUM-NAME: throttled within 20 requests, then suspended;
  * - CANARY: suspended by the very request that touched the canary, which returned nothing of it.
  * Each scenario's owner works normally meanwhile and is not suspended before the attack.
+ * With them, T2-scope (a stolen session walking every route: nobody outside the caseload) and T7:
+ * the audit log's scope of T2-scope's attack, then the incidents opened from T2's and T5's alerts
+ * and their notices, compared person for person and field for field (issue 12).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport, ScenarioResult } from '../drill/report.ts';
@@ -19,7 +22,7 @@ import { toJson } from '../drill/report.ts';
 import { runDrill } from '../drill/run.ts';
 import { engine, serverUrl } from './helpers/db.ts';
 
-const IDS = ['T2', 'T2b', 'T5', 'T8', 'T9', 'ENUM-ID', 'ENUM-NAME', 'CANARY'];
+const IDS = ['T2-scope', 'T2', 'T2b', 'T5', 'T7', 'T8', 'T9', 'ENUM-ID', 'ENUM-NAME', 'CANARY'];
 
 describe(`rempart drill: the guard's scenarios on ${engine}`, () => {
   let report: DrillReport;
@@ -140,6 +143,77 @@ describe(`rempart drill: the guard's scenarios on ${engine}`, () => {
     expect(s.suspended).toBe(true);
     expect(notes(s)).toContain('canary 1/1');
     expect(s.passed, notes(s)).toBe(true);
+  });
+
+  it('a stolen partner session (second factor included) reaches no one outside its caseload, and the audit log’s breach scope is exactly what it received', () => {
+    const json = toJson(report).scenarios;
+    const t2 = json.find((s) => s.id === 'T2-scope')!;
+    const t7 = json.find((s) => s.id === 'T7')!;
+    // T2-scope: nobody outside the caseload, and the session did work (not vacuous).
+    expect(Object.keys(t2)).toEqual([
+      'id',
+      'passed',
+      'recordsExposed',
+      'outsideCaseload',
+      'beyondBaseline',
+      'requestsToFirstResponse',
+      'requestsToSuspension',
+      'suspended',
+      'requests',
+      'refused',
+      'notes',
+    ]);
+    expect(t2).toMatchObject({ passed: true, outsideCaseload: 0, beyondBaseline: null });
+    expect(t2.recordsExposed).toBeGreaterThan(0);
+    expect(t2.requests).toBeGreaterThan(500);
+    expect(t2.refused).toBeGreaterThan(0);
+    expect(t2.refused).toBeLessThan(t2.requests);
+    for (const label of ['(a)', '(b)', '(c)', '(d)', '(e)', '(f)', '(g)']) expect(t2.notes).toContain(label);
+    expect(t2.notes).not.toContain('FAILED');
+    expect(t2.notes).not.toContain('skipped');
+    expect(t2.notes).toContain('at assurance mfa');
+    expect(t2.notes).toContain('real and guessed ids answered alike');
+    expect(t2.notes).toContain('0 contact changes accepted');
+    expect(t2.notes).toMatch(/the attacker received \d+ persons: all in the caseload/);
+
+    // T7: the scope of the victim's account over the attack is exactly what the attacker received.
+    expect(t7).toMatchObject({
+      passed: true,
+      scopeExact: true,
+      missing: 0,
+      extra: 0,
+      fieldMismatches: 0,
+      recordsExposed: t2.recordsExposed,
+      outsideCaseload: 0,
+      beyondBaseline: null,
+      requestsToFirstResponse: null,
+      requestsToSuspension: null,
+      suspended: false,
+      requests: 0,
+    });
+    expect(t7.personsInScope).toBe(t2.recordsExposed);
+    expect(t7.personsReceived).toBe(t2.recordsExposed);
+    expect(t7.notes).toContain('compared with the attack T2-scope ran in this drill');
+    expect(t7.notes).toContain('the scope is exact');
+  });
+
+  it('T7: the incidents opened from T2’s and T5’s alerts yield genuine notices, person for person and field for field what left through each account in its attack’s window', () => {
+    const t7 = toJson(report).scenarios.find((s) => s.id === 'T7')!;
+    const s = scenario('T7');
+    for (const label of ['(c)', '(d)', '(e)', '(f)']) {
+      const found = s.steps.find((x) => x.label === label);
+      expect(found?.passed, found?.note ?? notes(s)).toBe(true);
+    }
+    expect(t7).toMatchObject({ notifiedExact: true, missingNotices: 0, genuineNotices: t7.notices });
+    // T2's attacker received persons of the caseload: each has a notice naming exactly its fields.
+    expect(t7.notified).toBeGreaterThan(0);
+    expect(t7.notified).toBeGreaterThanOrEqual(scenario('T2').recordsExposed);
+    // What the owner alone read in the stolen session is in the incident too (the log cannot tell it
+    // apart): counted, never hidden; without it, the notices equal the attackers' answers.
+    expect(t7.ownerOnly).toBeLessThanOrEqual(t7.notified as number);
+    expect(t7.attackersExact).toBe(t7.ownerOnly === 0);
+    expect(notes(s)).toContain('T2: incident of');
+    expect(notes(s)).toMatch(/\d+ emails \(signature checked against [1-9]\d* published notice keys\)/);
   });
 
   it('the whole drill passes', () => {

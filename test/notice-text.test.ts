@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { VIEW_FIELDS } from '../src/access/policy.ts';
 import { withNewNoticeKey } from '../src/crypto/keyring.ts';
 import { noticeVerifierKeys, verifyNotice } from '../src/crypto/notice-signing.ts';
 import { FIELD_NAMES_FR, renderNoticeText, signedNoticeText } from '../src/notify/notice-text.ts';
@@ -20,8 +21,9 @@ function listedFields(text: string): string[] {
 }
 
 describe('incident notice text', () => {
-  it('names every identity field the audit log records, in French', () => {
-    expect(Object.keys(FIELD_NAMES_FR).sort()).toEqual([...IDENTITY_FIELDS].sort());
+  it('names every field the gate returns and the audit log records, in French', () => {
+    expect(Object.keys(FIELD_NAMES_FR).sort()).toEqual([...VIEW_FIELDS].sort());
+    expect(VIEW_FIELDS).toEqual(expect.arrayContaining([...IDENTITY_FIELDS]));
   });
 
   it('lists exactly the fields exposed, never more, never "potentially"', () => {

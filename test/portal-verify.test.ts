@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { formatCheckpoint, newEd25519Signer, signNote } from '../src/audit/checkpoint.ts';
 import { discloseTo, eventLeafHash, LEAF_FORMAT_V1, type StoredEvent } from '../src/audit/leaf.ts';
 import { inclusionProof, rootOf } from '../src/audit/merkle.ts';
-import { type ProvableEntry, verifyCheckpoint, verifyEntry } from '../web/src/portal/verify.ts';
+import { withNewNoticeKey } from '../src/crypto/keyring.ts';
+import { noticeVerifierKeys } from '../src/crypto/notice-signing.ts';
+import { renderNoticeText, signedNoticeText } from '../src/notify/notice-text.ts';
+import {
+  openSignedNote,
+  type ProvableEntry,
+  verifyCheckpoint,
+  verifyEntry,
+} from '../web/src/portal/verify.ts';
 
 const person = '00000000-0000-4000-8000-000000000001';
 const other = '00000000-0000-4000-8000-000000000002';
@@ -116,5 +124,33 @@ describe('the portal page’s proof checks', () => {
     };
     expect(await verifyEntry(entry, null, person)).toBe('unprovable');
     expect(discloseTo({ ...event(0), salt: null }, person)).toBeNull();
+  });
+});
+
+describe('the portal page’s notice check', () => {
+  it('verifies a signed notice (blank lines in its body) under any published key, old or new, and refuses a changed one', async () => {
+    const first = withNewNoticeKey(undefined);
+    const input = {
+      incidentId: '7d1c2c4e-0000-4000-8000-000000000001',
+      fields: ['lastName', 'nir'],
+      code: 'ABCD-EFGH-JKMN',
+      publicUrl: 'https://rempart.example',
+      detectedAt: new Date('2026-03-01T10:00:00Z'),
+    };
+    const old = signedNoticeText(first, input);
+    const rotated = withNewNoticeKey(first);
+    const fresh = signedNoticeText(rotated, input);
+    const published = noticeVerifierKeys(rotated);
+    for (const note of [old, fresh]) {
+      const opened = await openSignedNote(note, published);
+      expect(opened?.body).toBe(renderNoticeText(input));
+    }
+    expect(await openSignedNote(old, noticeVerifierKeys(withNewNoticeKey(undefined)))).toBeNull();
+    const changed = fresh
+      .replace('- votre nom d’usage', '- votre nom')
+      .replace("- votre nom d'usage", '- votre nom');
+    expect(changed).not.toBe(fresh);
+    expect(await openSignedNote(changed, published)).toBeNull();
+    expect(await openSignedNote(fresh.replace(/\n/g, '\r\n'), published)).toBeNull();
   });
 });

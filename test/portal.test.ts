@@ -6,7 +6,7 @@
  * sessions mixed, staff and person cookies crossed.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../src/audit/append.ts';
@@ -15,9 +15,13 @@ import { canonicalV2Text } from '../src/audit/leaf.ts';
 import { leafHash, verifyInclusion } from '../src/audit/merkle.ts';
 import { sequenceBatch, signCheckpointNow } from '../src/audit/sequencer.ts';
 import { systemCtx } from '../src/context.ts';
+import { withNewNoticeKey } from '../src/crypto/keyring.ts';
+import { noticeVerifierKeys, verifyNotice } from '../src/crypto/notice-signing.ts';
 import type { Account } from '../src/identity/accounts.ts';
 import { SESSION_COOKIE } from '../src/identity/sessions.ts';
 import type { Mail } from '../src/notify/mailer.ts';
+import { parseNoticeText } from '../src/notify/notice-parse.ts';
+import { createNoticesPage } from '../src/notify/notices-create.ts';
 import { processReceipts } from '../src/portal/receipts.ts';
 import { PERSON_SESSION_COOKIE } from '../src/portal/sessions.ts';
 import { engine } from './helpers/db.ts';
@@ -442,7 +446,7 @@ describe(`the person's portal (${engine})`, () => {
     }
   });
 
-  it('shows the incidents that concern me with exactly my fields, and none to others', async () => {
+  it('shows the incidents that concern me with exactly my fields, and my notices to download and verify; none to others', async () => {
     w.clock.advance(16 * 60_000); // past the login throttle's window: these persons logged in often
     const system = systemCtx('test').actor;
     const account = (await w.staff('security_officer', w.national)).account;
@@ -463,6 +467,49 @@ describe(`the person's portal (${engine})`, () => {
     expect(mine[0].fields).toEqual(['email', 'lastName']);
     const theirs = (await (await login(other)).request('GET', '/api/v1/portal/incidents')).json().incidents;
     expect(theirs).toEqual([]);
+
+    // My notice of that incident (the sending job's creation, as `rempart notify send` does it).
+    const noticeKeys = withNewNoticeKey(undefined);
+    await w.t.db.tx(system, (tx) =>
+      createNoticesPage(
+        tx,
+        { registry: w.keys.registry, noticeKeys, publicUrl: 'http://localhost' },
+        { id: mine[0].id, detectedAt: w.clock.now() },
+        null,
+        10,
+        w.clock.now(),
+      ),
+    );
+    const client = await login(me);
+    const listed = (await client.request('GET', '/api/v1/portal/notices')).json().notices;
+    expect(listed).toEqual([
+      expect.objectContaining({ incidentId: mine[0].id, channel: 'email', fields: ['email', 'lastName'] }),
+    ]);
+    const download = await client.request('GET', `/api/v1/portal/notices/${listed[0].id}`);
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(download.headers['content-disposition']).toBe(`attachment; filename="avis-${listed[0].id}.txt"`);
+    expect(verifyNotice(download.body, noticeVerifierKeys(noticeKeys)).genuine).toBe(true);
+    expect(parseNoticeText(download.body).fields).toEqual(['email', 'lastName']);
+    // Another person: no notice listed, and my notice's id answers exactly as an unknown id.
+    const intruder = await login(other);
+    expect((await intruder.request('GET', '/api/v1/portal/notices')).json().notices).toEqual([]);
+    const swapped = await intruder.request('GET', `/api/v1/portal/notices/${listed[0].id}`);
+    const unknown = await intruder.request('GET', `/api/v1/portal/notices/${randomUUID()}`);
+    expect(swapped.statusCode).toBe(404);
+    const problem = (r: LightMyRequestResponse) => ({ ...r.json(), requestId: undefined });
+    expect(problem(swapped)).toEqual(problem(unknown));
+    // A staff session opens neither route; no session neither.
+    for (const url of ['/api/v1/portal/notices', `/api/v1/portal/notices/${listed[0].id}`]) {
+      for (const cookie of [
+        `${SESSION_COOKIE}=${agencyCounselor.cookie}`,
+        `${PERSON_SESSION_COOKIE}=${agencyCounselor.cookie}`,
+        '',
+      ]) {
+        const r = await w.app.inject({ method: 'GET', url, headers: cookie ? { cookie } : {} });
+        expect(r.statusCode).toBe(401);
+      }
+    }
   });
 });
 

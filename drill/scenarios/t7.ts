@@ -8,19 +8,43 @@
  *
  * The attack is T2-scope's, run once per drill: after T2-scope, T7 compares with what that run
  * received; selected alone (`rempart drill T7`), T7 runs the attack itself first.
+ * Then the notices (issue 12; drill/steps/incident-notices.ts): after T2 and T5 (run first when not
+ * selected), the security officer opens an incident from each attacked account's alert in the
+ * review queue, the operator runs `rempart notify send`, and the notices the persons got are
+ * compared with what the attackers received (notified, notifiedExact).
+ *
  * The window runs from a minute before the attack (the victim's own login included) to a minute
  * after it, in the server's simulated time (World.clock). In that window the victim's
  * account does nothing but log in (no read of anyone), so the scope is the attacker's alone; a
  * drill that gave the victim legitimate reads there would have to count them on both sides.
  */
+import { type BreachRecord, breachRecord, ranOn } from '../breaches.ts';
 import { notesOf, type ScenarioResult, type StepResult } from '../report.ts';
-import type { Scenario } from '../scenario.ts';
+import type { Scenario, World } from '../scenario.ts';
 import { compareScope, scopePersonsOf } from '../scope-compare.ts';
+import { noticeSteps } from '../steps/incident-notices.ts';
 import { step } from '../steps/stolen-password.ts';
+import { T2_VICTIM, t2 } from './t2.ts';
 import { SCOPE_VICTIM, scopeAttack, scopeAttacked } from './t2-scope.ts';
+import { t5 } from './t5.ts';
 
 /** Margin either side of the attack in the scope's window. */
 export const WINDOW_MARGIN_MS = 60_000;
+
+/** The records of T2 and T5 on this world, running them first when the drill did not select them. */
+async function breaches(world: World, remarks: string[]): Promise<BreachRecord[]> {
+  const records: BreachRecord[] = [];
+  for (const scenario of [t2, t5]) {
+    if (!ranOn(world, scenario.id)) {
+      remarks.push(`${scenario.id} had not run in this drill: T7 ran it first`);
+      const result = await scenario.run(world);
+      remarks.push(`${scenario.id} ${result.passed ? 'passed' : 'FAILED'} (run by T7)`);
+    }
+    const record = breachRecord(world, scenario.id);
+    if (record) records.push(record);
+  }
+  return records;
+}
 
 /** `a, b (+3 more)`: at most three items of a list. */
 function few(items: readonly string[]): string {
@@ -31,7 +55,7 @@ export const t7: Scenario = {
   id: 'T7',
   title:
     'after the breach: which persons, which fields — the audit log’s scope against what the attacker got',
-  cast: [SCOPE_VICTIM],
+  cast: [SCOPE_VICTIM, T2_VICTIM, ...t5.cast],
   async run(world) {
     const started = performance.now();
     const ranBefore = scopeAttacked(world);
@@ -89,6 +113,10 @@ export const t7: Scenario = {
       ),
     );
 
+    const notices = await noticeSteps(world, await breaches(world, remarks));
+    steps.push(...notices.steps);
+    remarks.push(...notices.remarks);
+
     const t2 = attack.result;
     const result: ScenarioResult = {
       id: 'T7',
@@ -100,7 +128,8 @@ export const t7: Scenario = {
       // T7's own attacker requests: none when it compared with T2-scope's run.
       requestsToFirstResponse: ranBefore ? null : t2.requestsToFirstResponse,
       requestsToSuspension: ranBefore ? null : t2.requestsToSuspension,
-      suspended: t2.suspended,
+      // The contract: suspended when requestsToSuspension is not null (none of T7's own then).
+      suspended: ranBefore ? false : t2.suspended,
       requests: ranBefore ? 0 : t2.requests,
       steps,
       remarks,
@@ -112,6 +141,13 @@ export const t7: Scenario = {
         missing: comparison.missing.length,
         extra: comparison.extra.length,
         fieldMismatches: comparison.fieldMismatches.length,
+        notified: notices.figures.notified,
+        notifiedExact: notices.figures.notifiedExact,
+        attackersExact: notices.figures.attackersExact,
+        ownerOnly: notices.figures.ownerOnly,
+        missingNotices: notices.figures.missingNotices,
+        notices: notices.figures.notices,
+        genuineNotices: notices.figures.genuine,
       },
     };
     world.progress(`T7 ${result.passed ? 'passed' : 'FAILED'}: ${notesOf(result).slice(0, 200)}…`);

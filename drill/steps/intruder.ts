@@ -40,6 +40,8 @@ export class Intruder {
   stepUpsMet = 0;
   /** 429 answers it waited out. */
   throttlesMet = 0;
+  /** The simulated time its last answer came back (null: it sent nothing). */
+  lastAnswerAt: Date | null = null;
   readonly #timeline: Timeline;
   readonly #days: PersonDays;
 
@@ -68,6 +70,7 @@ export class Intruder {
   async send(move: Move): Promise<Exchange> {
     this.#days.attacked(this.#timeline.now());
     const call = await this.client.request(move.method, move.path, move.body, { route: move.route });
+    this.lastAnswerAt = this.#timeline.now();
     if (call.status >= 200 && call.status < 300 && move.route.includes('/persons')) {
       this.#days.note('attacker', this.#timeline.now(), call.body);
     }

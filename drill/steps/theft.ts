@@ -11,6 +11,7 @@
  * copy), the account is suspended, or it has nothing more to do. After each attack day the drill
  * asks the security officers' view whether the account is suspended.
  */
+import { lowerIds, recordBreach } from '../breaches.ts';
 import { addDays, isWorkingDay, wallTime, zonedInstant } from '../calendar.ts';
 import { Tally } from '../client.ts';
 import { parisDate } from '../honest.ts';
@@ -28,6 +29,9 @@ import { Timeline } from './timeline.ts';
 /** The browser of an attacker working from its own machine (T5, T9). */
 export const ATTACKER_BROWSER =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
+
+/** Slack either side of an attack's window (T7's incident), for the clocks' few ms of difference. */
+export const WINDOW_SLACK_MS = 1000;
 
 /** Distinct persons a usual working day, by role: the middle of the honest model's range (honest-plan.ts, WORK). */
 export const USUAL_DAY = { partner_counselor: 10, counselor: 16 } as const;
@@ -150,6 +154,8 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
   let attackDay = 0;
   let finished = false;
   let attackStartedAt: Date | null = null;
+  // The window T7's incident covers: from the script's first move (its password-only tries included).
+  let windowFrom: Date | null = null;
   let before = spec.beforeAttack;
   const context = (): AttackDay => ({
     world,
@@ -168,6 +174,12 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
     timeline.schedule(at, async () => {
       if (finished || intruder.suspended) return;
       const today = context();
+      if (windowFrom === null) {
+        windowFrom = timeline.now();
+        // From now on, what the owner reads through the account may be in the incident's window.
+        owner.client.tally.clock = () => world.clock.now().getTime();
+        owner.client.tally.receivedLog = [];
+      }
       if (before) {
         const once = before;
         before = undefined;
@@ -219,6 +231,25 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
   for (const id of tally.received.keys()) exposed.add(id.toLowerCase());
   for (const id of days.attackerPersons()) exposed.add(id);
   const outside = [...exposed].filter((id) => !notes.caseload.has(id));
+  // The attack's window, a second either side (the server's clock and the drill's agree to a few ms):
+  // from the script's first move to its last answer. What the owner read in it counts with it.
+  const from = windowFrom === null ? null : new Date((windowFrom as Date).getTime() - WINDOW_SLACK_MS);
+  const to = new Date((intruder.lastAnswerAt ?? world.clock.now()).getTime() + WINDOW_SLACK_MS);
+  const ownerInWindow = new Map<string, Set<string>>();
+  for (const { at, got } of owner.client.tally.receivedLog ?? []) {
+    if (from === null || at < from.getTime() || at >= to.getTime()) continue;
+    for (const [id, fields] of got)
+      ownerInWindow.set(id, new Set([...(ownerInWindow.get(id) ?? []), ...fields]));
+  }
+  recordBreach(world, {
+    scenario: spec.id,
+    victim: member,
+    notes,
+    from,
+    to,
+    attacker: lowerIds(tally.received),
+    owner: lowerIds(ownerInWindow),
+  });
   return {
     member,
     notes,

@@ -227,6 +227,30 @@ portal
     }),
   );
 
+const notify = program
+  .command('notify')
+  .description('notices to the persons of an incident (docs/NOTICES.md)');
+notify
+  .command('send')
+  .description(
+    'create and send the notices of an incident (email, letter PDF, SMS, portal): rate-limited, resumable, never twice',
+  )
+  .requiredOption('--incident <id>', 'the incident id', (value: string) => {
+    if (!UUID_TEXT.test(value)) throw new InvalidArgumentError('must be an incident id (a UUID)');
+    return value.toLowerCase();
+  })
+  .option('--json', 'print the delivery report as JSON on the last line')
+  .action((options: { incident: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runNotifySend } = await import('./notify.ts');
+      const report = await runNotifySend(loadConfig(), options.incident);
+      if (options.json) printJson(report);
+      else console.log(JSON.stringify(report, null, 2));
+      // 1 when a notice failed: the operator reruns once the cause is fixed (a rerun retries it).
+      if (report.failed > 0) process.exitCode = 1;
+    }),
+  );
+
 const keys = program.command('keys').description('key management');
 keys
   .command('rotate')
@@ -800,6 +824,29 @@ bench
           summary.auditEvents === summary.gateAnswers && summary.auditPersonLinks === summary.gateAnswers;
         if (summary.errors > 0 || !audited) process.exitCode = 1;
       }),
+  );
+
+bench
+  .command('notify')
+  .description(
+    'a throwaway registry and an incident of N persons: the notices created, signed and sent to a local SMTP server that verifies each',
+  )
+  .option('--notices <n>', 'persons in the incident (one notice each)', positiveInteger('--notices'), 100_000)
+  .option('--concurrency <n>', 'sends in flight and SMTP connections', positiveInteger('--concurrency'), 8)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { notices: number; concurrency: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { benchNotify } = await import('../../bench/notify.ts');
+      const summary = await benchNotify(loadConfig(), {
+        ...options,
+        onProgress: (line) => console.error(line),
+      });
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+      // 1 when a notice was lost, failed, sent twice or did not verify: the figures do not count.
+      const complete = summary.delivered === summary.notices && summary.verified === summary.received;
+      if (!complete || summary.duplicates > 0 || summary.failed > 0) process.exitCode = 1;
+    }),
   );
 
 await program.parseAsync(process.argv);

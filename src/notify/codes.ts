@@ -146,3 +146,40 @@ export async function registerAccountMessage(
   );
   return content;
 }
+
+/**
+ * Registers several messages in one statement, in the caller's transaction: the same rows as
+ * `registerMessage` each, for a job that writes thousands (the incident notices); `render` gets
+ * each message's code and its index.
+ */
+export async function registerMessages(
+  tx: Tx,
+  messages: readonly NewMessage[],
+  render: (code: string, index: number) => string,
+): Promise<{ id: string; code: string; content: string }[]> {
+  const out = messages.map((_, i) => {
+    const code = newMessageCode();
+    return { id: randomUUID(), code, content: render(code, i) };
+  });
+  if (out.length === 0) return out;
+  const list = (values: (string | null)[]): string =>
+    `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join(',')}}`;
+  const bytes = (values: Buffer[]): string =>
+    `{${values.map((v) => `"\\\\x${v.toString('hex')}"`).join(',')}}`;
+  await tx.query(
+    `INSERT INTO messages (id, code_hash, kind, channel, created_at, account_id, person_id, incident_id, content_hash)
+     SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::text[], $4::text[], $5::timestamptz[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bytea[])`,
+    [
+      list(out.map((m) => m.id)),
+      bytes(out.map((m) => codeHash(m.code))),
+      list(messages.map((m) => m.kind)),
+      list(messages.map((m) => m.channel)),
+      list(messages.map((m) => m.at.toISOString())),
+      list(messages.map((m) => m.accountId ?? null)),
+      list(messages.map((m) => m.personId ?? null)),
+      list(messages.map((m) => m.incidentId ?? null)),
+      bytes(out.map((m) => createHash('sha256').update(m.content, 'utf8').digest())),
+    ],
+  );
+  return out;
+}

@@ -59,7 +59,8 @@ function withFooter(mail: Mail): Mail {
   return { to: mail.to, subject: mail.subject, text: `${mail.text.trimEnd()}\n\n-- \n${MAIL_FOOTER}\n` };
 }
 
-interface SmtpTarget {
+/** Where an SMTP URL points (parseSmtpUrl). */
+export interface SmtpTarget {
   host: string;
   port: number | undefined;
   secure: boolean;
@@ -73,7 +74,7 @@ interface SmtpTarget {
  * (`?tls.rejectUnauthorized=false` would silently turn off certificate checks, ASVS 12.3.1).
  * Messages never quote the URL, which may hold a password.
  */
-function parseSmtpUrl(text: string): SmtpTarget {
+export function parseSmtpUrl(text: string): SmtpTarget {
   const refuse = (message: string): AppError =>
     new AppError('bad_configuration', `SMTP URL ${message}`, { field: 'smtp url' });
   let url: URL;

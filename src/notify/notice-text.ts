@@ -8,7 +8,7 @@ import type { NoticeSigningKeys } from '../crypto/keyring.ts';
 import { signNotice } from '../crypto/notice-signing.ts';
 import { AppError } from '../errors.ts';
 
-/** French names of the identity fields a notice may list (src/registry/person.ts IDENTITY_FIELDS, the audit log's names). */
+/** French names of the fields a notice may list: every field the gate returns (src/access/policy.ts VIEW_FIELDS, the audit log's names). */
 export const FIELD_NAMES_FR: Readonly<Record<string, string>> = {
   agencyId: 'votre identifiant France Travail',
   nir: 'votre numéro de sécurité sociale (NIR)',
@@ -21,6 +21,11 @@ export const FIELD_NAMES_FR: Readonly<Record<string, string>> = {
   email: 'votre adresse électronique',
   phone: 'votre numéro de téléphone',
   address: 'votre adresse postale',
+  // What the gate returns beyond the identity fields (src/access/policy.ts VIEW_FIELDS): a notice
+  // names every field the audit log says was returned, these included (never less either).
+  nirMasked: 'le début de votre numéro de sécurité sociale (sexe, année et mois de naissance)',
+  status: 'votre situation (inscrit ou non comme demandeur d’emploi)',
+  registrationPeriods: 'vos périodes d’inscription comme demandeur d’emploi',
 };
 
 /** What one notice says: the person's exposed fields and how to check the notice. */

@@ -31,6 +31,7 @@ import {
 import type { RegistryKeys } from '../../registry/persons.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj, str } from '../schemas.ts';
+import { portalNoticesRoutes } from './portal-notices.routes.ts';
 
 export interface PortalRoutesOptions {
   db: Db;
@@ -321,6 +322,8 @@ export const portalRoutes: FastifyPluginAsync<PortalRoutesOptions> = async (app,
     ),
     async (request) => ({ incidents: await myIncidents(db, request.person!.personId) }),
   );
+
+  portalNoticesRoutes(app, { db, keys, requirePerson });
 
   const Setting = obj({ channel: { type: ['string', 'null'], enum: ['email', 'portal', null] } });
   app.get(

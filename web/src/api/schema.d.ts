@@ -9869,6 +9869,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/portal/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My notices: one per incident that concerns me, newest first
+         * @description Each names the incident, its channel (email, letter, SMS, or the portal only), when it was written and sent, and exactly the fields of mine it says were exposed. The signed text is downloaded from /api/v1/portal/notices/{id}.
+         */
+        get: operations["getMyNotices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portal/notices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of my notices: the signed text, exactly as sent (a text file to keep)
+         * @description A c2sp.org signed note (Ed25519): the notice, a blank line, its signature lines. It verifies against the keys of GET /api/v1/notices/keys, with `rempart notice verify`, or at /verifier. A notice that is not mine answers 404 like one that does not exist.
+         */
+        get: operations["downloadMyNotice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/portal/receipts/settings": {
         parameters: {
             query?: never;
@@ -11450,6 +11490,176 @@ export interface operations {
             };
             /** @description CSRF token missing or wrong */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    getMyNotices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        notices: {
+                            id: string;
+                            incidentId: string;
+                            /** @enum {string} */
+                            channel: "email" | "sms" | "letter" | "portal";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            sentAt: string | null;
+                            fields: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Not logged in to the portal */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    downloadMyNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed notice (UTF-8 text, lines ending with \n) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in to the portal */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No notice of mine has this id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,7 @@ import { useSearchParams } from 'react-router';
 import { ApiProblem, api, csrfToken, must, setCsrfToken } from '../api/client.ts';
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
 import { FranceConnectLogin } from './FranceConnectLogin.tsx';
+import { MyNotices } from './MyNotices.tsx';
 import { portalMessages } from './messages.ts';
 import { type EntryCheck, type VerifiedCheckpoint, verifyCheckpoint, verifyEntry } from './verify.ts';
 
@@ -145,6 +146,7 @@ function Space({ me, onLogout }: { me: Me; onLogout: () => Promise<void> }): Rea
       <MyData />
       <History personId={me.personId} />
       <Incidents />
+      <MyNotices />
       <Receipts />
       <h2>{t('checkMessage')}</h2>
       <CallOut>

@@ -18,7 +18,7 @@ function fromHex(text: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(text.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
-function fromBase64(text: string): Uint8Array {
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   const raw = atob(text);
   const out = new Uint8Array(raw.length);
   for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
@@ -44,41 +44,71 @@ export interface VerifiedCheckpoint {
   keyName: string;
 }
 
-/** Opens a signed checkpoint with the verifier key `<name>+<hex key id>+<base64(0x01 ‖ key)>`; null if it does not verify. */
-export async function verifyCheckpoint(
-  note: string,
+/** A verifier key `<name>+<hex key id>+<base64(0x01 ‖ key)>`, parsed; null if malformed. */
+function parseVerifierKey(
   verifierKey: string,
-): Promise<VerifiedCheckpoint | null> {
+): { name: string; keyIdHex: string; key: Uint8Array<ArrayBuffer> } | null {
   // The base64 key may itself hold '+': only the first two separate the fields.
   const first = verifierKey.indexOf('+');
   const second = verifierKey.indexOf('+', first + 1);
   if (first <= 0 || second <= first) return null;
-  const name = verifierKey.slice(0, first);
-  const keyIdHex = verifierKey.slice(first + 1, second);
-  const keyText = verifierKey.slice(second + 1);
-  const keyBytes = fromBase64(keyText);
+  let keyBytes: Uint8Array<ArrayBuffer>;
+  try {
+    keyBytes = fromBase64(verifierKey.slice(second + 1));
+  } catch {
+    return null;
+  }
   if (keyBytes.length !== 33 || keyBytes[0] !== 1) return null;
-  const split = note.indexOf('\n\n');
+  return {
+    name: verifierKey.slice(0, first),
+    keyIdHex: verifierKey.slice(first + 1, second),
+    key: keyBytes.slice(1),
+  };
+}
+
+/**
+ * Opens a signed note (c2sp.org/signed-note): its body and the name of the first of
+ * `verifierKeys` whose Ed25519 signature verifies over it, or null. The last blank line separates
+ * the body from the signatures (a checkpoint has no blank line; a notice has several of its own).
+ */
+export async function openSignedNote(
+  note: string,
+  verifierKeys: readonly string[],
+): Promise<{ body: string; keyName: string } | null> {
+  if (note.includes('\r')) return null;
+  const split = note.lastIndexOf('\n\n');
   if (split < 0) return null;
   const body = note.slice(0, split + 1);
   const signatures = note
     .slice(split + 2)
     .split('\n')
     .filter((l) => l !== '');
-  const key = await crypto.subtle.importKey('raw', keyBytes.slice(1), { name: 'Ed25519' }, false, ['verify']);
-  let verified = false;
-  for (const line of signatures) {
-    const match = /^\u2014 (\S+) (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const sig = fromBase64(match[2]!);
-    if (sig.length !== 68 || hex(sig.slice(0, 4)) !== keyIdHex) continue;
-    if (await crypto.subtle.verify({ name: 'Ed25519' }, key, sig.slice(4), utf8.encode(body)))
-      verified = true;
+  for (const verifierKey of verifierKeys) {
+    const parsed = parseVerifierKey(verifierKey);
+    if (!parsed) continue;
+    const key = await crypto.subtle.importKey('raw', parsed.key, { name: 'Ed25519' }, false, ['verify']);
+    for (const line of signatures) {
+      const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+      if (!match || match[1] !== parsed.name) continue;
+      const sig = fromBase64(match[2]!);
+      if (sig.length !== 68 || hex(sig.slice(0, 4)) !== parsed.keyIdHex) continue;
+      if (await crypto.subtle.verify({ name: 'Ed25519' }, key, sig.slice(4), utf8.encode(body)))
+        return { body, keyName: parsed.name };
+    }
   }
-  if (!verified) return null;
-  const lines = body.slice(0, -1).split('\n');
-  if (lines.length < 3 || lines[0] !== name) return null;
-  return { size: Number(lines[1]), root: fromBase64(lines[2]!), keyName: name };
+  return null;
+}
+
+/** Opens a signed checkpoint with the verifier key `<name>+<hex key id>+<base64(0x01 ‖ key)>`; null if it does not verify. */
+export async function verifyCheckpoint(
+  note: string,
+  verifierKey: string,
+): Promise<VerifiedCheckpoint | null> {
+  const opened = await openSignedNote(note, [verifierKey]);
+  if (!opened) return null;
+  const lines = opened.body.slice(0, -1).split('\n');
+  if (lines.length < 3 || lines[0] !== opened.keyName) return null;
+  return { size: Number(lines[1]), root: fromBase64(lines[2]!), keyName: opened.keyName };
 }
 
 /** RFC 9162 §2.1.3.2, as the server's merkle.ts, written again here. */
