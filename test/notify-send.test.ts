@@ -229,9 +229,11 @@ describe(`rempart notify send (${engine})`, () => {
   }, 60_000);
 
   it('after a SIGKILL mid-run, the rerun delivers every notice with no duplicate by Message-ID or by person', async () => {
+    // On PostgreSQL the killed run sends from a sending thread (ignored on PGlite: one thread's database).
     const killed = startRempart(['notify', 'send', '--incident', large.incidentId, '--json'], {
       ...env,
       REMPART_NOTIFY_RATE: '10',
+      REMPART_NOTIFY_THREADS: '1',
     });
     const exited = new Promise((resolve) => killed.child.once('exit', resolve));
     await expect
