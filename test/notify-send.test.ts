@@ -241,6 +241,7 @@ describe(`rempart notify send (${engine})`, () => {
       .toBeGreaterThanOrEqual(8);
     killed.child.kill('SIGKILL');
     await exited;
+    if (engine === 'postgres') expect(killed.output()).toContain('notify: 1 sending thread(s)');
     const beforeRerun = ofIncident(large.incidentId).length;
     const emails = large.personIds.filter((id) => identities.get(id)!.email !== null);
     expect(beforeRerun).toBeLessThan(emails.length);
@@ -293,4 +294,26 @@ describe(`rempart notify send (${engine})`, () => {
       await db.close();
     }
   }, 90_000);
+});
+
+describe('the notices configuration', () => {
+  it('reads REMPART_NOTIFY_* and refuses a bad value naming the variable', () => {
+    const config = loadConfig({
+      REMPART_DATA: '/tmp/rempart-x',
+      REMPART_NOTIFY_RATE: '5',
+      REMPART_SMS_DIR: '/tmp/sms-x',
+    });
+    expect(config.notify).toMatchObject({
+      rate: 5,
+      concurrency: 4,
+      threads: 0,
+      letterBatch: 500,
+      smsDir: '/tmp/sms-x',
+      letterDir: '/tmp/rempart-x/letters',
+    });
+    expect(() => loadConfig({ REMPART_NOTIFY_RATE: 'fast' })).toThrow(
+      /REMPART_NOTIFY_RATE must be an integer from 1 to 100000/,
+    );
+    expect(() => loadConfig({ REMPART_NOTIFY_THREADS: '99' })).toThrow(/REMPART_NOTIFY_THREADS must be/);
+  });
 });

@@ -96,6 +96,7 @@ async function inThreads(
   config: Config,
 ): Promise<void> {
   const count = run.options.threads!.count;
+  run.deps.log?.(`notify: ${count} sending thread(s)`);
   const options = {
     rate: run.options.rate / count,
     concurrency: run.options.concurrency,
