@@ -25,8 +25,10 @@ import { throwaway } from './throwaway.ts';
 /** What to measure. */
 export interface NotifyBenchOptions {
   notices: number;
-  /** Sends in flight and SMTP connections (default 8). */
+  /** Sends in flight and SMTP connections, per sending thread (default 8). */
   concurrency?: number;
+  /** Sending threads besides the job's (default 1 on PostgreSQL; none on PGlite). */
+  threads?: number;
   onProgress?: (line: string) => void;
 }
 
@@ -48,6 +50,7 @@ export interface NotifyBenchSummary {
   byChannel: DeliveryReport['delivered'];
   failed: number;
   concurrency: number;
+  threads: number;
   setupSeconds: number;
   /** CPU seconds of this process (every thread) during the job: what the figures cost, whatever the load. */
   cpuSeconds: number;
@@ -121,6 +124,8 @@ async function countingServer(verifierKeys: string[]): Promise<{
 export async function benchNotify(base: Config, options: NotifyBenchOptions): Promise<NotifyBenchSummary> {
   const log = options.onProgress ?? (() => undefined);
   const concurrency = options.concurrency ?? 8;
+  // Sending threads: PostgreSQL only (PGlite is one thread's database).
+  const threads = base.databaseUrl === undefined ? 0 : (options.threads ?? 1);
   const { config, cleanup } = await throwaway(base);
   try {
     const setupStarted = performance.now();
@@ -152,7 +157,12 @@ export async function benchNotify(base: Config, options: NotifyBenchOptions): Pr
             log,
           },
           incidentId,
-          { rate: 100_000, concurrency, letterBatch: config.notify.letterBatch },
+          {
+            rate: 100_000,
+            concurrency,
+            letterBatch: config.notify.letterBatch,
+            ...(threads > 0 ? { threads: { count: threads, config: { ...config, smtpUrl: smtp.url } } } : {}),
+          },
         );
         await mailer.close();
         counts = await smtp.counts();
@@ -175,6 +185,7 @@ export async function benchNotify(base: Config, options: NotifyBenchOptions): Pr
         byChannel: report.delivered,
         failed: report.failed,
         concurrency,
+        threads,
         setupSeconds,
         cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
         loadAverage: [Math.round(loadBefore * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],

@@ -18,6 +18,8 @@ export interface NotifyConfig {
   letterBatch: number;
   /** The default SMS provider's folder: one JSON line per SMS (REMPART_SMS_DIR, default <REMPART_DATA>/sms). */
   smsDir: string;
+  /** Sending threads besides the job's own, on PostgreSQL only (REMPART_NOTIFY_THREADS, default 0). */
+  threads: number;
 }
 
 function integer(
@@ -56,5 +58,6 @@ export function loadNotify(env: NodeJS.ProcessEnv, dataDir: string, issues: Fiel
     letterDir: folder(env, 'REMPART_LETTER_DIR', path.join(dataDir, 'letters'), issues),
     letterBatch: integer(env, 'REMPART_LETTER_BATCH', 500, 1, 100_000, issues),
     smsDir: folder(env, 'REMPART_SMS_DIR', path.join(dataDir, 'sms'), issues),
+    threads: integer(env, 'REMPART_NOTIFY_THREADS', 0, 0, 16, issues),
   };
 }

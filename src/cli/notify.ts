@@ -39,6 +39,10 @@ export async function runNotifySend(config: Config, incidentId: string): Promise
         rate: config.notify.rate,
         concurrency: config.notify.concurrency,
         letterBatch: config.notify.letterBatch,
+        // PGlite is one thread's database: sending threads only on a PostgreSQL server.
+        ...(config.notify.threads > 0 && config.databaseUrl !== undefined
+          ? { threads: { count: config.notify.threads, config } }
+          : {}),
       },
     );
   } finally {

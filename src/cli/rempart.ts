@@ -832,13 +832,25 @@ bench
     'a throwaway registry and an incident of N persons: the notices created, signed and sent to a local SMTP server that verifies each',
   )
   .option('--notices <n>', 'persons in the incident (one notice each)', positiveInteger('--notices'), 100_000)
-  .option('--concurrency <n>', 'sends in flight and SMTP connections', positiveInteger('--concurrency'), 8)
+  .option(
+    '--concurrency <n>',
+    'sends in flight and SMTP connections, per sending thread',
+    positiveInteger('--concurrency'),
+    8,
+  )
+  .option(
+    '--threads <n>',
+    'sending threads (PostgreSQL only; default 1 there, none on PGlite)',
+    positiveInteger('--threads'),
+  )
   .option('--json', 'print a JSON summary as the last line')
-  .action((options: { notices: number; concurrency: number; json?: boolean }) =>
+  .action((options: { notices: number; concurrency: number; threads?: number; json?: boolean }) =>
     run(!!options.json, async () => {
       const { benchNotify } = await import('../../bench/notify.ts');
+      const { threads, ...rest } = options;
       const summary = await benchNotify(loadConfig(), {
-        ...options,
+        ...rest,
+        ...(threads === undefined ? {} : { threads }),
         onProgress: (line) => console.error(line),
       });
       if (options.json) printJson(summary);

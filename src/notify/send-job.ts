@@ -6,19 +6,22 @@
  * before the crash) is sent again with the same Message-ID, never under a new one — the exactly-once
  * argument is in docs/NOTICES.md. Once every notice is sent, the incident's people_notified_at is set.
  */
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config.ts';
 import type { Clock } from '../context.ts';
 import { systemCtx } from '../context.ts';
 import type { NoticeSigningKeys } from '../crypto/keyring.ts';
 import type { Db } from '../db/types.ts';
-import { isAppError } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { markPeopleNotified } from '../incidents/incidents.ts';
-import type { Address } from '../registry/person.ts';
-import { openSealedRow, type RegistryKeys } from '../registry/persons.ts';
-import { NOTICE_SUBJECT, type NoticeMailer, type SmsProvider, smsText } from './channels.ts';
-import { type Letter, writeLetterBatch } from './letters.ts';
-import { openNoticeText, withPersonKey } from './notice-crypto.ts';
+import type { RegistryKeys } from '../registry/persons.ts';
+import type { NoticeMailer, SmsProvider } from './channels.ts';
 import { createNoticesPage, incidentDetectedAt, type NoticeChannel } from './notices-create.ts';
-import { type ClaimedNotice, claimNotices, noticeStates, recordOutcomes } from './send-claims.ts';
+import { noticeStates, retryFailed } from './send-claims.ts';
+import { type Run, sendLetters, sendMessages } from './send-steps.ts';
+import type { SendWorkerData, SendWorkerMessage } from './send-worker.ts';
+
+export { noticeMessageId } from './send-steps.ts';
 
 /** What the job needs from outside: keys, channels, time, where to write. */
 export interface SendDeps {
@@ -44,6 +47,12 @@ export interface SendOptions {
   letterBatch: number;
   /** Persons per transaction when creating notices (default 500). */
   createPage?: number;
+  /**
+   * Email/SMS/portal sent by this many threads (send-worker.ts), each with its own database pool,
+   * keys and SMTP pool opened from `config`, the rate shared out; PostgreSQL only (PGlite is one
+   * thread's). Default: none, sent by the job's own thread.
+   */
+  threads?: { count: number; config: Config };
 }
 
 /** The delivery report (the JSON of `rempart notify send --json`: a contract other parts read). */
@@ -76,159 +85,60 @@ export interface DeliveryReport {
 
 const actor = systemCtx('notify').actor;
 
-/** The Message-ID of a notice's email: fixed by the notice id, so a re-send is recognisably the same message. */
-export function noticeMessageId(noticeId: string, publicUrl: string): string {
-  return `<${noticeId}@${new URL(publicUrl).hostname}>`;
-}
-
-/** Spaces calls to at most `rate` per second, across every caller. */
-function pacer(rate: number): () => Promise<void> {
-  const interval = 1000 / rate;
-  let next = performance.now();
-  return async () => {
-    const now = performance.now();
-    const at = Math.max(now, next);
-    next = at + interval;
-    if (at - now >= 1) await new Promise((resolve) => setTimeout(resolve, at - now));
-  };
-}
-
-function errorKey(error: unknown): string {
-  return isAppError(error) ? error.message.replace(/^.*\((.*)\)$/, '$1').slice(0, 40) : 'error';
-}
-
-/** One run of the job: what the sending steps share. */
-interface Run {
-  db: Db;
-  deps: SendDeps;
-  incidentId: string;
-  runStart: Date;
-  options: SendOptions;
-  report: DeliveryReport;
-  progress: () => void;
-  /** True while notices are still being created: the sending loops wait for more. */
-  creating: boolean;
-}
-
-/** Letters: one PDF per claimed batch, recorded sent once the file is complete. */
-async function sendLetters(run: Run): Promise<void> {
-  const { db, deps, incidentId, report } = run;
-  const stamp = run.runStart.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  for (let n = 1; ; n++) {
-    const batch = await db.tx(actor, (tx) =>
-      claimNotices(tx, incidentId, true, run.runStart, deps.clock.now(), run.options.letterBatch),
-    );
-    if (batch.length === 0) return;
-    const letters: Letter[] = [];
-    const failed: string[] = [];
-    for (const notice of batch) {
-      const who = await openSealedRow(deps.registry, notice.person, ['firstNames', 'lastName', 'address']);
-      if (!who.address) {
-        failed.push(notice.id);
-        continue;
-      }
-      letters.push({
-        noticeId: notice.id,
-        name: `${who.firstNames} ${who.lastName}`,
-        address: who.address as Address,
-        signedText: await openNoticeText(deps.registry, notice.person, notice.id, notice.sealedText),
-        date: deps.clock.now(),
-      });
-    }
-    const sent = letters.map((l) => l.noticeId);
-    if (letters.length > 0)
-      report.letterFiles.push(
-        await writeLetterBatch(deps.letterDir, `incident-${incidentId}-${stamp}-${n}.pdf`, letters),
-      );
-    await db.tx(actor, (tx) => recordOutcomes(tx, { sent, delivered: [], failed }, deps.clock.now()));
-    report.delivered.letter += sent.length;
-    report.resent += batch.filter((b) => b.attempts > 1 && sent.includes(b.id)).length;
-    report.failed += failed.length;
-    if (failed.length > 0) report.errors['no address'] = (report.errors['no address'] ?? 0) + failed.length;
-    run.progress();
-  }
-}
-
 /**
- * Email, SMS and portal: claimed in batches of about one second's worth, sent `concurrency` at a
- * time. The next batch is claimed (and committed) while one is being sent, and a batch's outcomes
- * are recorded while the next is sent: at a crash, at most two batches are claimed and unrecorded.
+ * The email/SMS/portal loop in `threads` sending threads (send-worker.ts), the rate shared out;
+ * each thread's latest counts are kept in `reports` (its slot), merged by the caller.
  */
-async function sendMessages(run: Run): Promise<void> {
-  const { db, deps, incidentId, report, options } = run;
-  const pace = pacer(options.rate);
-  const claimSize = Math.max(1, Math.min(500, Math.round(options.rate)));
-  const sendOne = async (notice: ClaimedNotice): Promise<'sent' | 'delivered' | 'failed'> => {
-    if (notice.channel === 'portal') return 'delivered';
-    await pace();
-    try {
-      // One unwrap of the person's key: the text and the address, decrypted for this send only.
-      const { text, email, phone } = await withPersonKey(deps.registry, notice.person, (key) => ({
-        text: key.openText(notice.id, notice.sealedText),
-        ...key.fields([notice.channel === 'email' ? 'email' : 'phone']),
-      }));
-      if (notice.channel === 'email') {
-        if (!deps.mailer) throw new Error('no SMTP server configured');
-        if (!email) throw new Error('no email address');
-        await deps.mailer.send({
-          to: email,
-          messageId: noticeMessageId(notice.id, deps.publicUrl),
-          subject: NOTICE_SUBJECT,
-          text,
-        });
-      } else {
-        if (!phone) throw new Error('no phone number');
-        const code = /^Code de vérification : (\S+)$/m.exec(text)?.[1] ?? '';
-        await deps.sms.send({ to: phone, id: notice.id, text: smsText(deps.publicUrl, code) });
-        report.smsFile = deps.sms.file;
-      }
-      return 'sent';
-    } catch (error) {
-      const key = error instanceof Error && !isAppError(error) ? error.message : errorKey(error);
-      report.errors[key] = (report.errors[key] ?? 0) + 1;
-      return 'failed';
-    }
+async function inThreads(
+  run: Run,
+  creation: Promise<void>,
+  reports: DeliveryReport[],
+  config: Config,
+): Promise<void> {
+  const count = run.options.threads!.count;
+  run.deps.log?.(`notify: ${count} sending thread(s)`);
+  const options = {
+    rate: run.options.rate / count,
+    concurrency: run.options.concurrency,
+    letterBatch: run.options.letterBatch,
   };
-  // Whether creation was still running when a claim began: an empty claim ends the loop only if it
-  // was not (a claim that started before the last page committed may not have seen it).
-  const claim = async (): Promise<{ batch: ClaimedNotice[]; more: boolean }> => {
-    const more = run.creating;
-    const batch = await db.tx(actor, (tx) =>
-      claimNotices(tx, incidentId, false, run.runStart, deps.clock.now(), claimSize),
-    );
-    return { batch, more };
-  };
-  let next = claim();
-  let recording: Promise<unknown> = Promise.resolve();
-  for (;;) {
-    const { batch, more } = await next;
-    if (batch.length === 0) {
-      if (!more) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      next = claim();
-      continue;
-    }
-    next = claim();
-    const outcomes = { sent: [] as string[], delivered: [] as string[], failed: [] as string[] };
-    let i = 0;
-    const worker = async (): Promise<void> => {
-      while (i < batch.length) {
-        const notice = batch[i++]!;
-        const outcome = await sendOne(notice);
-        outcomes[outcome].push(notice.id);
-        if (outcome === 'failed') report.failed += 1;
-        else {
-          report.delivered[notice.channel] += 1;
-          if (notice.attempts > 1) report.resent += 1;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, batch.length) }, worker));
-    await recording;
-    recording = db.tx(actor, (tx) => recordOutcomes(tx, outcomes, deps.clock.now()));
-    run.progress();
-  }
-  await recording;
+  const workers = Array.from(
+    { length: count },
+    () =>
+      new Worker(new URL('./send-worker.ts', import.meta.url), {
+        workerData: {
+          config,
+          incidentId: run.incidentId,
+          runStart: run.runStart.toISOString(),
+          options,
+        } satisfies SendWorkerData,
+      }),
+  );
+  // Creation over (or failed): the threads stop once their claims come back empty.
+  void creation.finally(() => {
+    for (const worker of workers) worker.postMessage({ type: 'created' });
+  });
+  await Promise.all(
+    workers.map(
+      (worker, i) =>
+        new Promise<void>((resolve, reject) => {
+          worker.on('message', (message: SendWorkerMessage) => {
+            if (message.type === 'error')
+              reject(new AppError('internal', `sending thread: ${message.message}`));
+            else {
+              reports[i] = message.report;
+              run.progress();
+              if (message.type === 'done') resolve();
+            }
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => {
+            if (code !== 0) reject(new AppError('internal', `sending thread exited with code ${code}`));
+            resolve();
+          });
+        }),
+    ),
+  );
 }
 
 /** Sends (or creates and sends) every notice of the incident; returns the delivery report. */
@@ -241,10 +151,11 @@ export async function sendIncidentNotices(
   const started = performance.now();
   const log = deps.log ?? (() => undefined);
   const runStart = deps.clock.now();
-  const { detectedAt, before } = await db.tx(actor, async (tx) => ({
-    detectedAt: await incidentDetectedAt(tx, incidentId),
-    before: await noticeStates(tx, incidentId),
-  }));
+  const { detectedAt, before } = await db.tx(actor, async (tx) => {
+    const detectedAt = await incidentDetectedAt(tx, incidentId);
+    await retryFailed(tx, incidentId);
+    return { detectedAt, before: await noticeStates(tx, incidentId) };
+  });
   const report: DeliveryReport = {
     incident: incidentId,
     notices: 0,
@@ -272,14 +183,19 @@ export async function sendIncidentNotices(
     `notify: incident ${incidentId}: ${persons[0]?.n ?? 0} persons, ${report.alreadySent} notices already sent`,
   );
   let lastLog = performance.now();
+  // The sending threads' counts (when `threads`), latest snapshot of each.
+  const threadReports: DeliveryReport[] = [];
   const progress = (force = false): void => {
     if (!force && performance.now() - lastLog < 1000) return;
     lastLog = performance.now();
-    const d = report.delivered;
+    const d = { ...report.delivered };
+    for (const other of threadReports)
+      for (const channel of Object.keys(d) as NoticeChannel[]) d[channel] += other.delivered[channel];
+    const failed = report.failed + threadReports.reduce((n, r) => n + r.failed, 0);
     const done = d.email + d.sms + d.letter + d.portal;
     const rate = done / Math.max(0.001, (performance.now() - started) / 1000);
     log(
-      `notify: ${done}/${todo} sent (email ${d.email}, letter ${d.letter}, sms ${d.sms}, portal ${d.portal}), ${report.failed} failed, ${rate.toFixed(1)}/s`,
+      `notify: ${done}/${todo} sent (email ${d.email}, letter ${d.letter}, sms ${d.sms}, portal ${d.portal}), ${failed} failed, ${rate.toFixed(1)}/s`,
     );
   };
 
@@ -313,12 +229,21 @@ export async function sendIncidentNotices(
 
   // 2. Letters (files, CPU-bound; after the creation, for full batches) and the other channels
   // (network-bound) side by side. The first failure stops the run (after the others settle).
+  const threads = options.threads?.count ?? 0;
   const results = await Promise.allSettled([
     creation,
     creation.then(() => sendLetters(run)),
-    sendMessages(run),
+    threads > 0 ? inThreads(run, creation, threadReports, options.threads!.config) : sendMessages(run),
   ]);
   for (const result of results) if (result.status === 'rejected') throw result.reason;
+  for (const other of threadReports) {
+    for (const channel of Object.keys(report.delivered) as NoticeChannel[])
+      report.delivered[channel] += other.delivered[channel];
+    report.failed += other.failed;
+    report.resent += other.resent;
+    report.smsFile ??= other.smsFile;
+    for (const [key, n] of Object.entries(other.errors)) report.errors[key] = (report.errors[key] ?? 0) + n;
+  }
 
   // 4. The report; people_notified_at once every notice is sent.
   const after = await db.tx(actor, async (tx) => {
