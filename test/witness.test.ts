@@ -28,7 +28,8 @@ const ORIGIN = 'rempart.test/audit';
 const T0 = Date.parse('2026-12-01T09:00:00Z');
 
 /** Appends events number `from` to `to` - 1, each at a fixed time: two databases given the same calls hold the same log. */
-async function events(db: Db, from: number, to: number, tag = 'read'): Promise<void> {
+async function events(t: TestDb, from: number, to: number, tag = 'read'): Promise<void> {
+  const { db } = t;
   for (let i = from; i < to; i++) {
     await db.tx(system, (tx) =>
       appendAudit(
@@ -51,6 +52,16 @@ async function events(db: Db, from: number, to: number, tag = 'read'): Promise<v
       ),
     );
   }
+  // Each event's secret salt made a function of its content (as the database's owner can), so that
+  // two logs written with the same events hold the same leaves (leaf format v2, src/audit/leaf.ts).
+  await t.driver.transaction(async (tx) => {
+    await tx.query('ALTER TABLE audit_event_salts DISABLE TRIGGER audit_event_salts_append_only');
+    await tx.query(
+      `UPDATE audit_event_salts s SET salt = sha256(convert_to(e.action || ':' || e.request_id, 'UTF8'))
+       FROM audit_events e WHERE e.id = s.event_id`,
+    );
+    await tx.query('ALTER TABLE audit_event_salts ENABLE TRIGGER audit_event_salts_append_only');
+  });
 }
 
 /** Folds what is pending and signs a checkpoint of the whole tree, as the server does. */
@@ -110,7 +121,7 @@ describe(`audit log witnesses (${engine})`, () => {
     const w = { url, key: witnessKey };
     const log = await db();
     const file = path.join(dir, 'log-checkpoints.txt');
-    await events(log.db, 0, 5);
+    await events(log, 0, 5);
     await checkpoint(log.db, logKey, file);
     expect(await witnessOnce(log.db, w)).toEqual({
       witness: expect.any(String),
@@ -118,7 +129,7 @@ describe(`audit log witnesses (${engine})`, () => {
       treeSize: 5,
     });
     const five = (await log.db.sequencerTx(latestCheckpoint))!.note;
-    await events(log.db, 5, 8);
+    await events(log, 5, 8);
     await checkpoint(log.db, logKey, file);
     // From 5 to 8 with the consistency proof the log serves.
     expect(await witnessOnce(log.db, w)).toMatchObject({ status: 'cosigned', treeSize: 8 });
@@ -150,14 +161,14 @@ describe(`audit log witnesses (${engine})`, () => {
 
     // Fork: another history under the same key, at the same size and beyond: 422 after the 409.
     const forked = await db();
-    await events(forked.db, 0, 8, 'other');
+    await events(forked, 0, 8, 'other');
     await checkpoint(forked.db, logKey, path.join(dir, 'fork-8.txt'));
     expect(await witnessOnce(forked.db, { url: again.url, key: witnessKey })).toMatchObject({
       status: 'refused',
       httpStatus: 422,
       treeSize: 8,
     });
-    await events(forked.db, 8, 11, 'other');
+    await events(forked, 8, 11, 'other');
     await checkpoint(forked.db, logKey, path.join(dir, 'fork-11.txt'));
     expect(await witnessOnce(forked.db, { url: again.url, key: witnessKey })).toMatchObject({
       status: 'refused',
@@ -166,7 +177,7 @@ describe(`audit log witnesses (${engine})`, () => {
     });
     // A shorter history (a truncated log) is a rollback: the witness is at 8.
     const short = await db();
-    await events(short.db, 0, 3);
+    await events(short, 0, 3);
     await checkpoint(short.db, logKey, path.join(dir, 'short.txt'));
     expect(await witnessOnce(short.db, { url: again.url, key: witnessKey })).toMatchObject({
       status: 'refused',
@@ -182,7 +193,7 @@ describe(`audit log witnesses (${engine})`, () => {
     const { url } = await startIt();
     const w = { url, key: witnessKey };
     const log = await db();
-    await events(log.db, 0, 5);
+    await events(log, 0, 5);
     await checkpoint(log.db, logKey, path.join(dir, 'real.txt'));
     await witnessOnce(log.db, w);
     const cosigned5 = await log.db.sequencerTx((tx) =>
@@ -190,7 +201,7 @@ describe(`audit log witnesses (${engine})`, () => {
         'SELECT * FROM audit_cosignatures',
       ),
     );
-    await events(log.db, 5, 9);
+    await events(log, 5, 9);
     await checkpoint(log.db, logKey, path.join(dir, 'real.txt'));
     expect(await witnessOnce(log.db, w)).toMatchObject({ status: 'cosigned', treeSize: 9 });
 
@@ -198,7 +209,7 @@ describe(`audit log witnesses (${engine})`, () => {
     // the old cosignatures copied over.
     const newKey = newEd25519Signer(ORIGIN);
     const rewritten = await db();
-    await events(rewritten.db, 0, 9, 'forged');
+    await events(rewritten, 0, 9, 'forged');
     const forgedFile = path.join(dir, 'forged.txt');
     await checkpoint(rewritten.db, newKey, forgedFile);
     const copy = async (target: TestDb, rows: typeof cosigned5) => {
@@ -232,7 +243,7 @@ describe(`audit log witnesses (${engine})`, () => {
     // The truncation: the same first 5 events, the same key, the cosignature of 5 kept: the stored
     // cosignatures alone vouch for it; the witness's own latest (9) does not.
     const truncated = await db();
-    await events(truncated.db, 0, 5);
+    await events(truncated, 0, 5);
     const truncatedFile = path.join(dir, 'truncated.txt');
     await checkpoint(truncated.db, logKey, truncatedFile);
     await copy(truncated, cosigned5);
