@@ -37,31 +37,68 @@ import { engine, serverUrl } from './helpers/db.ts';
 /** The scenarios `rempart drill` knows, as its error message lists them. */
 const KNOWN = SCENARIOS.map((s) => s.id).join(', ');
 
-describe(`rempart drill T1 T6 on ${engine}`, () => {
-  // One drill for the two scenarios, in the order asked, on one throwaway server (as `rempart
-  // drill` runs all of them by default): T1's claims, then T6's.
+describe(`rempart drill T1 T6 after an honest month, on ${engine}`, () => {
+  // One drill for the honest month and the two scenarios, in the order asked, on one throwaway
+  // server (as `rempart drill` runs all of them by default): the honest accounts' days, then T1's
+  // claims, then T6's. (Two drills here cost a second server, population and keyring.)
   let result: Awaited<ReturnType<typeof rempart>>;
   let report: ReturnType<typeof toJson>;
   let elapsed = 0;
+  // The simulated month starts on the first Monday 08:00 (Paris) 8 days after the real now: the
+  // working days among its 5 days are known from the calendar (a public holiday may fall in them).
+  const workingDays = (): number => {
+    const start = parisDate(mondayMorning(new Date(Date.now() + START_AFTER_MS)));
+    return Array.from({ length: 5 }, (_, d) => addDays(start, d)).filter(isWorkingDay).length;
+  };
+  let workingDaysBefore = 0;
+  let workingDaysAfter = 0;
   beforeAll(async () => {
     const started = Date.now();
+    workingDaysBefore = workingDays();
     result = await rempart(
-      ['drill', 'T1', 'T6', '--json', '--persons', '2000', '--honest-accounts', '0'],
+      ['drill', 'T1', 'T6', '--json', '--persons', '2000', '--honest-accounts', '12', '--honest-days', '5'],
       cliEnv({ DATABASE_URL: serverUrl }),
       290_000,
     );
+    workingDaysAfter = workingDays();
     elapsed = Date.now() - started;
     report = lastJsonLine(result.stdout) as ReturnType<typeof toJson>;
   }, 300_000);
 
-  it('runs the scenarios asked, in their order, and passes (exit 0)', () => {
+  it('runs the scenarios asked, in their order, and each passes', () => {
     // On failure, the scenarios' notes say which step failed and why (the drill's own words).
     const notes = report?.scenarios?.map((s) => `${s.id}: ${s.notes}`).join('\n');
-    expect(result.code, result.stderr || notes).toBe(0);
-    expect(Object.keys(report)).toEqual(['honest', 'scenarios']);
-    expect(report.honest).toEqual({ accounts: 0, accountDays: 0, suspensions: 0, stepUps: 0, throttles: 0 });
+    expect(Object.keys(report), result.stderr).toEqual(['honest', 'scenarios']);
     expect(report.scenarios.map((s) => s.id)).toEqual(['T1', 'T6']);
+    expect(
+      report.scenarios.map((s) => [s.id, s.passed]),
+      notes,
+    ).toEqual([
+      ['T1', true],
+      ['T6', true],
+    ]);
+    // Exit 0 when the scenarios passed and the honest month met its goal (honestPassed: the guard's
+    // tests judge that), else 1; never a crash.
+    expect([0, 1], result.stderr || notes).toContain(result.code);
     expect(elapsed).toBeLessThan(170_000);
+  });
+
+  it('12 honest accounts work through 5 simulated days (passkeys, worklists, national searches); the report counts them', () => {
+    // The guard's outcomes (suspensions, step-ups, throttles) are the guard's tests; here the shape
+    // and the counts' consistency.
+    expect(Object.keys(report.honest)).toEqual([
+      'accounts',
+      'accountDays',
+      'suspensions',
+      'stepUps',
+      'throttles',
+    ]);
+    expect(report.honest.accounts).toBe(12);
+    expect([12 * workingDaysBefore, 12 * workingDaysAfter]).toContain(report.honest.accountDays);
+    for (const count of [report.honest.suspensions, report.honest.stepUps, report.honest.throttles]) {
+      expect(Number.isInteger(count) && count >= 0).toBe(true);
+    }
+    expect(report.honest.suspensions).toBeLessThanOrEqual(report.honest.accounts);
   });
 
   it('T1: the stolen password, guesses, the attacker’s own authenticator, a stranger and the helpdesk: nothing gets in, nothing leaks', () => {
@@ -124,46 +161,6 @@ describe(`rempart drill T1 T6 on ${engine}`, () => {
     expect(['mailbox', 'operator']).toContain(t6.noticeSource);
     expect(t6.notes).not.toContain('FAILED');
   });
-});
-
-describe(`rempart drill: an honest month before the attacks, on ${engine}`, () => {
-  it('12 honest accounts work through 5 simulated days (passkeys, worklists, national searches); the report counts them', async () => {
-    // The simulated month starts on the first Monday 08:00 (Paris) 8 days after the real now: the
-    // working days among its 5 days are known from the calendar (a public holiday may fall in them).
-    const workingDays = (): number => {
-      const start = parisDate(mondayMorning(new Date(Date.now() + START_AFTER_MS)));
-      return Array.from({ length: 5 }, (_, d) => addDays(start, d)).filter(isWorkingDay).length;
-    };
-    const before = workingDays();
-    const result = await rempart(
-      ['drill', 'T1', '--json', '--persons', '2000', '--honest-accounts', '12', '--honest-days', '5'],
-      cliEnv({ DATABASE_URL: serverUrl }),
-      280_000,
-    );
-    const after = workingDays();
-    const report = lastJsonLine(result.stdout) as ReturnType<typeof toJson>;
-    expect(Object.keys(report), result.stderr).toEqual(['honest', 'scenarios']);
-    // The guard's outcomes (suspensions, step-ups, throttles) are the guard's tests; here the shape
-    // and the counts' consistency.
-    expect(Object.keys(report.honest)).toEqual([
-      'accounts',
-      'accountDays',
-      'suspensions',
-      'stepUps',
-      'throttles',
-    ]);
-    expect(report.honest.accounts).toBe(12);
-    expect([12 * before, 12 * after]).toContain(report.honest.accountDays);
-    for (const count of [report.honest.suspensions, report.honest.stepUps, report.honest.throttles]) {
-      expect(Number.isInteger(count) && count >= 0).toBe(true);
-    }
-    expect(report.honest.suspensions).toBeLessThanOrEqual(report.honest.accounts);
-    // The attacks ran after it, on the same server.
-    expect(report.scenarios.map((s) => s.id)).toEqual(['T1']);
-    expect(report.scenarios[0]).toMatchObject({ recordsExposed: 0, outsideCaseload: 0 });
-    // Exit 0 when the scenarios passed and the honest month was left alone, else 1; never a crash.
-    expect([0, 1]).toContain(result.code);
-  }, 300_000);
 });
 
 describe('drill harness parts', () => {
