@@ -8,19 +8,20 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** The longest files of `npm test` on PGlite, longest first (update from the file-times reporter). */
 export const LONGEST_FILES = [
-  'test/drill.test.ts',
-  'test/audit-coverage.test.ts',
   'test/drill-guard.test.ts',
+  'test/drill.test.ts',
   'test/pglite-shared.test.ts',
-  'test/cli-input.test.ts',
+  'test/audit-coverage.test.ts',
   'test/cli.test.ts',
-  'test/audit-log.test.ts',
+  'test/console-guard.test.ts',
+  'test/console-recovery.test.ts',
   'test/first-hour-cli.test.ts',
+  'test/cli-input.test.ts',
   'test/audit-scope.test.ts',
-  'test/audit-lag.test.ts',
+  'test/portal.test.ts',
   'test/witness-server.test.ts',
-  'test/account-batch.test.ts',
-  'test/simulated-clock-serve.test.ts',
+  'test/audit-log.test.ts',
+  'test/audit-lag.test.ts',
 ];
 
 /** vitest's sequencer, with LONGEST_FILES moved to the front in their order. */
