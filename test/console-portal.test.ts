@@ -102,10 +102,12 @@ describe(`the person's portal in the console (${engine})`, () => {
     await page.getByLabel(/Code reçu par courriel/).fill(`${code[1]} ${code[2]}`);
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByRole('heading', { level: 2, name: 'Qui a consulté mon dossier' }).waitFor();
-    // The counselor's read, its proof checked by the page itself.
+    // The counselor's read, in plain words (role, purpose, fields), its proof checked by the page itself.
     const row = page
       .getByRole('row')
-      .filter({ hasText: 'counselor' })
+      .filter({ hasText: 'conseiller ou conseillère' })
+      .filter({ hasText: 'accompagnement' })
+      .filter({ hasText: 'date de naissance' })
       .filter({ hasText: 'Vérifié dans votre navigateur' });
     await row.first().waitFor();
     await expectAccessible(page);
@@ -114,7 +116,7 @@ describe(`the person's portal in the console (${engine})`, () => {
     // My notice: its signature checked by the page itself, and downloaded as the exact signed text.
     const notice = page.getByRole('row').filter({ hasText: 'Signature vérifiée dans votre navigateur' });
     await notice.waitFor();
-    expect(await notice.textContent()).toContain('birthDate, lastName');
+    expect(await notice.textContent()).toContain('date de naissance, nom d’usage');
     await notice.scrollIntoViewIfNeeded();
     await screenshot(page, 'portal-notices');
     const [file] = await Promise.all([
@@ -173,7 +175,7 @@ describe(`the person's portal in the console (${engine})`, () => {
       await route.fulfill({ response, json: body });
     });
     await page.reload();
-    const counselorRows = page.getByRole('row').filter({ hasText: 'counselor' });
+    const counselorRows = page.getByRole('row').filter({ hasText: 'conseiller ou conseillère' });
     await counselorRows.filter({ hasText: 'Vérification échouée' }).first().waitFor();
     expect(await counselorRows.filter({ hasText: 'Vérifié dans votre navigateur' }).count()).toBe(0);
     expect(await counselorRows.filter({ hasText: 'Vérification échouée' }).count()).toBeGreaterThan(1);

@@ -73,7 +73,12 @@ export function Layout(): ReactNode {
         }
       : {
           iconId: 'fr-icon-lock-line' as const,
-          text: t('login'),
+          // On the people's pages (portal, message check) this link is the staff's, and says so: a
+          // person logged in to their portal is not offered a login that isn't theirs.
+          text:
+            location.pathname.startsWith('/mon-espace') || location.pathname.startsWith('/verifier')
+              ? t('staffLogin')
+              : t('login'),
           linkProps: { to: '/connexion' },
         },
   ];

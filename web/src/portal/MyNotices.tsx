@@ -12,6 +12,7 @@ import { Table } from '@codegouvfr/react-dsfr/Table';
 import { type ReactNode, useEffect, useState } from 'react';
 import { api, must } from '../api/client.ts';
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
+import { usePortalLabels } from './labels.ts';
 import { portalMessages } from './messages.ts';
 import { openSignedNote } from './verify.ts';
 
@@ -41,6 +42,7 @@ function download(id: string, text: string): void {
 /** The section. */
 export function MyNotices(): ReactNode {
   const t = useT(portalMessages);
+  const label = usePortalLabels();
   const when = useFormatDateTime();
   const [notices, setNotices] = useState<Notice[] | null>(null);
   const [keys, setKeys] = useState<string[]>([]);
@@ -97,11 +99,12 @@ export function MyNotices(): ReactNode {
           <>
             <Table
               caption={t('notices')}
+              noCaption
               headers={[t('date'), t('channel'), t('exposed'), t('signature'), '']}
               data={notices.map((n) => [
                 when(n.sentAt ?? n.createdAt),
                 t(`channel_${n.channel}`),
-                n.fields.join(', '),
+                label.fields(n.fields),
                 badge(n.id),
                 <Button
                   key="d"

@@ -16,6 +16,7 @@ import { useSearchParams } from 'react-router';
 import { ApiProblem, api, csrfToken, must, setCsrfToken } from '../api/client.ts';
 import { useFormatDateTime, useT } from '../i18n/i18n.tsx';
 import { FranceConnectLogin } from './FranceConnectLogin.tsx';
+import { usePortalLabels } from './labels.ts';
 import { MyNotices } from './MyNotices.tsx';
 import { portalMessages } from './messages.ts';
 import { type EntryCheck, type VerifiedCheckpoint, verifyCheckpoint, verifyEntry } from './verify.ts';
@@ -161,6 +162,7 @@ const loadData = () => must(api.GET('/api/v1/portal/data'));
 
 function MyData(): ReactNode {
   const t = useT(portalMessages);
+  const label = usePortalLabels();
   const [data, setData] = useState<Data | null>(null);
   const shown = (v: unknown): string =>
     v === null || v === undefined
@@ -174,11 +176,12 @@ function MyData(): ReactNode {
       {data ? (
         <Table
           caption={t('myData')}
+          noCaption
           headers={[t('field'), t('value')]}
           data={[
-            ...Object.entries(data.identity).map(([k, v]) => [k, shown(v)]),
-            ['status', data.status],
-            ['agency', data.agencyName],
+            ...Object.entries(data.identity).map(([k, v]) => [label.field(k), shown(v)]),
+            [label.field('status'), label.status(data.status)],
+            [label.field('agency'), data.agencyName],
           ]}
         />
       ) : (
@@ -195,6 +198,7 @@ const loadHistory = () => must(api.GET('/api/v1/portal/history'));
 
 function History({ personId }: { personId: string }): ReactNode {
   const t = useT(portalMessages);
+  const label = usePortalLabels();
   const when = useFormatDateTime();
   const [history, setHistory] = useState<HistoryAnswer | null>(null);
   const [checks, setChecks] = useState<Map<string, EntryCheck>>(new Map());
@@ -247,13 +251,14 @@ function History({ personId }: { personId: string }): ReactNode {
         <>
           <Table
             caption={t('history')}
+            noCaption
             headers={[t('date'), t('organisation'), t('role'), t('purpose'), t('fields'), t('proof')]}
             data={history.entries.map((e) => [
               when(e.at),
               e.organisationName ?? t('you'),
-              e.staffName ? `${e.role ?? ''} (${e.staffName})` : (e.role ?? t('you')),
-              e.purpose ?? '—',
-              e.fields.join(', '),
+              e.staffName ? `${label.role(e.role)} (${e.staffName})` : e.role ? label.role(e.role) : t('you'),
+              label.purpose(e.purpose),
+              label.fields(e.fields),
               badge(e.eventId),
             ])}
           />
@@ -268,6 +273,7 @@ function History({ personId }: { personId: string }): ReactNode {
 
 function Incidents(): ReactNode {
   const t = useT(portalMessages);
+  const label = usePortalLabels();
   const when = useFormatDateTime();
   const [incidents, setIncidents] = useState<{ id: string; detectedAt: string; fields: string[] }[] | null>(
     null,
@@ -284,8 +290,9 @@ function Incidents(): ReactNode {
         ) : (
           <Table
             caption={t('incidents')}
+            noCaption
             headers={[t('detected'), t('exposed')]}
-            data={incidents.map((i) => [when(i.detectedAt), i.fields.join(', ')])}
+            data={incidents.map((i) => [when(i.detectedAt), label.fields(i.fields)])}
           />
         ))}
     </>
@@ -296,6 +303,7 @@ type Channel = 'email' | 'portal' | null;
 
 function Receipts(): ReactNode {
   const t = useT(portalMessages);
+  const label = usePortalLabels();
   const when = useFormatDateTime();
   const [channel, setChannel] = useState<Channel>(null);
   const [saved, setSaved] = useState(false);
@@ -345,13 +353,14 @@ function Receipts(): ReactNode {
       ) : (
         <Table
           caption={t('receipts')}
+          noCaption
           headers={[t('date'), t('organisation'), t('role'), t('purpose'), t('fields'), '']}
           data={receipts.map((r) => [
             when(r.at),
             r.organisationName ?? '—',
-            r.role ?? '—',
-            r.purpose ?? '—',
-            r.fields.join(', '),
+            label.role(r.role),
+            label.purpose(r.purpose),
+            label.fields(r.fields),
             r.disownedAt ? (
               <Badge key="r" severity="warning" small>
                 {t('reported')}
