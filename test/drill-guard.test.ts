@@ -22,7 +22,7 @@ import { toJson } from '../drill/report.ts';
 import { runDrill } from '../drill/run.ts';
 import { engine, serverUrl } from './helpers/db.ts';
 
-const IDS = ['T2-scope', 'T2', 'T2b', 'T5', 'T7', 'T8', 'T9', 'ENUM-ID', 'ENUM-NAME', 'CANARY'];
+const IDS = ['T2-scope', 'T2', 'T2b', 'T5', 'T7', 'T6', 'T8', 'T9', 'ENUM-ID', 'ENUM-NAME', 'CANARY'];
 
 describe(`rempart drill: the guard's scenarios on ${engine}`, () => {
   let report: DrillReport;
@@ -195,6 +195,18 @@ describe(`rempart drill: the guard's scenarios on ${engine}`, () => {
     expect(t7.personsReceived).toBe(t2.recordsExposed);
     expect(t7.notes).toContain('compared with the attack T2-scope ran in this drill');
     expect(t7.notes).toContain('the scope is exact');
+  });
+
+  it('T6 after T7: the notice it checks is one `rempart notify send` mailed to a person, genuine, and refused with one field changed', () => {
+    const t6 = toJson(report).scenarios.find((s) => s.id === 'T6')!;
+    expect(t6, notes(scenario('T6'))).toMatchObject({
+      passed: true,
+      forgedCodeRejected: true,
+      reusedCodeShownAsIs: true,
+      noticeGenuine: true,
+      noticeSource: 'mailbox',
+      alteredNoticeRejected: true,
+    });
   });
 
   it('T7: the incidents opened from T2’s and T5’s alerts yield genuine notices, person for person and field for field what left through each account in its attack’s window', () => {
