@@ -3,15 +3,20 @@
  * them, offline (a keyring, no database): a signed notice verifies (exit 0) from the keyring; one
  * changed field fails (exit 1); after a rotation the notice signed before still verifies, from the
  * keyring and from a keys file as GET /api/v1/notices/keys serves it; a keys file without its key
- * fails it.
+ * fails it. With a data folder, a text holding `{code}` is signed with a registered code that the
+ * notice carries and the message check finds as the kind and channel given.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemCtx } from '../src/context.ts';
 import { createKeyring, loadKeyring } from '../src/crypto/keyring.ts';
+import { openDb } from '../src/db/open.ts';
+import { findMessage } from '../src/notify/codes.ts';
 import { publishedNoticeKeys } from '../src/notify/verify-notice.ts';
-import { cliEnv, lastJsonLine, rempart } from './helpers/cli.ts';
+import { cliEnv, initDataDir, lastJsonLine, rempart } from './helpers/cli.ts';
+import { emptyServerDatabase } from './helpers/db.ts';
 
 describe('rempart notice verify, notice sign, keys rotate-notices', () => {
   let dir: string;
@@ -76,5 +81,36 @@ describe('rempart notice verify, notice sign, keys rotate-notices', () => {
     );
     expect(without.code).toBe(1);
     expect(lastJsonLine(without.stdout)).toMatchObject({ genuine: false, keys: 'file' });
+  }, 60_000);
+
+  it('signs a text holding {code} with a registered code: the notice carries it, and the code checks as its kind and channel', async () => {
+    const server = await emptyServerDatabase();
+    const data = cliEnv({ REMPART_DATA: file('data2'), DATABASE_URL: server?.url });
+    try {
+      await initDataDir(data);
+      await writeFile(file('coded.txt'), 'Rempart - Information\nCode de vérification : {code}\n');
+      const signed = await rempart(
+        ['notice', 'sign', file('coded.txt'), '--kind', 'manual_notice', '--channel', 'letter', '--json'],
+        data,
+      );
+      expect(signed.code, signed.stderr).toBe(0);
+      const { notice, code } = lastJsonLine(signed.stdout) as { notice: string; code: string };
+      expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+      expect(notice).toContain(`Code de vérification : ${code}\n`);
+      expect(notice).not.toContain('{code}');
+      await writeFile(file('coded-notice.txt'), notice);
+      const checked = await rempart(['notice', 'verify', file('coded-notice.txt'), '--json'], data);
+      expect(checked.code, checked.stderr).toBe(0);
+      expect(lastJsonLine(checked.stdout)).toMatchObject({ genuine: true, code });
+      const db = await openDb({ dataDir: file('data2'), databaseUrl: server?.url });
+      try {
+        const found = await db.tx(systemCtx('test').actor, (tx) => findMessage(tx, code));
+        expect(found).toMatchObject({ kind: 'manual_notice', channel: 'letter' });
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await server?.drop();
+    }
   }, 60_000);
 });
