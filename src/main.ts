@@ -6,6 +6,7 @@ import { startSequencer } from './audit/sequencer.ts';
 import { startWitnessing } from './audit/witnessing.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { Clock } from './context.ts';
+import { ensureNoticeSigningKeys } from './crypto/keyring.ts';
 import { openKeys } from './crypto/open.ts';
 import { openDb } from './db/open.ts';
 import type { Db } from './db/types.ts';
@@ -45,6 +46,9 @@ export async function startServer(
   try {
     // The keyring must be there and sound before anything listens: refuse to start otherwise.
     keys = await openKeys(config);
+    // A keyring written before the notices gets its first notice key now, so that the server
+    // publishes it (GET /api/v1/notices/keys) from the start, not only after a first `notify send`.
+    await ensureNoticeSigningKeys(keys.keyring);
     db = await openDb(config, { share: true });
     app = await buildApp(config, {
       db,

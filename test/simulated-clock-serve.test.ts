@@ -2,9 +2,10 @@
  * `rempart serve` with REMPART_CLOCK=simulated (the drill's server): its time is what the parent
  * process sets over the IPC channel, and time-dependent behaviour follows it — a session idles out
  * when the clock jumps 20 minutes, with no real wait; SIGTERM stops it although its channel is open.
- * Without a parent channel it refuses to start.
+ * Without a parent channel it refuses to start. A keyring written before the notices gets its first
+ * notice key when the server starts, and the server publishes it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +41,11 @@ describe(`rempart serve on a simulated clock (${engine})`, () => {
     );
     expect(created.code, created.stderr).toBe(0);
     expect(lastJsonLine(created.stdout)).toMatchObject({ login: 'clock.agent' });
+    // The keyring as a version before the notices wrote it: no notice signing key.
+    const keyringPath = path.join(dir, 'data', 'keyring.json');
+    const { noticeSigning, ...older } = JSON.parse(await readFile(keyringPath, 'utf8'));
+    expect(noticeSigning).toBeDefined();
+    await writeFile(keyringPath, JSON.stringify(older), { mode: 0o600 });
     const port = await freePort();
     baseUrl = `http://localhost:${port}`;
     server = await startServe(
@@ -52,6 +58,16 @@ describe(`rempart serve on a simulated clock (${engine})`, () => {
     await server?.stop();
     await database?.drop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives a keyring from before the notices its first notice key at start, and publishes it', async () => {
+    const answer = await fetch(`${baseUrl}/api/v1/notices/keys`);
+    expect(answer.status).toBe(200);
+    const { keys } = (await answer.json()) as { keys: { name: string; current: boolean }[] };
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.current).toBe(true);
+    const onDisk = JSON.parse(await readFile(path.join(dir, 'data', 'keyring.json'), 'utf8'));
+    expect(onDisk.noticeSigning).toBeDefined();
   });
 
   it('warns once that time is simulated', () => {
