@@ -4,6 +4,7 @@
  * process.env.
  */
 import path from 'node:path';
+import { integerVar } from './config-integer.ts';
 import type { FieldIssue } from './errors.ts';
 
 /** The notices' sending job (`rempart notify send`). */
@@ -22,24 +23,6 @@ export interface NotifyConfig {
   threads: number;
 }
 
-function integer(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  issues: FieldIssue[],
-): number {
-  const text = env[name]?.trim();
-  if (!text) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) {
-    issues.push({ field: name, message: `must be an integer from ${min} to ${max}` });
-    return fallback;
-  }
-  return value;
-}
-
 function folder(env: NodeJS.ProcessEnv, name: string, fallback: string, issues: FieldIssue[]): string {
   const text = env[name]?.trim() || undefined;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: a control character in a path is a mistake
@@ -53,11 +36,11 @@ function folder(env: NodeJS.ProcessEnv, name: string, fallback: string, issues: 
 /** Reads the REMPART_NOTIFY_*, REMPART_LETTER_* and REMPART_SMS_DIR variables; an issue per bad one. */
 export function loadNotify(env: NodeJS.ProcessEnv, dataDir: string, issues: FieldIssue[]): NotifyConfig {
   return {
-    rate: integer(env, 'REMPART_NOTIFY_RATE', 50, 1, 100_000, issues),
-    concurrency: integer(env, 'REMPART_NOTIFY_CONCURRENCY', 4, 1, 64, issues),
+    rate: integerVar(env, 'REMPART_NOTIFY_RATE', 50, 1, 100_000, issues),
+    concurrency: integerVar(env, 'REMPART_NOTIFY_CONCURRENCY', 4, 1, 64, issues),
     letterDir: folder(env, 'REMPART_LETTER_DIR', path.join(dataDir, 'letters'), issues),
-    letterBatch: integer(env, 'REMPART_LETTER_BATCH', 500, 1, 100_000, issues),
+    letterBatch: integerVar(env, 'REMPART_LETTER_BATCH', 500, 1, 100_000, issues),
     smsDir: folder(env, 'REMPART_SMS_DIR', path.join(dataDir, 'sms'), issues),
-    threads: integer(env, 'REMPART_NOTIFY_THREADS', 0, 0, 16, issues),
+    threads: integerVar(env, 'REMPART_NOTIFY_THREADS', 0, 0, 16, issues),
   };
 }

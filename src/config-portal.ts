@@ -2,6 +2,7 @@
  * The REMPART_PORTAL_* part of the configuration (docs/PORTAL.md). Called by loadConfig with its
  * environment: config.ts stays the only reader of process.env.
  */
+import { integerVar } from './config-integer.ts';
 import type { FieldIssue } from './errors.ts';
 
 /** The person's portal. */
@@ -19,24 +20,6 @@ export interface PortalConfig {
   showStaffNames: boolean;
 }
 
-function integer(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  issues: FieldIssue[],
-): number {
-  const text = env[name]?.trim();
-  if (!text) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) {
-    issues.push({ field: name, message: `must be an integer from ${min} to ${max}` });
-    return fallback;
-  }
-  return value;
-}
-
 /** Reads the REMPART_PORTAL_* variables; pushes an issue naming the variable for each bad one. */
 export function loadPortal(env: NodeJS.ProcessEnv, issues: FieldIssue[]): PortalConfig {
   const names = env.REMPART_PORTAL_SHOW_STAFF_NAMES?.trim() || 'off';
@@ -44,9 +27,9 @@ export function loadPortal(env: NodeJS.ProcessEnv, issues: FieldIssue[]): Portal
     issues.push({ field: 'REMPART_PORTAL_SHOW_STAFF_NAMES', message: 'must be on or off' });
   }
   return {
-    idleMinutes: integer(env, 'REMPART_PORTAL_IDLE_MINUTES', 15, 1, 120, issues),
-    maxHours: integer(env, 'REMPART_PORTAL_MAX_HOURS', 2, 1, 24, issues),
-    codeMinutes: integer(env, 'REMPART_PORTAL_CODE_MINUTES', 10, 2, 60, issues),
+    idleMinutes: integerVar(env, 'REMPART_PORTAL_IDLE_MINUTES', 15, 1, 120, issues),
+    maxHours: integerVar(env, 'REMPART_PORTAL_MAX_HOURS', 2, 1, 24, issues),
+    codeMinutes: integerVar(env, 'REMPART_PORTAL_CODE_MINUTES', 10, 2, 60, issues),
     showStaffNames: names === 'on',
   };
 }
