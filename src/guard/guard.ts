@@ -15,6 +15,7 @@ import { AppError } from '../errors.ts';
 import { recordEvent } from '../identity/events.ts';
 import { revokeAllSessions } from '../identity/sessions.ts';
 import { isOffHours, localParts } from './calendar.ts';
+import { noHours, type OrgDay, type OrgToday, orgUsual } from './organisation.ts';
 import { applyVerdict, evaluate, limitOf, type Signal, type Situation, type Verdict } from './signals.ts';
 import { networkOf } from './sources.ts';
 import {
@@ -144,7 +145,30 @@ export interface GuardPlan extends GuardOutcome {
   /** The version read with the state (null: the account has no row yet). */
   version: number | null;
   personIds: string[];
+  /** What the request adds to its organisation's day (null: nothing). */
+  orgDelta: OrgDelta | null;
 }
+
+/** A request's part of its organisation's day (guard_organisation_days). */
+interface OrgDelta {
+  day: string;
+  hour: number;
+  persons: number;
+  empty: number;
+  refused: number;
+}
+
+/** The SQL call that adds a request's part to its organisation's day, parameters from `first`. */
+const orgAddCall = (first: number): string =>
+  `rempart_guard_org_add($${first}::uuid, $${first + 1}::date, $${first + 2}::int, $${first + 3}::int, $${first + 4}::int, $${first + 5}::int)`;
+const orgAddValues = (organisationId: string, d: OrgDelta): (string | number)[] => [
+  organisationId,
+  d.day,
+  d.hour,
+  d.persons,
+  d.empty,
+  d.refused,
+];
 
 /**
  * The common case, no lock: folds the request into the state read with the session and evaluates.
@@ -167,7 +191,7 @@ export async function guardPlan(
 /** Writes a plan if the state has not moved since it was read; false if it has, or if a canary was touched. */
 export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, now: Date): Promise<boolean> {
   const canaryCheck =
-    plan.personIds.length > 0 ? 'cardinality(rempart_guard_canaries($9::uuid[]))::int' : '0::int';
+    plan.personIds.length > 0 ? 'cardinality(rempart_guard_canaries($10::uuid[]))::int' : '0::int';
   const { json, seen } = stored(plan.state);
   const values = [
     actor.accountId,
@@ -178,8 +202,14 @@ export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, no
     now,
     plan.version,
     seen,
+    plan.state.ref ?? null,
     ...(plan.personIds.length > 0 ? [plan.personIds] : []),
   ];
+  // The organisation's day moves with the account's row, in the same statement: nothing added if
+  // the state moved meanwhile (the locked path then adds it).
+  const first = values.length + 1;
+  const org = plan.orgDelta ? `, (SELECT ${orgAddCall(first)}) AS org` : '';
+  if (plan.orgDelta) values.push(...orgAddValues(actor.organisationId, plan.orgDelta));
   const rows =
     plan.version === null
       ? // The account's first request: its row, unless a concurrent request made it first.
@@ -188,13 +218,21 @@ export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, no
              seen, organisation_id, role, version)
            VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, 1)
            ON CONFLICT (account_id) DO NOTHING
-           RETURNING cardinality(rempart_guard_canaries($10::uuid[]))::int AS canaries`,
-          [...values.slice(0, 6), seen, actor.organisationId, actor.role, plan.personIds],
+           RETURNING cardinality(rempart_guard_canaries($10::uuid[]))::int AS canaries
+             ${plan.orgDelta ? `, (SELECT ${orgAddCall(11)}) AS org` : ''}`,
+          [
+            ...values.slice(0, 6),
+            seen,
+            actor.organisationId,
+            actor.role,
+            plan.personIds,
+            ...(plan.orgDelta ? orgAddValues(actor.organisationId, plan.orgDelta) : []),
+          ],
         )
       : await tx.query<{ canaries: number }>(
           `UPDATE guard_accounts SET state = $2::jsonb, baseline = $3, throttled_until = $4, step_up_since = $5,
-             updated_at = $6, seen = $8, version = version + 1
-           WHERE account_id = $1 AND version = $7 RETURNING ${canaryCheck} AS canaries`,
+             updated_at = $6, seen = $8, ref = $9, version = version + 1
+           WHERE account_id = $1 AND version = $7 RETURNING ${canaryCheck} AS canaries${org}`,
           values,
         );
   return rows.length === 1 && rows[0]!.canaries === 0;
@@ -239,7 +277,7 @@ export async function guardObserve(
   const written = stored(plan.state);
   await tx.query(
     `UPDATE guard_accounts SET state = $2::jsonb, baseline = $3, throttled_until = $4, step_up_since = $5,
-       updated_at = $6, seen = $7, version = version + 1 WHERE account_id = $1`,
+       updated_at = $6, seen = $7, ref = $8, version = version + 1 WHERE account_id = $1`,
     [
       actor.accountId,
       written.json,
@@ -248,8 +286,19 @@ export async function guardObserve(
       stepUpColumn(plan.state),
       now,
       written.seen,
+      plan.state.ref ?? null,
     ],
   );
+  if (plan.orgDelta) {
+    await tx.query(`SELECT ${orgAddCall(1)}`, orgAddValues(actor.organisationId, plan.orgDelta));
+  }
+  // A response to the organisation's rise: the day is left out of its usual from now on.
+  if (plan.raised && plan.signals.some((s) => s.name.startsWith('org_')) && plan.orgDelta) {
+    await tx.query('SELECT rempart_guard_org_alerted($1, $2::date)', [
+      actor.organisationId,
+      plan.orgDelta.day,
+    ]);
+  }
   if (plan.raised) {
     await tx.query(
       `INSERT INTO guard_alerts (id, account_id, organisation_id, raised_at, response, signals, context)
@@ -297,12 +346,25 @@ async function fold(
   const { day } = local;
   const thresholds = thresholdsFor(config, actor.role, actor.view.organisationCode, actor.demo === true);
   const state = loaded ?? freshState(now, day);
-  if (rollOver(state, now, day, thresholds.parameters.baselineAlpha)) {
-    const [peers] = await tx.query<{ baseline: number | null; peers: number }>(
-      'SELECT baseline, peers FROM rempart_guard_peer_baseline($1, $2, $3)',
-      [actor.organisationId, actor.role, actor.accountId],
+  if (rollOver(state, now, day, thresholds.parameters)) {
+    // Once a day per account: the peers' usual day and the organisation's past days, one round trip.
+    const [peers] = await tx.query<{ baseline: number | null; peers: number; org: OrgDay[] | null }>(
+      `SELECT p.baseline, p.peers,
+         (SELECT json_agg(json_build_object('day', h.day, 'persons', h.persons, 'byHour', h.by_hour,
+                   'empty', h.empty, 'refused', h.refused, 'alerted', h.alerted))
+          FROM rempart_guard_org_history($1, $5::date, $6) h) AS org
+       FROM rempart_guard_peer_baseline($1, $2, $3, $4) p`,
+      [
+        actor.organisationId,
+        actor.role,
+        actor.accountId,
+        thresholds.parameters.baselineGrowth,
+        day,
+        ORG_SPAN_DAYS,
+      ],
     );
     state.peer = peers && peers.peers > 0 && peers.baseline !== null ? Number(peers.baseline) : null;
+    state.org = orgUsual(peers?.org ?? [], day);
   }
   settleStepUp(state, actor.mfaAt);
   // What was pending once a step-up just given is settled: a new one asked now is a new alert.
@@ -328,6 +390,17 @@ async function fold(
     ...(request.caseloadPersons ? { caseloadPersons: request.caseloadPersons } : {}),
   };
   addEvent(state, event, thresholds.parameters.sequentialGap);
+  const hour = Math.floor(local.minutes / 60);
+  const orgDelta: OrgDelta | null =
+    event.newPersons > 0 || request.empty || request.refused
+      ? {
+          day,
+          hour,
+          persons: event.newPersons,
+          empty: request.empty ? 1 : 0,
+          refused: request.refused ? 1 : 0,
+        }
+      : null;
   const situation: Situation = {
     at: now,
     probation: actor.probation,
@@ -338,6 +411,8 @@ async function fold(
       networkOf(actor.requestAddress) !== networkOf(actor.view.sessionAddress),
     concurrentAddresses: actor.view.concurrentAddresses,
     canaries,
+    orgToday: orgToday(actor.view.orgToday, day, orgDelta),
+    hour,
   };
   const verdict = evaluate(state, situation, thresholds);
   // A request already refused for a pending response does not extend it; it may still escalate.
@@ -356,7 +431,23 @@ async function fold(
           signals: verdict.signals,
         }
       : null;
-  return { ...verdict, raised, state, version, personIds };
+  return { ...verdict, raised, state, version, personIds, orgDelta };
+}
+
+/** Calendar days of the organisation's past read at the start of a day: 20 working days and more. */
+const ORG_SPAN_DAYS = 42;
+
+/** The organisation's day so far with this request, from the session read's (another day's counts nothing). */
+function orgToday(read: (OrgToday & { day: string }) | null, day: string, delta: OrgDelta | null): OrgToday {
+  const base = read && read.day === day ? read : null;
+  const byHour = base && base.byHour.length === 24 ? [...base.byHour] : noHours();
+  if (delta) byHour[delta.hour] = (byHour[delta.hour] ?? 0) + delta.persons;
+  return {
+    persons: (base?.persons ?? 0) + (delta?.persons ?? 0),
+    byHour,
+    empty: (base?.empty ?? 0) + (delta?.empty ?? 0),
+    refused: (base?.refused ?? 0) + (delta?.refused ?? 0),
+  };
 }
 
 /** Suspends the account at once: status, every session, and a security event naming the alert. */
@@ -386,6 +477,7 @@ export function auditGuard(verdict: Verdict): Record<string, unknown> {
       value: s.value,
       limit: s.limit,
       response: s.response,
+      ...(s.escalated ? { escalated: true } : {}),
     })),
     ...(verdict.retryAfter === undefined ? {} : { retryAfter: verdict.retryAfter }),
   };

@@ -3,9 +3,11 @@
  * response they call for: allow, throttle (429, Retry-After), step-up (a fresh second factor), or
  * suspend. Pure: the thresholds come from thresholds.ts, the state from state.ts.
  */
+import { NO_ORG_VALUES, type OrgToday, type OrgValues, orgValues } from './organisation.ts';
 import type { GuardState } from './state.ts';
-import { weekTotals } from './state.ts';
+import { markResponded, ownExpected, weekTotals } from './state.ts';
 import type { GuardResponse, GuardThresholds, Levels, SignalName } from './thresholds.ts';
+import { excessOver, MONTH_DAYS, pastSum, recentGiven, responseDays, WEEK_DAYS } from './windows.ts';
 
 /** A signal that called for a response: its value and the level it reached. */
 export interface Signal {
@@ -13,6 +15,11 @@ export interface Signal {
   value: number;
   limit: number;
   response: GuardResponse;
+  /**
+   * A step-up turned into a suspension: the owner already gave one for this signal this week, or
+   * the account drew responses on several days of the week (issue 13, escalation).
+   */
+  escalated?: boolean;
 }
 
 export interface Verdict {
@@ -58,6 +65,16 @@ export const LIMIT_LABELS: Record<SignalName, string> = {
   provisioned_accounts_per_day: 'accounts and roles requested today',
   caseload_persons_per_day: 'persons added to caseloads today',
   off_hours_provisioning: 'provisioning outside working hours',
+  beyond_baseline_week: 'persons read this week beyond your usual days',
+  beyond_baseline_month: 'persons read this month beyond your usual days',
+  national_persons_week: 'persons read through national searches this week',
+  national_persons_month: 'persons read through national searches this month',
+  off_hours_persons_week: 'persons read outside working hours this week',
+  response_days_week: 'limits reached on several days this week',
+  org_beyond_usual: 'persons read by your organisation today beyond its usual',
+  org_beyond_usual_week: 'persons read by your organisation this week beyond its usual',
+  org_empty_searches_week: 'searches of your organisation that found nobody this week',
+  org_refused_week: 'requests of your organisation refused this week',
 };
 
 /** The kinds of limit behind a verdict's response, in words (`limit` of the answer). */
@@ -81,6 +98,10 @@ export interface Situation {
   concurrentAddresses: number;
   /** Canary persons among those the request would return. */
   canaries: number;
+  /** The organisation's day so far, this request included (null or absent: not known). */
+  orgToday?: OrgToday | null;
+  /** The request's local hour (0–23), for the organisation's usual by this hour. */
+  hour?: number;
 }
 
 const SEVERITY: Record<Verdict['response'], number> = { allow: 0, throttle: 1, step_up: 2, suspend: 3 };
@@ -103,12 +124,34 @@ const VOLUME: ReadonlySet<SignalName> = new Set<SignalName>([
   'beyond_peers',
   'off_hours_persons',
   'national_persons',
+  'beyond_baseline_week',
+  'beyond_baseline_month',
+  'national_persons_week',
+  'national_persons_month',
+  'off_hours_persons_week',
+]);
+
+/**
+ * Signals over more than a day: a step-up the owner gave for one is remembered for a week (its ack
+ * does not end with the day), so a value that stays high is not asked about again each morning.
+ */
+const LONG = (name: SignalName): boolean =>
+  name.endsWith('_week') || name.endsWith('_month') || name.startsWith('org_');
+
+/**
+ * Signals about the session rather than the volume (an owner moving between networks): asked again
+ * each time, never escalated, and not counted as a day with a response.
+ */
+const SESSION_SIGNALS: ReadonlySet<SignalName> = new Set<SignalName>([
+  'session_address_changed',
+  'concurrent_addresses',
 ]);
 
 /** The account's usual day: its own baseline once it has enough history, else its peers' or the floor. */
 export function expectedPersons(state: GuardState, t: GuardThresholds): number {
   const p = t.parameters;
-  if (state.baseline !== null && state.days >= p.baselineMinDays) return state.baseline;
+  const own = ownExpected(state, p);
+  if (own !== null) return own;
   return Math.max(state.peer ?? p.baselineFloor, state.baseline ?? 0);
 }
 
@@ -125,6 +168,20 @@ export function measure(
   const day = (key: keyof NonNullable<GuardState['pardon']>): number =>
     Math.max(0, state.d[key] - (p[key] ?? 0));
   const persons = day('persons');
+  const expected = expectedPersons(state, t);
+  const own = ownExpected(state, t.parameters);
+  const weekExcess = excessOver(state.past, state.day, WEEK_DAYS, persons, own);
+  const national = day('national');
+  const org: OrgValues =
+    situation.orgToday && situation.hour !== undefined
+      ? orgValues(
+          state.org,
+          situation.orgToday,
+          situation.hour,
+          { persons, expected, weekExcess, weekEmpty: week.empty, weekRefused: week.refused },
+          t.parameters,
+        )
+      : NO_ORG_VALUES;
   return {
     views_per_minute: state.m.views,
     views_per_hour: state.h.views,
@@ -135,7 +192,7 @@ export function measure(
     persons_per_minute: state.m.persons,
     persons_per_hour: state.h.persons,
     persons_per_day: persons,
-    beyond_baseline: Math.max(0, persons - expectedPersons(state, t)),
+    beyond_baseline: Math.max(0, persons - expected),
     beyond_peers: peer === null ? 0 : Math.max(0, persons - t.parameters.peerFactor * peer),
     refused_per_day: state.d.refused,
     refused_per_week: week.refused,
@@ -145,7 +202,7 @@ export function measure(
     sequential_sweep: state.seq.run,
     alphabetical_sweep: state.alpha.run,
     off_hours_persons: day('offHours'),
-    national_persons: day('national'),
+    national_persons: national,
     blocked_per_hour: state.h.blocked,
     session_address_changed: situation.addressChanged ? 1 : 0,
     concurrent_addresses: situation.concurrentAddresses,
@@ -153,16 +210,28 @@ export function measure(
     provisioned_accounts_per_day: day('provisionedAccounts'),
     caseload_persons_per_day: day('caseloadPersons'),
     off_hours_provisioning: state.d.offHoursProvisioning,
+    beyond_baseline_week: weekExcess,
+    beyond_baseline_month: excessOver(state.past, state.day, MONTH_DAYS, persons, own),
+    national_persons_week: pastSum(state.past, state.day, WEEK_DAYS, (d) => d.national) + national,
+    national_persons_month: pastSum(state.past, state.day, MONTH_DAYS, (d) => d.national) + national,
+    off_hours_persons_week: pastSum(state.past, state.day, WEEK_DAYS, (d) => d.offHours) + day('offHours'),
+    // Measured once the response is known (evaluate): 0 here.
+    response_days_week: 0,
+    ...org,
   };
 }
 
 /**
  * The response the account's state calls for. A step-up level is reached again only after the
- * value has grown by one more level since the owner last proved themselves (state.ack): an honest
- * agent who steps up carries on; the rest of the levels (throttle, suspend) do not move.
+ * value has grown by one more level since the owner last proved themselves (state.ack; for the
+ * signals over more than a day, the week's `given`): an honest agent who steps up carries on; the
+ * rest of the levels (throttle, suspend) do not move. Escalation (issue 13): a step-up the owner
+ * already gave for the same signal this week is not asked again, the account is suspended; and a
+ * response on `response_days_week` days of a week suspends.
  */
 export function evaluate(state: GuardState, situation: Situation, t: GuardThresholds): Verdict {
   const values = measure(state, situation, t);
+  const given = recentGiven(state.given, state.day);
   const factor =
     (situation.probation ? t.parameters.probationFactor : 1) *
     (situation.newSource ? t.parameters.newSourceFactor : 1);
@@ -178,16 +247,42 @@ export function evaluate(state: GuardState, situation: Situation, t: GuardThresh
       const limit = Math.max(1, Math.round(level * scale));
       // A proven step-up excuses the same value again, except for an address: the elevated session
       // is bound to the address it was proven from, so another address is another question.
+      const session = SESSION_SIGNALS.has(name);
+      const ack = state.ack[name] ?? 0;
       const proven =
-        response === 'step_up' && name !== 'session_address_changed' ? (state.ack[name] ?? 0) : 0;
+        response !== 'step_up' || name === 'session_address_changed'
+          ? 0
+          : LONG(name)
+            ? Math.max(ack, given[name]?.value ?? 0)
+            : ack;
       if (value >= limit && value >= proven + limit) {
-        reached = { name, value, limit, response };
+        reached =
+          response === 'step_up' && !session && given[name]
+            ? { name, value, limit, response: 'suspend', escalated: true }
+            : { name, value, limit, response };
         break;
       }
     }
     if (reached) signals.push(reached);
   }
   signals.sort((a, b) => SEVERITY[b.response] - SEVERITY[a.response]);
+  const first = signals[0]?.response ?? 'allow';
+  // Responses on several days of a week: the owner's routine logins clear each one; the account
+  // goes to review instead.
+  if (first === 'throttle' || first === 'step_up') {
+    const counted = signals.some((s) => !SESSION_SIGNALS.has(s.name));
+    const level = t.levels.response_days_week?.suspend;
+    const days = responseDays(state.responded, state.day, true);
+    if (counted && level !== undefined && days >= level) {
+      signals.unshift({
+        name: 'response_days_week',
+        value: days,
+        limit: level,
+        response: 'suspend',
+        escalated: true,
+      });
+    }
+  }
   const response = signals[0]?.response ?? 'allow';
   if (response !== 'throttle') return { response, signals };
   const seconds = retryAfter(signals, situation.at, t);
@@ -212,6 +307,9 @@ function retryAfter(signals: Signal[], at: Date, t: GuardThresholds): number {
 
 /** Records the response in the state: a throttle until when, a step-up since when and for what. */
 export function applyVerdict(state: GuardState, verdict: Verdict, at: Date): void {
+  if (verdict.response !== 'allow' && verdict.signals.some((s) => !SESSION_SIGNALS.has(s.name))) {
+    markResponded(state);
+  }
   if (verdict.response === 'throttle' && verdict.retryAfter !== undefined) {
     state.throttledUntil =
       verdict.retryAt ?? new Date(at.getTime() + verdict.retryAfter * 1000).toISOString();

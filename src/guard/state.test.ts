@@ -17,6 +17,7 @@ import {
 } from './state.ts';
 
 const ALPHA = 0.2;
+const ROLL = { baselineAlpha: ALPHA, baselineMinDays: 5, baselineGrowth: 0.15 };
 const GAP = 20;
 const T0 = new Date('2026-03-02T09:00:00Z'); // Monday 10:00 in Paris
 
@@ -40,7 +41,7 @@ const event = (when: Date, day: string, extra: Partial<GuardEvent> = {}): GuardE
 
 /** Folds one event as guard.ts does: roll over, then add. */
 const fold = (state: GuardState, e: GuardEvent): boolean => {
-  const changed = rollOver(state, e.at, e.day, ALPHA);
+  const changed = rollOver(state, e.at, e.day, ROLL);
   addEvent(state, e, GAP);
   return changed;
 };
@@ -53,7 +54,7 @@ describe('rollOver', () => {
     expect(s.d).toMatchObject({ views: 1, persons: 10, refused: 1, offHours: 10 });
 
     // Next day: the first worked day sets the baseline.
-    expect(rollOver(s, at(T0, 24 * 60), '2026-03-03', ALPHA)).toBe(true);
+    expect(rollOver(s, at(T0, 24 * 60), '2026-03-03', ROLL)).toBe(true);
     expect(s.baseline).toBe(10);
     expect(s.days).toBe(1);
     expect(s.day).toBe('2026-03-03');
@@ -74,19 +75,19 @@ describe('rollOver', () => {
 
     // A worked day of 20: 0.2 × 20 + 0.8 × 10 = 12.
     addEvent(s, event(at(T0, 24 * 60), '2026-03-03', { views: 1, newPersons: 20 }), GAP);
-    rollOver(s, at(T0, 2 * 24 * 60), '2026-03-04', ALPHA);
+    rollOver(s, at(T0, 2 * 24 * 60), '2026-03-04', ROLL);
     expect(s.baseline).toBeCloseTo(12, 10);
     expect(s.days).toBe(2);
 
     // A day with nothing done (a day off, the state touched only at the start of the next):
     // not folded, the baseline and the count of days stay.
-    rollOver(s, at(T0, 3 * 24 * 60), '2026-03-05', ALPHA);
+    rollOver(s, at(T0, 3 * 24 * 60), '2026-03-05', ROLL);
     expect(s.baseline).toBeCloseTo(12, 10);
     expect(s.days).toBe(2);
 
     // A worked day with searches only (no person reached) is folded as a day of 0.
     addEvent(s, event(at(T0, 3 * 24 * 60), '2026-03-05', { searches: 3, empty: true }), GAP);
-    rollOver(s, at(T0, 4 * 24 * 60), '2026-03-06', ALPHA);
+    rollOver(s, at(T0, 4 * 24 * 60), '2026-03-06', ROLL);
     expect(s.baseline).toBeCloseTo(0.8 * 12, 10);
     expect(s.days).toBe(3);
   });
@@ -95,7 +96,7 @@ describe('rollOver', () => {
     const s = freshState(T0, '2026-03-02');
     fold(s, event(T0, '2026-03-02', { views: 2, newPersons: 2 }));
     s.ack = { refused_per_day: 4 };
-    expect(rollOver(s, at(T0, 5 * 60), '2026-03-02', ALPHA)).toBe(false);
+    expect(rollOver(s, at(T0, 5 * 60), '2026-03-02', ROLL)).toBe(false);
     expect(s.d.views).toBe(2);
     expect(s.ack).toEqual({ refused_per_day: 4 });
     expect(s.baseline).toBeNull();
@@ -107,7 +108,7 @@ describe('rollOver', () => {
     fold(s, event(at(T0, 1), '2026-03-02', { searches: 1, sweep: { kind: 'agencyId', key: 101 } }));
     s.stepUp = { since: T0.toISOString(), signals: { refused_per_day: 4 } };
     s.throttledUntil = at(T0, 15).toISOString();
-    rollOver(s, at(T0, 24 * 60), '2026-03-03', ALPHA);
+    rollOver(s, at(T0, 24 * 60), '2026-03-03', ROLL);
     expect(s.stepUp).not.toBeNull();
     expect(s.throttledUntil).not.toBeNull();
     expect(s.seq.run).toBe(2);
@@ -123,7 +124,7 @@ describe('notePersons: the persons reached today', () => {
     expect(notePersons(s, [id(2), id(3), id(3)])).toBe(1);
     expect(notePersons(s, [id(0xabcdef).toUpperCase()])).toBe(1);
     expect(notePersons(s, [id(0xabcdef)])).toBe(0);
-    rollOver(s, at(T0, 24 * 60), '2026-03-03', ALPHA);
+    rollOver(s, at(T0, 24 * 60), '2026-03-03', ROLL);
     expect(s.seen).toBe('');
     expect(notePersons(s, [id(1)])).toBe(1);
   });

@@ -5,6 +5,9 @@
  * No I/O here: guard.ts reads the state under a row lock, folds, evaluates (signals.ts), writes back.
  */
 
+import type { OrgUsual } from './organisation.ts';
+import { type Given, noteResponse, type PastDay, pushPast } from './windows.ts';
+
 /** Counters of one window. */
 export interface Counts {
   views: number;
@@ -58,6 +61,22 @@ export interface GuardState {
   days: number;
   /** Peers' baseline (same role and organisation) read at the start of the day; null without peers. */
   peer: number | null;
+  /**
+   * The reviewed usual day (issue 13): the baseline when the account first had a week of history,
+   * then moved once a working week, up by at most baselineGrowth (down freely). The account is held
+   * to at most this × (1 + baselineGrowth): its usual day cannot be raised faster without review.
+   */
+  ref?: number | null;
+  /** The account's past active days, for the windows longer than a day (windows.ts). */
+  past?: PastDay[];
+  /** Step-ups the owner gave in the last week, by signal (escalation; acks of the long windows). */
+  given?: Record<string, Given>;
+  /** The days of the last week on which the account drew a response (escalation). */
+  responded?: string[];
+  /** The peers' usual national reads a week (median), read at the start of the day. */
+  peerNational?: number | null;
+  /** The organisation's usual day, read at the start of the day (organisation.ts); null: no history. */
+  org?: OrgUsual | null;
   /** Signal values at which the owner last proved themselves by a step-up (per day). */
   ack: Record<string, number>;
   /** A step-up asked for and not yet given: since when, and the signal values that asked for it. */
@@ -175,12 +194,36 @@ export function freshState(at: Date, day: string): GuardState {
   };
 }
 
+/** The parameters a new day needs. */
+export interface RollParameters {
+  baselineAlpha: number;
+  baselineMinDays: number;
+  baselineGrowth: number;
+}
+
+/** Working days between two moves of the reviewed usual day (`ref`). */
+export const REF_STEP_DAYS = 5;
+
+/**
+ * The usual day the account is held to once it has a history of its own: its baseline, but never
+ * more than the reviewed usual day raised by one step of growth (null: no history of its own yet).
+ */
+export function ownExpected(
+  state: GuardState,
+  p: Pick<RollParameters, 'baselineMinDays' | 'baselineGrowth'>,
+): number | null {
+  if (state.baseline === null || state.days < p.baselineMinDays) return null;
+  const ref = state.ref ?? state.baseline;
+  return Math.min(state.baseline, ref * (1 + p.baselineGrowth));
+}
+
 /**
  * Moves the state to the event's day, minute and hour: a new day folds the finished one into the
- * baseline (if it was a working day for the account) and clears the day's counters and acks.
- * Returns true when the day changed (the caller then refreshes the peers' baseline).
+ * baseline and the past days (if it was a working day for the account), moves the reviewed usual
+ * day once a working week, and clears the day's counters and acks.
+ * Returns true when the day changed (the caller then refreshes the peers' and organisation's usual).
  */
-export function rollOver(state: GuardState, at: Date, day: string, alpha: number): boolean {
+export function rollOver(state: GuardState, at: Date, day: string, p: RollParameters): boolean {
   const minute = epochMinute(at);
   const hour = epochHour(at);
   if (minute !== state.minute) {
@@ -194,9 +237,22 @@ export function rollOver(state: GuardState, at: Date, day: string, alpha: number
   if (day === state.day) return false;
   const worked = state.d.persons > 0 || state.d.views > 0 || state.d.searches > 0;
   if (worked) {
-    state.baseline =
-      state.baseline === null ? state.d.persons : alpha * state.d.persons + (1 - alpha) * state.baseline;
+    const d = state.d;
+    state.past = pushPast(state.past, {
+      day: state.day,
+      persons: d.persons,
+      national: d.national,
+      offHours: d.offHours,
+      expected: ownExpected(state, p),
+    });
+    const alpha = p.baselineAlpha;
+    state.baseline = state.baseline === null ? d.persons : alpha * d.persons + (1 - alpha) * state.baseline;
     state.days += 1;
+    const since = state.days - p.baselineMinDays;
+    if (since === 0 || (since > 0 && (state.ref ?? null) === null)) state.ref = state.baseline;
+    else if (since > 0 && since % REF_STEP_DAYS === 0) {
+      state.ref = Math.min(state.baseline, (state.ref ?? state.baseline) * (1 + p.baselineGrowth));
+    }
   }
   state.day = day;
   state.seen = '';
@@ -230,16 +286,26 @@ export function reinstateState(state: GuardState): void {
   };
   state.d = { ...d, refused: 0, empty: 0, blocked: 0, offHoursProvisioning: 0 };
   state.week = [];
+  // Reviewed: the usual day as it now stands is accepted, the escalation memory cleared.
+  if (state.baseline !== null && state.days > 0) state.ref = state.baseline;
+  delete state.given;
+  delete state.responded;
   state.seq = { last: null, run: 0 };
   state.alpha = { last: null, run: 0 };
 }
 
-/** Clears a pending step-up once a second factor was given after it was asked for; remembers the values proven. */
+/**
+ * Clears a pending step-up once a second factor was given after it was asked for; remembers the
+ * values proven (today's acks) and, for escalation, that the owner gave it (a week).
+ */
 export function settleStepUp(state: GuardState, mfaAt: Date | null): void {
   if (state.stepUp && mfaAt && mfaAt.getTime() > Date.parse(state.stepUp.since)) {
+    const given = { ...state.given };
     for (const [name, value] of Object.entries(state.stepUp.signals)) {
       state.ack[name] = Math.max(state.ack[name] ?? 0, value);
+      given[name] = { value: Math.max(given[name]?.value ?? 0, value), day: state.day };
     }
+    state.given = given;
     state.proofFloor = state.stepUp.since;
     state.proofSignals = state.stepUp.signals;
     state.stepUp = null;
@@ -292,6 +358,11 @@ export function addEvent(state: GuardState, event: GuardEvent, sequentialGap: nu
       ? { last: key, run: state.alpha.run + 1, dir: step === 0 ? dir : step, at: now }
       : { last: key, run: 1, dir: 0, at: now };
   }
+}
+
+/** Notes that the account drew a response today (escalation: responses on several days of a week). */
+export function markResponded(state: GuardState): void {
+  state.responded = noteResponse(state.responded, state.day);
 }
 
 /** The week's totals. */

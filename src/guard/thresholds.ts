@@ -48,6 +48,16 @@ export const SIGNALS = [
   'provisioned_accounts_per_day',
   'caseload_persons_per_day',
   'off_hours_provisioning',
+  'beyond_baseline_week',
+  'beyond_baseline_month',
+  'national_persons_week',
+  'national_persons_month',
+  'off_hours_persons_week',
+  'response_days_week',
+  'org_beyond_usual',
+  'org_beyond_usual_week',
+  'org_empty_searches_week',
+  'org_refused_week',
 ] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
@@ -74,6 +84,17 @@ export interface GuardParameters {
   newSourceFactor: number;
   /** Days after which an address or device the account used counts as new again. */
   newSourceDays: number;
+  /**
+   * How much the account's usual day may grow in a working week without review: it is held to at
+   * most its reviewed usual day (`ref`, moved once a working week) × (1 + this).
+   */
+  baselineGrowth: number;
+  /** Organisation signals: spreads of the organisation's usual allowed before anything counts as beyond it. */
+  orgSpreadFactor: number;
+  /** An account drives an organisation's rise when it is this share of its usual day ahead of it. */
+  driverShare: number;
+  /** …and at least this many persons (or empty, or refused searches over the week) ahead. */
+  driverMin: number;
 }
 
 export interface GuardThresholds {
@@ -192,6 +213,57 @@ export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string 
     measures: 'provisioning requests outside working hours',
     reason: 'privileged acts at night are asked to prove who is at the keyboard',
   },
+  beyond_baseline_week: {
+    measures:
+      "persons beyond the account's usual day over the last 7 days: the past days' differences, quiet days counting against busy ones, plus today's excess",
+    reason:
+      'RAMP, COLLUDE: an account a little above its usual day every day adds up; honest busy and quiet days cancel out',
+  },
+  beyond_baseline_month: {
+    measures: 'the same over the last 30 days',
+    reason: 'RAMP: a usual day raised slowly over weeks, each week below the weekly level',
+  },
+  national_persons_week: {
+    measures:
+      'distinct persons reached through justified national reads, each day counted, over the last 7 days',
+    reason:
+      'MIMIC: a few national reads every working day stays under the daily level; honest counselors make about 2 a week',
+  },
+  national_persons_month: {
+    measures: 'the same over the last 30 days',
+    reason: 'MIMIC slowed down to stay under the weekly level still adds up over a month',
+  },
+  off_hours_persons_week: {
+    measures: 'persons reached outside working hours over the last 7 days',
+    reason: 'the 2021 insider: a few records every evening, under the daily level, for years',
+  },
+  response_days_week: {
+    measures:
+      'days of the last 7 on which the account drew a response (throttle, step-up), this one included',
+    reason:
+      'a response every day that the owner’s routine login clears is no answer: responses on several days of a week send the account to review',
+  },
+  org_beyond_usual: {
+    measures:
+      "persons the organisation's accounts reached today so far beyond its usual by the end of this hour and orgSpreadFactor of its spread; counted for an account driving the rise only",
+    reason:
+      'COLLUDE: stolen accounts of one organisation, each near its own usual day, double the organisation’s day (FT 2024)',
+  },
+  org_beyond_usual_week: {
+    measures:
+      "the organisation's persons beyond its usual day over the last 7 days (quiet days against busy ones) beyond its spread; for an account driving it",
+    reason: 'COLLUDE spread over days: each day a little above, the week far above',
+  },
+  org_empty_searches_week: {
+    measures:
+      "the organisation's searches that found nobody over the last 7 days beyond its usual; for an account with driverMin of them",
+    reason: 'probing identities from several accounts: about 7 a week became about 50 (issue 13)',
+  },
+  org_refused_week: {
+    measures:
+      "the organisation's refused requests over the last 7 days beyond its usual; for an account with driverMin of them",
+    reason: 'probing outside the scope spread over several accounts',
+  },
 };
 
 /** The defaults for every role. */
@@ -223,6 +295,16 @@ const DEFAULT_LEVELS: Record<SignalName, Levels> = {
   provisioned_accounts_per_day: { step_up: 5, suspend: 12 },
   caseload_persons_per_day: { step_up: 200, suspend: 500 },
   off_hours_provisioning: { step_up: 1 },
+  beyond_baseline_week: { step_up: 60, suspend: 100 },
+  beyond_baseline_month: { step_up: 100, suspend: 150 },
+  national_persons_week: { step_up: 12, suspend: 30 },
+  national_persons_month: { step_up: 30, suspend: 60 },
+  off_hours_persons_week: { step_up: 30, suspend: 80 },
+  response_days_week: { suspend: 3 },
+  org_beyond_usual: { step_up: 10, suspend: 20 },
+  org_beyond_usual_week: { step_up: 20, suspend: 40 },
+  org_empty_searches_week: { step_up: 10, suspend: 30 },
+  org_refused_week: { step_up: 10, suspend: 30 },
 };
 
 /** Per role: partners reach a caseload of a few dozen to a few hundred persons, so their margins are narrower. */
@@ -238,6 +320,9 @@ const ROLE_LEVELS: Partial<Record<Role, Partial<Record<SignalName, Levels>>>> = 
     empty_searches_per_day: { step_up: 10, suspend: 30 },
     empty_searches_per_week: { step_up: 20, suspend: 45 },
     off_hours_persons: { step_up: 10, suspend: 30 },
+    beyond_baseline_week: { step_up: 30, suspend: 50 },
+    beyond_baseline_month: { step_up: 50, suspend: 80 },
+    off_hours_persons_week: { step_up: 20, suspend: 60 },
   },
 };
 
@@ -251,6 +336,10 @@ const DEFAULT_PARAMETERS: GuardParameters = {
   probationFactor: 0.25,
   newSourceFactor: 0.5,
   newSourceDays: 30,
+  baselineGrowth: 0.15,
+  orgSpreadFactor: 3,
+  driverShare: 0.5,
+  driverMin: 5,
 };
 
 /** Why each parameter has its default. */
@@ -266,6 +355,13 @@ export const PARAMETER_DOCS: Record<keyof GuardParameters, string> = {
     'a recovered or new account gets a quarter of the usual quotas for its first 7 days (T1, T8)',
   newSourceFactor: 'a session from an unknown address or device gets half the usual quotas',
   newSourceDays: 'an address not used for a month is new again',
+  baselineGrowth:
+    'RAMP: an honest usual day moves a few percent a week; a usual day raised faster than 15 % a week is held back until a security officer reviews it',
+  orgSpreadFactor:
+    'an organisation’s day varies with campaigns and absences: three robust spreads of its own history are allowed before counting',
+  driverShare:
+    'a colluding account reads its usual day again on top of its owner’s; an honest colleague is rarely half a day ahead',
+  driverMin: 'a handful of persons ahead is noise for a small usual day',
 };
 
 /**
@@ -295,6 +391,16 @@ const DEMO_LEVELS = {
   empty_searches_per_week: { step_up: 120, suspend: 300 },
   off_hours_persons: { step_up: 200, suspend: 600 },
   national_persons: { step_up: 30, suspend: 100 },
+  beyond_baseline_week: { step_up: 2000, suspend: 4000 },
+  beyond_baseline_month: { step_up: 4000, suspend: 8000 },
+  national_persons_week: { step_up: 100, suspend: 300 },
+  national_persons_month: { step_up: 300, suspend: 900 },
+  off_hours_persons_week: { step_up: 600, suspend: 1800 },
+  response_days_week: { suspend: 7 },
+  org_beyond_usual: { step_up: 2000, suspend: 4000 },
+  org_beyond_usual_week: { step_up: 4000, suspend: 8000 },
+  org_empty_searches_week: { step_up: 300, suspend: 900 },
+  org_refused_week: { step_up: 300, suspend: 900 },
 } satisfies Partial<Record<SignalName, Levels>>;
 
 const FAST = 'someone trying the demo clicks through results and searches much faster than an agent at work';
@@ -322,6 +428,18 @@ export const DEMO_REASONS: Record<keyof typeof DEMO_LEVELS, string> = {
   off_hours_persons: 'the demo is often tried in the evening or at the weekend',
   national_persons:
     'security officers and the DPO reach persons through national reads only: it is their whole tour',
+  beyond_baseline_week: FIRST_DAY,
+  beyond_baseline_month: FIRST_DAY,
+  national_persons_week:
+    'security officers and the DPO reach persons through national reads only: it is their whole tour',
+  national_persons_month:
+    'security officers and the DPO reach persons through national reads only: it is their whole tour',
+  off_hours_persons_week: 'the demo is often tried in the evening or at the weekend',
+  response_days_week: 'a demo is tried again day after day, and meets the throttles it is meant to show',
+  org_beyond_usual: 'every demo account is in one organisation with no usual day, each trying the same tour',
+  org_beyond_usual_week: 'as org_beyond_usual',
+  org_empty_searches_week: TRIAL,
+  org_refused_week: TRIAL,
 };
 
 /** The guard's configuration: defaults, per-role and per-organisation overrides, and the demo layer. */

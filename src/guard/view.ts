@@ -6,6 +6,7 @@
  */
 
 import { type WorkingHours, workingHoursOf } from './calendar.ts';
+import type { OrgToday } from './organisation.ts';
 import { type GuardState, loadState } from './state.ts';
 import type { GuardConfig } from './thresholds.ts';
 import { DEFAULTS } from './thresholds.ts';
@@ -25,6 +26,8 @@ export interface GuardView {
   /** The account's guard state and its version, as read with the session (null: none yet). */
   state: GuardState | null;
   version: number | null;
+  /** The organisation's day so far as read with the session, and which local day it is (null: nothing yet). */
+  orgToday: (OrgToday & { day: string }) | null;
 }
 
 /** The columns of the session read that feed GuardView. */
@@ -40,6 +43,11 @@ export interface GuardSituationRow {
   guard_state: Omit<GuardState, 'seen'> | null;
   guard_seen: Uint8Array | null;
   guard_version: number | null;
+  org_day: string | null;
+  org_persons: number | null;
+  org_by_hour: number[] | null;
+  org_empty: number | null;
+  org_refused: number | null;
 }
 
 export function guardViewOf(row: GuardSituationRow): GuardView {
@@ -54,6 +62,16 @@ export function guardViewOf(row: GuardSituationRow): GuardView {
     stepUpSince: row.step_up_since,
     state: loadState(row.guard_state, row.guard_seen),
     version: row.guard_version,
+    orgToday:
+      row.org_day === null || row.org_day === undefined
+        ? null
+        : {
+            day: row.org_day,
+            persons: row.org_persons ?? 0,
+            byHour: row.org_by_hour ?? [],
+            empty: row.org_empty ?? 0,
+            refused: row.org_refused ?? 0,
+          },
   };
 }
 

@@ -1,0 +1,189 @@
+/**
+ * The organisation as a whole (issue 13, item 1). Several stolen accounts of one organisation, each
+ * near its own usual day, pull the whole caseload while every account looks ordinary: only the
+ * organisation's day shows it (FT 2024). The gate adds every account's distinct persons, empty and
+ * refused searches to the organisation's day (`guard_organisation_days`, by local hour); each
+ * account reads, at the start of its day, the organisation's usual (`OrgUsual`, from its past days:
+ * medians, so a few odd days do not move it; days on which the organisation drew an alert left out,
+ * so a rise does not become the usual). The signals compare the organisation's day so far with its
+ * usual *by this hour*, beyond its own spread, and answer only the accounts driving the rise. Pure.
+ */
+
+/** One past day of the organisation, as stored. */
+export interface OrgDay {
+  day: string;
+  /** Sum over its accounts of the distinct persons each reached that day. */
+  persons: number;
+  /** The same, by local hour (24 entries, not cumulative). */
+  byHour: number[];
+  empty: number;
+  refused: number;
+  /** An organisation signal drew a response that day: left out of the usual. */
+  alerted: boolean;
+}
+
+/** The organisation's usual, read by each account at the start of its day. */
+export interface OrgUsual {
+  /** Working days it is computed from. */
+  days: number;
+  /** Median persons reached by the end of each local hour (cumulative, 24 entries). */
+  byHour: number[];
+  /** Robust spread (1.4826 × median absolute deviation) of those, by hour. */
+  spreadByHour: number[];
+  /** Over the past days of this week (today excluded): persons beyond the usual day, signed sum. */
+  weekExcess: number;
+  /** Past days of this week counted in weekExcess. */
+  weekDays: number;
+  /** Empty and refused searches over the past days of this week, and their usual per working day. */
+  weekEmpty: number;
+  weekRefused: number;
+  usualEmpty: number;
+  usualRefused: number;
+}
+
+/** The organisation's day so far (the session read's, plus this request). */
+export interface OrgToday {
+  persons: number;
+  /** Persons by local hour (24 entries, not cumulative). */
+  byHour: number[];
+  empty: number;
+  refused: number;
+}
+
+/** Working days of history the usual is computed from, at most. */
+export const ORG_HISTORY_DAYS = 20;
+/** Working days of history before the organisation is compared with itself. */
+export const ORG_MIN_DAYS = 5;
+
+const median = (values: readonly number[]): number => {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** 1.4826 × the median absolute deviation: the standard deviation of a normal sample, robust to outliers. */
+export function robustSpread(values: readonly number[]): number {
+  const m = median(values);
+  return 1.4826 * median(values.map((v) => Math.abs(v - m)));
+}
+
+const cumulative = (byHour: readonly number[]): number[] => {
+  const out: number[] = [];
+  let sum = 0;
+  for (let h = 0; h < 24; h += 1) {
+    sum += byHour[h] ?? 0;
+    out.push(sum);
+  }
+  return out;
+};
+
+/**
+ * The usual from the organisation's past days (any order; today's excluded by the caller): the
+ * last ORG_HISTORY_DAYS working days without an alert give the medians; the days of the week that
+ * ends today (`today`'s 6 previous calendar days) give the week's sums. Null below ORG_MIN_DAYS.
+ */
+export function orgUsual(days: readonly OrgDay[], today: string): OrgUsual | null {
+  const worked = [...days]
+    .filter((d) => d.persons > 0 && d.day < today)
+    .sort((a, b) => (a.day < b.day ? -1 : 1));
+  const history = worked.filter((d) => !d.alerted).slice(-ORG_HISTORY_DAYS);
+  if (history.length < ORG_MIN_DAYS) return null;
+  const curves = history.map((d) => cumulative(d.byHour));
+  const byHour = Array.from({ length: 24 }, (_, h) => median(curves.map((c) => c[h]!)));
+  const spreadByHour = Array.from({ length: 24 }, (_, h) => robustSpread(curves.map((c) => c[h]!)));
+  const usualDay = byHour[23]!;
+  const start = dayNumberOf(today) - 6;
+  const week = worked.filter((d) => dayNumberOf(d.day) >= start);
+  return {
+    days: history.length,
+    byHour,
+    spreadByHour,
+    weekExcess: week.reduce((s, d) => s + d.persons - usualDay, 0),
+    weekDays: week.length,
+    weekEmpty: week.reduce((s, d) => s + d.empty, 0),
+    weekRefused: week.reduce((s, d) => s + d.refused, 0),
+    usualEmpty: median(history.map((d) => d.empty)),
+    usualRefused: median(history.map((d) => d.refused)),
+  };
+}
+
+const dayNumberOf = (day: string): number => Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
+
+/** Parameters of the organisation signals (thresholds.ts). */
+export interface OrgParameters {
+  /** Spreads of the organisation's usual allowed before anything counts as beyond it. */
+  orgSpreadFactor: number;
+  /** An account drives a rise when it is this share of its usual day ahead of it (by this hour). */
+  driverShare: number;
+  /** …and at least this many persons ahead. */
+  driverMin: number;
+}
+
+/** The organisation signals' values for one account's request (zero where the account does not drive them). */
+export interface OrgValues {
+  org_beyond_usual: number;
+  org_beyond_usual_week: number;
+  org_empty_searches_week: number;
+  org_refused_week: number;
+}
+
+/** The account's own figures the driver tests need. */
+export interface OwnFigures {
+  /** Distinct persons today. */
+  persons: number;
+  /** Its usual day. */
+  expected: number;
+  /** Its persons beyond its usual over the week (beyond_baseline_week). */
+  weekExcess: number;
+  /** Its empty and refused searches over the week. */
+  weekEmpty: number;
+  weekRefused: number;
+}
+
+export const NO_ORG_VALUES: OrgValues = {
+  org_beyond_usual: 0,
+  org_beyond_usual_week: 0,
+  org_empty_searches_week: 0,
+  org_refused_week: 0,
+};
+
+/**
+ * The organisation's excess now, beyond its usual and orgSpreadFactor of its spread, for an account
+ * whose own figures drive it; zero for the others (an honest colleague of colluders is not asked
+ * about a rise it has no part in).
+ */
+export function orgValues(
+  usual: OrgUsual | null | undefined,
+  today: OrgToday | null,
+  hour: number,
+  own: OwnFigures,
+  p: OrgParameters,
+): OrgValues {
+  if (!usual || !today) return NO_ORG_VALUES;
+  const k = p.orgSpreadFactor;
+  const usualDay = usual.byHour[23]!;
+  const byNow = usual.byHour[hour]!;
+  const share = usualDay > 0 ? byNow / usualDay : 1;
+  const ownAhead = own.persons - own.expected * share;
+  const drives = ownAhead >= Math.max(p.driverMin, p.driverShare * own.expected);
+  const dayBeyond = today.persons - byNow - k * usual.spreadByHour[hour]!;
+  const daySpread = usual.spreadByHour[23]!;
+  const weekDays = usual.weekDays + 1;
+  const weekBeyond =
+    usual.weekExcess + Math.max(0, today.persons - usualDay) - k * daySpread * Math.sqrt(weekDays);
+  const emptyUsual = usual.usualEmpty * weekDays;
+  const refusedUsual = usual.usualRefused * weekDays;
+  const emptyBeyond = usual.weekEmpty + today.empty - emptyUsual - k * Math.sqrt(emptyUsual + 1);
+  const refusedBeyond = usual.weekRefused + today.refused - refusedUsual - k * Math.sqrt(refusedUsual + 1);
+  const positive = (v: number, driver: boolean): number => (driver && v > 0 ? Math.round(v) : 0);
+  return {
+    org_beyond_usual: positive(dayBeyond, drives),
+    org_beyond_usual_week: positive(weekBeyond, drives || own.weekExcess >= p.driverMin),
+    org_empty_searches_week: positive(emptyBeyond, own.weekEmpty >= p.driverMin),
+    org_refused_week: positive(refusedBeyond, own.weekRefused >= p.driverMin),
+  };
+}
+
+/** An empty day by hour. */
+export const noHours = (): number[] => Array.from({ length: 24 }, () => 0);
