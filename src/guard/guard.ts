@@ -412,7 +412,7 @@ async function fold(
     concurrentAddresses: actor.view.concurrentAddresses,
     canaries,
     orgToday: orgToday(actor.view.orgToday, day, orgDelta),
-    hour,
+    minutes: local.minutes,
   };
   const verdict = evaluate(state, situation, thresholds);
   // A request already refused for a pending response does not extend it; it may still escalate.

@@ -114,6 +114,8 @@ const dayNumberOf = (day: string): number => Math.round(Date.parse(`${day}T00:00
 export interface OrgParameters {
   /** Spreads of the organisation's usual allowed before anything counts as beyond it. */
   orgSpreadFactor: number;
+  /** Share of its usual an organisation's honest busy day may add (a campaign) before anything counts. */
+  orgMargin: number;
   /** An account drives a rise when it is this share of its usual day ahead of it (by this hour). */
   driverShare: number;
   /** …and at least this many persons ahead. */
@@ -164,14 +166,18 @@ export function orgValues(
   const k = p.orgSpreadFactor;
   const usualDay = usual.byHour[23]!;
   const byNow = usual.byHour[hour]!;
-  const share = usualDay > 0 ? byNow / usualDay : 1;
-  const ownAhead = own.persons - own.expected * share;
+  const ownAhead = own.persons - own.expected * shareByNow(usual, hour * 60 + 59);
   const drives = ownAhead >= Math.max(p.driverMin, p.driverShare * own.expected);
-  const dayBeyond = today.persons - byNow - k * usual.spreadByHour[hour]!;
+  // A campaign day (orgMargin more than usual, all day long) and the organisation's own spread are
+  // allowed; beyond them, the rise counts.
+  const dayBeyond = today.persons - byNow * (1 + p.orgMargin) - k * usual.spreadByHour[hour]!;
   const daySpread = usual.spreadByHour[23]!;
   const weekDays = usual.weekDays + 1;
   const weekBeyond =
-    usual.weekExcess + Math.max(0, today.persons - usualDay) - k * daySpread * Math.sqrt(weekDays);
+    usual.weekExcess +
+    Math.max(0, today.persons - usualDay) -
+    p.orgMargin * usualDay -
+    k * daySpread * Math.sqrt(weekDays);
   const emptyUsual = usual.usualEmpty * weekDays;
   const refusedUsual = usual.usualRefused * weekDays;
   const emptyBeyond = usual.weekEmpty + today.empty - emptyUsual - k * Math.sqrt(emptyUsual + 1);
@@ -183,6 +189,21 @@ export function orgValues(
     org_empty_searches_week: positive(emptyBeyond, own.weekEmpty >= p.driverMin),
     org_refused_week: positive(refusedBeyond, own.weekRefused >= p.driverMin),
   };
+}
+
+/**
+ * The share of the organisation's usual day done by `minutes` after local midnight (1 without a
+ * history), from its usual by the end of each hour, straight between two hours: an account's usual
+ * day so far is its usual day times this.
+ */
+export function shareByNow(usual: OrgUsual | null | undefined, minutes: number): number {
+  if (!usual) return 1;
+  const day = usual.byHour[23]!;
+  if (day <= 0) return 1;
+  const hour = Math.min(23, Math.floor(minutes / 60));
+  const before = hour === 0 ? 0 : usual.byHour[hour - 1]!;
+  const within = (minutes - hour * 60) / 60;
+  return Math.min(1, (before + (usual.byHour[hour]! - before) * within) / day);
 }
 
 /** An empty day by hour. */

@@ -3,7 +3,7 @@
  * response they call for: allow, throttle (429, Retry-After), step-up (a fresh second factor), or
  * suspend. Pure: the thresholds come from thresholds.ts, the state from state.ts.
  */
-import { NO_ORG_VALUES, type OrgToday, type OrgValues, orgValues } from './organisation.ts';
+import { NO_ORG_VALUES, type OrgToday, type OrgValues, orgValues, shareByNow } from './organisation.ts';
 import type { GuardState } from './state.ts';
 import { markResponded, ownExpected, weekTotals } from './state.ts';
 import type { GuardResponse, GuardThresholds, Levels, SignalName } from './thresholds.ts';
@@ -71,6 +71,7 @@ export const LIMIT_LABELS: Record<SignalName, string> = {
   national_persons_month: 'persons read through national searches this month',
   off_hours_persons_week: 'persons read outside working hours this week',
   response_days_week: 'limits reached on several days this week',
+  ahead_of_usual: 'persons read so far today beyond your usual day',
   org_beyond_usual: 'persons read by your organisation today beyond its usual',
   org_beyond_usual_week: 'persons read by your organisation this week beyond its usual',
   org_empty_searches_week: 'searches of your organisation that found nobody this week',
@@ -100,8 +101,8 @@ export interface Situation {
   canaries: number;
   /** The organisation's day so far, this request included (null or absent: not known). */
   orgToday?: OrgToday | null;
-  /** The request's local hour (0–23), for the organisation's usual by this hour. */
-  hour?: number;
+  /** The request's local time (minutes since midnight), for the usual by this time of day. */
+  minutes?: number;
 }
 
 const SEVERITY: Record<Verdict['response'], number> = { allow: 0, throttle: 1, step_up: 2, suspend: 3 };
@@ -129,6 +130,7 @@ const VOLUME: ReadonlySet<SignalName> = new Set<SignalName>([
   'national_persons_week',
   'national_persons_month',
   'off_hours_persons_week',
+  'ahead_of_usual',
 ]);
 
 /**
@@ -155,6 +157,23 @@ export function expectedPersons(state: GuardState, t: GuardThresholds): number {
   return Math.max(state.peer ?? p.baselineFloor, state.baseline ?? 0);
 }
 
+/**
+ * Persons so far today beyond what the account's usual day allows by this time of day: its usual
+ * pace (its usual day × the share of its organisation's usual day done by now) times 1 + aheadMargin
+ * (a busy honest day), plus two Poisson deviations of it. A stolen session reading a day's worth
+ * right after the owner's morning login is far ahead; an honest busy day keeps the day's rhythm.
+ */
+function aheadOf(
+  persons: number,
+  own: number,
+  state: GuardState,
+  minutes: number,
+  t: GuardThresholds,
+): number {
+  const pace = own * shareByNow(state.org, minutes);
+  return Math.max(0, Math.round(persons - (1 + t.parameters.aheadMargin) * pace - 2 * Math.sqrt(pace)));
+}
+
 /** Each signal's value now. */
 export function measure(
   state: GuardState,
@@ -173,11 +192,11 @@ export function measure(
   const weekExcess = excessOver(state.past, state.day, WEEK_DAYS, persons, own);
   const national = day('national');
   const org: OrgValues =
-    situation.orgToday && situation.hour !== undefined
+    situation.orgToday && situation.minutes !== undefined
       ? orgValues(
           state.org,
           situation.orgToday,
-          situation.hour,
+          Math.floor(situation.minutes / 60),
           { persons, expected, weekExcess, weekEmpty: week.empty, weekRefused: week.refused },
           t.parameters,
         )
@@ -217,6 +236,10 @@ export function measure(
     off_hours_persons_week: pastSum(state.past, state.day, WEEK_DAYS, (d) => d.offHours) + day('offHours'),
     // Measured once the response is known (evaluate): 0 here.
     response_days_week: 0,
+    ahead_of_usual:
+      own === null || situation.minutes === undefined
+        ? 0
+        : aheadOf(persons, own, state, situation.minutes, t),
     ...org,
   };
 }

@@ -54,6 +54,7 @@ export const SIGNALS = [
   'national_persons_month',
   'off_hours_persons_week',
   'response_days_week',
+  'ahead_of_usual',
   'org_beyond_usual',
   'org_beyond_usual_week',
   'org_empty_searches_week',
@@ -91,6 +92,10 @@ export interface GuardParameters {
   baselineGrowth: number;
   /** Organisation signals: spreads of the organisation's usual allowed before anything counts as beyond it. */
   orgSpreadFactor: number;
+  /** Share of its usual an organisation's honest busy day may add (a campaign) before anything counts. */
+  orgMargin: number;
+  /** ahead_of_usual: how much faster than its usual pace an honest busy day may go. */
+  aheadMargin: number;
   /** An account drives an organisation's rise when it is this share of its usual day ahead of it. */
   driverShare: number;
   /** …and at least this many persons (or empty, or refused searches over the week) ahead. */
@@ -243,6 +248,12 @@ export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string 
     reason:
       'a response every day that the owner’s routine login clears is no answer: responses on several days of a week send the account to review',
   },
+  ahead_of_usual: {
+    measures:
+      "distinct persons today so far beyond the account's usual day times the share of its organisation's usual day done by the end of this hour",
+    reason:
+      'COLLUDE, RAMP: a stolen session reads its day right after the owner’s morning login; an honest day follows the organisation’s rhythm',
+  },
   org_beyond_usual: {
     measures:
       "persons the organisation's accounts reached today so far beyond its usual by the end of this hour and orgSpreadFactor of its spread; counted for an account driving the rise only",
@@ -301,7 +312,8 @@ const DEFAULT_LEVELS: Record<SignalName, Levels> = {
   national_persons_month: { step_up: 30, suspend: 60 },
   off_hours_persons_week: { step_up: 30, suspend: 80 },
   response_days_week: { suspend: 3 },
-  org_beyond_usual: { step_up: 10, suspend: 20 },
+  ahead_of_usual: { step_up: 12, suspend: 60 },
+  org_beyond_usual: { step_up: 1, suspend: 10 },
   org_beyond_usual_week: { step_up: 20, suspend: 40 },
   org_empty_searches_week: { step_up: 10, suspend: 30 },
   org_refused_week: { step_up: 10, suspend: 30 },
@@ -320,9 +332,10 @@ const ROLE_LEVELS: Partial<Record<Role, Partial<Record<SignalName, Levels>>>> = 
     empty_searches_per_day: { step_up: 10, suspend: 30 },
     empty_searches_per_week: { step_up: 20, suspend: 45 },
     off_hours_persons: { step_up: 10, suspend: 30 },
-    beyond_baseline_week: { step_up: 30, suspend: 50 },
+    beyond_baseline_week: { step_up: 35, suspend: 60 },
     beyond_baseline_month: { step_up: 50, suspend: 80 },
     off_hours_persons_week: { step_up: 20, suspend: 60 },
+    ahead_of_usual: { step_up: 6, suspend: 30 },
   },
 };
 
@@ -338,6 +351,8 @@ const DEFAULT_PARAMETERS: GuardParameters = {
   newSourceDays: 30,
   baselineGrowth: 0.15,
   orgSpreadFactor: 3,
+  orgMargin: 1,
+  aheadMargin: 1,
   driverShare: 0.5,
   driverMin: 5,
 };
@@ -359,6 +374,10 @@ export const PARAMETER_DOCS: Record<keyof GuardParameters, string> = {
     'RAMP: an honest usual day moves a few percent a week; a usual day raised faster than 15 % a week is held back until a security officer reviews it',
   orgSpreadFactor:
     'an organisation’s day varies with campaigns and absences: three robust spreads of its own history are allowed before counting',
+  orgMargin:
+    'a campaign day (a mass convocation) adds up to half of an organisation’s usual day, and its own day varies besides: up to twice its usual is left to the accounts’ own signals',
+  aheadMargin:
+    'an honest busy day (a heavy personal day in a campaign) reads up to about twice its usual pace, all day long',
   driverShare:
     'a colluding account reads its usual day again on top of its owner’s; an honest colleague is rarely half a day ahead',
   driverMin: 'a handful of persons ahead is noise for a small usual day',
@@ -397,6 +416,7 @@ const DEMO_LEVELS = {
   national_persons_month: { step_up: 300, suspend: 900 },
   off_hours_persons_week: { step_up: 600, suspend: 1800 },
   response_days_week: { suspend: 7 },
+  ahead_of_usual: { step_up: 500, suspend: 1000 },
   org_beyond_usual: { step_up: 2000, suspend: 4000 },
   org_beyond_usual_week: { step_up: 4000, suspend: 8000 },
   org_empty_searches_week: { step_up: 300, suspend: 900 },
@@ -435,6 +455,7 @@ export const DEMO_REASONS: Record<keyof typeof DEMO_LEVELS, string> = {
   national_persons_month:
     'security officers and the DPO reach persons through national reads only: it is their whole tour',
   off_hours_persons_week: 'the demo is often tried in the evening or at the weekend',
+  ahead_of_usual: FIRST_DAY,
   response_days_week: 'a demo is tried again day after day, and meets the throttles it is meant to show',
   org_beyond_usual: 'every demo account is in one organisation with no usual day, each trying the same tour',
   org_beyond_usual_week: 'as org_beyond_usual',
