@@ -317,25 +317,6 @@ export function replay(options: ReplayOptions): ReplayResult {
       if (verdict.signals.some((s) => s.name.startsWith('org_')))
         (org.today as { alerted?: boolean }).alerted = true;
       const victim = victimSet.has(account);
-      if (!victim && process.env.REPLAY_DEBUG) {
-        const g = globalThis as { __dbg?: unknown[] };
-        g.__dbg ??= [];
-        g.__dbg.push({
-          role: account.plan.role,
-          mean: account.plan.dailyMean,
-          hour,
-          minute: step.minute,
-          persons: state.d.persons,
-          ref: state.ref,
-          base: state.baseline,
-          sig: verdict.signals,
-          orgPersons: org.today.persons,
-          orgByHour: org.today.byHour,
-          spread: state.org?.spreadByHour.map((x) => Math.round(x)),
-          days: state.org?.days,
-          share: state.org?.byHour.map((x) => Math.round(x)),
-        });
-      }
       if (!victim) {
         account.responses.push({
           day,
@@ -412,40 +393,55 @@ function median(values: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** The benchmark: an honest month, then each attack, printed. */
-export async function benchGuardReplay(options: {
+/** What `rempart bench guard-replay` prints: the honest month, then each attack beside honest owners. */
+export interface ReplaySummary {
   accounts: number;
   days: number;
   seed: number;
-}): Promise<void> {
-  const base = { seed: options.seed, accounts: options.accounts, days: options.days, warmupDays: 5 };
-  const honest = replay({ ...base, attack: { kind: 'none' } });
-  const perThousand = (n: number) => ((1000 * n) / honest.accountDays).toFixed(2);
-  console.log(
-    `honest: ${honest.accountDays} account-days, ${honest.honestSuspensions} suspended, ${honest.honestStepUps} step-ups (${perThousand(honest.honestStepUps)} per 1,000 account-days), ${honest.honestThrottles} throttles`,
-  );
-  console.log(`  signals: ${JSON.stringify(honest.honestSignals)}`);
-  const attacks: [string, Attack][] = [
-    ['RAMP', { kind: 'ramp', step: 1 }],
-    ['COLLUDE-2', { kind: 'collude', accounts: 2 }],
-    ['COLLUDE-5', { kind: 'collude', accounts: 5 }],
-    ['MIMIC', { kind: 'mimic', perDay: 8 }],
-    ['RAMP spread over the day', { kind: 'ramp', step: 1, spread: true }],
-    ['COLLUDE-2 spread over the day', { kind: 'collude', accounts: 2, spread: true }],
-    ['COLLUDE-5 spread over the day', { kind: 'collude', accounts: 5, spread: true }],
-  ];
-  for (const [name, attack] of attacks) {
-    const r = replay({ ...base, attack });
-    console.log(
-      `${name}: ${JSON.stringify(r.attack)}; honest alongside: ${r.honestSuspensions} suspended, ${r.honestStepUps} step-ups ${JSON.stringify(r.honestSignals)}`,
-    );
-  }
+  accountDays: number;
+  honestSuspensions: number;
+  honestStepUps: number;
+  stepUpsPerThousandAccountDays: number;
+  honestSignals: Record<string, number>;
+  attacks: { name: string; goal: number; result: NonNullable<ReplayResult['attack']> }[];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  await benchGuardReplay({
-    accounts: Number(process.argv[2] ?? 1000),
-    days: Number(process.argv[3] ?? 22),
-    seed: Number(process.argv[4] ?? 1),
+/** The attacks replayed, with their goal (persons beyond the baseline before suspension), the spread variants with none. */
+export const REPLAYED: { name: string; attack: Attack; goal: number | null }[] = [
+  { name: 'COLLUDE-2', attack: { kind: 'collude', accounts: 2 }, goal: 50 },
+  { name: 'COLLUDE-5', attack: { kind: 'collude', accounts: 5 }, goal: 50 },
+  { name: 'RAMP', attack: { kind: 'ramp', step: 1 }, goal: 100 },
+  { name: 'MIMIC', attack: { kind: 'mimic', perDay: 8 }, goal: 40 },
+  {
+    name: 'COLLUDE-2, spread over the day',
+    attack: { kind: 'collude', accounts: 2, spread: true },
+    goal: null,
+  },
+  {
+    name: 'COLLUDE-5, spread over the day',
+    attack: { kind: 'collude', accounts: 5, spread: true },
+    goal: null,
+  },
+  { name: 'RAMP, spread over the day', attack: { kind: 'ramp', step: 1, spread: true }, goal: null },
+];
+
+/** The benchmark: an honest month, then each attack beside honest owners, with progress lines on stderr. */
+export function benchGuardReplay(options: { accounts: number; days: number; seed: number }): ReplaySummary {
+  const base = { seed: options.seed, accounts: options.accounts, days: options.days, warmupDays: 5 };
+  const honest = replay({ ...base, attack: { kind: 'none' } });
+  process.stderr.write(`honest: ${honest.accountDays} account-days replayed\n`);
+  const attacks = REPLAYED.map(({ name, attack, goal }) => {
+    const result = replay({ ...base, attack }).attack!;
+    process.stderr.write(`${name}: ${JSON.stringify(result)}\n`);
+    return { name, goal: goal ?? 0, result };
   });
+  return {
+    ...options,
+    accountDays: honest.accountDays,
+    honestSuspensions: honest.honestSuspensions,
+    honestStepUps: honest.honestStepUps,
+    stepUpsPerThousandAccountDays: Math.round((100_000 * honest.honestStepUps) / honest.accountDays) / 100,
+    honestSignals: honest.honestSignals,
+    attacks,
+  };
 }

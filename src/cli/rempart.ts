@@ -761,6 +761,34 @@ bench
   );
 
 bench
+  .command('guard-replay')
+  .description(
+    "the guard's decision code replayed over simulated weeks, no server: honest owners (organisation days and campaigns), then RAMP, COLLUDE and MIMIC beside them",
+  )
+  .option(
+    '--accounts <n>',
+    'honest accounts (80 % counselors, 20 % partners)',
+    positiveInteger('--accounts'),
+    1000,
+  )
+  .option(
+    '--days <n>',
+    'working days replayed (5 of warm-up before an attack)',
+    positiveInteger('--days'),
+    22,
+  )
+  .option('--seed <n>', 'the draw', positiveInteger('--seed'), 1)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { accounts: number; days: number; seed: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { benchGuardReplay } = await import('../../bench/guard-replay.ts');
+      const summary = benchGuardReplay(options);
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
   .command('web')
   .description(
     "what the console's login page downloads on first load in Chromium: scripts and styles, raw and gzipped",

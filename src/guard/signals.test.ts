@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { OrgToday, OrgUsual } from './organisation.ts';
 import {
   applyVerdict,
   evaluate,
@@ -14,6 +15,10 @@ import { BUILT_IN, type GuardThresholds, parseGuardConfig, SIGNALS, thresholdsFo
 const T0 = new Date('2026-03-02T09:00:00Z'); // Monday 10:00:00 in Paris
 const COUNSELOR = thresholdsFor(BUILT_IN, 'counselor', 'AGENCY-1');
 const PARTNER = thresholdsFor(BUILT_IN, 'partner_counselor', 'CAP-1');
+
+/** The day `age` calendar days before T0's (2026-03-02). */
+const dayBefore = (age: number): string =>
+  new Date(Date.parse('2026-03-02T00:00:00Z') - age * 86_400_000).toISOString().slice(0, 10);
 
 const situation = (extra: Partial<Situation> = {}): Situation => ({
   at: T0,
@@ -93,6 +98,85 @@ describe('evaluate: each response level is reached', () => {
       }));
     };
 
+  // Its own usual day is 10 (reviewed at 10): v persons beyond it over past days of the window.
+  const pastExcess =
+    (ages: number[]): Setter =>
+    (s, v) => {
+      Object.assign(s, { baseline: 10, ref: 10, days: 10 });
+      s.past = ages.map((age, i) => ({
+        day: dayBefore(age),
+        persons: 10 + Math.floor(v / ages.length) + (i < v % ages.length ? 1 : 0),
+        national: 0,
+        offHours: 0,
+        expected: 10,
+      }));
+    };
+  const pastCount =
+    (field: 'national' | 'offHours', ages: number[]): Setter =>
+    (s, v) => {
+      s.past = ages.map((age, i) => ({
+        day: dayBefore(age),
+        persons: 20,
+        national: 0,
+        offHours: 0,
+        expected: null,
+        [field]: Math.floor(v / ages.length) + (i < v % ages.length ? 1 : 0),
+      }));
+    };
+  const WEEK = [1, 2, 3, 6];
+  const MONTH_ONLY = [10, 12, 20, 29];
+  // Its usual day is 4: an honest busy day may read 2 × 4 + 2 × √4 = 12 by the end of the day.
+  const ahead: Setter = (s, v, extra) => {
+    Object.assign(s, { baseline: 4, ref: 4, days: 10 });
+    s.d.persons = 12 + v;
+    extra.minutes = 23 * 60 + 59;
+  };
+  // The organisation's usual: 100 persons a day, all of it by 10:00, no spread; the account (no
+  // history: the floor, 25) has read 40 by 10:00, a driver.
+  const orgUsual = (over: Partial<OrgUsual> = {}): OrgUsual => ({
+    days: 20,
+    byHour: Array.from({ length: 24 }, (_, h) => (h < 9 ? 0 : 100)),
+    spreadByHour: Array.from({ length: 24 }, () => 0),
+    weekExcess: 0,
+    weekDays: 0,
+    weekEmpty: 0,
+    weekRefused: 0,
+    usualEmpty: 0,
+    usualRefused: 0,
+    ...over,
+  });
+  const orgToday = (over: Partial<OrgToday> = {}): OrgToday => ({
+    persons: 0,
+    byHour: Array.from({ length: 24 }, () => 0),
+    empty: 0,
+    refused: 0,
+    ...over,
+  });
+  const orgDay: Setter = (s, v, extra) => {
+    s.org = orgUsual();
+    s.d.persons = 40;
+    Object.assign(extra, { minutes: 10 * 60, orgToday: orgToday({ persons: 200 + v }) });
+  };
+  const orgWeek: Setter = (s, v, extra) => {
+    s.org = orgUsual({ weekExcess: 100 + v, weekDays: 0 });
+    s.d.persons = 40;
+    Object.assign(extra, { minutes: 10 * 60, orgToday: orgToday() });
+  };
+  const orgCount =
+    (field: 'empty' | 'refused'): Setter =>
+    (s, v, extra) => {
+      s.org = orgUsual(field === 'empty' ? { weekEmpty: v + 3 } : { weekRefused: v + 3 });
+      s.week = [
+        { day: '2026-02-27', refused: field === 'refused' ? 5 : 0, empty: field === 'empty' ? 5 : 0 },
+      ];
+      Object.assign(extra, { minutes: 10 * 60, orgToday: orgToday() });
+    };
+  // v − 1 earlier days of the week with a response, and a step-up asked now (refused_per_day).
+  const responseDays: Setter = (s, v) => {
+    s.responded = Array.from({ length: v - 1 }, (_, i) => dayBefore(i + 1));
+    s.d.refused = 6;
+  };
+
   const table: [string, GuardThresholds, Setter, number, Verdict['response']][] = [
     ['views_per_minute', COUNSELOR, m('views'), 30, 'throttle'],
     ['views_per_hour', COUNSELOR, h('views'), 200, 'throttle'],
@@ -148,6 +232,35 @@ describe('evaluate: each response level is reached', () => {
     ['caseload_persons_per_day', COUNSELOR, d('caseloadPersons'), 200, 'step_up'],
     ['caseload_persons_per_day', COUNSELOR, d('caseloadPersons'), 500, 'suspend'],
     ['off_hours_provisioning', COUNSELOR, d('offHoursProvisioning'), 1, 'step_up'],
+    ['beyond_baseline_week', COUNSELOR, pastExcess(WEEK), 60, 'step_up'],
+    ['beyond_baseline_week', COUNSELOR, pastExcess(WEEK), 100, 'suspend'],
+    ['beyond_baseline_week', PARTNER, pastExcess(WEEK), 35, 'step_up'],
+    ['beyond_baseline_week', PARTNER, pastExcess(WEEK), 60, 'suspend'],
+    ['beyond_baseline_month', COUNSELOR, pastExcess(MONTH_ONLY), 100, 'step_up'],
+    ['beyond_baseline_month', COUNSELOR, pastExcess(MONTH_ONLY), 150, 'suspend'],
+    ['beyond_baseline_month', PARTNER, pastExcess(MONTH_ONLY), 50, 'step_up'],
+    ['beyond_baseline_month', PARTNER, pastExcess(MONTH_ONLY), 80, 'suspend'],
+    ['national_persons_week', COUNSELOR, pastCount('national', WEEK), 12, 'step_up'],
+    ['national_persons_week', COUNSELOR, pastCount('national', WEEK), 30, 'suspend'],
+    ['national_persons_month', COUNSELOR, pastCount('national', MONTH_ONLY), 30, 'step_up'],
+    ['national_persons_month', COUNSELOR, pastCount('national', MONTH_ONLY), 60, 'suspend'],
+    ['off_hours_persons_week', COUNSELOR, pastCount('offHours', WEEK), 30, 'step_up'],
+    ['off_hours_persons_week', COUNSELOR, pastCount('offHours', WEEK), 80, 'suspend'],
+    ['off_hours_persons_week', PARTNER, pastCount('offHours', WEEK), 20, 'step_up'],
+    ['off_hours_persons_week', PARTNER, pastCount('offHours', WEEK), 60, 'suspend'],
+    ['response_days_week', COUNSELOR, responseDays, 3, 'suspend'],
+    ['ahead_of_usual', COUNSELOR, ahead, 12, 'step_up'],
+    ['ahead_of_usual', COUNSELOR, ahead, 60, 'suspend'],
+    ['ahead_of_usual', PARTNER, ahead, 6, 'step_up'],
+    ['ahead_of_usual', PARTNER, ahead, 30, 'suspend'],
+    ['org_beyond_usual', COUNSELOR, orgDay, 1, 'step_up'],
+    ['org_beyond_usual', COUNSELOR, orgDay, 10, 'suspend'],
+    ['org_beyond_usual_week', COUNSELOR, orgWeek, 20, 'step_up'],
+    ['org_beyond_usual_week', COUNSELOR, orgWeek, 40, 'suspend'],
+    ['org_empty_searches_week', COUNSELOR, orgCount('empty'), 10, 'step_up'],
+    ['org_empty_searches_week', COUNSELOR, orgCount('empty'), 30, 'suspend'],
+    ['org_refused_week', COUNSELOR, orgCount('refused'), 10, 'step_up'],
+    ['org_refused_week', COUNSELOR, orgCount('refused'), 30, 'suspend'],
   ];
 
   const cases = table.map(([name, t, set, level, response]) => ({

@@ -302,7 +302,6 @@ export function evaluate(state: GuardState, situation: Situation, t: GuardThresh
         value: days,
         limit: level,
         response: 'suspend',
-        escalated: true,
       });
     }
   }

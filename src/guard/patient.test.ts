@@ -1,0 +1,188 @@
+/**
+ * The guard against patient and colluding attackers (issue 13), on the decision code alone: the
+ * reviewed usual day that grows at most baselineGrowth a week, escalation (a step-up given this week
+ * is not asked again), the organisation's usual (medians; alerted days left out) and its signals
+ * answered on the accounts driving the rise only, and a replay of simulated weeks (bench/guard-replay.ts)
+ * in which honest owners are left alone and RAMP, COLLUDE and MIMIC are stopped within their goals.
+ */
+import { describe, expect, it } from 'vitest';
+import { replay } from '../../bench/guard-replay.ts';
+import { type OrgDay, orgUsual, orgValues } from './organisation.ts';
+import { evaluate, type Situation } from './signals.ts';
+import { freshState, ownExpected, rollOver, settleStepUp } from './state.ts';
+import { BUILT_IN, thresholdsFor } from './thresholds.ts';
+
+const PARTNER = thresholdsFor(BUILT_IN, 'partner_counselor', 'CAP-1');
+const P = PARTNER.parameters;
+const at = (day: string, time = '10:00'): Date => new Date(`${day}T${time}:00Z`);
+const situation = (day: string, extra: Partial<Situation> = {}): Situation => ({
+  at: at(day),
+  probation: false,
+  newSource: false,
+  addressChanged: false,
+  concurrentAddresses: 0,
+  canaries: 0,
+  ...extra,
+});
+
+/** Working days from 2026-03-02 (Monday), weekends skipped. */
+const days = (n: number): string[] => {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i += 1) {
+    const d = new Date(Date.parse('2026-03-02T00:00:00Z') + i * 86_400_000);
+    if (d.getUTCDay() % 6 !== 0) out.push(d.toISOString().slice(0, 10));
+  }
+  return out;
+};
+
+describe('the reviewed usual day', () => {
+  it('starts at the baseline of the first week, and the usual day held to grows at most baselineGrowth a week', () => {
+    const s = freshState(at('2026-03-02'), '2026-03-02');
+    const calendar = days(26);
+    // A first week of 10 a day, then 10 more every day: the EWMA follows, the reviewed day does not.
+    calendar.forEach((day, i) => {
+      rollOver(s, at(day), day, P);
+      s.d.persons = i < 5 ? 10 : 10 + 10 * (i - 4);
+    });
+    rollOver(s, at('2026-04-07'), '2026-04-07', P);
+    expect(s.baseline!).toBeGreaterThan(150);
+    // Four weekly steps since the first week: 10 × 1.15^4, and the day held to one step above.
+    expect(s.ref).toBeCloseTo(10 * 1.15 ** 4, 5);
+    expect(ownExpected(s, P)).toBeCloseTo(10 * 1.15 ** 5, 5);
+    // Without the cap (an EWMA alone) the same account would be expected to read its ramp.
+    expect(ownExpected({ ...s, ref: null }, P)).toBeCloseTo(s.baseline!, 5);
+  });
+
+  it('falls with the account: a quieter month is the usual day at once', () => {
+    const s = freshState(at('2026-03-02'), '2026-03-02');
+    days(21).forEach((day, i) => {
+      rollOver(s, at(day), day, P);
+      s.d.persons = i < 10 ? 20 : 4;
+    });
+    rollOver(s, at('2026-04-01'), '2026-04-01', P);
+    expect(ownExpected(s, P)!).toBeLessThan(6);
+  });
+});
+
+describe('escalation', () => {
+  const stepUpThenAgain = (givenDay: string, today: string) => {
+    const s = freshState(at(today), today);
+    // The owner gave a step-up for refused_per_day on `givenDay`.
+    s.day = givenDay;
+    s.stepUp = { since: at(givenDay, '09:00').toISOString(), signals: { refused_per_day: 4 } };
+    settleStepUp(s, at(givenDay, '09:30'));
+    s.day = today;
+    s.ack = {};
+    s.d.refused = 4;
+    return evaluate(s, situation(today), PARTNER);
+  };
+
+  it('a step-up the owner already gave this week for the same signal is not asked again: the account is suspended', () => {
+    const verdict = stepUpThenAgain('2026-03-03', '2026-03-05');
+    expect(verdict.response).toBe('suspend');
+    expect(verdict.signals[0]).toMatchObject({
+      name: 'refused_per_day',
+      response: 'suspend',
+      escalated: true,
+    });
+  });
+
+  it('a week later it is a step-up again', () => {
+    const verdict = stepUpThenAgain('2026-02-25', '2026-03-05');
+    expect(verdict.response).toBe('step_up');
+    expect(verdict.signals[0]).toMatchObject({ name: 'refused_per_day', response: 'step_up' });
+    expect(verdict.signals[0]!.escalated).toBeUndefined();
+  });
+
+  it('an address change is asked every time and never escalates', () => {
+    const s = freshState(at('2026-03-05'), '2026-03-05');
+    s.given = { session_address_changed: { value: 1, day: '2026-03-04' } };
+    const verdict = evaluate(s, situation('2026-03-05', { addressChanged: true }), PARTNER);
+    expect(verdict.response).toBe('step_up');
+  });
+
+  it('a week-long value proven yesterday is not asked again until it grows by a level', () => {
+    const s = freshState(at('2026-03-05'), '2026-03-05');
+    Object.assign(s, { baseline: 10, ref: 10, days: 10 });
+    s.past = ['2026-03-02', '2026-03-03', '2026-03-04'].map((day) => ({
+      day,
+      persons: 22,
+      national: 0,
+      offHours: 0,
+      expected: 10,
+    }));
+    s.given = { beyond_baseline_week: { value: 36, day: '2026-03-04' } };
+    expect(evaluate(s, situation('2026-03-05'), PARTNER).response).toBe('allow');
+    s.d.persons = 10 + 35;
+    const verdict = evaluate(s, situation('2026-03-05'), PARTNER);
+    expect(verdict.signals.find((x) => x.name === 'beyond_baseline_week')).toMatchObject({
+      response: 'suspend',
+    });
+  });
+});
+
+describe('the organisation', () => {
+  const hours = (perHour: Record<number, number>): number[] =>
+    Array.from({ length: 24 }, (_, h) => perHour[h] ?? 0);
+  const day = (d: string, persons: number, alerted = false): OrgDay => ({
+    day: d,
+    persons,
+    byHour: hours({ 9: persons / 2, 14: persons / 2 }),
+    empty: 1,
+    refused: 0,
+    alerted,
+  });
+
+  it('its usual is the median of its days by hour; alerted days are left out, and five days are needed', () => {
+    const past = [
+      day('2026-03-02', 100),
+      day('2026-03-03', 110),
+      day('2026-03-04', 90),
+      day('2026-03-05', 400, true),
+      day('2026-03-06', 100),
+    ];
+    expect(orgUsual(past, '2026-03-09')).toBeNull();
+    const usual = orgUsual([...past, day('2026-03-09', 120)], '2026-03-10')!;
+    expect(usual.days).toBe(5);
+    expect(usual.byHour[23]).toBe(100);
+    expect(usual.byHour[9]).toBe(50);
+    // The week's sums count every day of the 6 before (the alerted one too).
+    expect(usual.weekExcess).toBe(90 + 400 + 100 + 120 - 4 * 100);
+  });
+
+  it('answers the accounts driving a rise, not their colleagues', () => {
+    const usual = orgUsual(
+      ['02', '03', '04', '05', '06'].map((d) => day(`2026-03-${d}`, 100)),
+      '2026-03-09',
+    )!;
+    const today = { persons: 400, byHour: hours({ 9: 400 }), empty: 0, refused: 0 };
+    const own = { expected: 10, weekExcess: 0, weekEmpty: 0, weekRefused: 0 };
+    const driver = orgValues(usual, today, 9, { ...own, persons: 20 }, P);
+    const colleague = orgValues(usual, today, 9, { ...own, persons: 6 }, P);
+    expect(driver.org_beyond_usual).toBeGreaterThan(0);
+    expect(colleague.org_beyond_usual).toBe(0);
+  });
+});
+
+describe('replayed weeks (bench/guard-replay.ts)', () => {
+  const base = { seed: 7, accounts: 100, days: 20, warmupDays: 5 };
+
+  it('honest owners (organisation days and campaigns included): no suspension, under 1 step-up per 1,000 account-days', () => {
+    const r = replay({ ...base, accounts: 250, attack: { kind: 'none' } });
+    expect(r.accountDays).toBeGreaterThan(4000);
+    expect(r.honestSuspensions).toBe(0);
+    expect((1000 * r.honestStepUps) / r.accountDays).toBeLessThan(1);
+  });
+
+  it.each([
+    ['COLLUDE-2', { kind: 'collude', accounts: 2 } as const, 50],
+    ['COLLUDE-5', { kind: 'collude', accounts: 5 } as const, 50],
+    ['RAMP', { kind: 'ramp', step: 1 } as const, 100],
+    ['MIMIC', { kind: 'mimic', perDay: 8 } as const, 40],
+  ])('%s is suspended within its goal (%s)', (_name, attack, goal) => {
+    const r = replay({ ...base, attack });
+    expect(r.attack!.suspended, JSON.stringify(r.attack)).toBe(true);
+    expect(r.attack!.suspendedAfter!).toBeLessThan(goal);
+    expect(r.attack!.daysToFirstResponse!).toBeLessThanOrEqual(attack.kind === 'ramp' ? 15 : 5);
+  });
+});
