@@ -101,23 +101,31 @@ describe('escalation', () => {
     expect(verdict.response).toBe('step_up');
   });
 
-  it('a week-long value proven yesterday is not asked again until it grows by a level', () => {
+  it('a week-long value the owner proved yesterday is not asked about again today', () => {
     const s = freshState(at('2026-03-05'), '2026-03-05');
-    Object.assign(s, { baseline: 10, ref: 10, days: 10 });
+    // Usual day 10, spread 10: the week's step-up level is 4 × 10 × √4 = 80 (suspension 140).
+    Object.assign(s, { baseline: 10, ref: 10, days: 10, variance: 100 });
     s.past = ['2026-03-02', '2026-03-03', '2026-03-04'].map((day) => ({
       day,
-      persons: 22,
+      persons: 37,
       national: 0,
       offHours: 0,
       expected: 10,
     }));
-    s.given = { beyond_baseline_week: { value: 36, day: '2026-03-04' } };
-    expect(evaluate(s, situation('2026-03-05'), PARTNER).response).toBe('allow');
-    s.d.persons = 10 + 35;
-    const verdict = evaluate(s, situation('2026-03-05'), PARTNER);
-    expect(verdict.signals.find((x) => x.name === 'beyond_baseline_week')).toMatchObject({
-      response: 'suspend',
+    const asked = evaluate(s, situation('2026-03-05'), PARTNER);
+    expect(asked.signals[0]).toMatchObject({
+      name: 'beyond_baseline_week',
+      value: 81,
+      limit: 80,
+      response: 'step_up',
     });
+    // The step-up given yesterday answered both windows (the month holds the same days).
+    expect(asked.signals.map((x) => x.name)).toEqual(['beyond_baseline_week', 'beyond_baseline_month']);
+    s.given = {
+      beyond_baseline_week: { value: 81, day: '2026-03-04' },
+      beyond_baseline_month: { value: 81, day: '2026-03-04' },
+    };
+    expect(evaluate(s, situation('2026-03-05'), PARTNER).response).toBe('allow');
   });
 });
 

@@ -98,11 +98,12 @@ describe('evaluate: each response level is reached', () => {
       }));
     };
 
-  // Its own usual day is 10 (reviewed at 10): v persons beyond it over past days of the window.
+  // Past days held to 10 a day: v persons beyond them over the window. The account is steady
+  // (usual day 2 today, no variance): the configured levels apply, not its spread.
   const pastExcess =
     (ages: number[]): Setter =>
     (s, v) => {
-      Object.assign(s, { baseline: 10, ref: 10, days: 10 });
+      Object.assign(s, { baseline: 2, ref: 2, days: 10, variance: 0 });
       s.past = ages.map((age, i) => ({
         day: dayBefore(age),
         persons: 10 + Math.floor(v / ages.length) + (i < v % ages.length ? 1 : 0),
@@ -125,9 +126,10 @@ describe('evaluate: each response level is reached', () => {
     };
   const WEEK = [1, 2, 3, 6];
   const MONTH_ONLY = [10, 12, 20, 29];
-  // Its usual day is 4: an honest busy day may read 2 × 4 + 2 × √4 = 12 by the end of the day.
+  // Its usual day is 4: an honest busy day may read 2 × 4 + 2 × √4 = 12 by the end of the day. An
+  // irregular account (spread 20): its week's levels are far above today's excess.
   const ahead: Setter = (s, v, extra) => {
-    Object.assign(s, { baseline: 4, ref: 4, days: 10 });
+    Object.assign(s, { baseline: 4, ref: 4, days: 10, variance: 400 });
     s.d.persons = 12 + v;
     extra.minutes = 23 * 60 + 59;
   };
@@ -232,14 +234,14 @@ describe('evaluate: each response level is reached', () => {
     ['caseload_persons_per_day', COUNSELOR, d('caseloadPersons'), 200, 'step_up'],
     ['caseload_persons_per_day', COUNSELOR, d('caseloadPersons'), 500, 'suspend'],
     ['off_hours_provisioning', COUNSELOR, d('offHoursProvisioning'), 1, 'step_up'],
-    ['beyond_baseline_week', COUNSELOR, pastExcess(WEEK), 60, 'step_up'],
-    ['beyond_baseline_week', COUNSELOR, pastExcess(WEEK), 100, 'suspend'],
-    ['beyond_baseline_week', PARTNER, pastExcess(WEEK), 35, 'step_up'],
-    ['beyond_baseline_week', PARTNER, pastExcess(WEEK), 60, 'suspend'],
-    ['beyond_baseline_month', COUNSELOR, pastExcess(MONTH_ONLY), 100, 'step_up'],
-    ['beyond_baseline_month', COUNSELOR, pastExcess(MONTH_ONLY), 150, 'suspend'],
-    ['beyond_baseline_month', PARTNER, pastExcess(MONTH_ONLY), 50, 'step_up'],
-    ['beyond_baseline_month', PARTNER, pastExcess(MONTH_ONLY), 80, 'suspend'],
+    ['beyond_baseline_week', COUNSELOR, pastExcess(WEEK), 35, 'step_up'],
+    ['beyond_baseline_week', COUNSELOR, pastExcess(WEEK), 60, 'suspend'],
+    ['beyond_baseline_week', PARTNER, pastExcess(WEEK), 20, 'step_up'],
+    ['beyond_baseline_week', PARTNER, pastExcess(WEEK), 35, 'suspend'],
+    ['beyond_baseline_month', COUNSELOR, pastExcess(MONTH_ONLY), 60, 'step_up'],
+    ['beyond_baseline_month', COUNSELOR, pastExcess(MONTH_ONLY), 100, 'suspend'],
+    ['beyond_baseline_month', PARTNER, pastExcess(MONTH_ONLY), 35, 'step_up'],
+    ['beyond_baseline_month', PARTNER, pastExcess(MONTH_ONLY), 60, 'suspend'],
     ['national_persons_week', COUNSELOR, pastCount('national', WEEK), 12, 'step_up'],
     ['national_persons_week', COUNSELOR, pastCount('national', WEEK), 30, 'suspend'],
     ['national_persons_month', COUNSELOR, pastCount('national', MONTH_ONLY), 30, 'step_up'],

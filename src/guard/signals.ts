@@ -7,7 +7,15 @@ import { NO_ORG_VALUES, type OrgToday, type OrgValues, orgValues, shareByNow } f
 import type { GuardState } from './state.ts';
 import { markResponded, ownExpected, weekTotals } from './state.ts';
 import type { GuardResponse, GuardThresholds, Levels, SignalName } from './thresholds.ts';
-import { excessOver, MONTH_DAYS, pastSum, recentGiven, responseDays, WEEK_DAYS } from './windows.ts';
+import {
+  daysCounted,
+  excessOver,
+  MONTH_DAYS,
+  pastSum,
+  recentGiven,
+  responseDays,
+  WEEK_DAYS,
+} from './windows.ts';
 
 /** A signal that called for a response: its value and the level it reached. */
 export interface Signal {
@@ -174,6 +182,35 @@ function aheadOf(
   return Math.max(0, Math.round(persons - (1 + t.parameters.aheadMargin) * pace - 2 * Math.sqrt(pace)));
 }
 
+/** The windows whose level follows the account's own variability (spreadLevel). */
+const SPREAD_WINDOWS: Partial<Record<SignalName, number>> = {
+  beyond_baseline_week: WEEK_DAYS,
+  beyond_baseline_month: MONTH_DAYS,
+};
+
+/**
+ * For the excess over a week or a month: spreadFactor of the account's own daily spread × √days
+ * (the spread of a sum of independent days), for the step-up, and the configured ratio above it
+ * for the suspension. An irregular account is allowed its irregularity; a steady one, with a low
+ * configured level as the floor, is held to its steadiness. The spread is never taken below a
+ * quarter of the usual day (a few days of history say little). 0 for the other signals.
+ */
+function spreadLevel(
+  name: SignalName,
+  response: GuardResponse,
+  levels: Levels,
+  state: GuardState,
+  t: GuardThresholds,
+): number {
+  const span = SPREAD_WINDOWS[name];
+  const own = ownExpected(state, t.parameters);
+  if (span === undefined || own === null || response === 'throttle') return 0;
+  const spread = Math.max(Math.sqrt(state.variance ?? 0), 0.25 * own);
+  const stepUp = t.parameters.spreadFactor * spread * Math.sqrt(daysCounted(state.past, state.day, span));
+  const ratio = response === 'suspend' && levels.step_up ? (levels.suspend ?? 0) / levels.step_up : 1;
+  return stepUp * ratio;
+}
+
 /** Each signal's value now. */
 export function measure(
   state: GuardState,
@@ -267,7 +304,10 @@ export function evaluate(state: GuardState, situation: Situation, t: GuardThresh
     for (const response of ['suspend', 'step_up', 'throttle'] as const) {
       const level = levels[response];
       if (level === undefined) continue;
-      const limit = Math.max(1, Math.round(level * scale));
+      const limit = Math.max(
+        1,
+        Math.round(Math.max(level, spreadLevel(name, response, levels, state, t)) * scale),
+      );
       // A proven step-up excuses the same value again, except for an address: the elevated session
       // is bound to the address it was proven from, so another address is another question.
       const session = SESSION_SIGNALS.has(name);

@@ -67,6 +67,12 @@ export interface GuardState {
    * to at most this × (1 + baselineGrowth): its usual day cannot be raised faster without review.
    */
   ref?: number | null;
+  /**
+   * EWMA of the squared difference between a day's distinct persons and the baseline it was held
+   * to: how much the account's own days vary, so that the windows longer than a day allow an
+   * irregular account its irregularity, and hold a steady one to its steadiness.
+   */
+  variance?: number | null;
   /** The account's past active days, for the windows longer than a day (windows.ts). */
   past?: PastDay[];
   /** Step-ups the owner gave in the last week, by signal (escalation; acks of the long windows). */
@@ -246,6 +252,13 @@ export function rollOver(state: GuardState, at: Date, day: string, p: RollParame
       expected: ownExpected(state, p),
     });
     const alpha = p.baselineAlpha;
+    if (state.baseline !== null) {
+      // Winsorised at three spreads: the days of an attack (or one odd day) do not teach the account
+      // that it is irregular, so its levels do not widen under a patient attacker.
+      const cap = 3 * Math.max(Math.sqrt(state.variance ?? 0), 0.25 * state.baseline);
+      const deviation = Math.min(Math.abs(d.persons - state.baseline), cap) ** 2;
+      state.variance = state.variance == null ? deviation : alpha * deviation + (1 - alpha) * state.variance;
+    }
     state.baseline = state.baseline === null ? d.persons : alpha * d.persons + (1 - alpha) * state.baseline;
     state.days += 1;
     const since = state.days - p.baselineMinDays;

@@ -90,6 +90,11 @@ export interface GuardParameters {
    * most its reviewed usual day (`ref`, moved once a working week) × (1 + this).
    */
   baselineGrowth: number;
+  /**
+   * beyond_baseline_week and _month: their step-up level is at least this many times the account's
+   * own daily spread × √days in the window (its suspension level in proportion).
+   */
+  spreadFactor: number;
   /** Organisation signals: spreads of the organisation's usual allowed before anything counts as beyond it. */
   orgSpreadFactor: number;
   /** Share of its usual an organisation's honest busy day may add (a campaign) before anything counts. */
@@ -306,8 +311,8 @@ const DEFAULT_LEVELS: Record<SignalName, Levels> = {
   provisioned_accounts_per_day: { step_up: 5, suspend: 12 },
   caseload_persons_per_day: { step_up: 200, suspend: 500 },
   off_hours_provisioning: { step_up: 1 },
-  beyond_baseline_week: { step_up: 60, suspend: 100 },
-  beyond_baseline_month: { step_up: 100, suspend: 150 },
+  beyond_baseline_week: { step_up: 35, suspend: 60 },
+  beyond_baseline_month: { step_up: 60, suspend: 100 },
   national_persons_week: { step_up: 12, suspend: 30 },
   national_persons_month: { step_up: 30, suspend: 60 },
   off_hours_persons_week: { step_up: 30, suspend: 80 },
@@ -332,8 +337,8 @@ const ROLE_LEVELS: Partial<Record<Role, Partial<Record<SignalName, Levels>>>> = 
     empty_searches_per_day: { step_up: 10, suspend: 30 },
     empty_searches_per_week: { step_up: 20, suspend: 45 },
     off_hours_persons: { step_up: 10, suspend: 30 },
-    beyond_baseline_week: { step_up: 35, suspend: 60 },
-    beyond_baseline_month: { step_up: 50, suspend: 80 },
+    beyond_baseline_week: { step_up: 20, suspend: 35 },
+    beyond_baseline_month: { step_up: 35, suspend: 60 },
     off_hours_persons_week: { step_up: 20, suspend: 60 },
     ahead_of_usual: { step_up: 6, suspend: 30 },
   },
@@ -350,6 +355,7 @@ const DEFAULT_PARAMETERS: GuardParameters = {
   newSourceFactor: 0.5,
   newSourceDays: 30,
   baselineGrowth: 0.15,
+  spreadFactor: 4,
   orgSpreadFactor: 3,
   orgMargin: 1,
   aheadMargin: 1,
@@ -372,6 +378,8 @@ export const PARAMETER_DOCS: Record<keyof GuardParameters, string> = {
   newSourceDays: 'an address not used for a month is new again',
   baselineGrowth:
     'RAMP: an honest usual day moves a few percent a week; a usual day raised faster than 15 % a week is held back until a security officer reviews it',
+  spreadFactor:
+    'an honest week is a sum of independent days: four of its spreads are passed about once in 30,000 weeks, while reading a usual day again each day is ten or more',
   orgSpreadFactor:
     'an organisation’s day varies with campaigns and absences: three robust spreads of its own history are allowed before counting',
   orgMargin:

@@ -74,6 +74,11 @@ export function excessOver(
   return Math.max(0, Math.round(before + now));
 }
 
+/** Days of the window that count in excessOver (past days with a history of its own, and today). */
+export function daysCounted(past: readonly PastDay[] | undefined, today: string, span: number): number {
+  return 1 + (past ?? []).filter((d) => d.expected !== null && within(d.day, today, span)).length;
+}
+
 /** A step-up the owner gave: the value proven and the day (escalation, and the acks of long windows). */
 export interface Given {
   value: number;
