@@ -12,7 +12,7 @@
 import { type HonestAction, planDay } from '../drill/honest-day.ts';
 import type { HonestAccountPlan } from '../drill/honest-plan.ts';
 import { Random } from '../drill/random.ts';
-import { noHours, type OrgDay, type OrgToday, orgUsual } from '../src/guard/organisation.ts';
+import { type KindUsual, noHours, type OrgDay, type OrgToday, orgUsual } from '../src/guard/organisation.ts';
 import { applyVerdict, evaluate, type Verdict } from '../src/guard/signals.ts';
 import {
   addEvent,
@@ -158,14 +158,29 @@ export function replay(options: ReplayOptions): ReplayResult {
           ? accounts.filter((a) => a.plan.role === 'counselor').slice(0, 1)
           : [];
   const victimSet = new Set(victims);
-  const orgOf = new Map<string, { days: OrgDay[]; today: OrgToday & { day: string } }>();
-  const orgRecord = (org: string) => {
+  type OrgRecord = { days: (OrgDay & { accounts: number })[]; today: OrgToday & { day: string } };
+  const orgOf = new Map<string, OrgRecord>();
+  const orgRecord = (org: string): OrgRecord => {
     let r = orgOf.get(org);
     if (!r) {
-      r = { days: [], today: { day: '', persons: 0, byHour: noHours(), empty: 0, refused: 0 } };
+      r = { days: [], today: { day: '', persons: 0, byHour: noHours(), empty: 0, refused: 0, accounts: 0 } };
       orgOf.set(org, r);
     }
     return r;
+  };
+  // Organisations of its kind (the same prefix), as rempart_guard_kind_usual reads them.
+  const kindOf = (org: string, day: string): KindUsual | null => {
+    const from = Date.parse(`${day}T00:00:00Z`) - 28 * 86_400_000;
+    const rates: number[] = [];
+    for (const [other, record] of orgOf) {
+      if (other === org || other.slice(0, 2) !== org.slice(0, 2)) continue;
+      for (const d of record.days) {
+        if (d.accounts > 0 && !d.alerted && d.day < day && Date.parse(`${d.day}T00:00:00Z`) >= from) {
+          rates.push(d.persons / d.accounts);
+        }
+      }
+    }
+    return rates.length === 0 ? null : { perAccount: median(rates), samples: rates.length };
   };
 
   const calendar = workingDays(options.days);
@@ -256,13 +271,15 @@ export function replay(options: ReplayOptions): ReplayResult {
             empty: org.today.empty,
             refused: org.today.refused,
             alerted: (org.today as { alerted?: boolean }).alerted === true,
+            accounts: org.today.accounts,
           });
-        org.today = { day, persons: 0, byHour: noHours(), empty: 0, refused: 0 };
+        org.today = { day, persons: 0, byHour: noHours(), empty: 0, refused: 0, accounts: 0 };
       }
       const state = account.state;
       if (rollOver(state, at, day, ROLL(t))) {
         state.peer = null;
         state.org = orgUsual(org.days, day);
+        state.kind = kindOf(account.org, day);
       }
       // The owner proves a pending step-up at their next action (a fresh second factor).
       if (step.who === 'owner' && account.pendingStepUp) {
@@ -273,6 +290,7 @@ export function replay(options: ReplayOptions): ReplayResult {
         stoppedToday.add(account);
         continue;
       }
+      const firstOfDay = state.d.persons === 0;
       const person = step.person ?? hex(random);
       const fresh = step.kind === 'typo' || step.kind === 'login' ? 0 : notePersons(state, [person]);
       const empty = step.kind === 'typo';
@@ -295,6 +313,7 @@ export function replay(options: ReplayOptions): ReplayResult {
       );
       const hour = Math.floor(step.minute / 60);
       org.today.persons += fresh;
+      if (firstOfDay && fresh > 0) org.today.accounts += 1;
       org.today.byHour[hour]! += fresh;
       org.today.empty += empty ? 1 : 0;
       if (step.who === 'attacker') personsToday.set(account, (personsToday.get(account) ?? 0) + fresh);

@@ -156,11 +156,13 @@ interface OrgDelta {
   persons: number;
   empty: number;
   refused: number;
+  /** 1 when this is the account's first person of its day. */
+  accounts: number;
 }
 
 /** The SQL call that adds a request's part to its organisation's day, parameters from `first`. */
 const orgAddCall = (first: number): string =>
-  `rempart_guard_org_add($${first}::uuid, $${first + 1}::date, $${first + 2}::int, $${first + 3}::int, $${first + 4}::int, $${first + 5}::int)`;
+  `rempart_guard_org_add($${first}::uuid, $${first + 1}::date, $${first + 2}::int, $${first + 3}::int, $${first + 4}::int, $${first + 5}::int, $${first + 6}::int)`;
 const orgAddValues = (organisationId: string, d: OrgDelta): (string | number)[] => [
   organisationId,
   d.day,
@@ -168,6 +170,7 @@ const orgAddValues = (organisationId: string, d: OrgDelta): (string | number)[] 
   d.persons,
   d.empty,
   d.refused,
+  d.accounts,
 ];
 
 /**
@@ -348,12 +351,19 @@ async function fold(
   const state = loaded ?? freshState(now, day);
   if (rollOver(state, now, day, thresholds.parameters)) {
     // Once a day per account: the peers' usual day and the organisation's past days, one round trip.
-    const [peers] = await tx.query<{ baseline: number | null; peers: number; org: OrgDay[] | null }>(
+    const [peers] = await tx.query<{
+      baseline: number | null;
+      peers: number;
+      org: OrgDay[] | null;
+      kind_per_account: number | null;
+      kind_samples: number;
+    }>(
       `SELECT p.baseline, p.peers,
          (SELECT json_agg(json_build_object('day', h.day, 'persons', h.persons, 'byHour', h.by_hour,
                    'empty', h.empty, 'refused', h.refused, 'alerted', h.alerted))
-          FROM rempart_guard_org_history($1, $5::date, $6) h) AS org
-       FROM rempart_guard_peer_baseline($1, $2, $3, $4) p`,
+          FROM rempart_guard_org_history($1, $5::date, $6) h) AS org,
+         k.per_account AS kind_per_account, k.samples AS kind_samples
+       FROM rempart_guard_peer_baseline($1, $2, $3, $4) p, rempart_guard_kind_usual($1, $5::date, $7) k`,
       [
         actor.organisationId,
         actor.role,
@@ -365,6 +375,10 @@ async function fold(
     );
     state.peer = peers && peers.peers > 0 && peers.baseline !== null ? Number(peers.baseline) : null;
     state.org = orgUsual(peers?.org ?? [], day);
+    state.kind =
+      peers && peers.kind_per_account !== null
+        ? { perAccount: Number(peers.kind_per_account), samples: peers.kind_samples }
+        : null;
   }
   settleStepUp(state, actor.mfaAt);
   // What was pending once a step-up just given is settled: a new one asked now is a new alert.
@@ -391,6 +405,7 @@ async function fold(
   };
   addEvent(state, event, thresholds.parameters.sequentialGap);
   const hour = Math.floor(local.minutes / 60);
+  const firstOfDay = state.d.persons === 0;
   const orgDelta: OrgDelta | null =
     event.newPersons > 0 || request.empty || request.refused
       ? {
@@ -399,6 +414,7 @@ async function fold(
           persons: event.newPersons,
           empty: request.empty ? 1 : 0,
           refused: request.refused ? 1 : 0,
+          accounts: firstOfDay && event.newPersons > 0 ? 1 : 0,
         }
       : null;
   const situation: Situation = {
@@ -436,6 +452,8 @@ async function fold(
 
 /** Calendar days of the organisation's past read at the start of a day: 20 working days and more. */
 const ORG_SPAN_DAYS = 42;
+/** Calendar days of organisations of its kind read at the start of a day: four weeks. */
+const KIND_SPAN_DAYS = 28;
 
 /** The organisation's day so far with this request, from the session read's (another day's counts nothing). */
 function orgToday(read: (OrgToday & { day: string }) | null, day: string, delta: OrgDelta | null): OrgToday {
@@ -447,6 +465,7 @@ function orgToday(read: (OrgToday & { day: string }) | null, day: string, delta:
     byHour,
     empty: (base?.empty ?? 0) + (delta?.empty ?? 0),
     refused: (base?.refused ?? 0) + (delta?.refused ?? 0),
+    accounts: (base?.accounts ?? 0) + (delta?.accounts ?? 0),
   };
 }
 

@@ -48,7 +48,18 @@ export interface OrgToday {
   byHour: number[];
   empty: number;
   refused: number;
+  /** Accounts that reached someone today. */
+  accounts: number;
 }
+
+/** Organisations of its kind: their median persons per active account and day, and from how many days. */
+export interface KindUsual {
+  perAccount: number;
+  samples: number;
+}
+
+/** Organisation-days of its kind needed before an organisation is compared with them. */
+export const KIND_MIN_SAMPLES = 10;
 
 /** Working days of history the usual is computed from, at most. */
 export const ORG_HISTORY_DAYS = 20;
@@ -125,6 +136,7 @@ export interface OrgParameters {
 /** The organisation signals' values for one account's request (zero where the account does not drive them). */
 export interface OrgValues {
   org_beyond_usual: number;
+  org_beyond_kind: number;
   org_beyond_usual_week: number;
   org_empty_searches_week: number;
   org_refused_week: number;
@@ -145,6 +157,7 @@ export interface OwnFigures {
 
 export const NO_ORG_VALUES: OrgValues = {
   org_beyond_usual: 0,
+  org_beyond_kind: 0,
   org_beyond_usual_week: 0,
   org_empty_searches_week: 0,
   org_refused_week: 0,
@@ -157,17 +170,26 @@ export const NO_ORG_VALUES: OrgValues = {
  */
 export function orgValues(
   usual: OrgUsual | null | undefined,
+  kind: KindUsual | null | undefined,
   today: OrgToday | null,
   hour: number,
   own: OwnFigures,
   p: OrgParameters,
 ): OrgValues {
-  if (!usual || !today) return NO_ORG_VALUES;
+  if (!today || (!usual && !(kind && kind.samples >= KIND_MIN_SAMPLES))) return NO_ORG_VALUES;
+  const share = shareByNow(usual, hour * 60 + 59);
+  const drives = own.persons - own.expected * share >= Math.max(p.driverMin, p.driverShare * own.expected);
+  // Organisations of its kind: as many active accounts reading at their pace, with the same margins.
+  let kindBeyond = 0;
+  if (kind && kind.samples >= KIND_MIN_SAMPLES) {
+    const expected = kind.perAccount * Math.max(1, today.accounts) * share;
+    kindBeyond = today.persons - expected * (1 + p.orgMargin) - p.orgSpreadFactor * Math.sqrt(expected);
+  }
+  const kindValue = drives && kindBeyond > 0 ? Math.round(kindBeyond) : 0;
+  if (!usual) return { ...NO_ORG_VALUES, org_beyond_kind: kindValue };
   const k = p.orgSpreadFactor;
   const usualDay = usual.byHour[23]!;
   const byNow = usual.byHour[hour]!;
-  const ownAhead = own.persons - own.expected * shareByNow(usual, hour * 60 + 59);
-  const drives = ownAhead >= Math.max(p.driverMin, p.driverShare * own.expected);
   // A campaign day (orgMargin more than usual, all day long) and the organisation's own spread are
   // allowed; beyond them, the rise counts.
   const dayBeyond = today.persons - byNow * (1 + p.orgMargin) - k * usual.spreadByHour[hour]!;
@@ -185,6 +207,7 @@ export function orgValues(
   const positive = (v: number, driver: boolean): number => (driver && v > 0 ? Math.round(v) : 0);
   return {
     org_beyond_usual: positive(dayBeyond, drives),
+    org_beyond_kind: kindValue,
     org_beyond_usual_week: positive(weekBeyond, drives || own.weekExcess >= p.driverMin),
     org_empty_searches_week: positive(emptyBeyond, own.weekEmpty >= p.driverMin),
     org_refused_week: positive(refusedBeyond, own.weekRefused >= p.driverMin),

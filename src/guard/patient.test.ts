@@ -163,12 +163,25 @@ describe('the organisation', () => {
       ['02', '03', '04', '05', '06'].map((d) => day(`2026-03-${d}`, 100)),
       '2026-03-09',
     )!;
-    const today = { persons: 400, byHour: hours({ 9: 400 }), empty: 0, refused: 0 };
+    const today = { persons: 400, byHour: hours({ 9: 400 }), empty: 0, refused: 0, accounts: 8 };
     const own = { expected: 10, weekExcess: 0, weekEmpty: 0, weekRefused: 0 };
-    const driver = orgValues(usual, today, 9, { ...own, persons: 20 }, P);
-    const colleague = orgValues(usual, today, 9, { ...own, persons: 6 }, P);
+    const driver = orgValues(usual, null, today, 9, { ...own, persons: 20 }, P);
+    const colleague = orgValues(usual, null, today, 9, { ...own, persons: 6 }, P);
     expect(driver.org_beyond_usual).toBeGreaterThan(0);
     expect(colleague.org_beyond_usual).toBe(0);
+  });
+
+  it('a new organisation is compared with organisations of its kind from its first day', () => {
+    const kind = { perAccount: 10, samples: 40 };
+    const today = { persons: 90, byHour: hours({ 9: 90 }), empty: 0, refused: 0, accounts: 3 };
+    const own = { expected: 10, weekExcess: 0, weekEmpty: 0, weekRefused: 0, persons: 40 };
+    // No usual of its own: 3 accounts at the kind's pace allow 3 × 10 × 2 + 3 × √30; 90 is beyond.
+    expect(orgValues(null, kind, today, 17, own, P).org_beyond_kind).toBe(
+      Math.round(90 - 60 - 3 * Math.sqrt(30)),
+    );
+    expect(orgValues(null, kind, { ...today, persons: 70 }, 17, own, P).org_beyond_kind).toBe(0);
+    // Too few organisation-days of its kind: no comparison.
+    expect(orgValues(null, { ...kind, samples: 3 }, today, 17, own, P).org_beyond_kind).toBe(0);
   });
 });
 

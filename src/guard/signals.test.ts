@@ -152,12 +152,20 @@ describe('evaluate: each response level is reached', () => {
     byHour: Array.from({ length: 24 }, () => 0),
     empty: 0,
     refused: 0,
+    accounts: 0,
     ...over,
   });
   const orgDay: Setter = (s, v, extra) => {
     s.org = orgUsual();
     s.d.persons = 40;
     Object.assign(extra, { minutes: 10 * 60, orgToday: orgToday({ persons: 200 + v }) });
+  };
+  // No usual of its own; its kind reads 10 a day per account: 2 active accounts may read
+  // 2 × 10 × 2 + 3 × √20 ≈ 53.4 persons.
+  const orgKind: Setter = (s, v, extra) => {
+    s.kind = { perAccount: 10, samples: 20 };
+    s.d.persons = 40;
+    Object.assign(extra, { minutes: 17 * 60, orgToday: orgToday({ persons: 53 + v, accounts: 2 }) });
   };
   const orgWeek: Setter = (s, v, extra) => {
     s.org = orgUsual({ weekExcess: 100 + v, weekDays: 0 });
@@ -257,6 +265,8 @@ describe('evaluate: each response level is reached', () => {
     ['ahead_of_usual', PARTNER, ahead, 30, 'suspend'],
     ['org_beyond_usual', COUNSELOR, orgDay, 1, 'step_up'],
     ['org_beyond_usual', COUNSELOR, orgDay, 10, 'suspend'],
+    ['org_beyond_kind', COUNSELOR, orgKind, 1, 'step_up'],
+    ['org_beyond_kind', COUNSELOR, orgKind, 20, 'suspend'],
     ['org_beyond_usual_week', COUNSELOR, orgWeek, 20, 'step_up'],
     ['org_beyond_usual_week', COUNSELOR, orgWeek, 40, 'suspend'],
     ['org_empty_searches_week', COUNSELOR, orgCount('empty'), 10, 'step_up'],

@@ -81,6 +81,7 @@ export const LIMIT_LABELS: Record<SignalName, string> = {
   response_days_week: 'limits reached on several days this week',
   ahead_of_usual: 'persons read so far today beyond your usual day',
   org_beyond_usual: 'persons read by your organisation today beyond its usual',
+  org_beyond_kind: 'persons read by your organisation today beyond organisations of its kind',
   org_beyond_usual_week: 'persons read by your organisation this week beyond its usual',
   org_empty_searches_week: 'searches of your organisation that found nobody this week',
   org_refused_week: 'requests of your organisation refused this week',
@@ -232,6 +233,7 @@ export function measure(
     situation.orgToday && situation.minutes !== undefined
       ? orgValues(
           state.org,
+          state.kind,
           situation.orgToday,
           Math.floor(situation.minutes / 60),
           { persons, expected, weekExcess, weekEmpty: week.empty, weekRefused: week.refused },

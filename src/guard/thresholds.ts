@@ -57,6 +57,7 @@ export const SIGNALS = [
   'ahead_of_usual',
   'org_beyond_usual',
   'org_beyond_usual_week',
+  'org_beyond_kind',
   'org_empty_searches_week',
   'org_refused_week',
 ] as const;
@@ -270,6 +271,12 @@ export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string 
       "the organisation's persons beyond its usual day over the last 7 days (quiet days against busy ones) beyond its spread; for an account driving it",
     reason: 'COLLUDE spread over days: each day a little above, the week far above',
   },
+  org_beyond_kind: {
+    measures:
+      'persons the organisation read today so far beyond as many active accounts reading at the pace of organisations of its kind (median per account and day), twice over and orgSpreadFactor deviations; for an account driving it',
+    reason:
+      'a new organisation (a subcontractor created last week, T8) has no usual of its own: it is compared with the others of its kind from its first day',
+  },
   org_empty_searches_week: {
     measures:
       "the organisation's searches that found nobody over the last 7 days beyond its usual; for an account with driverMin of them",
@@ -320,6 +327,7 @@ const DEFAULT_LEVELS: Record<SignalName, Levels> = {
   ahead_of_usual: { step_up: 12, suspend: 60 },
   org_beyond_usual: { step_up: 1, suspend: 10 },
   org_beyond_usual_week: { step_up: 20, suspend: 40 },
+  org_beyond_kind: { step_up: 1, suspend: 20 },
   org_empty_searches_week: { step_up: 10, suspend: 30 },
   org_refused_week: { step_up: 10, suspend: 30 },
 };
@@ -427,6 +435,7 @@ const DEMO_LEVELS = {
   ahead_of_usual: { step_up: 500, suspend: 1000 },
   org_beyond_usual: { step_up: 2000, suspend: 4000 },
   org_beyond_usual_week: { step_up: 4000, suspend: 8000 },
+  org_beyond_kind: { step_up: 2000, suspend: 4000 },
   org_empty_searches_week: { step_up: 300, suspend: 900 },
   org_refused_week: { step_up: 300, suspend: 900 },
 } satisfies Partial<Record<SignalName, Levels>>;
@@ -467,6 +476,7 @@ export const DEMO_REASONS: Record<keyof typeof DEMO_LEVELS, string> = {
   response_days_week: 'a demo is tried again day after day, and meets the throttles it is meant to show',
   org_beyond_usual: 'every demo account is in one organisation with no usual day, each trying the same tour',
   org_beyond_usual_week: 'as org_beyond_usual',
+  org_beyond_kind: 'as org_beyond_usual',
   org_empty_searches_week: TRIAL,
   org_refused_week: TRIAL,
 };

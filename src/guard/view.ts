@@ -48,6 +48,7 @@ export interface GuardSituationRow {
   org_by_hour: number[] | null;
   org_empty: number | null;
   org_refused: number | null;
+  org_accounts: number | null;
 }
 
 export function guardViewOf(row: GuardSituationRow): GuardView {
@@ -71,6 +72,7 @@ export function guardViewOf(row: GuardSituationRow): GuardView {
             byHour: row.org_by_hour ?? [],
             empty: row.org_empty ?? 0,
             refused: row.org_refused ?? 0,
+            accounts: row.org_accounts ?? 0,
           },
   };
 }

@@ -133,7 +133,7 @@ export async function useStaffSession(
        o.working_hours, s.source_address, s.guard_flags, g.throttled_until, g.step_up_since,
        g.state AS guard_state, g.seen AS guard_seen, g.version AS guard_version,
        to_char(od.day, 'YYYY-MM-DD') AS org_day, od.persons AS org_persons, od.by_hour AS org_by_hour,
-       od.empty AS org_empty, od.refused AS org_refused,
+       od.empty AS org_empty, od.refused AS org_refused, od.accounts AS org_accounts,
        (SELECT count(DISTINCT c.source_network)::int FROM sessions c
         WHERE c.account_id = s.account_id AND c.revoked_at IS NULL AND c.expires_at > $2 AND c.last_seen_at > $3
           AND c.source_network IS DISTINCT FROM s.source_network)

@@ -35,6 +35,8 @@ CREATE TABLE guard_organisation_days (
   by_hour integer[] NOT NULL,
   empty integer NOT NULL DEFAULT 0,
   refused integer NOT NULL DEFAULT 0,
+  -- accounts that reached someone that day (for the comparison with organisations of its kind)
+  accounts integer NOT NULL DEFAULT 0,
   -- an organisation signal drew a response that day: the day is left out of the organisation's
   -- usual (a rise does not become the usual by lasting)
   alerted boolean NOT NULL DEFAULT false,
@@ -50,20 +52,34 @@ CREATE POLICY guard_organisation_days_system ON guard_organisation_days TO rempa
 -- A staff transaction (the gate's) adds its request to its organisation's day, reads the past days
 -- and marks an alert, through these functions only: it cannot read another organisation's figures.
 CREATE FUNCTION rempart_guard_org_add(organisation uuid, on_day date, at_hour integer, n_persons integer,
-                                      n_empty integer, n_refused integer)
+                                      n_empty integer, n_refused integer, n_accounts integer)
   RETURNS integer
   LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  INSERT INTO guard_organisation_days AS g (organisation_id, day, persons, by_hour, empty, refused)
+  INSERT INTO guard_organisation_days AS g (organisation_id, day, persons, by_hour, empty, refused, accounts)
   VALUES (organisation, on_day, n_persons,
           (SELECT array_agg(CASE WHEN h = at_hour THEN n_persons ELSE 0 END ORDER BY h) FROM generate_series(0, 23) h),
-          n_empty, n_refused)
+          n_empty, n_refused, n_accounts)
   ON CONFLICT (organisation_id, day) DO UPDATE
     SET persons = g.persons + n_persons, by_hour[at_hour + 1] = g.by_hour[at_hour + 1] + n_persons,
-        empty = g.empty + n_empty, refused = g.refused + n_refused
+        empty = g.empty + n_empty, refused = g.refused + n_refused, accounts = g.accounts + n_accounts
   RETURNING g.persons
 $$;
-REVOKE ALL ON FUNCTION rempart_guard_org_add(uuid, date, integer, integer, integer, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION rempart_guard_org_add(uuid, date, integer, integer, integer, integer) TO rempart_app;
+REVOKE ALL ON FUNCTION rempart_guard_org_add(uuid, date, integer, integer, integer, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION rempart_guard_org_add(uuid, date, integer, integer, integer, integer, integer) TO rempart_app;
+
+-- Organisations of its kind: the median of their persons per active account and day, over the
+-- window (their days with an alert left out), and how many organisation-days it is drawn from. A
+-- new organisation (a subcontractor created last week, T8) has no usual of its own to compare with.
+CREATE FUNCTION rempart_guard_kind_usual(organisation uuid, before_day date, span integer)
+  RETURNS TABLE (per_account real, samples integer)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT (percentile_cont(0.5) WITHIN GROUP (ORDER BY g.persons::real / g.accounts))::real, count(*)::integer
+  FROM guard_organisation_days g JOIN organisations o ON o.id = g.organisation_id
+  WHERE o.kind = (SELECT kind FROM organisations WHERE id = organisation) AND g.organisation_id <> organisation
+    AND g.day < before_day AND g.day >= before_day - span AND g.accounts > 0 AND NOT g.alerted
+$$;
+REVOKE ALL ON FUNCTION rempart_guard_kind_usual(uuid, date, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION rempart_guard_kind_usual(uuid, date, integer) TO rempart_app;
 
 CREATE FUNCTION rempart_guard_org_history(organisation uuid, before_day date, span integer)
   RETURNS TABLE (day text, persons integer, by_hour integer[], empty integer, refused integer, alerted boolean)
