@@ -951,4 +951,57 @@ describe(`the guard (${engine})`, () => {
       expect(await statusOf(counselor.account.id)).toBe('active');
     });
   });
+
+  describe('the organisation as a whole', () => {
+    it('every request adds to its organisation’s day by hour; an account reading far ahead of its day while the organisation is far beyond its usual is suspended, its colleague left alone', async () => {
+      const caseload = pool.slice(60, 92);
+      const org = await organisation('mission_locale', caseload);
+      // Five past working days of 4 persons: 2 in the 9 o'clock hour, 2 in the 14 o'clock one.
+      for (const day of ['2026-03-20', '2026-03-23', '2026-03-24', '2026-03-25', '2026-03-26']) {
+        await owner(
+          `INSERT INTO guard_organisation_days (organisation_id, day, persons, by_hour)
+           VALUES ($1, $2, 4, (SELECT array_agg(CASE WHEN h IN (9, 14) THEN 2 ELSE 0 END ORDER BY h) FROM generate_series(0, 23) h))`,
+          [org, day],
+        );
+      }
+      const a = await agent('partner_counselor', org);
+      const b = await agent('partner_counselor', org);
+      setParis('2026-03-27', '10:00');
+      await logIn(b);
+      await expectAllowed(await view(b.client, caseload[31]!));
+      const [today] = await owner<{ persons: number; by_hour: number[]; accounts: number; alerted: boolean }>(
+        `SELECT persons, by_hour, accounts, alerted FROM guard_organisation_days WHERE organisation_id = $1 AND day = '2026-03-27'`,
+        [org],
+      );
+      expect(today).toMatchObject({ persons: 1, accounts: 1, alerted: false });
+      expect(today!.by_hour[10]).toBe(1);
+      // A has no usual day of its own yet (the floor, 25); half the organisation's day is done by the
+      // end of this hour: A drives the rise once 12.5 persons ahead of 12.5, at its 25th person, when
+      // the organisation (26) is 22 beyond twice its usual by now (2 × 2).
+      await logIn(a);
+      const answers: number[] = [];
+      let last: LightMyRequestResponse | undefined;
+      for (const person of caseload.slice(0, 30)) {
+        w.clock.advance(70_000);
+        last = await view(a.client, person);
+        answers.push(last.statusCode);
+        if (last.statusCode !== 200) break;
+      }
+      expect(answers).toEqual([...Array.from({ length: 24 }, () => 200), 403]);
+      const guard = await expectGuarded(last!, { response: 'suspend', signal: 'org_beyond_usual' });
+      expect(guard.signals.find((x) => x.name === 'org_beyond_usual')).toMatchObject({
+        value: 22,
+        limit: 10,
+      });
+      await expectSuspended(a, 'org_beyond_usual');
+      // The day is left out of the organisation's usual from now on; B goes on.
+      const [after] = await owner<{ persons: number; alerted: boolean }>(
+        `SELECT persons, alerted FROM guard_organisation_days WHERE organisation_id = $1 AND day = '2026-03-27'`,
+        [org],
+      );
+      expect(after).toEqual({ persons: 26, alerted: true });
+      w.clock.advance(MINUTE);
+      await expectAllowed(await view(b.client, caseload[30]!));
+    });
+  });
 });

@@ -349,8 +349,9 @@ async function fold(
   const { day } = local;
   const thresholds = thresholdsFor(config, actor.role, actor.view.organisationCode, actor.demo === true);
   const state = loaded ?? freshState(now, day);
-  if (rollOver(state, now, day, thresholds.parameters)) {
-    // Once a day per account: the peers' usual day and the organisation's past days, one round trip.
+  // Once a day per account (and on its first request: a new account is compared from its first
+  // day): the peers' usual day, the organisation's past days and its kind's, one round trip.
+  if (rollOver(state, now, day, thresholds.parameters) || state.org === undefined) {
     const [peers] = await tx.query<{
       baseline: number | null;
       peers: number;
@@ -371,6 +372,7 @@ async function fold(
         thresholds.parameters.baselineGrowth,
         day,
         ORG_SPAN_DAYS,
+        KIND_SPAN_DAYS,
       ],
     );
     state.peer = peers && peers.peers > 0 && peers.baseline !== null ? Number(peers.baseline) : null;
@@ -403,9 +405,10 @@ async function fold(
     ...(request.provisionedAccounts ? { provisionedAccounts: request.provisionedAccounts } : {}),
     ...(request.caseloadPersons ? { caseloadPersons: request.caseloadPersons } : {}),
   };
+  // The account's first person of its day counts it among the organisation's active accounts.
+  const firstOfDay = state.d.persons === 0;
   addEvent(state, event, thresholds.parameters.sequentialGap);
   const hour = Math.floor(local.minutes / 60);
-  const firstOfDay = state.d.persons === 0;
   const orgDelta: OrgDelta | null =
     event.newPersons > 0 || request.empty || request.refused
       ? {
