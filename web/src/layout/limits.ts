@@ -34,6 +34,28 @@ export const LIMIT_FR: Record<string, string> = {
   'accounts and roles requested today': 'comptes et rôles demandés aujourd’hui',
   'persons added to caseloads today': 'personnes ajoutées aux portefeuilles aujourd’hui',
   'provisioning outside working hours': 'demandes de comptes hors des heures de travail',
+  'persons read this week beyond your usual days':
+    'personnes consultées cette semaine au-delà de vos journées habituelles',
+  'persons read this month beyond your usual days':
+    'personnes consultées ce mois-ci au-delà de vos journées habituelles',
+  'persons read through national searches this week':
+    'personnes consultées par recherche nationale cette semaine',
+  'persons read through national searches this month':
+    'personnes consultées par recherche nationale ce mois-ci',
+  'persons read outside working hours this week':
+    'personnes consultées hors des heures de travail cette semaine',
+  'limits reached on several days this week': 'limites atteintes plusieurs jours cette semaine',
+  'persons read so far today beyond your usual day':
+    'personnes consultées depuis ce matin au-delà de votre journée habituelle',
+  'persons read by your organisation today beyond its usual':
+    'personnes consultées aujourd’hui par votre organisme au-delà de son habitude',
+  'persons read by your organisation today beyond organisations of its kind':
+    'personnes consultées aujourd’hui par votre organisme au-delà des organismes de même nature',
+  'persons read by your organisation this week beyond its usual':
+    'personnes consultées cette semaine par votre organisme au-delà de son habitude',
+  'searches of your organisation that found nobody this week':
+    'recherches de votre organisme sans résultat cette semaine',
+  'requests of your organisation refused this week': 'demandes de votre organisme refusées cette semaine',
 };
 
 /** The `limit` words of a guard answer in `lang` (several kinds are joined by "; "). */
