@@ -9,7 +9,7 @@
  * honest work and what they leave an attacker, before the drill measures it through HTTP.
  */
 
-import { type HonestAction, planDay } from '../drill/honest-day.ts';
+import { type HonestAction, organisationFactor, planDay } from '../drill/honest-day.ts';
 import type { HonestAccountPlan } from '../drill/honest-plan.ts';
 import { Random } from '../drill/random.ts';
 import { type KindUsual, noHours, type OrgDay, type OrgToday, orgUsual } from '../src/guard/organisation.ts';
@@ -24,9 +24,6 @@ import {
   settleStepUp,
 } from '../src/guard/state.ts';
 import { BUILT_IN, type GuardThresholds, thresholdsFor } from '../src/guard/thresholds.ts';
-
-/** The organisation-level variance of the honest model (as drill/honest-day.ts). */
-export const ORG_MODEL = { spread: 0.1, campaign: 1 / 30, campaignFactor: [1.3, 1.5] } as const;
 
 type Role = 'counselor' | 'partner_counselor';
 
@@ -202,16 +199,10 @@ export function replay(options: ReplayOptions): ReplayResult {
       if (account.suspended) continue;
       let f = orgFactors.get(account.org);
       if (f === undefined) {
-        const draw = random.fork(`${account.org} ${day}`);
-        f = Math.exp(draw.normal(0, ORG_MODEL.spread));
-        if (draw.chance(ORG_MODEL.campaign))
-          f *= draw.uniform(ORG_MODEL.campaignFactor[0], ORG_MODEL.campaignFactor[1]);
+        f = organisationFactor(random.fork(`${account.org} ${day}`));
         orgFactors.set(account.org, f);
       }
-      const actions: HonestAction[] = planDay(
-        { ...account.plan, dailyMean: account.plan.dailyMean * f },
-        random.fork(`${account.plan.index} ${day}`),
-      );
+      const actions: HonestAction[] = planDay(account.plan, random.fork(`${account.plan.index} ${day}`), f);
       if (actions.length > 0) accountDays += 1;
       for (const a of actions) {
         if (a.kind === 'logout') continue;

@@ -42,6 +42,24 @@ export const DAY_MODEL = {
   logout: 0.5,
 } as const;
 
+/**
+ * The organisation's day (issue 13: a busy honest day must not trip the organisation's signals):
+ * every account of an organisation shares a day factor, log-normal σ 0.1 (a quieter or busier day
+ * for the whole team: a meeting, a backlog), and about one working day in thirty is a campaign — a
+ * mailing answered, a new caseload, an information session — when everyone reads 1.3 to 1.5 times
+ * their usual. The account's own day-to-day spread (DAY_MODEL.spread) comes on top.
+ */
+export const ORGANISATION_DAY = { spread: 0.1, campaign: 1 / 30, campaignFactor: [1.3, 1.5] } as const;
+
+/** An organisation's factor for one day, from that organisation's and day's draw. */
+export function organisationFactor(random: Random): number {
+  const o = ORGANISATION_DAY;
+  const factor = Math.exp(random.normal(0, o.spread));
+  return random.chance(o.campaign)
+    ? factor * random.uniform(o.campaignFactor[0], o.campaignFactor[1])
+    : factor;
+}
+
 /** Relative activity by minute of day: a morning peak, a lunch dip, a quieter late afternoon. */
 export function activity(minute: number): number {
   if (minute < 9 * 60) return 0.6;
@@ -55,8 +73,11 @@ export function activity(minute: number): number {
 
 const clamp = (value: number, low: number, high: number): number => Math.max(low, Math.min(high, value));
 
-/** The owner's actions of one working day, in time order (login first); empty on a day away. */
-export function planDay(account: HonestAccountPlan, random: Random): HonestAction[] {
+/**
+ * The owner's actions of one working day, in time order (login first); empty on a day away.
+ * `organisationDay` is the day's factor of the owner's organisation (organisationFactor; 1 alone).
+ */
+export function planDay(account: HonestAccountPlan, random: Random, organisationDay = 1): HonestAction[] {
   const m = DAY_MODEL;
   if (random.chance(m.absence) || account.worklist.length === 0) return [];
   const start = random.int(m.start[0], m.start[1]);
@@ -64,7 +85,7 @@ export function planDay(account: HonestAccountPlan, random: Random): HonestActio
     ? random.int(m.late.range[0], m.late.range[1])
     : clamp(Math.round(random.normal(m.end.mean, m.end.sd)), m.end.range[0], m.end.range[1]);
   const factor = clamp(Math.exp(random.normal(0, m.spread)), m.spreadRange[0], m.spreadRange[1]);
-  const count = clamp(Math.round(account.dailyMean * factor), 1, account.worklist.length);
+  const count = clamp(Math.round(account.dailyMean * organisationDay * factor), 1, account.worklist.length);
   // Minutes after the login, weighted by the activity profile.
   const minutes = Array.from({ length: end - start }, (_, i) => start + 1 + i);
   const weights = minutes.map(activity);

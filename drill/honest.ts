@@ -20,7 +20,7 @@
 
 import { addDays, dayLabel, isoDay, isWorkingDay, wallTime, zonedInstant } from './calendar.ts';
 import { type DrillClient, type Exchange, guardResponseOf, Tally } from './client.ts';
-import { type HonestAction, justification, mistyped, planDay } from './honest-day.ts';
+import { type HonestAction, justification, mistyped, organisationFactor, planDay } from './honest-day.ts';
 import type { HonestAccountPlan } from './honest-plan.ts';
 import { enrolPasskey, passkeyFor, passkeyLogin, passkeySecondFactor } from './passkey.ts';
 import { Random } from './random.ts';
@@ -314,9 +314,22 @@ export async function runHonestMonth(
       byMinute.set(minute, minuteOwners);
     };
     let working = 0;
+    const organisationDays = new Map<string, number>();
+    const organisationDay = (code: string): number => {
+      let factor = organisationDays.get(code);
+      if (factor === undefined) {
+        factor = organisationFactor(random.fork(`organisation ${code} ${isoDay(date)}`));
+        organisationDays.set(code, factor);
+      }
+      return factor;
+    };
     for (const owner of owners) {
       if (owner.suspended) continue;
-      const actions = planDay(owner.plan, random.fork(`${owner.plan.index} ${isoDay(date)}`));
+      const actions = planDay(
+        owner.plan,
+        random.fork(`${owner.plan.index} ${isoDay(date)}`),
+        organisationDay(owner.plan.organisation),
+      );
       if (actions.length > 0) working += 1;
       for (const action of actions) schedule(action.minute, owner, [action]);
     }

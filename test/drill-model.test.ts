@@ -5,7 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addDays, isWorkingDay, mondayMorning, wallTime, zonedInstant } from '../drill/calendar.ts';
-import { activity, DAY_MODEL, justification, mistyped, planDay } from '../drill/honest-day.ts';
+import {
+  activity,
+  DAY_MODEL,
+  justification,
+  mistyped,
+  ORGANISATION_DAY,
+  organisationFactor,
+  planDay,
+} from '../drill/honest-day.ts';
 import type { HonestAccountPlan } from '../drill/honest-plan.ts';
 import { Random } from '../drill/random.ts';
 import { outsideAddress, Workstations } from '../drill/workstations.ts';
@@ -135,6 +143,33 @@ describe('an honest working day', () => {
       expect(planDay(partner, new Random(5).fork(day)).some((a) => a.kind === 'national')).toBe(false);
     }
     expect(planDay(partner, new Random(9).fork('d'))).toEqual(planDay(partner, new Random(9).fork('d')));
+  });
+
+  it('an organisation has quieter and busier days, and a campaign day about one in thirty: its day scales every account’s', () => {
+    const random = new Random(13);
+    const factors = Array.from({ length: 3000 }, (_, day) => organisationFactor(random.fork(`org ${day}`)));
+    const campaigns = factors.filter((f) => f > Math.exp(3 * ORGANISATION_DAY.spread)).length;
+    expect(campaigns / factors.length).toBeGreaterThan(0.02);
+    expect(campaigns / factors.length).toBeLessThan(0.05);
+    const ordinary = factors.filter((f) => f <= Math.exp(3 * ORGANISATION_DAY.spread)).map(Math.log);
+    const sd = Math.sqrt(ordinary.reduce((a, x) => a + x * x, 0) / ordinary.length);
+    expect(sd).toBeGreaterThan(0.08);
+    expect(sd).toBeLessThan(0.12);
+    expect(Math.max(...factors)).toBeLessThan(1.5 * Math.exp(4 * ORGANISATION_DAY.spread));
+    // The same owner and day's draw reads about 1.4 times as many persons on a 1.4 day.
+    const partner = account('partner_counselor', 20);
+    const persons = (factor: number): number => {
+      let total = 0;
+      for (let day = 0; day < 200; day += 1) {
+        const actions = planDay(partner, new Random(21).fork(day), factor);
+        total += new Set(
+          actions.flatMap((a) => (a.kind === 'view' || a.kind === 'lookup' ? [a.item.id] : [])),
+        ).size;
+      }
+      return total;
+    };
+    expect(persons(1.4) / persons(1)).toBeGreaterThan(1.3);
+    expect(persons(1.4) / persons(1)).toBeLessThan(1.5);
   });
 
   it('peaks in the morning and dips at lunch; justifications are 15–500 characters; typos change one character', () => {

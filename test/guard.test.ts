@@ -1000,8 +1000,11 @@ describe(`the guard (${engine})`, () => {
         [org],
       );
       expect(after).toEqual({ persons: 26, alerted: true });
+      // B, idle past the timeout meanwhile, logs in again and reads on.
       w.clock.advance(MINUTE);
+      await logIn(b);
       await expectAllowed(await view(b.client, caseload[30]!));
+      expect(await statusOf(b.account.id)).toBe('active');
     });
   });
 });
