@@ -263,8 +263,11 @@ export async function noteCaseloads(
           [...chosen].map(([id, kind]) => ({ id, kind })),
         );
 
-        // The leaked file: persons inside and outside the reach, canaries left out, in an order
-        // fixed by the ids (md5: neither the ids' order nor the registry's).
+        // The leaked file: persons inside and outside the reach, canaries left out. Each part is
+        // chosen by md5 of the id (neither the ids' order nor the registry's); the file is then
+        // ordered by an other hash (md5 of 'file:' + id), so that insiders and outsiders are
+        // interleaved (sorting by the hash that chose them put every outsider first: they are
+        // the smallest hashes of a much larger pool).
         const fileInside = await tx.query<{ id: string }>(
           `SELECT p.id FROM persons p WHERE ${reaches} AND NOT (p.id = ANY($2::uuid[]))
            ORDER BY md5(p.id::text) LIMIT ${FILE.inside}`,
@@ -275,10 +278,10 @@ export async function noteCaseloads(
            ORDER BY md5(p.id::text) LIMIT ${FILE.outside}`,
           [org.id, [...canaryIds]],
         );
-        const mixed = [
-          ...fileInside.map((r) => ({ id: r.id, kind: 'inside' as const })),
-          ...fileOutside.map((r) => ({ id: r.id, kind: 'elsewhere' as const })),
-        ].sort((a, b) => fileOrder(a.id).localeCompare(fileOrder(b.id)));
+        const mixed = mixFile(
+          fileInside.map((r) => r.id),
+          fileOutside.map((r) => r.id),
+        );
         const file = await openPersons(tx, keys.registry, mixed);
 
         // The worklist: registered persons it reaches, canaries excepted (no honest work reaches one).
@@ -328,6 +331,20 @@ export async function noteCaseloads(
     await db.close();
   }
   return notes;
+}
+
+/**
+ * The leaked file's order: insiders (kind `inside`) and outsiders (kind `elsewhere`) interleaved by
+ * md5 of 'file:' + id, a hash other than the one that chose them (deterministic by the ids).
+ */
+export function mixFile(
+  inside: readonly string[],
+  outside: readonly string[],
+): { id: string; kind: 'inside' | 'elsewhere' }[] {
+  return [
+    ...inside.map((id) => ({ id, kind: 'inside' as const })),
+    ...outside.map((id) => ({ id, kind: 'elsewhere' as const })),
+  ].sort((a, b) => fileOrder(`file:${a.id}`).localeCompare(fileOrder(`file:${b.id}`)));
 }
 
 /** A stable order for a list of ids that is neither theirs nor the registry's. */
