@@ -205,11 +205,15 @@ function Baselines({ baselines }: { baselines: EvidenceData['baselines'] }): Rea
               peer: figure(baselines.peer),
             })}
           </p>
-          <Table
-            caption={t('pastCaption')}
-            headers={[t('day'), t('persons'), t('expected')]}
-            data={baselines.past.map((d) => [d.day, String(d.persons), figure(d.expected)])}
-          />
+          {baselines.past.length === 0 ? (
+            <p>{t('noPastDays')}</p>
+          ) : (
+            <Table
+              caption={t('pastCaption')}
+              headers={[t('day'), t('persons'), t('expected')]}
+              data={baselines.past.map((d) => [d.day, String(d.persons), figure(d.expected)])}
+            />
+          )}
         </>
       )}
     </section>

@@ -141,6 +141,7 @@ export const securityMessages = defineMessages(
     baselinesSummary:
       'Journée habituelle {baseline} sur {days} jours ; référence revue {ref} (au plus {cap}, croissance {growth} %) ; tenu aujourd’hui à {expected} ; médiane de ses {peers} pairs : {peer}.',
     baselinesNone: 'La surveillance n’a encore rien compté pour ce compte.',
+    noPastDays: 'Pas encore de journée passée comptée pour ce compte.',
     pastCaption: 'Ses journées passées : personnes consultées et journée habituelle à laquelle il était tenu',
     incidentMissing: 'Aucun incident choisi : ouvrez-en un depuis la file de revue.',
   },
@@ -283,6 +284,7 @@ export const securityMessages = defineMessages(
     baselinesSummary:
       'Usual day {baseline} over {days} days; reviewed reference {ref} (at most {cap}, growth {growth} %); held today to {expected}; median of its {peers} peers: {peer}.',
     baselinesNone: 'The guard has not counted anything for this account yet.',
+    noPastDays: 'No past day counted for this account yet.',
     pastCaption: 'Its past days: persons read and the usual day it was held to',
     incidentMissing: 'No incident chosen: open one from the review queue.',
   },
