@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemCtx } from '../src/context.ts';
 import { announceAlert, ORGANISATION_ANNOUNCED } from '../src/guard/announce.ts';
 import type { RaisedAlert } from '../src/guard/guard.ts';
 import type { Account } from '../src/identity/accounts.ts';

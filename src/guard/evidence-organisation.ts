@@ -236,12 +236,10 @@ export async function baselineHistory(
     expected: round1(expectedPersons(state, t)),
     peer: peers && peers.peers > 0 && peers.baseline !== null ? round1(Number(peers.baseline)) : null,
     peers: peers?.peers ?? 0,
-    past: [...(state.past ?? [])]
-      .reverse()
-      .map((p) => ({
-        day: p.day,
-        persons: p.persons,
-        expected: p.expected === null ? null : round1(p.expected),
-      })),
+    past: [...(state.past ?? [])].reverse().map((p) => ({
+      day: p.day,
+      persons: p.persons,
+      expected: p.expected === null ? null : round1(p.expected),
+    })),
   };
 }
