@@ -242,6 +242,17 @@ describe(`the guard in the console (${engine})`, () => {
       .waitFor();
     const events = o.getByRole('table', { name: /Derniers événements du compte/ });
     await events.getByRole('row').filter({ hasText: 'person.search' }).first().waitFor();
+    // The organisation's picture: its day among its last 28, the day by hour; the account's usual day.
+    await o.getByRole('heading', { name: /^L’organisation / }).waitFor();
+    const orgDays = o.getByRole('table', { name: 'Ses journées sur les 28 derniers jours' });
+    await orgDays.getByRole('row').nth(1).waitFor();
+    await expect(orgDays.getByRole('row').count()).resolves.toBeGreaterThanOrEqual(2);
+    await o
+      .getByRole('table', { name: /heure par heure, cumulé/ })
+      .getByRole('row')
+      .nth(1)
+      .waitFor();
+    await o.getByRole('heading', { name: 'Journée habituelle du compte' }).waitFor();
     // The evidence names no person.
     for (const person of [first, canary, ...elsewhere.slice(0, 3)]) {
       await expect(o.locator('main').innerText()).resolves.not.toContain(person.identity.lastName);

@@ -10,6 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breachScope } from '../src/audit/scope.ts';
 import { systemCtx } from '../src/context.ts';
+import { localParts } from '../src/guard/calendar.ts';
+import { freshState, type GuardState, stored } from '../src/guard/state.ts';
+import { BUILT_IN, thresholdsFor } from '../src/guard/thresholds.ts';
 import type { Account, Role } from '../src/identity/accounts.ts';
 import { openIncident } from '../src/incidents/incidents.ts';
 import { engine } from './helpers/db.ts';
@@ -17,6 +20,9 @@ import { type KnownPerson, type RegistryWorld, registryWorld } from './helpers/r
 import { enrolled, StaffClient, totpAt } from './helpers/staff.ts';
 
 const DAY_MS = 86_400_000;
+/** The calendar day `n` days before `day` (YYYY-MM-DD). */
+const dayBefore = (day: string, n: number): string =>
+  new Date(Date.parse(`${day}T00:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
 const NOTE = 'Agent joint par téléphone : consultation confirmée, poste partagé';
 
 interface Officer {
@@ -360,6 +366,136 @@ describe(`the review queue (${engine})`, () => {
     expect((await client.request('GET', '/api/v1/me')).statusCode).toBe(401);
     const [row] = await owner<{ status: string }>('SELECT status FROM accounts WHERE id = $1', [account.id]);
     expect(row!.status).toBe('suspended');
+  });
+
+  it("the evidence holds the organisation's picture (its days against its usual, the day by hour, the accounts driving it) and the account's baselines, and no person", async () => {
+    const org = await w.organisation({ kind: 'mission_locale' });
+    const driver = await w.account({ role: 'partner_counselor', organisationId: org });
+    const colleague = await w.account({ role: 'partner_counselor', organisationId: org });
+    const now = w.clock.now();
+    const day = localParts(now, 'Europe/Paris').day;
+    const hours = (hour: number, n: number) =>
+      `(SELECT array_agg(CASE WHEN h = ${hour} THEN ${n} ELSE 0 END ORDER BY h) FROM generate_series(0, 23) h)`;
+    // Ten past days of 10 persons by 10:59, two accounts; the alert's day: 64 by three accounts.
+    for (let back = 1; back <= 10; back += 1) {
+      await owner(
+        `INSERT INTO guard_organisation_days (organisation_id, day, persons, by_hour, empty, refused, accounts)
+         VALUES ($1, $2::date - $3::int, 10, ${hours(10, 10)}, 1, 0, 2)`,
+        [org, day, back],
+      );
+    }
+    await owner(
+      `INSERT INTO guard_organisation_days (organisation_id, day, persons, by_hour, empty, refused, accounts, alerted)
+       VALUES ($1, $2::date, 64, ${hours(10, 64)}, 7, 2, 3, true)`,
+      [org, day],
+    );
+    // The driver: 40 persons today, a usual day of 10 (reviewed reference 9), and its past days.
+    const state = (persons: number, baseline: number, ref: number) => ({
+      ...freshState(now, day),
+      d: { ...freshState(now, day).d, persons },
+      baseline,
+      days: 20,
+      ref,
+      past: [
+        { day: dayBefore(day, 2), persons: 9, national: 0, offHours: 0, expected: 9.5 },
+        { day: dayBefore(day, 1), persons: 11, national: 0, offHours: 0, expected: 10 },
+      ],
+    });
+    for (const [account, s] of [
+      [driver, state(40, 10, 9)],
+      [colleague, state(3, 10, 10)],
+    ] as const) {
+      const { json, seen } = stored({ ...s, seen: '' } as GuardState);
+      await owner(
+        `INSERT INTO guard_accounts (account_id, organisation_id, role, state, baseline, ref, seen, updated_at, version)
+         VALUES ($1, $2, 'partner_counselor', $3::jsonb, $4, $5, $6, $7, 1)`,
+        [account.id, org, json, s.baseline, s.ref, seen, now],
+      );
+    }
+    const id = randomUUID();
+    await owner(
+      `INSERT INTO guard_alerts (id, account_id, organisation_id, raised_at, response, signals, context)
+       VALUES ($1, $2, $3, $4, 'step_up', $5::jsonb, '{}'::jsonb)`,
+      [
+        id,
+        driver.id,
+        org,
+        now,
+        JSON.stringify([{ name: 'org_beyond_usual', value: 42, limit: 10, response: 'step_up' }]),
+      ],
+    );
+    const response = await officer.client.request('GET', `/api/v1/guard/alerts/${id}`);
+    expect(response.statusCode, response.body).toBe(200);
+    const body = response.json();
+    // The existing keys first, unchanged; the new ones after.
+    expect(Object.keys(body)).toEqual([
+      'alert',
+      'otherAlerts',
+      'window',
+      'timeline',
+      'timelineTruncated',
+      'personDays',
+      'sessions',
+      'securityEvents',
+      'organisation',
+      'baselines',
+    ]);
+    const picture = body.organisation;
+    expect(picture).toMatchObject({ day, usualDays: 10 });
+    expect(picture.days).toHaveLength(11);
+    expect(picture.days[0]).toEqual({
+      day,
+      persons: 64,
+      usual: 10,
+      empty: 7,
+      refused: 2,
+      accounts: 3,
+      alerted: true,
+    });
+    expect(picture.days[1]).toMatchObject({
+      day: dayBefore(day, 1),
+      persons: 10,
+      accounts: 2,
+      alerted: false,
+    });
+    expect(picture.byHour).toHaveLength(24);
+    expect(picture.byHour[9]).toEqual({ hour: 9, persons: 0, cumulative: 0, usual: 0, spread: 0 });
+    expect(picture.byHour[10]).toEqual({ hour: 10, persons: 64, cumulative: 64, usual: 10, spread: 0 });
+    expect(picture.byHour[23]).toMatchObject({ cumulative: 64, usual: 10 });
+    const t = thresholdsFor(BUILT_IN, 'partner_counselor', 'any');
+    const expected = Math.min(10, 9 * (1 + t.parameters.baselineGrowth));
+    expect(picture.drivers).toEqual([
+      {
+        accountId: driver.id,
+        login: driver.login,
+        role: 'partner_counselor',
+        persons: 40,
+        usual: Math.round(expected * 10) / 10,
+        drives: true,
+        answered: true,
+      },
+    ]);
+    expect(body.baselines).toEqual({
+      baseline: 10,
+      days: 20,
+      ref: 9,
+      refCap: Math.round(9 * (1 + t.parameters.baselineGrowth) * 10) / 10,
+      growth: t.parameters.baselineGrowth,
+      expected: Math.round(expected * 10) / 10,
+      // The colleague's usual day, held to its reference.
+      peer: 10,
+      peers: 1,
+      past: [
+        { day: dayBefore(day, 1), persons: 11, expected: 10 },
+        { day: dayBefore(day, 2), persons: 9, expected: 9.5 },
+      ],
+    });
+    // No person: no id, NIR or name of anyone in the registry.
+    for (const person of w.persons) {
+      for (const value of [person.id, person.identity.nir, person.identity.lastName]) {
+        if (value) expect(response.body).not.toContain(value);
+      }
+    }
   });
 
   it('an officer cannot decide an alert about their own account', async () => {

@@ -24,6 +24,13 @@ import {
   requireSecurityOfficer,
   toAlertSummary,
 } from './alerts.ts';
+import {
+  type BaselineHistory,
+  baselineHistory,
+  type OrganisationPicture,
+  organisationPicture,
+} from './evidence-organisation.ts';
+import { BUILT_IN, type GuardConfig } from './thresholds.ts';
 
 /** The timeline starts this many days before the alert and runs to now. */
 export const TIMELINE_DAYS_BEFORE = 7;
@@ -108,6 +115,10 @@ export interface Evidence {
   personDays: { day: string; persons: number }[];
   sessions: SessionEvidence[];
   securityEvents: SecurityEventEvidence[];
+  /** The organisation's last days against its usual, the alert's day by hour, the accounts driving it. */
+  organisation: OrganisationPicture;
+  /** The account's baseline, reviewed reference, peers' median and past days (null: the guard never saw it). */
+  baselines: BaselineHistory | null;
 }
 
 /** Keeps the shown keys of a query shape. */
@@ -125,7 +136,13 @@ function shownQuery(query: unknown): Record<string, unknown> {
  * The evidence of alert `id` for a security officer (anyone else: 404), recorded as a security
  * event of the reader in the caller's transaction.
  */
-export async function alertEvidence(tx: Tx, reviewer: Reviewer, id: string, now: Date): Promise<Evidence> {
+export async function alertEvidence(
+  tx: Tx,
+  reviewer: Reviewer,
+  id: string,
+  now: Date,
+  config: GuardConfig = BUILT_IN,
+): Promise<Evidence> {
   requireSecurityOfficer(reviewer, true);
   const [row] = await tx.query<AlertRow>(`${ALERT_SELECT} WHERE g.id = $1`, [id]);
   if (!row) throw new AppError('not_found', 'no such alert for you');
@@ -214,6 +231,8 @@ export async function alertEvidence(tx: Tx, reviewer: Reviewer, id: string, now:
      ORDER BY at DESC, id DESC LIMIT $4`,
     [accountId, from, now, EVIDENCE_LIST_LIMIT],
   );
+  const organisation = await organisationPicture(tx, config, row.organisation_id, row.raised_at, now);
+  const baselines = await baselineHistory(tx, config, accountId);
   // Looking is on record too: which officer read whose activity, from where, and when.
   await recordEvent(tx, {
     at: now,
@@ -273,5 +292,7 @@ export async function alertEvidence(tx: Tx, reviewer: Reviewer, id: string, now:
       actorAccountId: s.actor_account_id,
       sourceAddress: s.source_address,
     })),
+    organisation,
+    baselines,
   };
 }

@@ -245,10 +245,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     keys: deps.registry,
     clock,
     guard: config.guardEnabled ? config.guard : null,
-    announce: (alert) => announceAlert(deps.db, alert, clock.now()),
+    announce: (alert) => announceAlert(deps.db, alert, clock.now(), config.publicUrl),
   });
   await app.register(auditRoutes, { db: deps.db });
-  await app.register(guardRoutes, { db: deps.db, clock, keys: deps.registry });
+  await app.register(guardRoutes, { db: deps.db, clock, keys: deps.registry, guard: config.guard });
   await app.register(incidentsRoutes, {
     db: deps.db,
     clock,

@@ -26,6 +26,7 @@ import {
   NOTE_MIN,
   reinstateAlert,
 } from '../../guard/review.ts';
+import { BUILT_IN, type GuardConfig } from '../../guard/thresholds.ts';
 import { notifyAccount } from '../../identity/notices.ts';
 import { INCIDENT_FIELD, INCIDENT_PAGE, readIncident } from '../../incidents/incidents.ts';
 import type { RegistryKeys } from '../../registry/persons.ts';
@@ -38,6 +39,8 @@ export interface GuardRoutesOptions {
   clock: Clock;
   /** The registry's keys: a confirmed compromise's incident counts its minors with them. */
   keys?: RegistryKeys;
+  /** The guard's thresholds (an evidence's drivers and baselines are measured with them). */
+  guard?: GuardConfig;
 }
 
 const errors = {
@@ -50,6 +53,7 @@ const errors = {
 
 const string = { type: 'string' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
+const nullableNumber = { type: ['number', 'null'] } as const;
 const dateTime = { type: 'string', format: 'date-time' } as const;
 const nullableDateTime = { type: ['string', 'null'], format: 'date-time' } as const;
 const strings = { type: 'array', items: string } as const;
@@ -152,6 +156,66 @@ const Evidence = obj({
       sourceAddress: nullableString,
     }),
   },
+  organisation: obj({
+    organisationCode: string,
+    day: { type: 'string', format: 'date' },
+    usualDays: { type: 'integer' },
+    days: {
+      type: 'array',
+      items: obj({
+        day: { type: 'string', format: 'date' },
+        persons: { type: 'integer' },
+        usual: nullableNumber,
+        empty: { type: 'integer' },
+        refused: { type: 'integer' },
+        accounts: { type: 'integer' },
+        alerted: { type: 'boolean' },
+      }),
+    },
+    byHour: {
+      type: 'array',
+      items: obj({
+        hour: { type: 'integer' },
+        persons: { type: 'integer' },
+        cumulative: { type: 'integer' },
+        usual: nullableNumber,
+        spread: nullableNumber,
+      }),
+    },
+    drivers: {
+      type: 'array',
+      items: obj({
+        accountId: { type: 'string', format: 'uuid' },
+        login: string,
+        role: string,
+        persons: { type: 'integer' },
+        usual: nullableNumber,
+        drives: { type: 'boolean' },
+        answered: { type: 'boolean' },
+      }),
+    },
+  }),
+  baselines: {
+    ...obj({
+      baseline: nullableNumber,
+      days: { type: 'integer' },
+      ref: nullableNumber,
+      refCap: nullableNumber,
+      growth: { type: 'number' },
+      expected: { type: 'number' },
+      peer: nullableNumber,
+      peers: { type: 'integer' },
+      past: {
+        type: 'array',
+        items: obj({
+          day: { type: 'string', format: 'date' },
+          persons: { type: 'integer' },
+          expected: nullableNumber,
+        }),
+      },
+    }),
+    type: ['object', 'null'],
+  },
 });
 const Suspended = obj({
   id: { type: 'string', format: 'uuid' },
@@ -212,7 +276,10 @@ function dateOf(value: string | undefined, field: string): Date | undefined {
 }
 
 /** Registers the routes. */
-export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, { db, clock, keys }) => {
+export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (
+  app,
+  { db, clock, keys, guard = BUILT_IN },
+) => {
   const actor = systemCtx('guard-review').actor;
   const staff = app.requireStaff({ assurance: 'mfa' });
   const fresh = app.requireStaff({ assurance: 'mfa', fresh: true });
@@ -258,12 +325,15 @@ export const guardRoutes: FastifyPluginAsync<GuardRoutesOptions> = async (app, {
           `The account's audit events from ${TIMELINE_DAYS_BEFORE} days before the alert to now (at most ` +
           `${TIMELINE_LIMIT}, newest first: counts of persons and field names, never who), distinct persons ` +
           `per day from ${PERSON_DAYS} days before the alert, sessions and security events. Reading it is a ` +
-          'security event (guard.evidence_viewed).',
+          "security event (guard.evidence_viewed). Then `organisation`: the organisation's last 28 days against its usual, " +
+          "the alert's day by hour against the usual by hour, the accounts driving that day's rise; and `baselines`: the " +
+          "account's usual day, its reviewed reference, its peers' median and its past days (null: never seen by the guard).",
         params: idParams,
         response: { 200: Evidence, ...errors },
       },
     },
-    (request) => db.tx(actor, (tx) => alertEvidence(tx, reviewerOf(request), request.params.id, clock.now())),
+    (request) =>
+      db.tx(actor, (tx) => alertEvidence(tx, reviewerOf(request), request.params.id, clock.now(), guard)),
   );
 
   app.get(

@@ -33,7 +33,7 @@ import { idParams, obj, str } from '../schemas.ts';
 
 export interface RecoveryRoutesOptions {
   db: Db;
-  config: Pick<Config, 'recoveryDelayHours' | 'guard' | 'guardEnabled'>;
+  config: Pick<Config, 'recoveryDelayHours' | 'guard' | 'guardEnabled' | 'publicUrl'>;
   clock: Clock;
 }
 
@@ -257,7 +257,7 @@ export const recoveryRoutes: FastifyPluginAsync<RecoveryRoutesOptions> = async (
         created = await requestProvisioning(db, now, auth.account, body, admit);
       } finally {
         const alert: RaisedAlert | null = raised;
-        if (alert) await announceAlert(db, alert, clock.now()).catch(() => undefined);
+        if (alert) await announceAlert(db, alert, clock.now(), config.publicUrl).catch(() => undefined);
       }
       return reply.code(201).send({ id: created.id, status: 'pending' });
     },

@@ -6635,7 +6635,7 @@ export interface paths {
         };
         /**
          * Security officers: an alert's evidence (the account's timeline, persons per day, sessions)
-         * @description The account's audit events from 7 days before the alert to now (at most 500, newest first: counts of persons and field names, never who), distinct persons per day from 14 days before the alert, sessions and security events. Reading it is a security event (guard.evidence_viewed).
+         * @description The account's audit events from 7 days before the alert to now (at most 500, newest first: counts of persons and field names, never who), distinct persons per day from 14 days before the alert, sessions and security events. Reading it is a security event (guard.evidence_viewed). Then `organisation`: the organisation's last 28 days against its usual, the alert's day by hour against the usual by hour, the accounts driving that day's rise; and `baselines`: the account's usual day, its reviewed reference, its peers' median and its past days (null: never seen by the guard).
          */
         get: {
             parameters: {
@@ -6792,6 +6792,55 @@ export interface paths {
                                 actorAccountId: string | null;
                                 sourceAddress: string | null;
                             }[];
+                            organisation: {
+                                organisationCode: string;
+                                /** Format: date */
+                                day: string;
+                                usualDays: number;
+                                days: {
+                                    /** Format: date */
+                                    day: string;
+                                    persons: number;
+                                    usual: number | null;
+                                    empty: number;
+                                    refused: number;
+                                    accounts: number;
+                                    alerted: boolean;
+                                }[];
+                                byHour: {
+                                    hour: number;
+                                    persons: number;
+                                    cumulative: number;
+                                    usual: number | null;
+                                    spread: number | null;
+                                }[];
+                                drivers: {
+                                    /** Format: uuid */
+                                    accountId: string;
+                                    login: string;
+                                    role: string;
+                                    persons: number;
+                                    usual: number | null;
+                                    drives: boolean;
+                                    answered: boolean;
+                                }[];
+                            };
+                            baselines: {
+                                baseline: number | null;
+                                days: number;
+                                ref: number | null;
+                                refCap: number | null;
+                                growth: number;
+                                expected: number;
+                                peer: number | null;
+                                peers: number;
+                                past: {
+                                    /** Format: date */
+                                    day: string;
+                                    persons: number;
+                                    expected: number | null;
+                                }[];
+                            } | null;
                         };
                     };
                 };

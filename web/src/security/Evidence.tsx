@@ -111,6 +111,111 @@ export function Evidence({ evidence }: { evidence: EvidenceData }): ReactNode {
           s.revokedAt ? `${when(s.revokedAt)} (${s.revokedReason ?? ''})` : '—',
         ])}
       />
+      <OrganisationPicture picture={evidence.organisation} />
+      <Baselines baselines={evidence.baselines} />
     </>
+  );
+}
+
+const figure = (n: number | null): string => (n === null ? '—' : String(n));
+
+/** The organisation's days against its usual, the alert's day by hour, the accounts driving it. */
+function OrganisationPicture({ picture }: { picture: EvidenceData['organisation'] }): ReactNode {
+  const t = useT(securityMessages);
+  const yesNo = (b: boolean): string => t(b ? 'yes' : 'no');
+  // The hours in which something happened, or was expected to.
+  const hours = picture.byHour.filter(
+    (h, i) => h.persons > 0 || (h.usual ?? 0) !== (i === 0 ? 0 : (picture.byHour[i - 1]!.usual ?? 0)),
+  );
+  return (
+    <section aria-labelledby="organisation-picture">
+      <h2 id="organisation-picture">{t('orgTitle', { code: picture.organisationCode })}</h2>
+      <p>{picture.usualDays > 0 ? t('orgIntro', { days: picture.usualDays }) : t('orgNoUsual')}</p>
+      <Table
+        caption={t('orgDaysCaption')}
+        headers={[
+          t('day'),
+          t('persons'),
+          t('orgUsual'),
+          t('orgEmpty'),
+          t('refused'),
+          t('orgAccounts'),
+          t('orgAlerted'),
+        ]}
+        data={picture.days.map((d) => [
+          d.day,
+          String(d.persons),
+          figure(d.usual),
+          String(d.empty),
+          String(d.refused),
+          String(d.accounts),
+          yesNo(d.alerted),
+        ])}
+      />
+      <Table
+        caption={t('orgHoursCaption', { day: picture.day })}
+        headers={[t('hour'), t('persons'), t('orgCumulative'), t('orgUsual'), t('orgSpread')]}
+        data={hours.map((h) => [
+          `${String(h.hour).padStart(2, '0')} h`,
+          String(h.persons),
+          String(h.cumulative),
+          figure(h.usual),
+          figure(h.spread),
+        ])}
+      />
+      {picture.drivers.length === 0 ? (
+        <p>{t('noDrivers')}</p>
+      ) : (
+        <Table
+          caption={t('driversCaption', { day: picture.day })}
+          headers={[t('account'), t('role'), t('personsToday'), t('expected'), t('drives'), t('answered')]}
+          data={picture.drivers.map((d) => [
+            d.login,
+            d.role,
+            String(d.persons),
+            figure(d.usual),
+            yesNo(d.drives),
+            yesNo(d.answered),
+          ])}
+        />
+      )}
+    </section>
+  );
+}
+
+/** The account's usual day, its reviewed reference, its peers' median and its past days. */
+function Baselines({ baselines }: { baselines: EvidenceData['baselines'] }): ReactNode {
+  const t = useT(securityMessages);
+  return (
+    <section aria-labelledby="baselines-history">
+      <h2 id="baselines-history">{t('baselinesHistoryTitle')}</h2>
+      {baselines === null ? (
+        <p>{t('baselinesNone')}</p>
+      ) : (
+        <>
+          <p>
+            {t('baselinesSummary', {
+              baseline: figure(baselines.baseline),
+              days: baselines.days,
+              ref: figure(baselines.ref),
+              cap: figure(baselines.refCap),
+              growth: Math.round(baselines.growth * 100),
+              expected: baselines.expected,
+              peers: baselines.peers,
+              peer: figure(baselines.peer),
+            })}
+          </p>
+          {baselines.past.length === 0 ? (
+            <p>{t('noPastDays')}</p>
+          ) : (
+            <Table
+              caption={t('pastCaption')}
+              headers={[t('day'), t('persons'), t('expected')]}
+              data={baselines.past.map((d) => [d.day, String(d.persons), figure(d.expected)])}
+            />
+          )}
+        </>
+      )}
+    </section>
   );
 }
