@@ -24,4 +24,8 @@ export const SCENARIO_IDS: readonly string[] = [
   'ENUM-ID',
   'ENUM-NAME',
   'CANARY',
+  'COLLUDE-2',
+  'COLLUDE-5',
+  'RAMP',
+  'MIMIC',
 ];

@@ -20,6 +20,12 @@ export interface StepResult {
 
 /** Figures some scenarios add to their entry (absent from the others' entries). */
 export interface ScenarioFigures {
+  /**
+   * A stolen session's attack (T2, T2b, T5, T9, ENUM-*, CANARY, COLLUDE-*, RAMP, MIMIC): the working
+   * day of attack (1: the first) by whose end the guard had answered the script other than allow
+   * (a throttle, a step-up, a suspension); null: never.
+   */
+  daysToFirstResponse?: number | null;
   /** T2-scope: attacker requests the server refused (any 4xx or 5xx answer). */
   refused?: number;
   /** T7: the breach scope from the audit log equals what the attacker received, person for person, field for field. */

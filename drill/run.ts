@@ -31,7 +31,7 @@ import { type CaseloadNotes, noteCaseloads } from './leak.ts';
 import { type Mailbox, openMailbox } from './mailbox.ts';
 import { childEnv, freePort, rempartJson, type ServerProcess, startServe } from './processes.ts';
 import { type DrillReport, honestPassed, NO_HONEST, type ScenarioResult } from './report.ts';
-import type { OperatorOptions, Scenario, StaffMember, World } from './scenario.ts';
+import type { CastSpec, OperatorOptions, Scenario, StaffMember, World } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { Workstations } from './workstations.ts';
 import { castOf, enrol, openWorld, ownerPassword, sandbox } from './world.ts';
@@ -62,19 +62,26 @@ export interface DrillOptions {
   progress?: (line: string) => void;
 }
 
-/** The scenarios named by `ids`, in the order given (all when empty); unknown ids are an error naming the known ones. */
+/**
+ * The scenarios named by `ids`, in the order given (all when empty); a group's name (`COLLUDE`)
+ * names each of its scenarios. Unknown ids are an error naming the known ones.
+ */
 export function selectScenarios(ids: string[], known: readonly Scenario[] = SCENARIOS): Scenario[] {
   if (ids.length === 0) return [...known];
-  const byId = new Map(known.map((s) => [s.id.toUpperCase(), s]));
-  const unknown = ids.filter((id) => !byId.has(id.toUpperCase()));
+  const named = (id: string): Scenario[] =>
+    known.filter(
+      (s) => s.id.toUpperCase() === id.toUpperCase() || s.group?.toUpperCase() === id.toUpperCase(),
+    );
+  const unknown = ids.filter((id) => named(id).length === 0);
   if (unknown.length > 0) {
+    const groups = [...new Set(known.flatMap((s) => (s.group ? [s.group] : [])))];
     throw new AppError(
       'validation_failed',
-      `unknown scenario ${unknown.join(', ')}; known scenarios: ${known.map((s) => s.id).join(', ')}`,
+      `unknown scenario ${unknown.join(', ')}; known scenarios: ${[...known.map((s) => s.id), ...groups].join(', ')}`,
       { field: 'id' },
     );
   }
-  return [...new Set(ids.map((id) => byId.get(id.toUpperCase())!))];
+  return [...new Set(ids.flatMap(named))];
 }
 
 /** Runs the honest month, then the scenarios, on a fresh server; always stops it and removes what setup made. */
@@ -138,12 +145,17 @@ export async function runDrill(
     // The operator's notes (before serve: PGlite is one process): the caseloads the attacks aim
     // around, and the honest owners' worklists.
     const staff = new Map<string, StaffMember>();
-    const orgOf = (kind: string): string => {
-      const found = organisations.find((o) => o.kind === kind)?.code;
-      if (!found) throw new Error(`the seeded population has no organisation of kind ${kind}`);
+    const orgOf = (spec: CastSpec): string => {
+      const rank = spec.organisationRank ?? 0;
+      const found = organisations.filter((o) => o.kind === spec.organisationKind)[rank]?.code;
+      if (!found) {
+        throw new Error(
+          `the seeded population has no organisation of kind ${spec.organisationKind} at rank ${rank} (more persons?)`,
+        );
+      }
       return found;
     };
-    const leaked = cast.filter((spec) => spec.leak).map((spec) => orgOf(spec.organisationKind));
+    const leaked = cast.filter((spec) => spec.leak).map(orgOf);
     let caseloads = new Map<string, CaseloadNotes>();
     if (leaked.length > 0) {
       say(`setup: noting the caseloads of ${[...new Set(leaked)].join(', ')}`);
@@ -192,7 +204,7 @@ export async function runDrill(
     };
     const castLogins = new Map<string, { login: string; organisation: string }>();
     for (const spec of cast) {
-      const organisation = orgOf(spec.organisationKind);
+      const organisation = orgOf(spec);
       const login = `drill.${spec.name}.${randomBytes(3).toString('hex')}`;
       castLogins.set(spec.name, { login, organisation });
       await addLine(login, organisation, spec.role, `Drill ${spec.name}`);

@@ -11,13 +11,21 @@ import type { Mailbox } from './mailbox.ts';
 import type { ScenarioResult } from './report.ts';
 import type { Workstation } from './workstations.ts';
 
-/** A staff account a scenario needs: created with `rempart account create` in the first organisation of that kind. */
+/**
+ * A staff account a scenario needs: created with `rempart account create` in the first organisation
+ * of that kind (or the one `organisationRank` names).
+ */
 export interface CastSpec {
   /** The scenario's name for it (`victim`, `helpdesk`); scenarios sharing a name share the account. */
   name: string;
   role: string;
   /** Organisation kind (`cap_emploi`, `national`, …); the seeded population's first of that kind. */
   organisationKind: string;
+  /**
+   * Which organisation of that kind, 0-based in the seeded population's order (default 0, the first):
+   * a scenario that measures an organisation as a whole (COLLUDE) takes one no other scenario works in.
+   */
+  organisationRank?: number;
   /**
    * The operator notes this account's organisation's caseload, and the attacker holds identities of
    * persons inside and outside it (an earlier leak): World.caseload(name). Setup knowledge only.
@@ -131,6 +139,8 @@ export interface World {
 export interface Scenario {
   /** As in docs/DESIGN.md section 2: `T1`, `T2`, … */
   id: string;
+  /** Scenarios run together under one name (`COLLUDE` runs COLLUDE-2 and COLLUDE-5). */
+  group?: string;
   title: string;
   cast: CastSpec[];
   run(world: World): Promise<ScenarioResult>;

@@ -33,7 +33,12 @@ export function castOf(scenarios: Scenario[]): CastSpec[] {
   const byName = new Map<string, CastSpec>();
   for (const spec of [WATCHER, ...scenarios.flatMap((s) => s.cast)]) {
     const seen = byName.get(spec.name);
-    if (seen && (seen.role !== spec.role || seen.organisationKind !== spec.organisationKind)) {
+    if (
+      seen &&
+      (seen.role !== spec.role ||
+        seen.organisationKind !== spec.organisationKind ||
+        (seen.organisationRank ?? 0) !== (spec.organisationRank ?? 0))
+    ) {
       throw new Error(`drill cast: two scenarios describe "${spec.name}" differently`);
     }
     byName.set(spec.name, spec);

@@ -35,7 +35,8 @@ import { cliEnv, lastJsonLine, rempart } from './helpers/cli.ts';
 import { engine, serverUrl } from './helpers/db.ts';
 
 /** The scenarios `rempart drill` knows, as its error message lists them. */
-const KNOWN = SCENARIOS.map((s) => s.id).join(', ');
+// The scenarios' ids, then the groups' names (COLLUDE runs COLLUDE-2 and COLLUDE-5).
+const KNOWN = [...SCENARIOS.map((s) => s.id), 'COLLUDE'].join(', ');
 
 describe(`rempart drill T1 T6 after an honest month, on ${engine}`, () => {
   // One drill for the honest month and the two scenarios, in the order asked, on one throwaway
@@ -736,6 +737,12 @@ describe('drill harness parts', () => {
     expect(SCENARIOS.map((s) => s.id)).toEqual(expect.arrayContaining(['T1', 'T2-scope', 'T7']));
     expect(selectScenarios(['t1', 'T1']).map((s) => s.id)).toEqual(['T1']);
     expect(selectScenarios(['t7', 't2-SCOPE']).map((s) => s.id)).toEqual(['T7', 'T2-scope']);
+    expect(selectScenarios(['collude', 'MIMIC']).map((s) => s.id)).toEqual([
+      'COLLUDE-2',
+      'COLLUDE-5',
+      'MIMIC',
+    ]);
+    expect(selectScenarios(['COLLUDE-5']).map((s) => s.id)).toEqual(['COLLUDE-5']);
     expect(() => selectScenarios(['T1', 'X'])).toThrow(`unknown scenario X; known scenarios: ${KNOWN}`);
   });
 

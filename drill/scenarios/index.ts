@@ -1,8 +1,11 @@
 /** The drill's scenarios, in the order `rempart drill` runs them. A new scenario: one file, one line here. */
 import type { Scenario } from '../scenario.ts';
 import { canary } from './canary.ts';
+import { collude2, collude5 } from './collude.ts';
 import { enumId } from './enum-id.ts';
 import { enumName } from './enum-name.ts';
+import { mimic } from './mimic.ts';
+import { ramp } from './ramp.ts';
 import { t1 } from './t1.ts';
 import { t2 } from './t2.ts';
 import { t2Scope } from './t2-scope.ts';
@@ -26,4 +29,8 @@ export const SCENARIOS: readonly Scenario[] = [
   enumId,
   enumName,
   canary,
+  collude2,
+  collude5,
+  ramp,
+  mimic,
 ];

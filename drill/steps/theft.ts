@@ -17,7 +17,7 @@ import { Tally } from '../client.ts';
 import { parisDate } from '../honest.ts';
 import type { HonestAccountPlan } from '../honest-plan.ts';
 import type { CaseloadNotes } from '../leak.ts';
-import type { ScenarioResult, StepResult } from '../report.ts';
+import type { ScenarioFigures, ScenarioResult, StepResult } from '../report.ts';
 import type { StaffMember, World } from '../scenario.ts';
 import { outsideAddress } from '../workstations.ts';
 import { describeAlerts, type GuardAlert, guardAlerts, suspendingSignals } from './alerts.ts';
@@ -80,6 +80,11 @@ export interface TheftRun {
   attackStartedAt: Date | null;
   /** Working days of attack that ran. */
   attackDays: number;
+  /**
+   * The attack day (1: the first) at whose end the guard had answered the script other than allow
+   * (a throttle, a step-up, a suspension); null: never.
+   */
+  daysToFirstResponse: number | null;
   /** The account's status at the end (security officers' view). */
   status: string | undefined;
   alerts: GuardAlert[];
@@ -90,28 +95,33 @@ export interface TheftRun {
 }
 
 /** The owner's day as the honest model plans it, on the organisation's worklist. */
-function ownerPlan(spec: TheftSpec, member: StaffMember, notes: CaseloadNotes): HonestAccountPlan {
+export function ownerPlan(
+  role: TheftSpec['role'],
+  member: StaffMember,
+  notes: CaseloadNotes,
+): HonestAccountPlan {
   return {
     index: 0,
     login: member.login,
-    role: spec.role,
+    role,
     organisation: member.organisation,
     workstation: member.workstation,
     worklist: notes.worklist,
     // Counselors now and then read someone registered elsewhere, nationally (the honest model).
     elsewhere:
-      spec.role === 'counselor'
+      role === 'counselor'
         ? notes.outside.slice(0, 6).map((p) => ({
             lastName: p.lastName,
             firstNames: p.firstNames,
             birthDate: p.birthDate,
           }))
         : [],
-    dailyMean: USUAL_DAY[spec.role],
+    dailyMean: USUAL_DAY[role],
   };
 }
 
-function seedOf(text: string): number {
+/** A seed from a text (FNV-1a). */
+export function seedOf(text: string): number {
   let h = 2166136261;
   for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
   return h;
@@ -126,7 +136,7 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
   const owner = new OwnerAtWork({
     world,
     member,
-    plan: ownerPlan(spec, member, notes),
+    plan: ownerPlan(spec.role, member, notes),
     seed: seedOf(spec.id),
     timeline,
     days,
@@ -196,6 +206,7 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
   if (wallTime(world.clock.now()).hour >= 7) date = addDays(date, 1);
   let working = 0;
   let status: string | undefined;
+  let daysToFirstResponse: number | null = null;
   for (let calendarDays = 0; calendarDays < 400 && !finished; calendarDays += 1) {
     if (!isWorkingDay(date)) {
       date = addDays(date, 1);
@@ -217,6 +228,7 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
         tally.markSuspended();
         finished = true;
       }
+      if (tally.requestsToFirstResponse !== null) daysToFirstResponse ??= attackDay;
     }
     if (owner.suspended) finished = true;
     working += 1;
@@ -259,6 +271,7 @@ export async function runTheft(world: World, spec: TheftSpec): Promise<TheftRun>
     intruder,
     attackStartedAt,
     attackDays: attackDay,
+    daysToFirstResponse: daysToFirstResponse ?? (tally.requestsToFirstResponse === null ? null : attackDay),
     status,
     alerts,
     exposed,
@@ -307,6 +320,9 @@ export function theftResult(
     remarks: string[];
     startedAt: number;
     requestsToFirstResponse?: number | null;
+    /** beyondBaseline as the scenario defines it (default: PersonDays.beyondBaseline, the worst attack day). */
+    beyondBaseline?: number | null;
+    figures?: ScenarioFigures;
   },
 ): ScenarioResult {
   const figures = run.tally.guardFigures();
@@ -316,7 +332,7 @@ export function theftResult(
     passed: options.passed,
     recordsExposed: run.exposed.size,
     outsideCaseload: run.outside.length,
-    beyondBaseline: run.days.beyondBaseline(),
+    beyondBaseline: options.beyondBaseline === undefined ? run.days.beyondBaseline() : options.beyondBaseline,
     ...figures,
     ...(options.requestsToFirstResponse === undefined
       ? {}
@@ -325,5 +341,6 @@ export function theftResult(
     steps: options.steps,
     remarks: [...options.remarks, ...theftRemarks(run)],
     seconds: (performance.now() - options.startedAt) / 1000,
+    figures: { ...options.figures, daysToFirstResponse: run.daysToFirstResponse },
   };
 }

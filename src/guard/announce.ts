@@ -19,13 +19,10 @@ import { ACCOUNT_COLUMNS, type AccountRow, toAccount } from '../identity/account
 import { recordEvent } from '../identity/events.ts';
 import { queueNotice } from '../identity/notices.ts';
 import type { RaisedAlert } from './guard.ts';
-import { type OrgDay, orgUsual } from './organisation.ts';
+import { ORG_SPAN_DAYS, type OrgDay, orgUsual } from './organisation.ts';
 
 /** The security event that records an organisation notice (one per organisation and local day). */
 export const ORGANISATION_ANNOUNCED = 'guard.organisation_announced';
-
-/** Calendar days of the organisation's past read for its usual day (as the guard reads them). */
-const ORG_SPAN_DAYS = 42;
 
 /** The organisation signals in words, French then English (for the notices). */
 const ORG_SIGNAL_WORDS: Record<string, { fr: string; en: string }> = {

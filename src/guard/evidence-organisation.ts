@@ -9,15 +9,13 @@
  */
 import type { Tx } from '../db/types.ts';
 import { localParts } from './calendar.ts';
-import { type OrgDay, orgUsual, shareByNow } from './organisation.ts';
+import { ORG_SPAN_DAYS, type OrgDay, orgUsual, shareByNow } from './organisation.ts';
 import { expectedPersons } from './signals.ts';
 import type { GuardState } from './state.ts';
 import { type GuardConfig, thresholdsFor } from './thresholds.ts';
 
 /** Days of the organisation's picture, ending with the alert's day. */
 export const ORG_PICTURE_DAYS = 28;
-/** Calendar days of past read for each day's usual (as the guard reads them, guard.ts). */
-const ORG_SPAN_DAYS = 42;
 /** At most this many accounts listed as driving the rise. */
 export const DRIVERS_LIMIT = 50;
 

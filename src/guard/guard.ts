@@ -15,7 +15,7 @@ import { AppError } from '../errors.ts';
 import { recordEvent } from '../identity/events.ts';
 import { revokeAllSessions } from '../identity/sessions.ts';
 import { isOffHours, localParts } from './calendar.ts';
-import { noHours, type OrgDay, type OrgToday, orgUsual } from './organisation.ts';
+import { noHours, ORG_SPAN_DAYS, type OrgDay, type OrgToday, orgUsual } from './organisation.ts';
 import { applyVerdict, evaluate, limitOf, type Signal, type Situation, type Verdict } from './signals.ts';
 import { networkOf } from './sources.ts';
 import {
@@ -453,8 +453,6 @@ async function fold(
   return { ...verdict, raised, state, version, personIds, orgDelta };
 }
 
-/** Calendar days of the organisation's past read at the start of a day: 20 working days and more. */
-const ORG_SPAN_DAYS = 42;
 /** Calendar days of organisations of its kind read at the start of a day: four weeks. */
 const KIND_SPAN_DAYS = 28;
 

@@ -63,6 +63,8 @@ export const KIND_MIN_SAMPLES = 10;
 
 /** Working days of history the usual is computed from, at most. */
 export const ORG_HISTORY_DAYS = 20;
+/** Calendar days of the organisation's past read at the start of a day: ORG_HISTORY_DAYS working days and more. */
+export const ORG_SPAN_DAYS = 42;
 /** Working days of history before the organisation is compared with itself. */
 export const ORG_MIN_DAYS = 5;
 

@@ -94,6 +94,44 @@ describe('escalation', () => {
     expect(verdict.signals[0]!.escalated).toBeUndefined();
   });
 
+  /** A counselor who gave a step-up for `givenFor` on `givenDay`, reaching `value` national persons over the week today. */
+  const nationalAgain = (givenFor: string, givenDay: string, today: string) => {
+    const counselor = thresholdsFor(BUILT_IN, 'counselor', 'FT-1');
+    const s = freshState(at(today), today);
+    s.given = { [givenFor]: { value: 12, day: givenDay } };
+    // Earlier in the week: 8 national persons on each of two days; today 8 more.
+    s.past = [-2, -1].map((offset) => ({
+      day: new Date(Date.parse(`${today}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10),
+      persons: 8,
+      national: 8,
+      offHours: 0,
+      expected: 16,
+    }));
+    s.d.national = 8;
+    s.d.persons = 8;
+    return evaluate(s, situation(today), counselor);
+  };
+
+  it('national reads: a step-up given for the week’s window escalates the next one of the family for a month (MIMIC)', () => {
+    // 24 national persons over the week: the week's level (12) again above what was proven (12).
+    const verdict = nationalAgain('national_persons_week', '2026-02-23', '2026-03-05');
+    expect(verdict.response).toBe('suspend');
+    expect(verdict.signals[0]).toMatchObject({ name: 'national_persons_week', escalated: true });
+    // The day's window is of the same family: a step-up given for it counts too.
+    expect(nationalAgain('national_persons', '2026-02-23', '2026-03-05').response).toBe('suspend');
+  });
+
+  it('national reads: after a month the memory is gone, a step-up again', () => {
+    const verdict = nationalAgain('national_persons_week', '2026-02-01', '2026-03-05');
+    expect(verdict.response).toBe('step_up');
+    expect(verdict.signals[0]!.escalated).toBeUndefined();
+  });
+
+  it('the usual day’s family keeps a week only: a step-up given ten days ago for it does not escalate another family', () => {
+    const verdict = nationalAgain('beyond_baseline_week', '2026-03-04', '2026-03-05');
+    expect(verdict.response).toBe('step_up');
+  });
+
   it('an address change is asked every time and never escalates', () => {
     const s = freshState(at('2026-03-05'), '2026-03-05');
     s.given = { session_address_changed: { value: 1, day: '2026-03-04' } };

@@ -10,10 +10,12 @@ import type { GuardResponse, GuardThresholds, Levels, SignalName } from './thres
 import {
   daysCounted,
   excessOver,
+  gaveForFamily,
   MONTH_DAYS,
   pastSum,
   recentGiven,
   responseDays,
+  signalFamily,
   WEEK_DAYS,
 } from './windows.ts';
 
@@ -148,6 +150,42 @@ const VOLUME: ReadonlySet<SignalName> = new Set<SignalName>([
  */
 const LONG = (name: SignalName): boolean =>
   name.endsWith('_week') || name.endsWith('_month') || name.startsWith('org_');
+
+/**
+ * Families whose given step-ups are remembered a month for escalation: national reads leave the
+ * account's own scope, and honest counselors make about two a week — a patient attacker who waits a
+ * week for the step-up given to be forgotten is still answered by suspension (MIMIC). The usual
+ * day's families (beyond_baseline) keep a week: an honest account's day does grow (a new caseload),
+ * and the replay of 1,000 honest accounts suspended one of them with a month's memory.
+ */
+const MONTH_MEMORY: ReadonlySet<string> = new Set(['national_persons']);
+
+/**
+ * Whether a step-up for `name` escalates: the owner already gave one for the same measure (its
+ * family: the day's, the week's and the month's windows alike) within the last week (MONTH_MEMORY:
+ * the last month).
+ */
+/**
+ * The value the owner proved for a signal over more than a day: the highest step-up given this week
+ * for its family (a busy week proven also answers the month's window for as much).
+ */
+function familyGiven(given: Record<string, { value: number }>, name: SignalName): number {
+  let value = 0;
+  for (const [other, g] of Object.entries(given)) {
+    if (LONG(other as SignalName) && signalFamily(other) === signalFamily(name))
+      value = Math.max(value, g.value);
+  }
+  return value;
+}
+
+function escalates(state: GuardState, name: SignalName): boolean {
+  return gaveForFamily(
+    state.given,
+    name,
+    state.day,
+    MONTH_MEMORY.has(signalFamily(name)) ? MONTH_DAYS : WEEK_DAYS,
+  );
+}
 
 /**
  * Signals about the session rather than the volume (an owner moving between networks): asked again
@@ -318,11 +356,11 @@ export function evaluate(state: GuardState, situation: Situation, t: GuardThresh
         response !== 'step_up' || name === 'session_address_changed'
           ? 0
           : LONG(name)
-            ? Math.max(ack, given[name]?.value ?? 0)
+            ? Math.max(ack, familyGiven(given, name))
             : ack;
       if (value >= limit && value >= proven + limit) {
         reached =
-          response === 'step_up' && !session && given[name]
+          response === 'step_up' && !session && escalates(state, name)
             ? { name, value, limit, response: 'suspend', escalated: true }
             : { name, value, limit, response };
         break;

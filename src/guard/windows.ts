@@ -90,6 +90,31 @@ export function recentGiven(given: Record<string, Given> | undefined, today: str
   return Object.fromEntries(Object.entries(given ?? {}).filter(([, g]) => within(g.day, today, WEEK_DAYS)));
 }
 
+/**
+ * A signal's family: the same measure over a minute, an hour, a day, a week or a month
+ * (`national_persons`, `national_persons_week`, `national_persons_month`). A step-up given for one
+ * is an answer the owner already gave about that measure (escalation, signals.ts).
+ */
+export function signalFamily(name: string): string {
+  return name.replace(/_(per_)?(minute|hour|day|week|month)$/, '');
+}
+
+/**
+ * Whether the owner gave a step-up for a signal of `name`'s family within the last `span` calendar
+ * days (today included): the next step-up for that family escalates.
+ */
+export function gaveForFamily(
+  given: Record<string, Given> | undefined,
+  name: string,
+  today: string,
+  span: number,
+): boolean {
+  const family = signalFamily(name);
+  return Object.entries(given ?? {}).some(
+    ([other, g]) => signalFamily(other) === family && within(g.day, today, span),
+  );
+}
+
 /** Days of the week that ends today on which the account drew a response, with today if `now` is one. */
 export function responseDays(responded: readonly string[] | undefined, today: string, now: boolean): number {
   const days = new Set((responded ?? []).filter((d) => within(d, today, WEEK_DAYS)));

@@ -9,6 +9,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /** The longest files of `npm test` on PGlite, longest first (update from the file-times reporter). */
 export const LONGEST_FILES = [
   'test/drill-guard.test.ts',
+  'test/drill-patient.test.ts',
   'test/drill.test.ts',
   'test/pglite-shared.test.ts',
   'test/audit-coverage.test.ts',
