@@ -252,6 +252,10 @@ describe(`the guard in the console (${engine})`, () => {
       .getByRole('row')
       .nth(1)
       .waitFor();
+    // The share of its caseload the organisation read each week, as counted that day.
+    const coverage = o.getByRole('table', { name: /^Part de son portefeuille consultée par semaine/ });
+    await coverage.getByRole('row').filter({ hasText: 'les 6 jours précédents' }).waitFor();
+    await expect(coverage.getByRole('row').count()).resolves.toBe(5);
     await o.getByRole('heading', { name: 'Journée habituelle du compte' }).waitFor();
     // The evidence names no person.
     for (const person of [first, canary, ...elsewhere.slice(0, 3)]) {

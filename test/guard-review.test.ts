@@ -424,6 +424,12 @@ describe(`the review queue (${engine})`, () => {
         JSON.stringify([{ name: 'org_beyond_usual', value: 42, limit: 10, response: 'step_up' }]),
       ],
     );
+    // The weeks the guard counted at the start of the day (org_caseload_week).
+    await owner(
+      `INSERT INTO guard_organisation_coverage (organisation_id, day, weeks, caseloads)
+       VALUES ($1, $2::date, '{30,12,11,13}', '{60,60,60,58}')`,
+      [org, day],
+    );
     const response = await officer.client.request('GET', `/api/v1/guard/alerts/${id}`);
     expect(response.statusCode, response.body).toBe(200);
     const body = response.json();
@@ -475,6 +481,7 @@ describe(`the review queue (${engine})`, () => {
         answered: true,
       },
     ]);
+    expect(picture.coverage).toEqual({ weeks: [30, 12, 11, 13], caseloads: [60, 60, 60, 58] });
     expect(body.baselines).toEqual({
       baseline: 10,
       days: 20,

@@ -46,6 +46,10 @@ const ORG_SIGNAL_WORDS: Record<string, { fr: string; en: string }> = {
     fr: 'demandes refusées cette semaine au-delà de l’habitude',
     en: 'requests refused this week beyond its usual',
   },
+  org_caseload_week: {
+    fr: 'personnes de son portefeuille consultées cette semaine au-delà de la part habituelle',
+    en: 'persons of its caseload read this week beyond its usual share',
+  },
 };
 
 /** The review queue's address in the console (or its API route without a public address). */

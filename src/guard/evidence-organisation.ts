@@ -53,6 +53,12 @@ export interface OrganisationPicture {
     drives: boolean;
     answered: boolean;
   }[];
+  /**
+   * The share of its caseload it reached (org_caseload_week), as counted at the start of the
+   * alert's day: distinct persons in the 6 days before it (week 0) and in each of the three weeks
+   * before, with the caseload at the end of each; null when no account started its day then.
+   */
+  coverage: { weeks: number[]; caseloads: number[] } | null;
 }
 
 export interface BaselineHistory {
@@ -188,6 +194,10 @@ export async function organisationPicture(
     .sort((a, b) => b.ahead - a.ahead || a.login.localeCompare(b.login))
     .slice(0, DRIVERS_LIMIT)
     .map(({ ahead: _, ...d }) => d);
+  const [coverage] = await tx.query<{ weeks: number[]; caseloads: number[] }>(
+    'SELECT weeks, caseloads FROM guard_organisation_coverage WHERE organisation_id = $1 AND day = $2::date',
+    [organisationId, day],
+  );
   return {
     organisationCode: org?.code ?? '',
     day,
@@ -195,6 +205,9 @@ export async function organisationPicture(
     days,
     byHour,
     drivers,
+    coverage: coverage
+      ? { weeks: coverage.weeks.map(Number), caseloads: coverage.caseloads.map(Number) }
+      : null,
   };
 }
 

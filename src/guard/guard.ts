@@ -358,13 +358,17 @@ async function fold(
       org: OrgDay[] | null;
       kind_per_account: number | null;
       kind_samples: number;
+      weeks: number[] | null;
+      caseloads: number[] | null;
+      own: number[] | null;
     }>(
       `SELECT p.baseline, p.peers,
          (SELECT json_agg(json_build_object('day', h.day, 'persons', h.persons, 'byHour', h.by_hour,
                    'empty', h.empty, 'refused', h.refused, 'alerted', h.alerted))
           FROM rempart_guard_org_history($1, $5::date, $6) h) AS org,
-         k.per_account AS kind_per_account, k.samples AS kind_samples
-       FROM rempart_guard_peer_baseline($1, $2, $3, $4) p, rempart_guard_kind_usual($1, $5::date, $7) k`,
+         k.per_account AS kind_per_account, k.samples AS kind_samples, c.weeks, c.caseloads, c.own
+       FROM rempart_guard_peer_baseline($1, $2, $3, $4) p, rempart_guard_kind_usual($1, $5::date, $7) k,
+         rempart_guard_coverage($1, $3, $5::date, $8::timestamptz) c`,
       [
         actor.organisationId,
         actor.role,
@@ -373,6 +377,9 @@ async function fold(
         day,
         ORG_SPAN_DAYS,
         KIND_SPAN_DAYS,
+        // The local midnight that started the day (to the minute; a change of hour that day moves
+        // the weeks' edges by an hour).
+        new Date(Math.floor(now.getTime() / 60_000) * 60_000 - local.minutes * 60_000).toISOString(),
       ],
     );
     state.peer = peers && peers.peers > 0 && peers.baseline !== null ? Number(peers.baseline) : null;
@@ -380,6 +387,14 @@ async function fold(
     state.kind =
       peers && peers.kind_per_account !== null
         ? { perAccount: Number(peers.kind_per_account), samples: peers.kind_samples }
+        : null;
+    state.cover =
+      peers?.weeks && peers.caseloads && peers.own
+        ? {
+            weeks: peers.weeks.map(Number),
+            caseloads: peers.caseloads.map(Number),
+            own: peers.own.map(Number),
+          }
         : null;
   }
   settleStepUp(state, actor.mfaAt);

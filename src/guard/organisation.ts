@@ -142,6 +142,7 @@ export interface OrgValues {
   org_beyond_usual_week: number;
   org_empty_searches_week: number;
   org_refused_week: number;
+  org_caseload_week: number;
 }
 
 /** The account's own figures the driver tests need. */
@@ -163,6 +164,7 @@ export const NO_ORG_VALUES: OrgValues = {
   org_beyond_usual_week: 0,
   org_empty_searches_week: 0,
   org_refused_week: 0,
+  org_caseload_week: 0,
 };
 
 /**
@@ -177,10 +179,22 @@ export function orgValues(
   hour: number,
   own: OwnFigures,
   p: OrgParameters,
+  cover?: Coverage | null,
 ): OrgValues {
-  if (!today || (!usual && !(kind && kind.samples >= KIND_MIN_SAMPLES))) return NO_ORG_VALUES;
+  if (!today || (!usual && !(kind && kind.samples >= KIND_MIN_SAMPLES))) {
+    return {
+      ...NO_ORG_VALUES,
+      org_caseload_week: coverageValue(cover, today, { persons: own.persons, drives: false }, p),
+    };
+  }
   const share = shareByNow(usual, hour * 60 + 59);
   const drives = own.persons - own.expected * share >= Math.max(p.driverMin, p.driverShare * own.expected);
+  const coverValue = coverageValue(
+    cover,
+    today,
+    { persons: own.persons, drives: drives || own.weekExcess >= p.driverMin },
+    p,
+  );
   // Organisations of its kind: as many active accounts reading at their pace, with the same margins.
   let kindBeyond = 0;
   if (kind && kind.samples >= KIND_MIN_SAMPLES) {
@@ -188,7 +202,7 @@ export function orgValues(
     kindBeyond = today.persons - expected * (1 + p.orgMargin) - p.orgSpreadFactor * Math.sqrt(expected);
   }
   const kindValue = drives && kindBeyond > 0 ? Math.round(kindBeyond) : 0;
-  if (!usual) return { ...NO_ORG_VALUES, org_beyond_kind: kindValue };
+  if (!usual) return { ...NO_ORG_VALUES, org_beyond_kind: kindValue, org_caseload_week: coverValue };
   const k = p.orgSpreadFactor;
   const usualDay = usual.byHour[23]!;
   const byNow = usual.byHour[hour]!;
@@ -213,6 +227,7 @@ export function orgValues(
     org_beyond_usual_week: positive(weekBeyond, drives || own.weekExcess >= p.driverMin),
     org_empty_searches_week: positive(emptyBeyond, own.weekEmpty >= p.driverMin),
     org_refused_week: positive(refusedBeyond, own.weekRefused >= p.driverMin),
+    org_caseload_week: coverValue,
   };
 }
 
@@ -229,6 +244,60 @@ export function shareByNow(usual: OrgUsual | null | undefined, minutes: number):
   const before = hour === 0 ? 0 : usual.byHour[hour - 1]!;
   const within = (minutes - hour * 60) / 60;
   return Math.min(1, (before + (usual.byHour[hour]! - before) * within) / day);
+}
+
+/**
+ * The persons an organisation and an account reached over weeks (`rempart_guard_coverage`, read at
+ * the start of the account's day): distinct persons in the 6 days before today (week 0) and in each
+ * of the three full weeks before (1 to 3), and the organisation's caseload at the end of each.
+ */
+export interface Coverage {
+  weeks: number[];
+  caseloads: number[];
+  own: number[];
+}
+
+/** Full weeks of history with reads needed before the share of the caseload is compared with its usual. */
+export const COVERAGE_MIN_WEEKS = 2;
+
+/** The usual of a week (median over the full weeks with reads), as a share of the caseload when known. */
+function usualWeek(
+  weeks: readonly number[],
+  caseloads: readonly number[] | null,
+): { share: boolean; usual: number } | null {
+  const full = [1, 2, 3].filter((i) => (weeks[i] ?? 0) > 0);
+  if (full.length < COVERAGE_MIN_WEEKS) return null;
+  const share = caseloads !== null && full.every((i) => (caseloads[i] ?? 0) > 0) && (caseloads[0] ?? 0) > 0;
+  if (!share) return { share: false, usual: median(full.map((i) => weeks[i]!)) };
+  return { share: true, usual: median(full.map((i) => weeks[i]! / caseloads![i]!)) };
+}
+
+/**
+ * `org_caseload_week`: the persons the organisation reached over the last 7 days (the 6 days before
+ * today, distinct, and today's persons so far, an upper bound) beyond its usual share of its
+ * caseload (median of its full weeks, times the caseload now) × (1 + orgMargin) and orgSpreadFactor
+ * spreads of a count; for an account driving it: its own 7 days at least driverShare of its usual
+ * week and driverMin persons beyond it (or a driver of the day's or the week's rise). A crew reading
+ * new persons in place of the usual ones moves this and none of the sums.
+ */
+export function coverageValue(
+  cover: Coverage | null | undefined,
+  today: OrgToday | null,
+  own: { persons: number; drives: boolean },
+  p: OrgParameters,
+): number {
+  if (!cover || !today) return 0;
+  const org = usualWeek(cover.weeks, cover.caseloads);
+  if (!org) return 0;
+  const expected = org.share ? org.usual * cover.caseloads[0]! : org.usual;
+  const reached = (cover.weeks[0] ?? 0) + today.persons;
+  const beyond = reached - expected * (1 + p.orgMargin) - p.orgSpreadFactor * Math.sqrt(expected);
+  if (beyond <= 0) return 0;
+  const mine = usualWeek(cover.own, null);
+  const ownUsual = mine?.usual ?? 0;
+  const ownBeyond = (cover.own[0] ?? 0) + own.persons - ownUsual;
+  const drives = own.drives || ownBeyond >= Math.max(p.driverMin, p.driverShare * ownUsual);
+  return drives ? Math.round(beyond) : 0;
 }
 
 /** An empty day by hour. */

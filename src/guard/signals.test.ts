@@ -181,6 +181,13 @@ describe('evaluate: each response level is reached', () => {
       ];
       Object.assign(extra, { minutes: 10 * 60, orgToday: orgToday() });
     };
+  // Three usual weeks of 100 distinct persons (no caseload known: counts): 2 × 100 + 3 × √100 = 230
+  // may be reached in 7 days; the account reached 40 today, none before (it drives the rise).
+  const orgCover: Setter = (s, v, extra) => {
+    s.cover = { weeks: [230 + v, 100, 100, 100], caseloads: [0, 0, 0, 0], own: [0, 0, 0, 0] };
+    s.d.persons = 40;
+    Object.assign(extra, { minutes: 10 * 60, orgToday: orgToday() });
+  };
   // v − 1 earlier days of the week with a response, and a step-up asked now (refused_per_day).
   const responseDays: Setter = (s, v) => {
     s.responded = Array.from({ length: v - 1 }, (_, i) => dayBefore(i + 1));
@@ -273,6 +280,8 @@ describe('evaluate: each response level is reached', () => {
     ['org_empty_searches_week', COUNSELOR, orgCount('empty'), 30, 'suspend'],
     ['org_refused_week', COUNSELOR, orgCount('refused'), 10, 'step_up'],
     ['org_refused_week', COUNSELOR, orgCount('refused'), 30, 'suspend'],
+    ['org_caseload_week', COUNSELOR, orgCover, 1, 'step_up'],
+    ['org_caseload_week', COUNSELOR, orgCover, 20, 'suspend'],
   ];
 
   const cases = table.map(([name, t, set, level, response]) => ({

@@ -87,6 +87,7 @@ export const LIMIT_LABELS: Record<SignalName, string> = {
   org_beyond_usual_week: 'persons read by your organisation this week beyond its usual',
   org_empty_searches_week: 'searches of your organisation that found nobody this week',
   org_refused_week: 'requests of your organisation refused this week',
+  org_caseload_week: 'persons of your organisation’s caseload read this week beyond its usual share',
 };
 
 /** The kinds of limit behind a verdict's response, in words (`limit` of the answer). */
@@ -276,6 +277,7 @@ export function measure(
           Math.floor(situation.minutes / 60),
           { persons, expected, weekExcess, weekEmpty: week.empty, weekRefused: week.refused },
           t.parameters,
+          state.cover,
         )
       : NO_ORG_VALUES;
   return {

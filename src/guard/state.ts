@@ -5,7 +5,7 @@
  * No I/O here: guard.ts reads the state under a row lock, folds, evaluates (signals.ts), writes back.
  */
 
-import type { KindUsual, OrgUsual } from './organisation.ts';
+import type { Coverage, KindUsual, OrgUsual } from './organisation.ts';
 import { type Given, noteResponse, type PastDay, pushPast } from './windows.ts';
 
 /** Counters of one window. */
@@ -85,6 +85,8 @@ export interface GuardState {
   org?: OrgUsual | null;
   /** Organisations of its kind, read at the start of the day (null: not enough of them yet). */
   kind?: KindUsual | null;
+  /** The persons its organisation and itself reached over the last weeks, read at the start of the day. */
+  cover?: Coverage | null;
   /** Signal values at which the owner last proved themselves by a step-up (per day). */
   ack: Record<string, number>;
   /** A step-up asked for and not yet given: since when, and the signal values that asked for it. */

@@ -60,6 +60,7 @@ export const SIGNALS = [
   'org_beyond_kind',
   'org_empty_searches_week',
   'org_refused_week',
+  'org_caseload_week',
 ] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
@@ -287,6 +288,12 @@ export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string 
       "the organisation's refused requests over the last 7 days beyond its usual; for an account with driverMin of them",
     reason: 'probing outside the scope spread over several accounts',
   },
+  org_caseload_week: {
+    measures:
+      "distinct persons the organisation reached over the last 7 days (today's so far added) beyond its usual share of its caseload (median of its last full weeks, times today's caseload) twice over and orgSpreadFactor deviations; for an account reaching more persons than its own usual week, or driving the day's or the week's rise",
+    reason:
+      'COLLUDE reading new persons in place of the usual ones: every sum stays where it was, but the share of the caseload reached in a week doubles (issue 13: 100 % of a caseload in 3 to 6 days)',
+  },
 };
 
 /** The defaults for every role. */
@@ -330,6 +337,7 @@ const DEFAULT_LEVELS: Record<SignalName, Levels> = {
   org_beyond_kind: { step_up: 1, suspend: 20 },
   org_empty_searches_week: { step_up: 10, suspend: 30 },
   org_refused_week: { step_up: 10, suspend: 30 },
+  org_caseload_week: { step_up: 1, suspend: 20 },
 };
 
 /** Per role: partners reach a caseload of a few dozen to a few hundred persons, so their margins are narrower. */
@@ -438,6 +446,7 @@ const DEMO_LEVELS = {
   org_beyond_kind: { step_up: 2000, suspend: 4000 },
   org_empty_searches_week: { step_up: 300, suspend: 900 },
   org_refused_week: { step_up: 300, suspend: 900 },
+  org_caseload_week: { step_up: 4000, suspend: 8000 },
 } satisfies Partial<Record<SignalName, Levels>>;
 
 const FAST = 'someone trying the demo clicks through results and searches much faster than an agent at work';
@@ -479,6 +488,7 @@ export const DEMO_REASONS: Record<keyof typeof DEMO_LEVELS, string> = {
   org_beyond_kind: 'as org_beyond_usual',
   org_empty_searches_week: TRIAL,
   org_refused_week: TRIAL,
+  org_caseload_week: 'as org_beyond_usual',
 };
 
 /** The guard's configuration: defaults, per-role and per-organisation overrides, and the demo layer. */

@@ -194,6 +194,13 @@ const Evidence = obj({
         answered: { type: 'boolean' },
       }),
     },
+    coverage: {
+      ...obj({
+        weeks: { type: 'array', items: { type: 'integer' } },
+        caseloads: { type: 'array', items: { type: 'integer' } },
+      }),
+      type: ['object', 'null'],
+    },
   }),
   baselines: {
     ...obj({

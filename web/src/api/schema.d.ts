@@ -6824,6 +6824,10 @@ export interface paths {
                                     drives: boolean;
                                     answered: boolean;
                                 }[];
+                                coverage: {
+                                    weeks: number[];
+                                    caseloads: number[];
+                                } | null;
                             };
                             baselines: {
                                 baseline: number | null;

@@ -179,6 +179,21 @@ function OrganisationPicture({ picture }: { picture: EvidenceData['organisation'
           ])}
         />
       )}
+      {picture.coverage && (
+        <Table
+          caption={t('coverageCaption', { day: picture.day })}
+          headers={[t('coverageWeek'), t('coverageDistinct'), t('coverageCaseload'), t('coverageShare')]}
+          data={picture.coverage.weeks.map((n, i) => {
+            const caseload = picture.coverage!.caseloads[i] ?? 0;
+            return [
+              i === 0 ? t('coverageWeek0') : t('coverageWeekN', { n: `−${i}` }),
+              String(n),
+              String(caseload),
+              caseload > 0 ? `${Math.round((100 * n) / caseload)} %` : '—',
+            ];
+          })}
+        />
+      )}
     </section>
   );
 }
