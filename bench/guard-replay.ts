@@ -12,7 +12,14 @@
 import { type HonestAction, organisationFactor, planDay } from '../drill/honest-day.ts';
 import type { HonestAccountPlan } from '../drill/honest-plan.ts';
 import { Random } from '../drill/random.ts';
-import { type KindUsual, noHours, type OrgDay, type OrgToday, orgUsual } from '../src/guard/organisation.ts';
+import {
+  type Coverage,
+  type KindUsual,
+  noHours,
+  type OrgDay,
+  type OrgToday,
+  orgUsual,
+} from '../src/guard/organisation.ts';
 import { applyVerdict, evaluate, type Verdict } from '../src/guard/signals.ts';
 import {
   addEvent,
@@ -180,6 +187,48 @@ export function replay(options: ReplayOptions): ReplayResult {
     return rates.length === 0 ? null : { perAccount: median(rates), samples: rates.length };
   };
 
+  // The persons read, by organisation and by account and day number: the weeks rempart_guard_coverage
+  // counts from the audit log's person links; the caseload: the union of its accounts' worklists.
+  const dayNumber = (day: string): number => Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
+  const orgReads = new Map<string, Map<number, Set<string>>>();
+  const ownReads = new Map<SimAccount, Map<number, Set<string>>>();
+  const caseloadOf = new Map<string, number>();
+  const worklists = new Map<string, Set<string>>();
+  for (const a of accounts) {
+    const set = worklists.get(a.org) ?? new Set<string>();
+    for (const item of a.plan.worklist) set.add(item.id);
+    worklists.set(a.org, set);
+  }
+  for (const [org, set] of worklists) caseloadOf.set(org, set.size);
+  const noteRead = <K>(map: Map<K, Map<number, Set<string>>>, key: K, day: number, person: string): void => {
+    let days = map.get(key);
+    if (!days) map.set(key, (days = new Map()));
+    let set = days.get(day);
+    if (!set) days.set(day, (set = new Set()));
+    set.add(person);
+  };
+  const weeksOf = (days: Map<number, Set<string>> | undefined, today: number): number[] =>
+    [0, 1, 2, 3].map((w) => {
+      const persons = new Set<string>();
+      const [from, to] = w === 0 ? [today - 6, today - 1] : [today - 6 - 7 * w, today - 7 * w];
+      for (let d = from; d <= to; d += 1) for (const p of days?.get(d) ?? []) persons.add(p);
+      return persons.size;
+    });
+  // Once per organisation and day, as guard_organisation_coverage keeps it.
+  const orgWeeks = new Map<string, number[]>();
+  const coverOf = (account: SimAccount, day: string): Coverage => {
+    const n = dayNumber(day);
+    const caseload = caseloadOf.get(account.org) ?? 0;
+    const key = `${account.org} ${day}`;
+    let weeks = orgWeeks.get(key);
+    if (!weeks) orgWeeks.set(key, (weeks = weeksOf(orgReads.get(account.org), n)));
+    return {
+      weeks,
+      caseloads: [caseload, caseload, caseload, caseload],
+      own: weeksOf(ownReads.get(account), n),
+    };
+  };
+
   const calendar = workingDays(options.days);
   const attackFigures = {
     persons: 0,
@@ -271,6 +320,7 @@ export function replay(options: ReplayOptions): ReplayResult {
         state.peer = null;
         state.org = orgUsual(org.days, day);
         state.kind = kindOf(account.org, day);
+        state.cover = coverOf(account, day);
       }
       // The owner proves a pending step-up at their next action (a fresh second factor).
       if (step.who === 'owner' && account.pendingStepUp) {
@@ -285,6 +335,10 @@ export function replay(options: ReplayOptions): ReplayResult {
       const person = step.person ?? hex(random);
       const fresh = step.kind === 'typo' || step.kind === 'login' ? 0 : notePersons(state, [person]);
       const empty = step.kind === 'typo';
+      if (step.kind !== 'typo' && step.kind !== 'login') {
+        noteRead(orgReads, account.org, dayNumber(day), person);
+        noteRead(ownReads, account, dayNumber(day), person);
+      }
       addEvent(
         state,
         {

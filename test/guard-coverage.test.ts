@@ -2,9 +2,10 @@
  * The share of its caseload an organisation reads in a week (`org_caseload_week`), through the real
  * app and its audit log: a colleague reads 4 persons of the caseload once a week for three weeks
  * (the organisation's usual week); then an account reads 6 new persons a day, each day near the
- * organisation's usual day. No day's sum moves far, but on Wednesday the organisation reaches its
- * 15th distinct person in 7 days, beyond twice its usual 4 and 3 deviations (14): the account reading
- * the new persons is asked to step up, its colleague reading its usual persons is left alone.
+ * organisation's usual day. No day's sum moves far, but by Thursday morning the organisation has
+ * reached 18 distinct persons in the 6 days before, beyond twice its usual 4 and 3 deviations (14):
+ * the account reading the new persons is asked to step up at its first request of the day, its
+ * colleague reading its usual persons is left alone.
  * The weeks are counted once per organisation and day, from the audit log's person links.
  */
 import { randomUUID } from 'node:crypto';
@@ -105,37 +106,36 @@ describe(`the share of its caseload an organisation reads in a week (${engine})`
       await logIn(b);
       await readAll(b, usual);
     }
-    // A reads 6 new persons on Monday and on Tuesday: each day near the organisation's usual day.
+    // A reads 6 new persons on Monday, Tuesday and Wednesday: each day near the organisation's usual.
     const fresh = caseload.slice(4);
-    for (const [i, day] of ['2026-03-23', '2026-03-24'].entries()) {
+    for (const [i, day] of ['2026-03-23', '2026-03-24', '2026-03-25'].entries()) {
       setParis(day, '10:00');
       await logIn(a);
       await readAll(a, fresh.slice(i * 6, i * 6 + 6));
     }
-    // Wednesday: the 6 days before hold A's 12 persons (B's Tuesday is 8 days back). Allowed:
-    // 4 × 2 + 3 × √4 = 14 persons in 7 days; A's third new person of the day is the 15th.
-    setParis('2026-03-25', '10:00');
+    // Thursday: the 6 days before hold A's 18 persons (B's Tuesday is 9 days back). Allowed:
+    // 4 × 2 + 3 × √4 = 14 persons in 7 days: A's first request of the day meets the step-up.
+    setParis('2026-03-26', '10:00');
     await logIn(a);
-    await readAll(a, fresh.slice(12, 14));
     w.clock.advance(60_000);
-    const refused = await view(a, fresh[14]!);
+    const refused = await view(a, fresh[18]!);
     expect(refused.statusCode, refused.body).toBe(403);
     expect(refused.json().code).toBe('step_up_required');
     const [event] = await owner<{ query: { guard: { response: string; signals: GuardSignal[] } } }>(
       'SELECT query FROM audit_events WHERE request_id = $1',
       [String(refused.headers['x-request-id'])],
     );
-    // 1 beyond (step-up at 1, suspension at 20), and no other organisation signal.
+    // 4 beyond (step-up at 1, suspension at 20), and no other organisation signal.
     expect(event!.query.guard.signals.filter((s) => s.name.startsWith('org_'))).toEqual([
-      { name: 'org_caseload_week', value: 1, limit: 1, response: 'step_up' },
+      { name: 'org_caseload_week', value: 4, limit: 1, response: 'step_up' },
     ]);
-    // The organisation's weeks, counted once today, from the audit log: 12 in the 6 days before,
+    // The organisation's weeks, counted once today, from the audit log: 18 in the 6 days before,
     // 4 in each of the three weeks before; the caseload of 50 at the end of each.
     const rows = await owner<{ weeks: number[]; caseloads: number[] }>(
-      `SELECT weeks, caseloads FROM guard_organisation_coverage WHERE organisation_id = $1 AND day = '2026-03-25'`,
+      `SELECT weeks, caseloads FROM guard_organisation_coverage WHERE organisation_id = $1 AND day = '2026-03-26'`,
       [org],
     );
-    expect(rows).toEqual([{ weeks: [12, 4, 4, 4], caseloads: [50, 50, 50, 50] }]);
+    expect(rows).toEqual([{ weeks: [18, 4, 4, 4], caseloads: [50, 50, 50, 50] }]);
     // B reads its usual persons: it reaches nobody new and is not asked about the organisation's week.
     await logIn(b);
     await readAll(b, usual.slice(0, 2));

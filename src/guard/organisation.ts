@@ -184,17 +184,12 @@ export function orgValues(
   if (!today || (!usual && !(kind && kind.samples >= KIND_MIN_SAMPLES))) {
     return {
       ...NO_ORG_VALUES,
-      org_caseload_week: coverageValue(cover, today, { persons: own.persons, drives: false }, p),
+      org_caseload_week: today ? coverageValue(cover, { drives: false }, p) : 0,
     };
   }
   const share = shareByNow(usual, hour * 60 + 59);
   const drives = own.persons - own.expected * share >= Math.max(p.driverMin, p.driverShare * own.expected);
-  const coverValue = coverageValue(
-    cover,
-    today,
-    { persons: own.persons, drives: drives || own.weekExcess >= p.driverMin },
-    p,
-  );
+  const coverValue = coverageValue(cover, { drives: drives || own.weekExcess >= p.driverMin }, p);
   // Organisations of its kind: as many active accounts reading at their pace, with the same margins.
   let kindBeyond = 0;
   if (kind && kind.samples >= KIND_MIN_SAMPLES) {
@@ -260,42 +255,53 @@ export interface Coverage {
 /** Full weeks of history with reads needed before the share of the caseload is compared with its usual. */
 export const COVERAGE_MIN_WEEKS = 2;
 
-/** The usual of a week (median over the full weeks with reads), as a share of the caseload when known. */
+/**
+ * The usual of a week: the median over the full weeks with reads, as a share of the caseload when
+ * known, leaving out a week under half the largest (a first week begun midway, a week of holidays: a
+ * usual pulled down by them would make an ordinary week look like a rise). Null below
+ * COVERAGE_MIN_WEEKS such weeks.
+ */
 function usualWeek(
   weeks: readonly number[],
   caseloads: readonly number[] | null,
 ): { share: boolean; usual: number } | null {
-  const full = [1, 2, 3].filter((i) => (weeks[i] ?? 0) > 0);
-  if (full.length < COVERAGE_MIN_WEEKS) return null;
-  const share = caseloads !== null && full.every((i) => (caseloads[i] ?? 0) > 0) && (caseloads[0] ?? 0) > 0;
-  if (!share) return { share: false, usual: median(full.map((i) => weeks[i]!)) };
-  return { share: true, usual: median(full.map((i) => weeks[i]! / caseloads![i]!)) };
+  const withReads = [1, 2, 3].filter((i) => (weeks[i] ?? 0) > 0);
+  const share =
+    caseloads !== null && withReads.every((i) => (caseloads[i] ?? 0) > 0) && (caseloads[0] ?? 0) > 0;
+  const values = withReads.map((i) => (share ? weeks[i]! / caseloads![i]! : weeks[i]!));
+  const largest = Math.max(0, ...values);
+  const kept = values.filter((v) => v >= largest / 2);
+  if (kept.length < COVERAGE_MIN_WEEKS) return null;
+  return { share, usual: median(kept) };
 }
 
 /**
- * `org_caseload_week`: the persons the organisation reached over the last 7 days (the 6 days before
- * today, distinct, and today's persons so far, an upper bound) beyond its usual share of its
- * caseload (median of its full weeks, times the caseload now) × (1 + orgMargin) and orgSpreadFactor
- * spreads of a count; for an account driving it: its own 7 days at least driverShare of its usual
- * week and driverMin persons beyond it (or a driver of the day's or the week's rise). A crew reading
- * new persons in place of the usual ones moves this and none of the sums.
+ * `org_caseload_week`: the distinct persons the organisation reached in the 6 days before today
+ * beyond its usual share of its caseload (median of its full weeks, times the caseload now) ×
+ * (1 + orgMargin) and orgSpreadFactor spreads of a count; for an account driving it: its own 6 days
+ * at least driverShare of its own usual week and driverMin persons beyond it (or a driver of the
+ * day's or the week's rise). A crew reading new persons in place of the usual ones moves this and
+ * none of the sums. Today's persons are not added: the organisation's day is a sum over its accounts
+ * of each one's distinct persons, and where an organisation reads its whole caseload every week (an
+ * agency), that sum is mostly persons already counted: added, it made 665 honest counselors look
+ * like a crew in the drill's honest month. A day's rise is the day's signals' to see; this one
+ * answers the next morning, exactly.
  */
 export function coverageValue(
   cover: Coverage | null | undefined,
-  today: OrgToday | null,
-  own: { persons: number; drives: boolean },
+  own: { drives: boolean },
   p: OrgParameters,
 ): number {
-  if (!cover || !today) return 0;
+  if (!cover) return 0;
   const org = usualWeek(cover.weeks, cover.caseloads);
   if (!org) return 0;
   const expected = org.share ? org.usual * cover.caseloads[0]! : org.usual;
-  const reached = (cover.weeks[0] ?? 0) + today.persons;
+  const reached = cover.weeks[0] ?? 0;
   const beyond = reached - expected * (1 + p.orgMargin) - p.orgSpreadFactor * Math.sqrt(expected);
   if (beyond <= 0) return 0;
   const mine = usualWeek(cover.own, null);
   const ownUsual = mine?.usual ?? 0;
-  const ownBeyond = (cover.own[0] ?? 0) + own.persons - ownUsual;
+  const ownBeyond = (cover.own[0] ?? 0) - ownUsual;
   const drives = own.drives || ownBeyond >= Math.max(p.driverMin, p.driverShare * ownUsual);
   return drives ? Math.round(beyond) : 0;
 }

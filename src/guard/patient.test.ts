@@ -230,54 +230,54 @@ describe('the share of its caseload an organisation reads in a week', () => {
     caseloads,
     own,
   });
-  const today = (persons: number) => ({
-    persons,
-    byHour: Array.from({ length: 24 }, (_, h) => (h === 9 ? persons : 0)),
+  const today = {
+    persons: 60,
+    byHour: Array.from({ length: 24 }, (_, h) => (h === 9 ? 60 : 0)),
     empty: 0,
     refused: 0,
     accounts: 4,
-  });
-  const quiet = { persons: 0, drives: false };
+  };
 
-  it('counts the 6 days before and today beyond twice the usual share and 3 deviations, for an account reaching more than its own week', () => {
-    // Allowed: 100 × 2 + 3 × √100 = 230. 180 distinct before today and 60 today: 10 beyond.
-    const driver = coverageValue(cover(180, [60, 20, 20, 20]), today(60), { persons: 20, drives: false }, P);
-    expect(driver).toBe(10);
-    // The same week one person short of the level: nothing.
-    expect(coverageValue(cover(170, [60, 20, 20, 20]), today(60), { persons: 20, drives: false }, P)).toBe(0);
-    // A colleague reading its usual week (20) is not asked about it.
-    expect(coverageValue(cover(180, [15, 20, 20, 20]), today(60), { persons: 5, drives: false }, P)).toBe(0);
+  it('counts the 6 days before beyond twice the usual share and 3 deviations, for an account reaching more than its own week', () => {
+    // Allowed: 100 × 2 + 3 × √100 = 230. 240 distinct persons in the 6 days before: 10 beyond.
+    expect(coverageValue(cover(240, [60, 20, 20, 20]), { drives: false }, P)).toBe(10);
+    // One short of the level: nothing.
+    expect(coverageValue(cover(230, [60, 20, 20, 20]), { drives: false }, P)).toBe(0);
+    // A colleague reading its usual week (20 persons) is not asked about it…
+    expect(coverageValue(cover(240, [15, 20, 20, 20]), { drives: false }, P)).toBe(0);
     // …unless it drives the day's or the week's rise.
-    expect(coverageValue(cover(180, [15, 20, 20, 20]), today(60), { persons: 5, drives: true }, P)).toBe(10);
+    expect(coverageValue(cover(240, [15, 20, 20, 20]), { drives: true }, P)).toBe(10);
   });
 
   it('a caseload that doubled makes twice the persons normal: shares are compared, not counts', () => {
-    // The usual share (10 %) of today's caseload of 2,000 is 200: 240 reached is within 2 × 200 + 3√200.
-    const grown = cover(180, [60, 20, 20, 20], [2000, 1000, 1000, 1000]);
-    expect(coverageValue(grown, today(60), { persons: 20, drives: false }, P)).toBe(0);
+    // The usual share (10 %) of today's caseload of 2,000 is 200: 240 is within 2 × 200 + 3√200.
+    expect(coverageValue(cover(240, [60, 20, 20, 20], [2000, 1000, 1000, 1000]), { drives: false }, P)).toBe(
+      0,
+    );
     // Without caseloads (an organisation that has none), counts are compared.
-    expect(
-      coverageValue(cover(180, [60, 20, 20, 20], [0, 0, 0, 0]), today(60), { persons: 20, drives: false }, P),
-    ).toBe(10);
+    expect(coverageValue(cover(240, [60, 20, 20, 20], [0, 0, 0, 0]), { drives: false }, P)).toBe(10);
   });
 
-  it('needs two full weeks of reads before comparing, and nothing without a figure', () => {
+  it('leaves out a week under half the largest, and needs two full weeks', () => {
+    // A first week begun on its last day (5 persons) is left out: the usual is 105 (100 and 110), not
+    // 100 (the median of the three): 260 − 210 − 3√105 = 19 beyond, not 30.
+    const begun: Coverage = { weeks: [260, 100, 110, 5], caseloads: [0, 0, 0, 0], own: [60, 20, 20, 1] };
+    expect(coverageValue(begun, { drives: false }, P)).toBe(19);
+    // One full week only: no comparison.
     const young: Coverage = {
-      weeks: [180, 100, 0, 0],
+      weeks: [400, 100, 5, 0],
       caseloads: [1000, 1000, 1000, 1000],
       own: [60, 20, 0, 0],
     };
-    expect(coverageValue(young, today(400), { persons: 20, drives: true }, P)).toBe(0);
-    expect(coverageValue(null, today(400), { persons: 20, drives: true }, P)).toBe(0);
-    expect(coverageValue(cover(180, [60, 20, 20, 20]), null, quiet, P)).toBe(0);
+    expect(coverageValue(young, { drives: true }, P)).toBe(0);
+    expect(coverageValue(null, { drives: true }, P)).toBe(0);
   });
 
-  it('orgValues carries it for a driver even where the organisation has no usual day yet', () => {
+  it('orgValues carries it for a driver even where the organisation has no usual day yet, and not without a day', () => {
     const own = { expected: 10, weekExcess: 0, weekEmpty: 0, weekRefused: 0, persons: 20 };
-    expect(orgValues(null, null, today(60), 9, own, P, cover(180, [60, 20, 20, 20])).org_caseload_week).toBe(
-      10,
-    );
-    expect(orgValues(null, null, today(60), 9, own, P).org_caseload_week).toBe(0);
+    expect(orgValues(null, null, today, 9, own, P, cover(240, [60, 20, 20, 20])).org_caseload_week).toBe(10);
+    expect(orgValues(null, null, today, 9, own, P).org_caseload_week).toBe(0);
+    expect(orgValues(null, null, null, 9, own, P, cover(240, [60, 20, 20, 20])).org_caseload_week).toBe(0);
   });
 });
 

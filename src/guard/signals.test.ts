@@ -182,9 +182,10 @@ describe('evaluate: each response level is reached', () => {
       Object.assign(extra, { minutes: 10 * 60, orgToday: orgToday() });
     };
   // Three usual weeks of 100 distinct persons (no caseload known: counts): 2 × 100 + 3 × √100 = 230
-  // may be reached in 7 days; the account reached 40 today, none before (it drives the rise).
+  // may be reached in the 6 days before; the account reached 40 of them, with no week before (it
+  // drives the rise).
   const orgCover: Setter = (s, v, extra) => {
-    s.cover = { weeks: [230 + v, 100, 100, 100], caseloads: [0, 0, 0, 0], own: [0, 0, 0, 0] };
+    s.cover = { weeks: [230 + v, 100, 100, 100], caseloads: [0, 0, 0, 0], own: [40, 0, 0, 0] };
     s.d.persons = 40;
     Object.assign(extra, { minutes: 10 * 60, orgToday: orgToday() });
   };
