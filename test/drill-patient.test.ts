@@ -23,7 +23,11 @@ import { SCENARIO_KEYS } from './helpers/drill-keys.ts';
 
 const IDS = ['COLLUDE', 'RAMP', 'MIMIC'];
 
-describe(`rempart drill: the patient attackers on ${engine}`, () => {
+// On PostgreSQL only (the CI's second pass, DATABASE_URL): the claim is the guard's decisions over
+// simulated weeks, the same code on both engines, and the SQL it relies on (the organisation's days,
+// the weeks of its caseload read) is tested on both in test/guard.test.ts and
+// test/guard-coverage.test.ts. On PGlite it took 117 s of the suite's six minutes (62 s here).
+describe.skipIf(engine === 'pglite')(`rempart drill: the patient attackers on ${engine}`, () => {
   let report: DrillReport;
   const scenario = (id: string): ScenarioResult => {
     const found = report.scenarios.find((s) => s.id === id);
