@@ -202,9 +202,15 @@ export function replay(options: ReplayOptions): ReplayResult {
   for (const [org, set] of worklists) caseloadOf.set(org, set.size);
   const noteRead = <K>(map: Map<K, Map<number, Set<string>>>, key: K, day: number, person: string): void => {
     let days = map.get(key);
-    if (!days) map.set(key, (days = new Map()));
+    if (!days) {
+      days = new Map();
+      map.set(key, days);
+    }
     let set = days.get(day);
-    if (!set) days.set(day, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      days.set(day, set);
+    }
     set.add(person);
   };
   const weeksOf = (days: Map<number, Set<string>> | undefined, today: number): number[] =>
@@ -221,7 +227,10 @@ export function replay(options: ReplayOptions): ReplayResult {
     const caseload = caseloadOf.get(account.org) ?? 0;
     const key = `${account.org} ${day}`;
     let weeks = orgWeeks.get(key);
-    if (!weeks) orgWeeks.set(key, (weeks = weeksOf(orgReads.get(account.org), n)));
+    if (!weeks) {
+      weeks = weeksOf(orgReads.get(account.org), n);
+      orgWeeks.set(key, weeks);
+    }
     return {
       weeks,
       caseloads: [caseload, caseload, caseload, caseload],
