@@ -106,14 +106,29 @@ export async function startServer(
   });
   app.addHook('onResponse', async () => outbox.wakeIfQueued());
   // Access receipts (docs/PORTAL.md): read from the audit tree's new leaves every few seconds.
+  // One run at a time; a stop waits for the run under way (the database closes after it), so that a
+  // run cut by the stop does not report a failure.
+  let receiptsRun: Promise<void> | null = null;
+  let stopping = false;
   const receipts = setInterval(() => {
-    processReceipts(opened, keys.registry, clock.now(), config.publicUrl).then(
-      (written) => (written > 0 ? outbox.wakeIfQueued() : undefined),
-      (error: unknown) => app.log.error({ err: error }, 'portal receipts failed; retrying'),
-    );
+    if (receiptsRun || stopping) return;
+    receiptsRun = processReceipts(opened, keys.registry, clock.now(), config.publicUrl)
+      .then(
+        (written) => (written > 0 ? outbox.wakeIfQueued() : undefined),
+        (error: unknown) => {
+          if (!stopping) app.log.error({ err: error }, 'portal receipts failed; retrying');
+        },
+      )
+      .finally(() => {
+        receiptsRun = null;
+      });
   }, RECEIPTS_EVERY_MS);
   receipts.unref();
-  app.addHook('onClose', async () => clearInterval(receipts));
+  app.addHook('preClose', async () => {
+    stopping = true;
+    clearInterval(receipts);
+    await receiptsRun;
+  });
   // What a crash (kill -9) left pending is folded before anything is served: until then those
   // events are covered by no signed checkpoint (issue 10, section 2). Another process holding the
   // lock (a second server, or a superuser stalling it) is waited for a while; past that the server

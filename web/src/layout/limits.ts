@@ -56,6 +56,8 @@ export const LIMIT_FR: Record<string, string> = {
   'searches of your organisation that found nobody this week':
     'recherches de votre organisme sans résultat cette semaine',
   'requests of your organisation refused this week': 'demandes de votre organisme refusées cette semaine',
+  'persons of your organisation’s caseload read this week beyond its usual share':
+    'personnes du portefeuille de votre organisme consultées cette semaine au-delà de sa part habituelle',
 };
 
 /** The `limit` words of a guard answer in `lang` (several kinds are joined by "; "). */
