@@ -9,6 +9,7 @@ import { type ControllerConfig, loadController } from './config-controller.ts';
 import { type FranceConnectConfig, loadFranceConnect } from './config-franceconnect.ts';
 import { loadNotify, type NotifyConfig } from './config-notify.ts';
 import { loadPortal, type PortalConfig } from './config-portal.ts';
+import { loadRetention, type RetentionConfig } from './config-retention.ts';
 import { loadProConnect, type ProConnectConfig } from './config-proconnect.ts';
 import { AppError, type FieldIssue } from './errors.ts';
 import { BUILT_IN, type GuardConfig, loadGuardConfig } from './guard/thresholds.ts';
@@ -114,6 +115,8 @@ export interface Config {
   proconnect: ProConnectConfig | undefined;
   /** The person's portal (docs/PORTAL.md): REMPART_PORTAL_* variables. */
   portal: PortalConfig;
+  /** Retention (docs/RETENTION.md): REMPART_RETENTION_* variables. */
+  retention: RetentionConfig;
   /**
    * FranceConnect v2, the persons' login to their portal (docs/FRANCECONNECT.md): on when
    * REMPART_FRANCECONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET are all set, off when none is.
@@ -299,6 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const proconnect = loadProConnect(env, publicUrl, issues);
   const portal = loadPortal(env, issues);
+  const retention = loadRetention(env, issues);
   const franceconnect = loadFranceConnect(env, publicUrl, issues);
   const controller = loadController(env, issues);
   const notify = loadNotify(env, dataDir, issues);
@@ -328,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     guardEnabled,
     proconnect,
     portal,
+    retention,
     franceconnect,
     controller,
     notify,

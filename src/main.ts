@@ -18,6 +18,7 @@ import { outboxMailer, smtpMailer } from './notify/mailer.ts';
 import { startOutbox } from './notify/outbox-job.ts';
 import { keyringNoticeKeys } from './notify/verify-notice.ts';
 import { processReceipts } from './portal/receipts.ts';
+import { startRetentionJob } from './retention/job.ts';
 import { serverClock } from './simulated-clock.ts';
 
 /** How often the access receipts job looks at the audit tree's new leaves. */
@@ -124,10 +125,19 @@ export async function startServer(
       });
   }, RECEIPTS_EVERY_MS);
   receipts.unref();
+  // Retention (docs/RETENTION.md): once a day, at REMPART_RETENTION_DAILY_AT local time.
+  const retention = startRetentionJob(opened, {
+    clock,
+    config: config.retention,
+    onRun: (report) =>
+      app.log.info({ asOf: report.asOf, actions: report.actions, seconds: report.seconds }, 'retention run'),
+    onError: (error) => app.log.error({ err: error }, 'retention run failed; the next look retries'),
+  });
   app.addHook('preClose', async () => {
     stopping = true;
     clearInterval(receipts);
     await receiptsRun;
+    await retention.stop();
   });
   // What a crash (kill -9) left pending is folded before anything is served: until then those
   // events are covered by no signed checkpoint (issue 10, section 2). Another process holding the

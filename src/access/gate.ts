@@ -228,7 +228,10 @@ export async function passGate<R extends GateRequest>(
     deps.db.tx(
       audit.actor,
       async (tx) => {
+        // The scope the policy opened, for row-level security: a justified national read, or the archive.
         if (decided.national) await tx.query(`SELECT set_config('rempart.scope', 'national', true)`);
+        else if (decided.scope.kind === 'archive')
+          await tx.query(`SELECT set_config('rempart.scope', 'archive', true)`);
         return run(tx, deps, ctx, audit, request, decided, shape, locked);
       },
       { genericPlans: true },
@@ -337,7 +340,9 @@ function decide(ctx: GateCtx, request: GateRequest, shape: Record<string, unknow
     ? { kind: 'national' }
     : rule.scope === 'agency'
       ? { kind: 'agency', organisationId: ctx.organisationId }
-      : { kind: 'caseload', organisationId: ctx.organisationId };
+      : rule.scope === 'archive'
+        ? { kind: 'archive' }
+        : { kind: 'caseload', organisationId: ctx.organisationId };
   return { purpose, rule, scope, national, justification };
 }
 

@@ -10,7 +10,9 @@
  *   organisation accompanies, and only the fields accompaniment needs (T2, T5, T9);
  * - subcontractor operators: no search, no view (work items come later, T4); helpdesk, managers,
  *   administrators: nothing (T1, T8);
- * - security officers and the DPO: national reads only, justified, for their one purpose.
+ * - security officers and the DPO: national reads only, justified, for their one purpose;
+ * - archivists: pension proofs of archived persons (deregistered past the retention period,
+ *   src/retention), and nothing else; no other role reaches the archive.
  */
 import type { Role } from '../identity/accounts.ts';
 import { IDENTITY_FIELDS, type IdentityField } from '../registry/person.ts';
@@ -40,8 +42,11 @@ export type SearchBy = PersonQuery['by'];
 export interface Rule {
   /** The searches it may run (exact match only; never a prefix or wildcard). */
   search: readonly SearchBy[];
-  /** Its everyday scope: its agency and caseload, its caseload only, or none (national reads only). */
-  scope: 'agency' | 'caseload' | 'none';
+  /**
+   * Its everyday scope: its agency and caseload, its caseload only, the archive (archived persons
+   * only), or none (national reads only).
+   */
+  scope: 'agency' | 'caseload' | 'archive' | 'none';
   /** Whether it may read outside that scope with a written justification. */
   national: boolean;
   /** Fields in a list of search results: enough to tell persons apart, no contact details. */
@@ -127,6 +132,18 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       view: ['agencyId', 'lastName', 'firstNames', 'birthDate', 'status'],
       update: [],
       history: true,
+    },
+  },
+  archivist: {
+    pension_proof: {
+      // exact searches in the archive's own indexes; the periods are what a pension proof certifies
+      search: ['nir', 'nameBirth'],
+      scope: 'archive',
+      national: false,
+      list: [...IDENTIFY, 'nirMasked'],
+      view: ['agencyId', 'nir', 'lastName', 'birthName', 'firstNames', 'birthDate', 'status', 'registrationPeriods'],
+      update: [],
+      history: false,
     },
   },
   dpo: {

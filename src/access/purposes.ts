@@ -31,9 +31,10 @@ export const PURPOSES = {
   },
   pension_proof: {
     label: { fr: 'Justificatif retraite', en: 'Pension proof' },
-    description: 'Certifying periods of registration for pension rights, also of former job seekers.',
-    roles: ['counselor'],
-    kinds: ['agency'],
+    description:
+      'Certifying periods of registration for pension rights, also of former job seekers (the archive: archivists only).',
+    roles: ['counselor', 'archivist'],
+    kinds: ['agency', 'national'],
   },
   work_item: {
     label: { fr: 'Traitement de dossier', en: 'Work item' },

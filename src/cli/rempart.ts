@@ -500,6 +500,43 @@ audit
       }),
   );
 
+const retention = program
+  .command('retention')
+  .description('retention: archive, crypto-shredding, the DPO report (docs/RETENTION.md)');
+retention
+  .command('run')
+  .description(
+    'apply the retention periods as of today: archive deregistered persons, destroy (crypto-shred) those past 20 years and inactive candidate spaces; the server also runs it daily',
+  )
+  .option('--dry-run', 'count what a run would do, change nothing')
+  .option('--as-of <date>', 'with --dry-run: count as of this day (YYYY-MM-DD) instead of today', isoDate)
+  .option('--json', 'print the report as JSON on the last line')
+  .action((options: { dryRun?: boolean; asOf?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runRetentionCommand } = await import('./retention.ts');
+      const report = await runRetentionCommand(loadConfig(), { dryRun: !!options.dryRun, asOf: options.asOf });
+      if (options.json) printJson(report);
+      else {
+        const a = report.actions;
+        console.log(
+          `${report.dryRun ? 'would do' : 'done'} as of ${report.asOf}: archive ${a.archive}, destroy ${a.destroy}, expire_candidate ${a.expire_candidate} (${report.scanned} persons, ${report.inconsistent} inconsistent, ${report.seconds} s)`,
+        );
+      }
+    }),
+  );
+retention
+  .command('report')
+  .description("the DPO's retention report: periods, persons by status, what is due now and within 30 days, last runs")
+  .option('--json', 'print the report as JSON on the last line')
+  .action((options: { json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { formatOverview, runRetentionReport } = await import('./retention.ts');
+      const overview = await runRetentionReport(loadConfig());
+      if (options.json) printJson(overview);
+      else console.log(formatOverview(overview));
+    }),
+  );
+
 const incident = program
   .command('incident')
   .description('incidents and the 72-hour notification (docs/INCIDENTS.md)');

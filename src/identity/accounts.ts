@@ -14,6 +14,7 @@ export const ROLES = [
   'security_officer',
   'dpo',
   'administrator',
+  'archivist',
 ] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -19,7 +19,7 @@ import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 
 /** The roles each kind of organisation holds: what its managers may request, and no more. */
 export const ROLES_BY_KIND: Record<string, readonly Role[]> = {
-  national: ['helpdesk', 'org_manager', 'security_officer', 'dpo', 'administrator'],
+  national: ['helpdesk', 'org_manager', 'security_officer', 'dpo', 'administrator', 'archivist'],
   agency: ['counselor', 'org_manager'],
   cap_emploi: ['partner_counselor', 'org_manager'],
   mission_locale: ['partner_counselor', 'org_manager'],

@@ -23,7 +23,12 @@ export type ReadScope =
   /** the organisation's current caseload only */
   | { kind: 'caseload'; organisationId: string }
   /** any person: a justified national read (the policy decided; RLS checks the role again) */
-  | { kind: 'national' };
+  | { kind: 'national' }
+  /** archived persons only, found through the archive's own indexes (pension proofs, archivists) */
+  | { kind: 'archive' };
+
+/** The statuses every scope but the archive reaches: archived and destroyed persons are in none. */
+const LIVE = `p.status IN ('registered', 'deregistered', 'candidate')`;
 
 /** A person's row as the gate reads it: plain facts and the sealed identity. */
 export interface StoredPerson extends SealedRow {
@@ -37,10 +42,14 @@ const caseload = (param: string): string =>
 /** The scope as a SQL condition on `persons p`; the organisation, if any, is parameter $2. */
 function scopeSql(scope: ReadScope): { sql: string; params: unknown[] } {
   if (scope.kind === 'agency') {
-    return { sql: `(p.agency_organisation_id = $2 OR ${caseload('$2')})`, params: [scope.organisationId] };
+    return {
+      sql: `${LIVE} AND (p.agency_organisation_id = $2 OR ${caseload('$2')})`,
+      params: [scope.organisationId],
+    };
   }
-  if (scope.kind === 'caseload') return { sql: caseload('$2'), params: [scope.organisationId] };
-  return { sql: 'true', params: [] };
+  if (scope.kind === 'caseload') return { sql: `${LIVE} AND ${caseload('$2')}`, params: [scope.organisationId] };
+  if (scope.kind === 'archive') return { sql: `p.status = 'archived'`, params: [] };
+  return { sql: LIVE, params: [] };
 }
 
 /** A person found by a search: the row, and the identity fields asked for, already decrypted. */
@@ -65,9 +74,15 @@ export async function findInScope(
 ): Promise<{ persons: FoundPerson[]; more: boolean }> {
   const lookup = indexLookup(keys, query);
   const where = scopeSql(scope);
+  // The archive's indexes are in person_archive, which no other scope reads; everyone else's are
+  // on persons, where archived persons have none (migration 0025).
+  const match =
+    scope.kind === 'archive'
+      ? `p.id IN (SELECT a.person_id FROM person_archive a WHERE ${lookup.where('$1', 'a')})`
+      : lookup.where('$1', 'p');
   const rows = await tx.query<StoredPerson>(
     `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed FROM persons p
-     WHERE ${lookup.where('$1')} AND ${where.sql}
+     WHERE ${match} AND ${where.sql}
      ORDER BY p.id LIMIT ${Math.trunc(cap) + 8}`,
     [byteaArray(lookup.hashes), ...where.params],
   );

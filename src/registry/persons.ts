@@ -166,14 +166,36 @@ export function sealPersons(
 }
 
 const INSERT_BATCH = `
-WITH ins AS (
-  INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id,
-    agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, email_bi, sealed)
-  SELECT u.id, u.status, u.agency, $1, u.wk, $2, u.b1, u.b2, u.b3, u.b4, u.b5, u.sealed
-  FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[],
+WITH u AS (
+  SELECT * FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[],
     $10::bytea[], $11::bytea[], $12::bytea[]) AS u(id, status, agency, b1, b2, b3, b4, b5, sealed, wk)
+  -- someone already in the archive is already on file, as someone registered is (ON CONFLICT)
+  WHERE NOT EXISTS (SELECT 1 FROM person_archive a WHERE a.agency_id_bi = u.b1 OR a.nir_bi = u.b2)
+    -- an archived row has no index in persons for ON CONFLICT to meet: looked up here instead
+    AND (u.status <> 'archived'
+         OR NOT EXISTS (SELECT 1 FROM persons q WHERE q.agency_id_bi = u.b1 OR q.nir_bi = u.b2))
+), ins AS (
+  -- an archived person's search indexes go to the archive, never to persons (migration 0025)
+  INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id,
+    agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, email_bi, sealed, archived_on)
+  SELECT u.id, u.status, u.agency, $1, u.wk, $2,
+    CASE WHEN u.status = 'archived' THEN NULL ELSE u.b1 END,
+    CASE WHEN u.status = 'archived' THEN NULL ELSE u.b2 END,
+    CASE WHEN u.status = 'archived' THEN NULL ELSE u.b3 END,
+    CASE WHEN u.status = 'archived' THEN NULL ELSE u.b4 END,
+    u.b5, u.sealed,
+    CASE WHEN u.status = 'archived' THEN coalesce(
+      (SELECT max(p.ended_on) FROM unnest($13::uuid[], $15::date[]) AS p(person_id, ended_on)
+       WHERE p.person_id = u.id), current_date) END
+  FROM u
   ON CONFLICT DO NOTHING
-  RETURNING id
+  RETURNING id, status, archived_on
+), archive AS (
+  INSERT INTO person_archive (person_id, archived_on, bi_key_id, agency_id_bi, nir_bi, name_birth_bi,
+    birth_name_birth_bi)
+  SELECT u.id, ins.archived_on, $2, u.b1, u.b2, u.b3, u.b4
+  FROM ins JOIN u ON u.id = ins.id WHERE ins.status = 'archived'
+  RETURNING 1
 ), periods AS (
   INSERT INTO registration_periods (person_id, started_on, ended_on)
   SELECT p.person_id, p.started_on, p.ended_on
@@ -238,20 +260,25 @@ async function dataKeyOf(keys: RegistryKeys, row: StoredKeyRow): Promise<Buffer>
 
 /** How a query reaches the blind indexes: the WHERE clause on `persons`, its one parameter, and the confirmation. */
 export interface IndexLookup {
-  /** A condition on the persons table, with the blind-index hashes as parameter `$n` (see `param`). */
-  where(param: string): string;
+  /**
+   * A condition on the blind-index columns (of `persons`, or of `person_archive` for the archive),
+   * with the hashes as parameter `param`; columns qualified by `alias` when given.
+   */
+  where(param: string, alias?: string): string;
   hashes: Buffer[];
   /** The fields decrypted to confirm a candidate (a truncated HMAC can collide). */
   fields: IdentityField[];
   confirm(identity: Partial<Identity>): boolean;
 }
 
+const col = (alias: string | undefined, name: string): string => (alias ? `${alias}.${name}` : name);
+
 /** The blind-index lookup for a query, under every blind-index key (so lookups work during a rotation). */
 export function indexLookup(keys: RegistryKeys, query: PersonQuery): IndexLookup {
   if (query.by === 'nir') {
     const nir = parseNir(query.nir, 'nir').value;
     return {
-      where: (p) => `nir_bi = ANY(${p}::bytea[])`,
+      where: (p, a) => `${col(a, 'nir_bi')} = ANY(${p}::bytea[])`,
       hashes: keys.allBlindIndexes.map((k) => blindIndex(k.nir, nir)),
       fields: ['nir'],
       confirm: (identity) => identity.nir === nir,
@@ -260,7 +287,7 @@ export function indexLookup(keys: RegistryKeys, query: PersonQuery): IndexLookup
   if (query.by === 'agencyId') {
     const agencyId = query.agencyId.trim().toUpperCase();
     return {
-      where: (p) => `agency_id_bi = ANY(${p}::bytea[])`,
+      where: (p, a) => `${col(a, 'agency_id_bi')} = ANY(${p}::bytea[])`,
       hashes: keys.allBlindIndexes.map((k) => blindIndex(k.agency_id, agencyId)),
       fields: ['agencyId'],
       confirm: (identity) => identity.agencyId === agencyId,
@@ -270,7 +297,8 @@ export function indexLookup(keys: RegistryKeys, query: PersonQuery): IndexLookup
   const last = normaliseName(query.lastName);
   const first = firstGivenName(query.firstName);
   return {
-    where: (p) => `(name_birth_bi = ANY(${p}::bytea[]) OR birth_name_birth_bi = ANY(${p}::bytea[]))`,
+    where: (p, a) =>
+      `(${col(a, 'name_birth_bi')} = ANY(${p}::bytea[]) OR ${col(a, 'birth_name_birth_bi')} = ANY(${p}::bytea[]))`,
     hashes: keys.allBlindIndexes.map((k) => blindIndex(k.name_birth, key)),
     fields: ['lastName', 'birthName', 'firstNames', 'birthDate'],
     confirm: (identity) =>

@@ -60,7 +60,7 @@ export async function rewrapDataKeys(
 /** The KEK ids still wrapping some data key. */
 export async function kekIdsInUse(db: Db): Promise<Set<string>> {
   const rows = await db.tx(systemCtx('keys-rotate').actor, (tx) =>
-    tx.query<{ kek_id: string }>('SELECT DISTINCT kek_id FROM persons'),
+    tx.query<{ kek_id: string }>('SELECT DISTINCT kek_id FROM persons WHERE kek_id IS NOT NULL'),
   );
   return new Set(rows.map((r) => r.kek_id));
 }

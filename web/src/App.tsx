@@ -82,7 +82,7 @@ export function App(): ReactNode {
                 <Route
                   path="recherche"
                   element={
-                    <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo']}>
+                    <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo', 'archivist']}>
                       <SearchPage />
                     </RequireRole>
                   }
@@ -90,7 +90,7 @@ export function App(): ReactNode {
                 <Route
                   path="dossier"
                   element={
-                    <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo']}>
+                    <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo', 'archivist']}>
                       <PersonPage />
                     </RequireRole>
                   }

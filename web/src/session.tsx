@@ -19,6 +19,7 @@ export const ROLES = [
   'security_officer',
   'dpo',
   'administrator',
+  'archivist',
 ] as const;
 
 async function loadMe() {

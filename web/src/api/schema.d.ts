@@ -3525,7 +3525,7 @@ export interface paths {
                         /** Format: email */
                         email: string;
                         /** @enum {string} */
-                        role: "counselor" | "partner_counselor" | "subcontractor_operator" | "helpdesk" | "org_manager" | "security_officer" | "dpo" | "administrator";
+                        role: "counselor" | "partner_counselor" | "subcontractor_operator" | "helpdesk" | "org_manager" | "security_officer" | "dpo" | "administrator" | "archivist";
                         /** Format: uuid */
                         organisationId?: string;
                     } | {
@@ -3534,7 +3534,7 @@ export interface paths {
                         /** Format: uuid */
                         accountId: string;
                         /** @enum {string} */
-                        role: "counselor" | "partner_counselor" | "subcontractor_operator" | "helpdesk" | "org_manager" | "security_officer" | "dpo" | "administrator";
+                        role: "counselor" | "partner_counselor" | "subcontractor_operator" | "helpdesk" | "org_manager" | "security_officer" | "dpo" | "administrator" | "archivist";
                     } | {
                         /** @enum {string} */
                         kind: "widen_caseload";

@@ -64,6 +64,7 @@ export const staffMessages = defineMessages(
     role_security_officer: 'officier de sécurité',
     role_dpo: 'délégué à la protection des données',
     role_administrator: 'administrateur',
+    role_archivist: 'archiviste (justificatifs retraite)',
   },
   {
     loginTitle: 'Staff login',
@@ -125,5 +126,6 @@ export const staffMessages = defineMessages(
     role_security_officer: 'security officer',
     role_dpo: 'data protection officer',
     role_administrator: 'administrator',
+    role_archivist: 'archivist (pension proofs)',
   },
 );

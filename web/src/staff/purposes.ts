@@ -10,8 +10,11 @@ export type SearchBy = 'agencyId' | 'nir' | 'nameBirth';
 export interface PurposeRule {
   purpose: Purpose;
   by: readonly SearchBy[];
-  /** 'everyday': agency and caseload (national on request, justified); 'caseload': never national; 'national': only national. */
-  reach: 'everyday' | 'caseload' | 'national';
+  /**
+   * 'everyday': agency and caseload (national on request, justified); 'caseload': never national;
+   * 'national': only national; 'archive': the archive of former job seekers, never national.
+   */
+  reach: 'everyday' | 'caseload' | 'national' | 'archive';
 }
 
 export const SEARCH_RULES: Partial<Record<Role, readonly PurposeRule[]>> = {
@@ -23,4 +26,5 @@ export const SEARCH_RULES: Partial<Record<Role, readonly PurposeRule[]>> = {
   partner_counselor: [{ purpose: 'accompaniment', by: ['agencyId', 'nameBirth'], reach: 'caseload' }],
   security_officer: [{ purpose: 'incident_investigation', by: ['agencyId'], reach: 'national' }],
   dpo: [{ purpose: 'data_subject_request', by: ['agencyId', 'nir', 'nameBirth'], reach: 'national' }],
+  archivist: [{ purpose: 'pension_proof', by: ['nir', 'nameBirth'], reach: 'archive' }],
 };

@@ -1,0 +1,263 @@
+/**
+ * A retention run (`rempart retention run`, and the server once a day): one pass over the registry
+ * in slices of person ids, each slice one transaction of the system actor that reads the facts of
+ * its deregistered, archived and candidate persons, decides (periods.ts) and applies:
+ *
+ * - archive: the search indexes move to `person_archive`, the status becomes 'archived', the
+ *   partners' caseloads close; search and partner access no longer reach the person;
+ * - destroy and expire_candidate: crypto-shredding. The wrapped data key and the sealed record are
+ *   erased, the blind indexes removed, the periods, caseloads, archive row and portal rows deleted.
+ *   What was encrypted under that key anywhere (a notice's text) cannot be decrypted by anyone,
+ *   keyring included: the key existed nowhere else (DESIGN.md section 4).
+ *
+ * A slice is all or nothing; a run cut short leaves whole slices done, and the next run picks up
+ * the rest (the rules only look at facts). The run is one row of `retention_runs` and one audit
+ * event of the system actor with its counts; the persons' tombstones (status, date) say which.
+ */
+import { randomUUID } from 'node:crypto';
+import { appendAudit } from '../audit/append.ts';
+import { systemCtx } from '../context.ts';
+import type { Db, Tx } from '../db/types.ts';
+import {
+  cutoffs,
+  RETENTION_ACTIONS,
+  type RetentionAction,
+  type RetentionFacts,
+  type RetentionPeriods,
+  retentionAction,
+} from './periods.ts';
+
+/** Persons per slice (one transaction): big enough to amortise, small enough to keep locks short. */
+export const SLICE = 20_000;
+
+export interface RetentionRunOptions {
+  /** The day the periods are counted back from (YYYY-MM-DD): the local date in France, usually. */
+  asOf: string;
+  periods: RetentionPeriods;
+  /** Count only: nothing is changed. */
+  dryRun: boolean;
+  trigger: 'cli' | 'server';
+  /** When the run happens (the app's clock), for the run's row, the audit event and the tombstones. */
+  at: Date;
+  /** Persons per slice (tests use small slices to cross boundaries). */
+  slice?: number;
+  onProgress?: (scanned: number) => void;
+}
+
+/** What a run did (or, dry, would do). */
+export interface RetentionReport {
+  runId: string;
+  asOf: string;
+  dryRun: boolean;
+  periods: RetentionPeriods;
+  /** Persons looked at (every status). */
+  scanned: number;
+  /** Persons per action. */
+  actions: Record<RetentionAction, number>;
+  /** Deregistered or archived persons with an open period or no period at all: left for a person to fix. */
+  inconsistent: number;
+  seconds: number;
+}
+
+interface FactRow {
+  id: string;
+  status: string;
+  last_end: string | null;
+  open: boolean | null;
+  active_on: string;
+  canary: boolean;
+}
+
+// The facts of one slice: bounds first (an index-only range), then its non-registered persons with
+// their last period, their last sign of activity and whether they are canaries. A run that changes
+// them locks the rows (FOR UPDATE), so a change made meanwhile (a re-registration) waits for the
+// slice or is seen by it; a dry run only reads.
+const SLICE_BOUNDS = `WITH s AS (SELECT id FROM persons WHERE id > $1 ORDER BY id LIMIT $2)
+  SELECT (SELECT id::text FROM s ORDER BY id DESC LIMIT 1) AS last, (SELECT count(*)::int FROM s) AS n`;
+const SLICE_FACTS = `
+SELECT p.id, p.status, r.last_end::text AS last_end, r.open,
+  (greatest(p.created_at, p.updated_at, s.seen) AT TIME ZONE 'Europe/Paris')::date::text AS active_on,
+  (g.person_id IS NOT NULL) AS canary
+FROM persons p
+LEFT JOIN (SELECT person_id, max(ended_on) AS last_end, bool_or(ended_on IS NULL) AS open
+           FROM registration_periods WHERE person_id > $1 AND person_id <= $2 GROUP BY person_id) r
+  ON r.person_id = p.id
+LEFT JOIN (SELECT person_id, max(last_seen_at) AS seen
+           FROM person_sessions WHERE person_id > $1 AND person_id <= $2 GROUP BY person_id) s
+  ON s.person_id = p.id
+LEFT JOIN guard_canaries g ON g.person_id = p.id
+WHERE p.id > $1 AND p.id <= $2 AND p.status IN ('deregistered', 'archived', 'candidate')`;
+
+// Archive: the indexes move, in one statement (the CTEs see the rows as they were).
+const ARCHIVE = `
+WITH old AS (
+  SELECT id, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi
+  FROM persons WHERE id = ANY($1::uuid[]) AND status = 'deregistered'
+), moved AS (
+  INSERT INTO person_archive (person_id, archived_on, bi_key_id, agency_id_bi, nir_bi, name_birth_bi,
+    birth_name_birth_bi)
+  SELECT id, $2::date, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi FROM old
+), closed AS (
+  UPDATE caseloads c SET until = greatest(c.since, $2::date - 1)
+  FROM old WHERE c.person_id = old.id AND (c.until IS NULL OR c.until >= $2::date)
+), done AS (
+  UPDATE persons p SET status = 'archived', archived_on = $2::date, agency_id_bi = NULL, nir_bi = NULL,
+    name_birth_bi = NULL, birth_name_birth_bi = NULL, updated_at = $3
+  FROM old WHERE p.id = old.id
+  RETURNING p.id
+)
+SELECT count(*)::int AS n FROM done`;
+
+// Crypto-shredding: the key and everything that found or described the person go; the tombstone stays.
+const SHRED = `UPDATE persons SET status = 'destroyed', destroyed_on = $2::date, kek_id = NULL, wrapped_key = NULL,
+     sealed = NULL, bi_key_id = NULL, agency_id_bi = NULL, nir_bi = NULL, name_birth_bi = NULL,
+     birth_name_birth_bi = NULL, email_bi = NULL, updated_at = $3
+   WHERE id = ANY($1::uuid[]) AND status IN ('deregistered', 'archived', 'candidate')`;
+const SHRED_ROWS = [
+  'DELETE FROM person_archive WHERE person_id = ANY($1::uuid[])',
+  'DELETE FROM registration_periods WHERE person_id = ANY($1::uuid[])',
+  'DELETE FROM caseloads WHERE person_id = ANY($1::uuid[])',
+  'DELETE FROM person_sessions WHERE person_id = ANY($1::uuid[])',
+  'DELETE FROM person_login_challenges WHERE person_id = ANY($1::uuid[])',
+  'DELETE FROM person_receipts WHERE person_id = ANY($1::uuid[])',
+  'DELETE FROM person_receipt_settings WHERE person_id = ANY($1::uuid[])',
+];
+// a mail still queued for the person (a receipt, a code) is dropped with its text
+const SHRED_MAIL = `UPDATE mail_outbox SET subject = NULL, body = NULL, abandoned_at = coalesce(abandoned_at, $2)
+   WHERE person_id = ANY($1::uuid[]) AND sent_at IS NULL`;
+
+/** The lowest uuid, below every id: the first slice starts after it. */
+const BEFORE_ALL = '00000000-0000-0000-0000-000000000000';
+
+/** What one pass over the registry found (and, unless dry, did). */
+interface Sweep {
+  scanned: number;
+  actions: Record<RetentionAction, number>;
+  inconsistent: number;
+}
+
+/** One pass over the registry, slice by slice; applies the actions unless `dryRun`. */
+async function sweep(
+  db: Db,
+  options: Pick<RetentionRunOptions, 'asOf' | 'periods' | 'dryRun' | 'at' | 'slice' | 'onProgress'>,
+): Promise<Sweep> {
+  const system = systemCtx('retention').actor;
+  const due = cutoffs(options.asOf, options.periods);
+  const actions = Object.fromEntries(RETENTION_ACTIONS.map((a) => [a, 0])) as Record<RetentionAction, number>;
+  let inconsistent = 0;
+  let scanned = 0;
+  const slice = options.slice ?? SLICE;
+  let after = BEFORE_ALL;
+  for (;;) {
+    const outcome = await db.tx(system, async (tx) => {
+      const [bounds] = await tx.query<{ last: string | null; n: number }>(SLICE_BOUNDS, [after, slice]);
+      if (!bounds?.last) return null;
+      const facts = await tx.query<FactRow>(
+        options.dryRun ? SLICE_FACTS : `${SLICE_FACTS} FOR UPDATE OF p`,
+        [after, bounds.last],
+      );
+      const chosen: Record<RetentionAction, string[]> = { archive: [], destroy: [], expire_candidate: [] };
+      let odd = 0;
+      for (const row of facts) {
+        const f: RetentionFacts = {
+          status: row.status,
+          lastEnd: row.last_end,
+          open: row.open === true,
+          activeOn: row.active_on,
+          canary: row.canary,
+        };
+        const action = retentionAction(f, due);
+        if (action) chosen[action].push(row.id);
+        else if (row.status !== 'candidate' && (f.open || f.lastEnd === null)) odd++;
+      }
+      if (!options.dryRun) await apply(tx, chosen, options.asOf, options.at);
+      return { last: bounds.last, n: bounds.n, chosen, odd };
+    });
+    if (!outcome) break;
+    after = outcome.last;
+    scanned += outcome.n;
+    inconsistent += outcome.odd;
+    for (const action of RETENTION_ACTIONS) actions[action] += outcome.chosen[action].length;
+    options.onProgress?.(scanned);
+    if (outcome.n < slice) break;
+  }
+  return { scanned, actions, inconsistent };
+}
+
+/** What retention would do as of `asOf`, changing and recording nothing (the DPO's forecast). */
+export function forecastRetention(db: Db, asOf: string, periods: RetentionPeriods): Promise<Sweep> {
+  return sweep(db, { asOf, periods, dryRun: true, at: new Date() });
+}
+
+/**
+ * Runs retention over the whole registry, on the record; returns its report, or null when it is the
+ * server's run of a day that another server process already started.
+ */
+export async function runRetention(db: Db, options: RetentionRunOptions): Promise<RetentionReport | null> {
+  const started = performance.now();
+  const runId = randomUUID();
+  const system = systemCtx('retention').actor;
+  const claimed = await db.tx(system, (tx) =>
+    tx.query(
+      `INSERT INTO retention_runs (id, started_at, as_of, dry_run, trigger, periods)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id`,
+      [runId, options.at, options.asOf, options.dryRun, options.trigger, JSON.stringify(options.periods)],
+    ),
+  );
+  if (claimed.length === 0) return null;
+  const { scanned, actions, inconsistent } = await sweep(db, options);
+  const seconds = Math.round(performance.now() - started) / 1000;
+  const report: RetentionReport = {
+    runId,
+    asOf: options.asOf,
+    dryRun: options.dryRun,
+    periods: options.periods,
+    scanned,
+    actions,
+    inconsistent,
+    seconds,
+  };
+  await db.tx(system, async (tx) => {
+    await tx.query(
+      `UPDATE retention_runs SET finished_at = $2, actions = $3, persons_scanned = $4 WHERE id = $1`,
+      [runId, new Date(options.at.getTime() + seconds * 1000), JSON.stringify({ ...actions, inconsistent }), scanned],
+    );
+    // The run on the record: counts only (the persons' tombstones say which; nothing of anyone is read).
+    await appendAudit(
+      tx,
+      { actor: system, sessionRef: null, requestId: `retention-${runId}`, sourceAddress: null, at: options.at },
+      {
+        action: options.dryRun ? 'retention.dry_run' : 'retention.run',
+        purpose: null,
+        query: {
+          runId,
+          asOf: new Date(`${options.asOf}T00:00:00Z`),
+          trigger: options.trigger,
+          ...options.periods,
+          ...actions,
+          inconsistent,
+          scanned,
+        },
+        decision: 'allow',
+        resultCount: 0,
+        persons: [],
+      },
+    );
+  });
+  return report;
+}
+
+async function apply(
+  tx: Tx,
+  chosen: Record<RetentionAction, string[]>,
+  asOf: string,
+  at: Date,
+): Promise<void> {
+  const shred = [...chosen.destroy, ...chosen.expire_candidate];
+  if (shred.length > 0) {
+    await tx.query(SHRED, [shred, asOf, at]);
+    for (const sql of SHRED_ROWS) await tx.query(sql, [shred]);
+    await tx.query(SHRED_MAIL, [shred, at]);
+  }
+  if (chosen.archive.length > 0) await tx.query(ARCHIVE, [chosen.archive, asOf, at]);
+}
