@@ -58,7 +58,11 @@ export function loadRetention(env: NodeJS.ProcessEnv, issues: FieldIssue[]): Ret
   if (text !== 'off') {
     const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
     if (match) dailyAt = { hour: Number(match[1]), minute: Number(match[2]) };
-    else issues.push({ field: 'REMPART_RETENTION_DAILY_AT', message: 'must be a time HH:MM (00:00 to 23:59) or off' });
+    else
+      issues.push({
+        field: 'REMPART_RETENTION_DAILY_AT',
+        message: 'must be a time HH:MM (00:00 to 23:59) or off',
+      });
   }
   return { periods, dailyAt };
 }

@@ -13,6 +13,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '../src/context.ts';
+import { blindIndex } from '../src/crypto/blind-index.ts';
 import { AppError } from '../src/errors.ts';
 import { IMPORT_COLUMNS, type ImportOptions, importPersons, neutraliseCell } from '../src/registry/import.ts';
 import { buildNir, nirKey, parseNir } from '../src/registry/nir.ts';
@@ -31,6 +32,8 @@ let keys: TestKeys;
 let dir: string;
 let seq = 0;
 let registered: Row;
+/** On file, in the archive (deregistered long ago): a new import of the same NIR is a duplicate too. */
+let archivedRow: Row;
 
 /** A valid row with a fresh NIR and agency id; born in Paris unless `place` says otherwise. */
 function person(overrides: Partial<Row> = {}, place: 'paris' | 'ajaccio' | 'morocco' = 'paris'): Row {
@@ -141,7 +144,13 @@ beforeAll(async () => {
     ]),
   );
   registered = person();
-  await importPersons(t.db, keys.registry, await fileOf(csv([registered])), { today: TODAY });
+  archivedRow = person({
+    status: 'archived',
+    registered_on: '2001-02-01',
+    deregistered_on: '2003-03-01',
+    email: '',
+  });
+  await importPersons(t.db, keys.registry, await fileOf(csv([registered, archivedRow])), { today: TODAY });
 });
 
 afterAll(async () => {
@@ -151,7 +160,7 @@ afterAll(async () => {
 });
 
 describe(`import on ${engine}`, () => {
-  it('imports a valid file: every person found by NIR and agency id, and opened with the same values', async () => {
+  it('imports a valid file: every live person found by NIR and agency id, the archived one in the archive only, opened with the same values', async () => {
     const rows = [
       person({ caseload_code: 'CE-75', caseload_since: '2024-03-01', birth_name: 'Durand' }),
       person(
@@ -183,7 +192,8 @@ describe(`import on ${engine}`, () => {
 
     const [paris, ajaccio, morocco, archived] = rows as [Row, Row, Row, Row];
     await t.db.tx(actor, async (tx) => {
-      for (const row of rows) {
+      // the three live persons; the archived one is checked below (its indexes are in the archive)
+      for (const row of [paris, ajaccio, morocco]) {
         const ids = await findPersonIds(tx, keys.registry, { by: 'nir', nir: row.nir });
         expect(ids).toHaveLength(1);
         expect(await findPersonIds(tx, keys.registry, { by: 'agencyId', agencyId: row.agency_id })).toEqual(
@@ -224,12 +234,20 @@ describe(`import on ${engine}`, () => {
         email: morocco.email,
         address: null,
       });
-      const [archivedId] = await findPersonIds(tx, keys.registry, { by: 'nir', nir: archived.nir });
+      // an archived person is not in search's indexes: theirs are in the archive (migration 0025)
+      expect(await findPersonIds(tx, keys.registry, { by: 'nir', nir: archived.nir })).toEqual([]);
+      const [archivedId] = (
+        await tx.query<{ person_id: string }>(
+          'SELECT person_id FROM person_archive WHERE nir_bi = ANY($1::bytea[])',
+          [keys.registry.allBlindIndexes.map((k) => blindIndex(k.nir, archived.nir))],
+        )
+      ).map((r) => r.person_id);
       const [facts] = await tx.query(
-        `SELECT status, (SELECT count(*)::int FROM caseloads WHERE person_id = $1) AS caseloads FROM persons WHERE id = $1`,
+        `SELECT status, archived_on::text AS archived_on, nir_bi,
+           (SELECT count(*)::int FROM caseloads WHERE person_id = $1) AS caseloads FROM persons WHERE id = $1`,
         [archivedId],
       );
-      expect(facts).toEqual({ status: 'archived', caseloads: 0 });
+      expect(facts).toEqual({ status: 'archived', archived_on: '2012-03-01', nir_bi: null, caseloads: 0 });
     });
   });
 
@@ -355,6 +373,18 @@ describe(`import on ${engine}`, () => {
       line: 2,
       field: 'agency_id',
       rows: () => [{ ...person(), agency_id: registered.agency_id }],
+    },
+    {
+      name: 'the NIR of an archived person',
+      line: 2,
+      field: 'nir',
+      rows: () => [{ ...person(), nir: archivedRow.nir }],
+    },
+    {
+      name: 'the agency id of an archived person',
+      line: 3,
+      field: 'agency_id',
+      rows: () => [person(), { ...person(), agency_id: archivedRow.agency_id }],
     },
     {
       name: 'a deregistration date for a registered person',

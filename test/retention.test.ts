@@ -246,7 +246,9 @@ describe(`retention aged with the clock (${engine})`, () => {
     expect(ids(await searchNir(archivist, 'pension_proof', former.identity.nir))).toEqual([]);
     // the keyring cannot open it: the wrapped data key is gone
     await expect(
-      w.t.db.tx(systemCtx('test').actor, (tx) => openIdentity(tx, w.keys.registry, former.id, IDENTITY_FIELDS)),
+      w.t.db.tx(systemCtx('test').actor, (tx) =>
+        openIdentity(tx, w.keys.registry, former.id, IDENTITY_FIELDS),
+      ),
     ).rejects.toThrow();
     const [row] = await w.t.driver.transaction((tx) =>
       tx.query<Record<string, unknown>>(
@@ -289,7 +291,8 @@ describe(`retention aged with the clock (${engine})`, () => {
     for (const keys of w.keys.registry.allBlindIndexes) {
       const indexes = identityIndexes(keys, identity);
       for (const hash of [indexes.agencyId, indexes.nir, indexes.nameBirth, indexes.email]) {
-        if (hash) expect(dump.includes(hash.toString('hex')), 'a blind index of the destroyed person').toBe(false);
+        if (hash)
+          expect(dump.includes(hash.toString('hex')), 'a blind index of the destroyed person').toBe(false);
       }
     }
     // ... while a live person's blind index is there, so the search above would have seen one

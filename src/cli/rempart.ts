@@ -514,7 +514,10 @@ retention
   .action((options: { dryRun?: boolean; asOf?: string; json?: boolean }) =>
     run(!!options.json, async () => {
       const { runRetentionCommand } = await import('./retention.ts');
-      const report = await runRetentionCommand(loadConfig(), { dryRun: !!options.dryRun, asOf: options.asOf });
+      const report = await runRetentionCommand(loadConfig(), {
+        dryRun: !!options.dryRun,
+        asOf: options.asOf,
+      });
       if (options.json) printJson(report);
       else {
         const a = report.actions;
@@ -526,7 +529,9 @@ retention
   );
 retention
   .command('report')
-  .description("the DPO's retention report: periods, persons by status, what is due now and within 30 days, last runs")
+  .description(
+    "the DPO's retention report: periods, persons by status, what is due now and within 30 days, last runs",
+  )
   .option('--json', 'print the report as JSON on the last line')
   .action((options: { json?: boolean }) =>
     run(!!options.json, async () => {

@@ -6,8 +6,8 @@ import type { Config } from '../config.ts';
 import { openDb } from '../db/open.ts';
 import { AppError } from '../errors.ts';
 import { retentionDay } from '../retention/job.ts';
-import type { RetentionReport } from '../retention/run.ts';
 import { type RetentionOverview, retentionOverview } from '../retention/report.ts';
+import type { RetentionReport } from '../retention/run.ts';
 import { runRetention } from '../retention/run.ts';
 
 /** Runs retention as of today (France), or counts what a run would do (`dryRun`, `asOf` allowed). */

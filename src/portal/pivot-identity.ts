@@ -111,7 +111,7 @@ const MAX_CANDIDATES = 50;
  * same answer). Runs as the system actor: the person is not known yet. Any status counts
  * (registered, deregistered, candidate, archived): the right of access (GDPR art. 15) and the
  * incident notices (art. 34) concern everyone whose data is still held. A person whose data key
- * was destroyed (retention) cannot be opened, so cannot be matched.
+ * was destroyed (retention) has no index left, so cannot be matched.
  */
 export async function matchPivotIdentity(
   tx: Tx,
@@ -127,8 +127,13 @@ export async function matchPivotIdentity(
     firstName: pivot.givenNames.trim().split(/\s+/)[0]!,
     birthDate: pivot.birthDate,
   });
+  // Archived persons' indexes are in the archive (migration 0025): looked up there too.
   const rows = await tx.query<SealedRow>(
-    `SELECT id, kek_id, wrapped_key, sealed FROM persons WHERE ${lookup.where('$1')} ORDER BY id LIMIT ${MAX_CANDIDATES + 1}`,
+    `SELECT id, kek_id, wrapped_key, sealed FROM persons p
+     WHERE (${lookup.where('$1', 'p')}
+            OR p.id IN (SELECT a.person_id FROM person_archive a WHERE ${lookup.where('$1', 'a')}))
+       AND p.status <> 'destroyed'
+     ORDER BY id LIMIT ${MAX_CANDIDATES + 1}`,
     [byteaArray(lookup.hashes)],
   );
   if (rows.length > MAX_CANDIDATES) return null;

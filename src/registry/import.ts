@@ -290,8 +290,10 @@ async function alreadyRegistered(
   for (let start = 0; start < values.length; start += IMPORT_BATCH) {
     const chunk = values.slice(start, start + IMPORT_BATCH);
     const hashes = chunk.map((value) => keys.allBlindIndexes.map((k) => blindIndex(k[kind], value)));
+    // archived persons are on file too: their indexes are in the archive (migration 0025)
     const rows = await tx.query<{ bi: Uint8Array }>(
-      `SELECT ${column} AS bi FROM persons WHERE ${column} = ANY($1::bytea[])`,
+      `SELECT ${column} AS bi FROM persons WHERE ${column} = ANY($1::bytea[])
+       UNION ALL SELECT ${column} AS bi FROM person_archive WHERE ${column} = ANY($1::bytea[])`,
       [byteaArray(hashes.flat())],
     );
     const hits = new Set(rows.map((r) => asBuffer(r.bi).toString('hex')));
@@ -299,7 +301,7 @@ async function alreadyRegistered(
       if (!hashes[i]!.some((h) => hits.has(h.toString('hex')))) continue;
       const query =
         field === 'nir' ? { by: 'nir' as const, nir: value } : { by: 'agencyId' as const, agencyId: value };
-      if ((await findPersonIds(tx, keys, query, 1)).length > 0) found.push(value);
+      if ((await findPersonIds(tx, keys, query, 1, { archive: true })).length > 0) found.push(value);
     }
   }
   return found;

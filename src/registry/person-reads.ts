@@ -47,7 +47,8 @@ function scopeSql(scope: ReadScope): { sql: string; params: unknown[] } {
       params: [scope.organisationId],
     };
   }
-  if (scope.kind === 'caseload') return { sql: `${LIVE} AND ${caseload('$2')}`, params: [scope.organisationId] };
+  if (scope.kind === 'caseload')
+    return { sql: `${LIVE} AND ${caseload('$2')}`, params: [scope.organisationId] };
   if (scope.kind === 'archive') return { sql: `p.status = 'archived'`, params: [] };
   return { sql: LIVE, params: [] };
 }

@@ -319,10 +319,17 @@ export async function findPersonIds(
   keys: RegistryKeys,
   query: PersonQuery,
   limit = 10,
+  options: { archive?: boolean } = {},
 ): Promise<string[]> {
   const lookup = indexLookup(keys, query);
+  // `archive`: the archive's indexes too (migration 0025), for the operator's tools (an import must
+  // not register again someone archived); the staff's reads go through the gate, never here.
+  const where = options.archive
+    ? `(${lookup.where('$1', 'p')}
+        OR p.id IN (SELECT a.person_id FROM person_archive a WHERE ${lookup.where('$1', 'a')}))`
+    : lookup.where('$1', 'p');
   const rows = await tx.query<SealedRow>(
-    `SELECT id, kek_id, wrapped_key, sealed FROM persons WHERE ${lookup.where('$1')} ORDER BY id LIMIT ${Number(limit) + 8}`,
+    `SELECT id, kek_id, wrapped_key, sealed FROM persons p WHERE ${where} ORDER BY id LIMIT ${Number(limit) + 8}`,
     [byteaArray(lookup.hashes)],
   );
   const ids: string[] = [];

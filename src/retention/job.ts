@@ -7,8 +7,8 @@
  */
 import type { RetentionConfig } from '../config-retention.ts';
 import type { Clock } from '../context.ts';
-import type { Db } from '../db/types.ts';
 import { systemCtx } from '../context.ts';
+import type { Db } from '../db/types.ts';
 import { localParts } from '../guard/calendar.ts';
 import { type RetentionReport, runRetention } from './run.ts';
 

@@ -6,11 +6,7 @@
  */
 import { systemCtx } from '../context.ts';
 import type { Db } from '../db/types.ts';
-import {
-  LEGAL_MAX_DESTROY_YEARS,
-  type RetentionAction,
-  type RetentionPeriods,
-} from './periods.ts';
+import { LEGAL_MAX_DESTROY_YEARS, type RetentionAction, type RetentionPeriods } from './periods.ts';
 import { forecastRetention } from './run.ts';
 
 /** The statuses a report counts, in order. */
@@ -113,4 +109,3 @@ export async function retentionOverview(
     })),
   };
 }
-

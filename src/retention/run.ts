@@ -152,10 +152,10 @@ async function sweep(
     const outcome = await db.tx(system, async (tx) => {
       const [bounds] = await tx.query<{ last: string | null; n: number }>(SLICE_BOUNDS, [after, slice]);
       if (!bounds?.last) return null;
-      const facts = await tx.query<FactRow>(
-        options.dryRun ? SLICE_FACTS : `${SLICE_FACTS} FOR UPDATE OF p`,
-        [after, bounds.last],
-      );
+      const facts = await tx.query<FactRow>(options.dryRun ? SLICE_FACTS : `${SLICE_FACTS} FOR UPDATE OF p`, [
+        after,
+        bounds.last,
+      ]);
       const chosen: Record<RetentionAction, string[]> = { archive: [], destroy: [], expire_candidate: [] };
       let odd = 0;
       for (const row of facts) {
@@ -220,12 +220,23 @@ export async function runRetention(db: Db, options: RetentionRunOptions): Promis
   await db.tx(system, async (tx) => {
     await tx.query(
       `UPDATE retention_runs SET finished_at = $2, actions = $3, persons_scanned = $4 WHERE id = $1`,
-      [runId, new Date(options.at.getTime() + seconds * 1000), JSON.stringify({ ...actions, inconsistent }), scanned],
+      [
+        runId,
+        new Date(options.at.getTime() + seconds * 1000),
+        JSON.stringify({ ...actions, inconsistent }),
+        scanned,
+      ],
     );
     // The run on the record: counts only (the persons' tombstones say which; nothing of anyone is read).
     await appendAudit(
       tx,
-      { actor: system, sessionRef: null, requestId: `retention-${runId}`, sourceAddress: null, at: options.at },
+      {
+        actor: system,
+        sessionRef: null,
+        requestId: `retention-${runId}`,
+        sourceAddress: null,
+        at: options.at,
+      },
       {
         action: options.dryRun ? 'retention.dry_run' : 'retention.run',
         purpose: null,
