@@ -74,6 +74,37 @@ describe('loadConfig', () => {
     expect(error.issues.map((issue) => issue.field).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
   });
 
+  it('retention: the legal defaults, shorter periods accepted, longer than the labour code refused', () => {
+    expect(loadConfig({}).retention).toEqual({
+      periods: { archiveMonths: 12, destroyYears: 20, candidateMonths: 24 },
+      dailyAt: { hour: 2, minute: 30 },
+    });
+    expect(
+      loadConfig({
+        REMPART_RETENTION_ARCHIVE_MONTHS: '6',
+        REMPART_RETENTION_DESTROY_YEARS: '10',
+        REMPART_RETENTION_CANDIDATE_MONTHS: '12',
+        REMPART_RETENTION_DAILY_AT: 'off',
+      }).retention,
+    ).toEqual({ periods: { archiveMonths: 6, destroyYears: 10, candidateMonths: 12 }, dailyAt: null });
+    const error = configError({
+      REMPART_RETENTION_DESTROY_YEARS: '21',
+      REMPART_RETENTION_DAILY_AT: '25:00',
+    });
+    expect(error.issues.map((issue) => issue.field).sort()).toEqual([
+      'REMPART_RETENTION_DAILY_AT',
+      'REMPART_RETENTION_DESTROY_YEARS',
+    ]);
+    expect(
+      configError({ REMPART_RETENTION_ARCHIVE_MONTHS: '60', REMPART_RETENTION_DESTROY_YEARS: '4' }).issues,
+    ).toEqual([
+      {
+        field: 'REMPART_RETENTION_ARCHIVE_MONTHS',
+        message: 'must not be longer than REMPART_RETENTION_DESTROY_YEARS',
+      },
+    ]);
+  });
+
   it('does not echo a witness URL, which may hold a password', () => {
     const error = configError({ REMPART_WITNESSES: 'https://user:s3cret@w1.example.org=nokey' });
     expect(error.message).not.toContain('s3cret');

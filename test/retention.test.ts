@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '../src/context.ts';
 import { IDENTITY_FIELDS } from '../src/registry/person.ts';
 import { identityIndexes, openIdentity } from '../src/registry/persons.ts';
-import { retentionDay } from '../src/retention/job.ts';
+import { dailyRunDue, retentionDay } from '../src/retention/job.ts';
 import { DEFAULT_PERIODS } from '../src/retention/periods.ts';
 import { type RetentionReport, runRetention } from '../src/retention/run.ts';
 import { engine } from './helpers/db.ts';
@@ -312,6 +312,29 @@ describe(`retention aged with the clock (${engine})`, () => {
       ),
     );
     expect(Number(left[0]!.n)).toBe(0);
+  });
+
+  it('the server runs it once a day, past its time: not before, not twice, not when off', async () => {
+    const config = { periods: DEFAULT_PERIODS, dailyAt: { hour: 2, minute: 30 } };
+    setTo('2045-12-17T01:00:00Z'); // 02:00 in Paris
+    expect(await dailyRunDue(w.t.db, config, w.clock.now())).toBeNull();
+    setTo('2045-12-17T01:45:00Z'); // 02:45 in Paris
+    expect(await dailyRunDue(w.t.db, config, w.clock.now())).toBe('2045-12-17');
+    expect(await dailyRunDue(w.t.db, { ...config, dailyAt: null }, w.clock.now())).toBeNull();
+    const server = (asOf: string) =>
+      runRetention(w.t.db, {
+        asOf,
+        periods: DEFAULT_PERIODS,
+        dryRun: false,
+        trigger: 'server',
+        at: w.clock.now(),
+      });
+    const first = await server('2045-12-17');
+    expect(first).not.toBeNull();
+    runs.push(first!);
+    expect(await dailyRunDue(w.t.db, config, w.clock.now())).toBeNull();
+    // a second server process looking at the same moment: the database lets one run per day
+    expect(await server('2045-12-17')).toBeNull();
   });
 
   it('each run is on the record: a row with its counts and an audit event of the system actor', async () => {
