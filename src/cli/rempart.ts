@@ -700,6 +700,25 @@ bench
   );
 
 bench
+  .command('retention')
+  .description(
+    "seed a throwaway registry (deregistrations over 25 years) and time the first retention run, then the next day's",
+  )
+  .option('--persons <n>', 'persons in the throwaway registry', positiveInteger('--persons'), 100_000)
+  .option('--seed <s>', 'seed of the population', nonNegativeInteger('--seed'), 7)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { persons: number; seed: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const bars = stagedProgress('seeding', 9, !options.json);
+      const { benchRetention } = await import('../../bench/retention.ts');
+      const summary = await benchRetention(loadConfig(), { ...options, onProgress: bars.onProgress });
+      bars.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
   .command('seed')
   .description('where the time of rempart seed goes: each stage alone, per person, then the whole pipeline')
   .option(

@@ -59,34 +59,58 @@ export interface RetentionReport {
   seconds: number;
 }
 
-interface FactRow {
-  id: string;
-  status: string;
-  last_end: string | null;
-  open: boolean | null;
-  active_on: string;
-  canary: boolean;
-}
+// The facts of one slice, in four range scans merged here (a join planned under row-level security
+// misjudges the sizes and loops: 35 s for 5,000 persons): the slice's bounds (an index-only range),
+// its non-registered persons, their last registration period, their last portal session, and which
+// of them are canaries. A run that changes them locks the persons (FOR UPDATE), so a change made
+// meanwhile (a re-registration) waits for the slice or is seen by it; a dry run only reads.
+const SLICE_END = 'SELECT id::text AS last FROM persons WHERE id > $1 ORDER BY id OFFSET $2 LIMIT 1';
+const SLICE_REST = 'SELECT count(*)::int AS n FROM persons WHERE id > $1';
+const SLICE_PERSONS = `SELECT id, status,
+    (greatest(created_at, updated_at) AT TIME ZONE 'Europe/Paris')::date::text AS active_on
+  FROM persons WHERE id > $1 AND id <= $2 AND status IN ('deregistered', 'archived', 'candidate')`;
+const SLICE_PERIODS = `SELECT person_id, max(ended_on)::text AS last_end, bool_or(ended_on IS NULL) AS open
+  FROM registration_periods WHERE person_id > $1 AND person_id <= $2 GROUP BY person_id`;
+const SLICE_SESSIONS = `SELECT person_id, (max(last_seen_at) AT TIME ZONE 'Europe/Paris')::date::text AS seen_on
+  FROM person_sessions WHERE person_id > $1 AND person_id <= $2 GROUP BY person_id`;
+const SLICE_CANARIES = 'SELECT person_id FROM guard_canaries WHERE person_id > $1 AND person_id <= $2';
 
-// The facts of one slice: bounds first (an index-only range), then its non-registered persons with
-// their last period, their last sign of activity and whether they are canaries. A run that changes
-// them locks the rows (FOR UPDATE), so a change made meanwhile (a re-registration) waits for the
-// slice or is seen by it; a dry run only reads.
-const SLICE_BOUNDS = `WITH s AS (SELECT id FROM persons WHERE id > $1 ORDER BY id LIMIT $2)
-  SELECT (SELECT id::text FROM s ORDER BY id DESC LIMIT 1) AS last, (SELECT count(*)::int FROM s) AS n`;
-const SLICE_FACTS = `
-SELECT p.id, p.status, r.last_end::text AS last_end, r.open,
-  (greatest(p.created_at, p.updated_at, s.seen) AT TIME ZONE 'Europe/Paris')::date::text AS active_on,
-  (g.person_id IS NOT NULL) AS canary
-FROM persons p
-LEFT JOIN (SELECT person_id, max(ended_on) AS last_end, bool_or(ended_on IS NULL) AS open
-           FROM registration_periods WHERE person_id > $1 AND person_id <= $2 GROUP BY person_id) r
-  ON r.person_id = p.id
-LEFT JOIN (SELECT person_id, max(last_seen_at) AS seen
-           FROM person_sessions WHERE person_id > $1 AND person_id <= $2 GROUP BY person_id) s
-  ON s.person_id = p.id
-LEFT JOIN guard_canaries g ON g.person_id = p.id
-WHERE p.id > $1 AND p.id <= $2 AND p.status IN ('deregistered', 'archived', 'candidate')`;
+/** The facts of the slice (after, last]: its deregistered, archived and candidate persons. */
+async function sliceFacts(
+  tx: Tx,
+  after: string,
+  last: string,
+  lock: boolean,
+): Promise<{ id: string; facts: RetentionFacts }[]> {
+  const bounds = [after, last];
+  const persons = await tx.query<{ id: string; status: string; active_on: string }>(
+    lock ? `${SLICE_PERSONS} FOR UPDATE` : SLICE_PERSONS,
+    bounds,
+  );
+  if (persons.length === 0) return [];
+  const [periods, sessions, canaries] = await Promise.all([
+    tx.query<{ person_id: string; last_end: string | null; open: boolean }>(SLICE_PERIODS, bounds),
+    tx.query<{ person_id: string; seen_on: string }>(SLICE_SESSIONS, bounds),
+    tx.query<{ person_id: string }>(SLICE_CANARIES, bounds),
+  ]);
+  const periodOf = new Map(periods.map((r) => [r.person_id, r]));
+  const seenOn = new Map(sessions.map((r) => [r.person_id, r.seen_on]));
+  const canary = new Set(canaries.map((r) => r.person_id));
+  return persons.map((p) => {
+    const period = periodOf.get(p.id);
+    const seen = seenOn.get(p.id);
+    return {
+      id: p.id,
+      facts: {
+        status: p.status,
+        lastEnd: period?.last_end ?? null,
+        open: period?.open === true,
+        activeOn: seen !== undefined && seen > p.active_on ? seen : p.active_on,
+        canary: canary.has(p.id),
+      },
+    };
+  });
+}
 
 // Archive: the indexes move, in one statement (the CTEs see the rows as they were).
 const ARCHIVE = `
@@ -128,6 +152,8 @@ const SHRED_MAIL = `UPDATE mail_outbox SET subject = NULL, body = NULL, abandone
 
 /** The lowest uuid, below every id: the first slice starts after it. */
 const BEFORE_ALL = '00000000-0000-0000-0000-000000000000';
+/** The highest uuid: the last slice ends there. */
+const AFTER_ALL = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 /** What one pass over the registry found (and, unless dry, did). */
 interface Sweep {
@@ -150,25 +176,19 @@ async function sweep(
   let after = BEFORE_ALL;
   for (;;) {
     const outcome = await db.tx(system, async (tx) => {
-      const [bounds] = await tx.query<{ last: string | null; n: number }>(SLICE_BOUNDS, [after, slice]);
-      if (!bounds?.last) return null;
-      const facts = await tx.query<FactRow>(options.dryRun ? SLICE_FACTS : `${SLICE_FACTS} FOR UPDATE OF p`, [
-        after,
-        bounds.last,
-      ]);
+      // A full slice ends at the slice-th id after `after`; the last one, at the end of the ids.
+      const [end] = await tx.query<{ last: string }>(SLICE_END, [after, slice - 1]);
+      const bounds = end
+        ? { last: end.last, n: slice }
+        : { last: AFTER_ALL, n: (await tx.query<{ n: number }>(SLICE_REST, [after]))[0]?.n ?? 0 };
+      if (bounds.n === 0) return null;
+      const facts = await sliceFacts(tx, after, bounds.last, !options.dryRun);
       const chosen: Record<RetentionAction, string[]> = { archive: [], destroy: [], expire_candidate: [] };
       let odd = 0;
-      for (const row of facts) {
-        const f: RetentionFacts = {
-          status: row.status,
-          lastEnd: row.last_end,
-          open: row.open === true,
-          activeOn: row.active_on,
-          canary: row.canary,
-        };
+      for (const { id, facts: f } of facts) {
         const action = retentionAction(f, due);
-        if (action) chosen[action].push(row.id);
-        else if (row.status !== 'candidate' && (f.open || f.lastEnd === null)) odd++;
+        if (action) chosen[action].push(id);
+        else if (f.status !== 'candidate' && (f.open || f.lastEnd === null)) odd++;
       }
       if (!options.dryRun) await apply(tx, chosen, options.asOf, options.at);
       return { last: bounds.last, n: bounds.n, chosen, odd };
