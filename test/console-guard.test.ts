@@ -18,6 +18,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retentionDay } from '../src/retention/job.ts';
+import { DEFAULT_PERIODS } from '../src/retention/periods.ts';
+import { runRetention } from '../src/retention/run.ts';
 import { screenshot } from './helpers/browser.ts';
 import {
   type ConsoleWorld,
@@ -401,6 +404,29 @@ describe(`the guard in the console (${engine})`, () => {
         .innerText(),
     ).resolves.not.toContain('pas encore');
     await expectAccessible(d);
+
+    // --- The DPO's retention report, after a run (docs/RETENTION.md): counts only, no person.
+    const report = await runRetention(world.t.db, {
+      asOf: retentionDay(world.clock.now()),
+      periods: DEFAULT_PERIODS,
+      dryRun: false,
+      trigger: 'cli',
+      at: world.clock.now(),
+    });
+    expect(report!.actions.destroy + report!.actions.archive).toBeGreaterThan(0);
+    await d.getByRole('link', { name: 'Conservation' }).first().click();
+    await heading(d, 'Conservation des données');
+    const byStatus = d.getByRole('table', { name: 'Personnes par statut' });
+    await expect(byStatus.getByRole('row').filter({ hasText: 'détruites' }).innerText()).resolves.toContain(
+      String(report!.actions.destroy),
+    );
+    await d.getByText('La conservation est à jour : rien n’est en retard.').waitFor();
+    const runs = d.getByRole('table', { name: 'Dernières exécutions' });
+    await expect(runs.getByRole('row').nth(1).innerText()).resolves.toContain(
+      `archivage ${report!.actions.archive}`,
+    );
+    await expectAccessible(d);
+    await screenshot(d, 'retention');
     expect(dpo.problems).toEqual([]);
     await dpo.context.close();
   });

@@ -39,6 +39,7 @@ import { personsRoutes } from './routes/persons.routes.ts';
 import { portalRoutes } from './routes/portal.routes.ts';
 import { proconnectRoutes } from './routes/proconnect.routes.ts';
 import { recoveryRoutes } from './routes/recovery.routes.ts';
+import { retentionRoutes } from './routes/retention.routes.ts';
 import { webauthnRoutes } from './routes/webauthn.routes.ts';
 
 /** What the app needs from outside; passed in so tests run on real parts (CONVENTIONS.md). */
@@ -226,6 +227,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
           description:
             "Incidents: declared, their 72-hour clock, and the authority's notification (GDPR art. 33)",
         },
+        {
+          name: 'retention',
+          description: 'Retention: the archive, crypto-shredding after 20 years, the DPO report',
+        },
       ],
     },
   });
@@ -256,6 +261,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     controller: config.controller,
   });
   await app.register(guardDashboardRoutes, { db: deps.db, clock, guard: config.guard });
+  await app.register(retentionRoutes, { db: deps.db, clock, retention: config.retention });
   await app.register(portalRoutes, {
     db: deps.db,
     keys: deps.registry,

@@ -24,6 +24,7 @@ const HelpdeskPage = lazy(() => import('./helpdesk/HelpdeskPage.tsx'));
 const ApprovalsPage = lazy(() => import('./manager/ApprovalsPage.tsx'));
 const AccountsPage = lazy(() => import('./manager/AccountsPage.tsx'));
 const DpoPage = lazy(() => import('./dpo/DpoPage.tsx'));
+const RetentionPage = lazy(() => import('./dpo/RetentionPage.tsx'));
 const RecoveryPage = lazy(() => import('./recovery/RecoveryPage.tsx'));
 const ActivationPage = lazy(() => import('./recovery/ActivationPage.tsx'));
 const PortalPage = lazy(() => import('./portal/PortalPage.tsx'));
@@ -82,7 +83,9 @@ export function App(): ReactNode {
                 <Route
                   path="recherche"
                   element={
-                    <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo', 'archivist']}>
+                    <RequireRole
+                      roles={['counselor', 'partner_counselor', 'security_officer', 'dpo', 'archivist']}
+                    >
                       <SearchPage />
                     </RequireRole>
                   }
@@ -90,7 +93,9 @@ export function App(): ReactNode {
                 <Route
                   path="dossier"
                   element={
-                    <RequireRole roles={['counselor', 'partner_counselor', 'security_officer', 'dpo', 'archivist']}>
+                    <RequireRole
+                      roles={['counselor', 'partner_counselor', 'security_officer', 'dpo', 'archivist']}
+                    >
                       <PersonPage />
                     </RequireRole>
                   }
@@ -124,6 +129,14 @@ export function App(): ReactNode {
                   element={
                     <Lazy roles={['dpo']}>
                       <DpoPage />
+                    </Lazy>
+                  }
+                />
+                <Route
+                  path="protection-donnees/conservation"
+                  element={
+                    <Lazy roles={['dpo']}>
+                      <RetentionPage />
                     </Lazy>
                   }
                 />

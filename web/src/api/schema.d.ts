@@ -9803,6 +9803,173 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/retention/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * DPO: the retention report (periods, persons by status, what is due, the last runs)
+         * @description The periods in force and their legal ground (Code du travail, art. R.5312-44: 20 years at most after deregistration), persons per status, what a run would do today and within 30 days, and the last runs of `rempart retention run` and of the daily job. Counts only. DPO only.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date
+                             * @description The day the periods are counted back from (local date in France)
+                             */
+                            asOf: string;
+                            periods: {
+                                /** @description Months after deregistration before the archive */
+                                archiveMonths: number;
+                                /** @description Years after deregistration before destruction (at most 20) */
+                                destroyYears: number;
+                                /** @description Months of inactivity before a candidate space is destroyed */
+                                candidateMonths: number;
+                            };
+                            legal: {
+                                destroyYearsMax: number;
+                                source: string;
+                            };
+                            persons: {
+                                registered: number;
+                                deregistered: number;
+                                candidate: number;
+                                archived: number;
+                                destroyed: number;
+                            };
+                            /**
+                             * Format: date
+                             * @description The earliest end of registration still on file (deregistered or archived)
+                             */
+                            oldestDeregistration: string | null;
+                            /** @description What a run today would do: 0 everywhere when the daily run keeps up */
+                            dueNow: {
+                                archive: number;
+                                destroy: number;
+                                expire_candidate: number;
+                            };
+                            dueBy: {
+                                /** Format: date */
+                                date: string;
+                                /** @description Due within 30 days (cumulative: includes dueNow) */
+                                actions: {
+                                    archive: number;
+                                    destroy: number;
+                                    expire_candidate: number;
+                                };
+                            };
+                            /** @description The last 20 runs, newest first */
+                            runs: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: date-time */
+                                startedAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description null: unfinished (cut short)
+                                 */
+                                finishedAt: string | null;
+                                /** Format: date */
+                                asOf: string;
+                                dryRun: boolean;
+                                /** @enum {string} */
+                                trigger: "cli" | "server";
+                                actions: {
+                                    archive?: number;
+                                    destroy?: number;
+                                    expire_candidate?: number;
+                                    inconsistent?: number;
+                                } | null;
+                                scanned: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not logged in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Not allowed for your role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail: string;
+                            field?: string;
+                            issues?: {
+                                field: string;
+                                message: string;
+                                line?: number;
+                            }[];
+                            /** @description a guard response: which kind of limit was reached */
+                            limit?: string;
+                            /**
+                             * Format: date-time
+                             * @description a throttle: when it ends
+                             */
+                            retryAt?: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/portal/login/start": {
         parameters: {
             query?: never;

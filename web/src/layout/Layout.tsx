@@ -29,6 +29,7 @@ export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[]
   { key: 'approvals', path: '/approbations', roles: ['org_manager', 'administrator'] },
   { key: 'accounts', path: '/comptes', roles: ['org_manager', 'administrator'] },
   { key: 'dpo', path: '/protection-donnees', roles: ['dpo'] },
+  { key: 'retention', path: '/protection-donnees/conservation', roles: ['dpo'] },
   { key: 'security', path: '/securite', roles: ['security_officer'] },
   { key: 'review', path: '/securite/revue', roles: ['security_officer'] },
   { key: 'incidents', path: '/incidents', roles: ['security_officer', 'dpo'] },

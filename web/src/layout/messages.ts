@@ -19,6 +19,7 @@ export const layoutMessages = defineMessages(
     approvals: 'Approbations',
     recovery: 'Récupération de compte',
     dpo: 'Protection des données',
+    retention: 'Conservation',
     incidents: 'Incidents',
     footerDescription:
       'Rempart tient le registre des demandeurs d’emploi et la recherche qu’utilisent agences, partenaires et prestataires. Chaque lecture d’une donnée personnelle est tracée dans un journal vérifiable, et la personne concernée peut savoir qui a consulté son dossier et pourquoi.',
@@ -60,6 +61,7 @@ export const layoutMessages = defineMessages(
     approvals: 'Approvals',
     recovery: 'Account recovery',
     dpo: 'Data protection',
+    retention: 'Retention',
     incidents: 'Incidents',
     footerDescription:
       'Rempart keeps the registry of job seekers and the search that agencies, partners and subcontractors use. Every read of personal data is recorded in a verifiable log, and each person can see who read their record and why.',
