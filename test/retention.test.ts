@@ -337,6 +337,29 @@ describe(`retention aged with the clock (${engine})`, () => {
     expect(await server('2045-12-17')).toBeNull();
   });
 
+  it("the DPO's report: counts of what is held and due, the last runs; no other role, no person", async () => {
+    const dpo = (await w.staff('dpo', w.national)).client;
+    const response = await dpo.request('GET', '/api/v1/retention/report');
+    expect(response.statusCode).toBe(200);
+    const report = response.json();
+    expect(report.asOf).toBe(retentionDay(w.clock.now()));
+    expect(report.legal).toEqual({ destroyYearsMax: 20, source: 'Code du travail, article R.5312-44' });
+    const [held] = await w.t.driver.transaction((tx) =>
+      tx.query<{ destroyed: number; archived: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'destroyed')::int AS destroyed,
+                count(*) FILTER (WHERE status = 'archived')::int AS archived FROM persons`,
+      ),
+    );
+    expect(report.persons).toMatchObject(held!);
+    expect(report.dueNow).toEqual({ archive: 0, destroy: 0, expire_candidate: 0 });
+    expect(report.runs[0]).toMatchObject({ trigger: 'server', asOf: '2045-12-17', dryRun: false });
+    expect(JSON.stringify(report)).not.toContain(former.id);
+    for (const role of ['counselor', 'security_officer'] as const) {
+      const other = (await w.staff(role, role === 'counselor' ? w.agency : w.national)).client;
+      expect((await other.request('GET', '/api/v1/retention/report')).statusCode).toBe(403);
+    }
+  });
+
   it('each run is on the record: a row with its counts and an audit event of the system actor', async () => {
     const recorded = await w.t.driver.transaction((tx) =>
       tx.query<{ dry_run: boolean; actions: Record<string, number> }>(
