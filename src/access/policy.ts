@@ -62,6 +62,27 @@ export interface Rule {
 const IDENTIFY: readonly ViewField[] = ['agencyId', 'lastName', 'firstNames', 'birthDate', 'status'];
 const EVERYTHING: readonly ViewField[] = VIEW_FIELDS.filter((f) => f !== 'nirMasked');
 
+/**
+ * A pension proof, by whoever gives it (a counselor for persons on file, the archivist for the
+ * archive): exact searches, and the fields the proof certifies (identity and registration periods).
+ */
+const PENSION_PROOF: Omit<Rule, 'scope' | 'national'> = {
+  search: ['nir', 'nameBirth'],
+  list: [...IDENTIFY, 'nirMasked'],
+  view: [
+    'agencyId',
+    'nir',
+    'lastName',
+    'birthName',
+    'firstNames',
+    'birthDate',
+    'status',
+    'registrationPeriods',
+  ],
+  update: [],
+  history: false,
+};
+
 /** The policy table: role → purpose → rule. Anything absent is refused. */
 export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
   counselor: {
@@ -92,24 +113,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       update: [],
       history: false,
     },
-    pension_proof: {
-      search: ['nir', 'nameBirth'],
-      scope: 'agency',
-      national: true,
-      list: [...IDENTIFY, 'nirMasked'],
-      view: [
-        'agencyId',
-        'nir',
-        'lastName',
-        'birthName',
-        'firstNames',
-        'birthDate',
-        'status',
-        'registrationPeriods',
-      ],
-      update: [],
-      history: false,
-    },
+    pension_proof: { ...PENSION_PROOF, scope: 'agency', national: true },
   },
   partner_counselor: {
     accompaniment: {
@@ -135,25 +139,8 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
     },
   },
   archivist: {
-    pension_proof: {
-      // exact searches in the archive's own indexes; the periods are what a pension proof certifies
-      search: ['nir', 'nameBirth'],
-      scope: 'archive',
-      national: false,
-      list: [...IDENTIFY, 'nirMasked'],
-      view: [
-        'agencyId',
-        'nir',
-        'lastName',
-        'birthName',
-        'firstNames',
-        'birthDate',
-        'status',
-        'registrationPeriods',
-      ],
-      update: [],
-      history: false,
-    },
+    // the archive's own indexes, never a national read: archived persons, for their pension proofs
+    pension_proof: { ...PENSION_PROOF, scope: 'archive', national: false },
   },
   dpo: {
     data_subject_request: {
