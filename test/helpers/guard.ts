@@ -14,6 +14,7 @@ export const LENIENT_GUARD: GuardConfig = parseGuardConfig({
     [
       'counselor',
       'partner_counselor',
+      'subcontractor_operator',
       'security_officer',
       'dpo',
       'org_manager',
