@@ -149,6 +149,25 @@ describe(`work items (${engine})`, () => {
     expect(listed).toEqual([...WORK_TASK_IDS].sort());
   });
 
+  it('the tasks: the fields each shows, and for which purposes a role hands it over', async () => {
+    const byCounselor = (await counselor.request('GET', '/api/v1/work-items/tasks')).json().tasks;
+    const purposes = Object.fromEntries(
+      byCounselor.map((t: { id: string; purposes: string[] }) => [t.id, t.purposes]),
+    );
+    expect(purposes).toEqual({
+      payslip_entry: ['payment'],
+      document_indexing: ['accompaniment', 'payment'],
+      address_proof_check: ['accompaniment', 'payment'],
+    });
+    const byOperator = (await opA.client.request('GET', '/api/v1/work-items/tasks')).json().tasks;
+    expect(byOperator.every((t: { purposes: string[] }) => t.purposes.length === 0)).toBe(true);
+    expect(byOperator.find((t: { id: string }) => t.id === 'payslip_entry')).toMatchObject({
+      fields: ['initials', 'birthYear'],
+      pseudonymised: true,
+      maxDays: 5,
+    });
+  });
+
   it('a counselor hands a document for a person of its agency to a subcontractor: 201, nothing of the person returned, audited', async () => {
     const person = agencyPersons[0]!;
     const response = await create(person.id, 'payslip_entry');

@@ -20,6 +20,7 @@ import {
 } from '../registry/work-items.ts';
 import { type GateCtx, sessionRef } from './gate.ts';
 import { POLICY } from './policy.ts';
+import { WORK_TASK_IDS, WORK_TASKS, type WorkTask, type WorkTaskInfo } from './work-tasks.ts';
 
 /** Who lists: counselors their organisation's items, a subcontractor's managers theirs, operators their own. */
 function viewerOf(ctx: GateCtx): ItemViewer {
@@ -34,6 +35,17 @@ function viewerOf(ctx: GateCtx): ItemViewer {
 /** True if the role may hand some task to a subcontractor for some purpose (policy.ts `delegate`). */
 function mayDelegate(role: Role): boolean {
   return Object.values(POLICY[role] ?? {}).some((rule) => (rule?.delegate?.length ?? 0) > 0);
+}
+
+/** The tasks, each with the purposes for which this role may hand it over (policy.ts `delegate`; none: not theirs). */
+export function workTasksFor(role: Role): (WorkTaskInfo & { id: WorkTask; purposes: string[] })[] {
+  return WORK_TASK_IDS.map((id) => ({
+    id,
+    ...WORK_TASKS[id],
+    purposes: Object.entries(POLICY[role] ?? {})
+      .filter(([, rule]) => rule?.delegate?.includes(id))
+      .map(([purpose]) => purpose),
+  }));
 }
 
 const actorOf = (ctx: GateCtx) =>

@@ -11,8 +11,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { type GateDeps, passGate } from '../../access/gate.ts';
 import { WORK_ITEM_FIELDS } from '../../access/policy.ts';
 import { PURPOSE_IDS } from '../../access/purposes.ts';
-import { assignWorkItem, listWorkItems, workItemSubcontractors } from '../../access/work-items.ts';
-import { WORK_OUTCOMES, WORK_TASK_IDS, WORK_TASKS } from '../../access/work-tasks.ts';
+import {
+  assignWorkItem,
+  listWorkItems,
+  workItemSubcontractors,
+  workTasksFor,
+} from '../../access/work-items.ts';
+import { WORK_OUTCOMES, WORK_TASK_IDS } from '../../access/work-tasks.ts';
+import type { Role } from '../../identity/accounts.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj, str } from '../schemas.ts';
 import { gateCtx } from './persons.routes.ts';
@@ -75,7 +81,8 @@ export const workItemsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) =
       schema: {
         tags: ['work-items'],
         operationId: 'listWorkTasks',
-        summary: 'The tasks a work item can be, and the fields each shows its operator',
+        summary:
+          'The tasks a work item can be, the fields each shows its operator, and the purposes for which you may hand it over',
         response: {
           200: obj({
             tasks: {
@@ -87,6 +94,11 @@ export const workItemsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) =
                 fields: { type: 'array', items: { type: 'string', enum: WORK_ITEM_FIELDS } },
                 pseudonymised: { type: 'boolean' },
                 maxDays: { type: 'integer' },
+                purposes: {
+                  type: 'array',
+                  items: { type: 'string', enum: PURPOSE_IDS },
+                  description: 'The purposes for which your role may hand this task over (empty: none)',
+                },
               }),
             },
           }),
@@ -94,7 +106,7 @@ export const workItemsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) =
         },
       },
     },
-    async () => ({ tasks: WORK_TASK_IDS.map((id) => ({ id, ...WORK_TASKS[id] })) }),
+    async (request) => ({ tasks: workTasksFor(request.staff!.account.role as Role) }),
   );
 
   app.get(
