@@ -21,6 +21,8 @@ type NavKey = keyof (typeof layoutMessages)['fr'];
 /** Each role's screens in the navigation; a screen family adds its entry here. */
 export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[] = [
   { key: 'search', path: '/recherche', roles: ['counselor', 'partner_counselor', 'security_officer', 'dpo'] },
+  { key: 'myItems', path: '/mes-dossiers', roles: ['subcontractor_operator'] },
+  { key: 'handedItems', path: '/dossiers-confies', roles: ['counselor', 'org_manager'] },
   { key: 'recovery', path: '/assistance', roles: ['helpdesk'] },
   { key: 'approvals', path: '/approbations', roles: ['org_manager', 'administrator'] },
   { key: 'accounts', path: '/comptes', roles: ['org_manager', 'administrator'] },
