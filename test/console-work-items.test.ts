@@ -95,7 +95,9 @@ describe(`work items in the console (${engine})`, () => {
     await row.getByRole('button', { name: 'Ouvrir le dossier' }).click();
     await heading(page, 'Dossier');
     await page.getByRole('heading', { name: 'Confier un document à un prestataire' }).waitFor();
-    await page.getByLabel('Tâche', { exact: true }).selectOption({ label: 'Saisie d’une attestation employeur' });
+    await page
+      .getByLabel('Tâche', { exact: true })
+      .selectOption({ label: 'Saisie d’une attestation employeur' });
     await page.getByText('Le prestataire verra : Initiales, Année de naissance.').waitFor();
     await page.getByLabel('Prestataire', { exact: true }).selectOption({ label: subcontractor.name });
     const deadline = new Date(world.clock.now().getTime() + 2 * 86_400_000);
