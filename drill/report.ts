@@ -26,8 +26,13 @@ export interface ScenarioFigures {
    * (a throttle, a step-up, a suspension); null: never.
    */
   daysToFirstResponse?: number | null;
-  /** T2-scope: attacker requests the server refused (any 4xx or 5xx answer). */
+  /** T2-scope, T4: attacker requests the server refused (any 4xx or 5xx answer). */
   refused?: number;
+  /**
+   * T4: the operator's own live items it opened before the attack — its work, through the gate and on
+   * record, not counted in recordsExposed.
+   */
+  legitimateReads?: number;
   /** T7: the breach scope from the audit log equals what the attacker received, person for person, field for field. */
   scopeExact?: boolean;
   /** T7: persons in the scope `rempart audit scope` computed. */

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { POLICY, ruleFor } from '../src/access/policy.ts';
 import { defaultPurposes, PURPOSE_IDS, PURPOSES } from '../src/access/purposes.ts';
+import { WORK_TASK_IDS, WORK_TASKS } from '../src/access/work-tasks.ts';
 import { ROLES } from '../src/identity/accounts.ts';
 import { ROLES_BY_KIND } from '../src/identity/provisioning.ts';
 import { engine, freshDb } from './helpers/db.ts';
@@ -41,12 +42,51 @@ describe(`purposes and policy (${engine})`, () => {
     },
   );
 
-  it.each(['helpdesk', 'org_manager', 'administrator', 'subcontractor_operator'] as const)(
+  it.each(['helpdesk', 'org_manager', 'administrator'] as const)(
     'the %s role has no rule at all (no search, no view)',
     (role) => {
       expect(POLICY[role]).toBeUndefined();
     },
   );
+
+  it('subcontractor operators: no search, no record, only work items (T4)', () => {
+    expect(Object.keys(POLICY.subcontractor_operator ?? {})).toEqual(['work_item']);
+    const rule = ruleFor('subcontractor_operator', 'work_item')!;
+    expect(rule.search).toEqual([]);
+    expect(rule.list).toEqual([]);
+    expect(rule.view).toEqual([]);
+    expect(rule.update).toEqual([]);
+    expect(rule.national).toBe(false);
+    expect(rule.history).toBe(false);
+    expect(rule.scope).toBe('work_item');
+    expect(rule.delegate ?? []).toEqual([]);
+  });
+
+  it('a work item never shows more than the operator role’s cap, and never a NIR, contact or birth date', () => {
+    const cap = ruleFor('subcontractor_operator', 'work_item')!.items!;
+    for (const id of WORK_TASK_IDS) {
+      const task = WORK_TASKS[id];
+      for (const field of task.fields) expect(cap, id).toContain(field);
+      for (const field of ['nir', 'nirMasked', 'email', 'phone', 'birthDate', 'birthPlace', 'birthName']) {
+        expect(task.fields as readonly string[], id).not.toContain(field);
+      }
+      // Pseudonymised tasks show no name.
+      if (task.pseudonymised) {
+        expect(task.fields as readonly string[], id).not.toContain('lastName');
+        expect(task.fields as readonly string[], id).not.toContain('firstNames');
+      }
+    }
+  });
+
+  it('only roles with an everyday scope hand tasks to subcontractors', () => {
+    for (const [role, purposes] of Object.entries(POLICY)) {
+      for (const [purpose, rule] of Object.entries(purposes ?? {})) {
+        if ((rule.delegate ?? []).length === 0) continue;
+        expect(['agency', 'caseload'], `${role}/${purpose}`).toContain(rule.scope);
+        for (const task of rule.delegate ?? []) expect(WORK_TASK_IDS).toContain(task);
+      }
+    }
+  });
 
   it('partners never see or search the NIR, and never read nationally', () => {
     const rule = ruleFor('partner_counselor', 'accompaniment')!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VIEW_FIELDS } from '../src/access/policy.ts';
+import { VIEW_FIELDS, WORK_ITEM_FIELDS } from '../src/access/policy.ts';
 import { withNewNoticeKey } from '../src/crypto/keyring.ts';
 import { noticeVerifierKeys, verifyNotice } from '../src/crypto/notice-signing.ts';
 import { FIELD_NAMES_FR, renderNoticeText, signedNoticeText } from '../src/notify/notice-text.ts';
@@ -22,7 +22,10 @@ function listedFields(text: string): string[] {
 
 describe('incident notice text', () => {
   it('names every field the gate returns and the audit log records, in French', () => {
-    expect(Object.keys(FIELD_NAMES_FR).sort()).toEqual([...VIEW_FIELDS].sort());
+    // A person's record's fields, and what a subcontractor's work item shows instead (initials, birth year).
+    expect(Object.keys(FIELD_NAMES_FR).sort()).toEqual(
+      [...new Set([...VIEW_FIELDS, ...WORK_ITEM_FIELDS])].sort(),
+    );
     expect(VIEW_FIELDS).toEqual(expect.arrayContaining([...IDENTITY_FIELDS]));
   });
 

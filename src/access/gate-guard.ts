@@ -69,7 +69,16 @@ export async function announce(deps: GateDeps, raised: RaisedAlert | null): Prom
   );
 }
 
-/** What a request counts for the guard, before the persons it reaches are known. */
+/** Whether a request is a justified national read (work items never are). */
+export function isNational(request: GateRequest): boolean {
+  return 'national' in request && request.national === true;
+}
+
+/**
+ * What a request counts for the guard, before the persons it reaches are known. Every request but a
+ * search is a view (a record, an item opened or created), except marking a work item done, which
+ * reads nothing; its refusals still count.
+ */
 export function observed(request: GateRequest, national: boolean): ObservedRequest {
   const search = request.action === 'person.search';
   let sweep: ObservedRequest['sweep'];
@@ -81,7 +90,7 @@ export function observed(request: GateRequest, national: boolean): ObservedReque
   }
   return {
     action: request.action,
-    views: search ? 0 : 1,
+    views: search || request.action === 'work_item.complete' ? 0 : 1,
     searches: search ? 1 : 0,
     personIds: [],
     national,

@@ -58,8 +58,27 @@ import {
   writeSealed,
 } from '../registry/person-reads.ts';
 import { emailIndex, type PersonQuery, type RegistryKeys, resealRow } from '../registry/persons.ts';
+import { setPolicyClock } from '../registry/work-items.ts';
 import { validateContact } from './contact.ts';
-import { ALLOW, announce, GuardRedo, guardActor, observe, observed, worse } from './gate-guard.ts';
+import {
+  ALLOW,
+  announce,
+  GuardRedo,
+  guardActor,
+  isNational,
+  observe,
+  observed,
+  worse,
+} from './gate-guard.ts';
+import {
+  type AnyWorkItemResult,
+  decideWorkItem,
+  isWorkItemRequest,
+  runWorkItem,
+  type WorkItemRequest,
+  type WorkItemResult,
+  workItemShape,
+} from './gate-work-items.ts';
 import {
   type ContactField,
   JUSTIFICATION_MAX,
@@ -116,7 +135,8 @@ export type GateRequest =
   | ({ action: 'person.search'; purpose: string; query: PersonQuery; cap?: number } & Justified)
   | ({ action: 'person.view'; purpose: string; personId: string } & Justified)
   | ({ action: 'person.access_history'; purpose: string; personId: string } & Justified)
-  | { action: 'person.update_contact'; purpose: string; personId: string; changes: ContactChanges };
+  | { action: 'person.update_contact'; purpose: string; personId: string; changes: ContactChanges }
+  | WorkItemRequest;
 
 /** New contact details; null clears one, absent leaves it. */
 export type ContactChanges = { email?: string | null; phone?: string | null; address?: Address | null };
@@ -163,28 +183,34 @@ export interface HistoryResult {
   accessHistory: AccessEntry[];
 }
 
-type ResultOf<R extends GateRequest> = R['action'] extends 'person.search'
-  ? SearchResult
-  : R['action'] extends 'person.view'
-    ? ViewResult
-    : R['action'] extends 'person.access_history'
-      ? HistoryResult
-      : UpdateResult;
+type ResultOf<R extends GateRequest> = R extends WorkItemRequest
+  ? WorkItemResult<R>
+  : R['action'] extends 'person.search'
+    ? SearchResult
+    : R['action'] extends 'person.view'
+      ? ViewResult
+      : R['action'] extends 'person.access_history'
+        ? HistoryResult
+        : UpdateResult;
+
+/** What one pass through the gate returns, before it is typed by its request. */
+type AnyResult = SearchResult | ViewResult | UpdateResult | HistoryResult | AnyWorkItemResult;
 
 /** The field name under which an access history is returned and audited. */
 export const HISTORY_FIELD = 'accessHistory';
 
 /** The policy's answer for one request (step 3). */
-interface Decision {
+export interface Decision {
   purpose: Purpose;
   rule: Rule;
-  scope: ReadScope;
+  /** The persons a person route reaches; null for a work item's own acts (gate-work-items.ts). */
+  scope: ReadScope | null;
   national: boolean;
   justification: string | null;
 }
 
 /** A refusal decided before or inside the transaction: audited, then raised. */
-class Refusal {
+export class Refusal {
   readonly reason: string;
   readonly error: AppError;
   readonly query: Record<string, unknown>;
@@ -211,7 +237,7 @@ export async function passGate<R extends GateRequest>(
   };
   const shape = queryShape(request);
   const purpose = isPurpose(request.purpose) ? request.purpose : null;
-  const decided = decide(ctx, request, shape);
+  const decided = decide(ctx, request, shape, at);
   if (decided instanceof Refusal) return refuse(deps, ctx, audit, request, purpose, decided);
   // Step 4, guard (before): a throttle in force or a step-up not yet given refuses the request.
   const pending = deps.guard ? guardBefore(guardActor(ctx), at) : ALLOW;
@@ -219,10 +245,7 @@ export async function passGate<R extends GateRequest>(
     const blocked = new Refusal(`guard.${pending.response}`, guardError(pending), shape);
     return refuse(deps, ctx, audit, request, purpose, blocked, pending);
   }
-  let outcome: {
-    result: SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal;
-    guard: GuardOutcome;
-  };
+  let outcome: { result: AnyResult | Refusal; guard: GuardOutcome };
   // Generic plans: the gate's statements are point lookups planned once per connection (TxOptions).
   const attempt = (locked: boolean) =>
     deps.db.tx(
@@ -230,8 +253,10 @@ export async function passGate<R extends GateRequest>(
       async (tx) => {
         // The scope the policy opened, for row-level security: a justified national read, or the archive.
         if (decided.national) await tx.query(`SELECT set_config('rempart.scope', 'national', true)`);
-        else if (decided.scope.kind === 'archive')
+        else if (decided.scope?.kind === 'archive')
           await tx.query(`SELECT set_config('rempart.scope', 'archive', true)`);
+        // Work items' deadlines are the application's clock, in the row-level security policies too.
+        if (isWorkItemRequest(request)) await setPolicyClock(tx, at);
         return run(tx, deps, ctx, audit, request, decided, shape, locked);
       },
       { genericPlans: true },
@@ -264,7 +289,12 @@ export function sessionRef(idHash: Buffer): string {
 }
 
 /** Steps 2 and 3: the purpose and the policy. A validation error is thrown; a refusal is returned. */
-function decide(ctx: GateCtx, request: GateRequest, shape: Record<string, unknown>): Decision | Refusal {
+function decide(
+  ctx: GateCtx,
+  request: GateRequest,
+  shape: Record<string, unknown>,
+  at: Date,
+): Decision | Refusal {
   if (!isPurpose(request.purpose)) {
     throw new AppError('validation_failed', 'purpose is not one of the declared purposes', {
       field: 'purpose',
@@ -281,6 +311,15 @@ function decide(ctx: GateCtx, request: GateRequest, shape: Record<string, unknow
   }
   const rule = ruleFor(ctx.role, purpose);
   if (!rule) return forbidden('no_policy', 'no access is defined for your role and this purpose', 'purpose');
+  if (isWorkItemRequest(request)) return decideWorkItem(ctx, request, purpose, rule, shape, at);
+  if (rule.scope === 'work_item') {
+    // T4: no search and no record; persons only through the work items assigned (gate-work-items.ts).
+    return forbidden(
+      'work_items_only',
+      'your role reads persons only through the work items assigned to you',
+      'purpose',
+    );
+  }
 
   let national = false;
   let justification: string | null = null;
@@ -348,6 +387,7 @@ function decide(ctx: GateCtx, request: GateRequest, shape: Record<string, unknow
 
 /** What the audit records of a request: which filters, never their values (docs/DESIGN.md section 7). */
 function queryShape(request: GateRequest): Record<string, unknown> {
+  if (isWorkItemRequest(request)) return workItemShape(request);
   if (request.action === 'person.search') {
     return {
       by: request.query.by,
@@ -376,7 +416,7 @@ async function refuse(
   pending?: Verdict,
 ): Promise<never> {
   const counted: ObservedRequest = {
-    ...observed(request, request.action !== 'person.update_contact' && request.national === true),
+    ...observed(request, isNational(request)),
     refused: pending === undefined && refusal.reason !== 'decryption_failed',
     blocked: pending !== undefined,
   };
@@ -391,7 +431,8 @@ async function refuse(
   throw refusal.error;
 }
 
-function denyEntry(
+/** The audit entry of a refusal: decision 'deny', its reason, the guard's response if any. */
+export function denyEntry(
   request: GateRequest,
   purpose: Purpose | null,
   refusal: Refusal,
@@ -426,10 +467,7 @@ async function run(
   decision: Decision,
   shape: Record<string, unknown>,
   locked: boolean,
-): Promise<{
-  result: SearchResult | ViewResult | UpdateResult | HistoryResult | Refusal;
-  guard: GuardOutcome;
-}> {
+): Promise<{ result: AnyResult | Refusal; guard: GuardOutcome }> {
   const base = { action: request.action, purpose: decision.purpose, justification: decision.justification };
   const counted = observed(request, decision.national);
   let plan: GuardPlan | null = null;
@@ -461,17 +499,15 @@ async function run(
     await appendAudit(tx, audit, denyEntry(request, decision.purpose, refusal, outcome));
     return refusal;
   };
+  if (isWorkItemRequest(request)) {
+    return runWorkItem(tx, deps, ctx, request, decision, shape, { after, record, stopped });
+  }
+  const scope = decision.scope;
+  if (!scope) throw new AppError('internal', 'a person route without a scope');
   if (request.action === 'person.search') {
     const cap = request.cap ?? SEARCH_CAP;
     const fields = [...decision.rule.list];
-    const found = await findInScope(
-      tx,
-      deps.keys,
-      decision.scope,
-      request.query,
-      cap,
-      identityFieldsOf(fields),
-    );
+    const found = await findInScope(tx, deps.keys, scope, request.query, cap, identityFieldsOf(fields));
     const guard = await after(
       found.persons.map((p) => p.id),
       { empty: found.persons.length === 0 },
@@ -488,7 +524,7 @@ async function run(
     return { result: { results, more: found.more, cap, fields }, guard };
   }
 
-  const person = await personInScope(tx, decision.scope, request.personId);
+  const person = await personInScope(tx, scope, request.personId);
   if (!person) {
     // Absent and out of scope answer alike (no probing of ids); the attempt is on record and counted.
     const guard = await after([], { refused: true });
@@ -543,7 +579,7 @@ async function run(
   });
   const sealed = await resealRow(deps.keys, person, next);
   const emailBi = changes.email === undefined ? undefined : emailIndex(deps.keys.blindIndex, next.email);
-  if (!(await writeSealed(tx, decision.scope, person.id, sealed, audit.at, emailBi))) {
+  if (!(await writeSealed(tx, scope, person.id, sealed, audit.at, emailBi))) {
     throw new AppError('internal', 'a person read in scope could not be written');
   }
   return { result: { updated }, guard };

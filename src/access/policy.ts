@@ -8,8 +8,9 @@
  *   scored by the guard);
  * - partner counselors (Cap emploi, missions locales, training bodies): only the persons their
  *   organisation accompanies, and only the fields accompaniment needs (T2, T5, T9);
- * - subcontractor operators: no search, no view (work items come later, T4); helpdesk, managers,
- *   administrators: nothing (T1, T8);
+ * - subcontractor operators: no search and no record at all; only the work items assigned to them,
+ *   each showing its task's fields (work-tasks.ts), while assigned and before its deadline (T4);
+ *   helpdesk, managers, administrators: nothing (T1, T8);
  * - security officers and the DPO: national reads only, justified, for their one purpose;
  * - archivists: pension proofs of archived persons (deregistered past the retention period,
  *   src/retention), and nothing else; no other role reaches the archive.
@@ -18,6 +19,7 @@ import type { Role } from '../identity/accounts.ts';
 import { IDENTITY_FIELDS, type IdentityField } from '../registry/person.ts';
 import type { PersonQuery } from '../registry/persons.ts';
 import type { Purpose } from './purposes.ts';
+import type { WorkTask } from './work-tasks.ts';
 
 /**
  * The fields of a person the gate can return, by name (the unit of the audit log's field lists):
@@ -32,6 +34,21 @@ export const VIEW_FIELDS: readonly ViewField[] = [
   'registrationPeriods',
 ];
 
+/**
+ * The fields a work item can show an operator (T4): identity fields, and pseudonymised ones derived
+ * from them inside the gate — `initials` (of the first given name and the last name) and `birthYear`.
+ * They are the audit log's field names for an operator's read.
+ */
+export type WorkItemField = 'initials' | 'birthYear' | 'agencyId' | 'lastName' | 'firstNames' | 'address';
+export const WORK_ITEM_FIELDS: readonly WorkItemField[] = [
+  'initials',
+  'birthYear',
+  'agencyId',
+  'lastName',
+  'firstNames',
+  'address',
+];
+
 /** The contact fields a counselor may change. */
 export const CONTACT_FIELDS = ['email', 'phone', 'address'] as const;
 export type ContactField = (typeof CONTACT_FIELDS)[number];
@@ -44,9 +61,10 @@ export interface Rule {
   search: readonly SearchBy[];
   /**
    * Its everyday scope: its agency and caseload, its caseload only, the archive (archived persons
-   * only), or none (national reads only).
+   * only), none (national reads only), or work items (no person route at all: only the items
+   * assigned to it, T4).
    */
-  scope: 'agency' | 'caseload' | 'archive' | 'none';
+  scope: 'agency' | 'caseload' | 'archive' | 'none' | 'work_item';
   /** Whether it may read outside that scope with a written justification. */
   national: boolean;
   /** Fields in a list of search results: enough to tell persons apart, no contact details. */
@@ -57,6 +75,10 @@ export interface Rule {
   update: readonly ContactField[];
   /** Whether it may read who accessed a person's record (GDPR article 15; incident investigation). */
   history: boolean;
+  /** The tasks it may hand to a subcontractor as work items, for persons in its scope (absent: none). */
+  delegate?: readonly WorkTask[];
+  /** With scope 'work_item': the most any item may show it (each item shows its task's fields). */
+  items?: readonly WorkItemField[];
 }
 
 const IDENTIFY: readonly ViewField[] = ['agencyId', 'lastName', 'firstNames', 'birthDate', 'status'];
@@ -94,6 +116,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       view: EVERYTHING,
       update: ['email', 'phone', 'address'],
       history: false,
+      delegate: ['document_indexing', 'address_proof_check'],
     },
     payment: {
       search: ['nir', 'agencyId'],
@@ -112,6 +135,7 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       ],
       update: [],
       history: false,
+      delegate: ['payslip_entry', 'document_indexing', 'address_proof_check'],
     },
     pension_proof: { ...PENSION_PROOF, scope: 'agency', national: true },
   },
@@ -125,6 +149,19 @@ export const POLICY: Partial<Record<Role, Partial<Record<Purpose, Rule>>>> = {
       view: [...IDENTIFY, 'email', 'phone', 'address'],
       update: [],
       history: false,
+    },
+  },
+  subcontractor_operator: {
+    // T4: no search and no record; the items assigned to it, each with its task's fields only.
+    work_item: {
+      search: [],
+      scope: 'work_item',
+      national: false,
+      list: [],
+      view: [],
+      update: [],
+      history: false,
+      items: WORK_ITEM_FIELDS,
     },
   },
   security_officer: {

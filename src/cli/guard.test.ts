@@ -16,6 +16,17 @@ describe('docs/GUARD.md', () => {
     const partner = thresholdsMarkdown(thresholdsFor(BUILT_IN, 'partner_counselor', ''));
     expect(doc).toContain(partner.slice(0, partner.indexOf('| parameter')).trim());
   });
+  it("has the subcontractor operators' own levels exactly as the code builds them, and no others", () => {
+    const operator = thresholdsFor(BUILT_IN, 'subcontractor_operator', '').levels;
+    const defaults = thresholdsFor(BUILT_IN, '', '').levels;
+    const own = SIGNALS.filter((name) => JSON.stringify(operator[name]) !== JSON.stringify(defaults[name]));
+    expect(own).toEqual(['refused_per_day', 'refused_per_week']);
+    const section = doc.slice(doc.indexOf('### Subcontractor operators'), doc.indexOf('## Demo accounts'));
+    for (const name of own) {
+      const levels = operator[name];
+      expect(section).toContain(`| \`${name}\` | ${levels.step_up ?? '—'} | ${levels.suspend ?? '—'} |`);
+    }
+  });
   it('documents every signal with what it measures and why', () => {
     for (const name of SIGNALS) {
       expect(SIGNAL_DOCS[name].measures.length).toBeGreaterThan(10);

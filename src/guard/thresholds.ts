@@ -358,6 +358,13 @@ const ROLE_LEVELS: Partial<Record<Role, Partial<Record<SignalName, Levels>>>> = 
     off_hours_persons_week: { step_up: 20, suspend: 60 },
     ahead_of_usual: { step_up: 6, suspend: 30 },
   },
+  // T4: an operator has no search and no record to ask for; every refusal is a search tried, or an
+  // item opened that is not theirs or no longer live, which the console never offers. A few are
+  // slips (an item opened in the minute it closed); a dozen in a day is a copy being attempted.
+  subcontractor_operator: {
+    refused_per_day: { step_up: 4, suspend: 12 },
+    refused_per_week: { step_up: 8, suspend: 20 },
+  },
 };
 
 const DEFAULT_PARAMETERS: GuardParameters = {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import pretty from 'pino-pretty';
+import type { GateDeps } from '../access/gate.ts';
 import type { Config } from '../config.ts';
 import { type Clock, systemClock } from '../context.ts';
 import type { Kms } from '../crypto/kms.ts';
@@ -41,6 +42,7 @@ import { proconnectRoutes } from './routes/proconnect.routes.ts';
 import { recoveryRoutes } from './routes/recovery.routes.ts';
 import { retentionRoutes } from './routes/retention.routes.ts';
 import { webauthnRoutes } from './routes/webauthn.routes.ts';
+import { workItemsRoutes } from './routes/work-items.routes.ts';
 
 /** What the app needs from outside; passed in so tests run on real parts (CONVENTIONS.md). */
 export interface AppDeps {
@@ -223,6 +225,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
             'Job seekers: every read and change goes through the gate, for a declared purpose, and is audited',
         },
         {
+          name: 'work-items',
+          description:
+            'Subcontractor work items: one document for one person, the task’s fields only, while assigned and before the deadline (T4)',
+        },
+        {
           name: 'incidents',
           description:
             "Incidents: declared, their 72-hour clock, and the authority's notification (GDPR art. 33)",
@@ -245,13 +252,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(proconnectRoutes, { db: deps.db, config, clock });
   await app.register(recoveryRoutes, { db: deps.db, config, clock });
   await app.register(accountsRoutes, { db: deps.db, clock });
-  await app.register(personsRoutes, {
+  const gateDeps: GateDeps = {
     db: deps.db,
     keys: deps.registry,
     clock,
     guard: config.guardEnabled ? config.guard : null,
     announce: (alert) => announceAlert(deps.db, alert, clock.now(), config.publicUrl),
-  });
+  };
+  await app.register(personsRoutes, gateDeps);
+  await app.register(workItemsRoutes, gateDeps);
   await app.register(auditRoutes, { db: deps.db });
   await app.register(guardRoutes, { db: deps.db, clock, keys: deps.registry, guard: config.guard });
   await app.register(incidentsRoutes, {

@@ -8,7 +8,7 @@ import type { NoticeSigningKeys } from '../crypto/keyring.ts';
 import { signNotice } from '../crypto/notice-signing.ts';
 import { AppError } from '../errors.ts';
 
-/** French names of the fields a notice may list: every field the gate returns (src/access/policy.ts VIEW_FIELDS, the audit log's names). */
+/** French names of the fields a notice may list: every field the gate returns (src/access/policy.ts VIEW_FIELDS and WORK_ITEM_FIELDS, the audit log's names). */
 export const FIELD_NAMES_FR: Readonly<Record<string, string>> = {
   agencyId: 'votre identifiant France Travail',
   nir: 'votre numéro de sécurité sociale (NIR)',
@@ -26,6 +26,9 @@ export const FIELD_NAMES_FR: Readonly<Record<string, string>> = {
   nirMasked: 'le début de votre numéro de sécurité sociale (sexe, année et mois de naissance)',
   status: 'votre situation (inscrit ou non comme demandeur d’emploi)',
   registrationPeriods: 'vos périodes d’inscription comme demandeur d’emploi',
+  // What a subcontractor's work item shows in place of a name or birth date (src/access/work-tasks.ts).
+  initials: 'vos initiales',
+  birthYear: 'votre année de naissance',
 };
 
 /** What one notice says: the person's exposed fields and how to check the notice. */

@@ -14,11 +14,13 @@ export const LENIENT_GUARD: GuardConfig = parseGuardConfig({
     [
       'counselor',
       'partner_counselor',
+      'subcontractor_operator',
       'security_officer',
       'dpo',
       'org_manager',
       'helpdesk',
       'administrator',
+      'archivist',
     ].map((role) => [role, { levels: none }]),
   ),
 });

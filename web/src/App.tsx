@@ -31,6 +31,7 @@ const PortalPage = lazy(() => import('./portal/PortalPage.tsx'));
 const VerifyPage = lazy(() => import('./verify/VerifyPage.tsx'));
 const IncidentsPage = lazy(() => import('./incidents/IncidentsPage.tsx'));
 const IncidentFilePage = lazy(() => import('./incidents/IncidentFilePage.tsx'));
+const WorkItemsPage = lazy(() => import('./workitems/WorkItemsPage.tsx'));
 
 /** A lazily loaded screen for some roles (any logged-in role when `roles` is absent). */
 function Lazy({ roles, children }: { roles?: readonly Role[]; children: ReactNode }): ReactNode {
@@ -98,6 +99,23 @@ export function App(): ReactNode {
                     >
                       <PersonPage />
                     </RequireRole>
+                  }
+                />
+                {/* Work items (T4): an operator's own; the items a manager assigns or a counselor handed over. */}
+                <Route
+                  path="mes-dossiers"
+                  element={
+                    <Lazy roles={['subcontractor_operator']}>
+                      <WorkItemsPage />
+                    </Lazy>
+                  }
+                />
+                <Route
+                  path="dossiers-confies"
+                  element={
+                    <Lazy roles={['counselor', 'org_manager']}>
+                      <WorkItemsPage />
+                    </Lazy>
                   }
                 />
                 <Route

@@ -6015,6 +6015,118 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/work-items/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tasks a work item can be, the fields each shows its operator, and the purposes for which you may hand it over */
+        get: operations["listWorkTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-items/subcontractors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counselors: the subcontractors a document can be handed to */
+        get: operations["listSubcontractors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The work items you deal with: operators their own, a subcontractor’s managers their organisation’s, counselors their organisation’s
+         * @description Live items first (soonest deadline first), then the others; at most 200. No personal data: the reference is the item’s pseudonym.
+         */
+        get: operations["listWorkItems"];
+        put?: never;
+        /**
+         * Counselors: hand one document for a person of your scope to a subcontractor
+         * @description The task fixes the fields the operator will see; the deadline ends the item (at most the task’s maxDays away). Through the gate: audited, counted by the guard.
+         */
+        post: operations["createWorkItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-items/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Operators: open a work item assigned to you, while it is live (the task’s fields only)
+         * @description Through the gate, purpose work_item: audited with the person and the exact fields, counted by the guard. Not assigned to you, another organisation’s, done, past its deadline or unknown: 404, a refusal the guard counts.
+         */
+        get: operations["openWorkItem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-items/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A subcontractor’s managers: assign a live item of your organisation to one of its operators */
+        post: operations["assignWorkItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-items/{id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Operators: mark a live item assigned to you done; it shows nothing afterwards */
+        post: operations["completeWorkItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/checkpoint": {
         parameters: {
             query?: never;
@@ -10920,6 +11032,1329 @@ export interface operations {
             };
             /** @description ProConnect is not configured on this server (proconnect_disabled) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    listWorkTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tasks: {
+                            /**
+                             * @description The task (GET /api/v1/work-items/tasks)
+                             * @enum {string}
+                             */
+                            id: "payslip_entry" | "document_indexing" | "address_proof_check";
+                            label: {
+                                fr: string;
+                                en: string;
+                            };
+                            description: string;
+                            fields: ("initials" | "birthYear" | "agencyId" | "lastName" | "firstNames" | "address")[];
+                            pseudonymised: boolean;
+                            maxDays: number;
+                            /** @description The purposes for which your role may hand this task over (empty: none) */
+                            purposes: ("accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request")[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation, purpose or task; or the guard asks for a fresh second factor (step_up_required) or has suspended the account (account_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such work item open to you (unknown, not assigned to you, another organisation’s, done and closed look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    listSubcontractors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        subcontractors: {
+                            /** Format: uuid */
+                            id: string;
+                            code: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation, purpose or task; or the guard asks for a fresh second factor (step_up_required) or has suspended the account (account_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such work item open to you (unknown, not assigned to you, another organisation’s, done and closed look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    listWorkItems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @description The item’s pseudonym (random, per item) */
+                            reference: string;
+                            /**
+                             * @description The task (GET /api/v1/work-items/tasks)
+                             * @enum {string}
+                             */
+                            task: "payslip_entry" | "document_indexing" | "address_proof_check";
+                            /**
+                             * @description closed: its deadline passed before it was done; a closed item shows nothing
+                             * @enum {string}
+                             */
+                            state: "open" | "assigned" | "done" | "closed";
+                            /** Format: date-time */
+                            deadline: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            subcontractor: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                            };
+                            assignedTo: {
+                                /** Format: uuid */
+                                id: string;
+                                displayName: string;
+                            } | null;
+                            /** @enum {string|null} */
+                            outcome: "processed" | "rejected" | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation, purpose or task; or the guard asks for a fresh second factor (step_up_required) or has suspended the account (account_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such work item open to you (unknown, not assigned to you, another organisation’s, done and closed look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    createWorkItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why the document is processed
+                     * @enum {string}
+                     */
+                    purpose: "accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request";
+                    /** Format: uuid */
+                    personId: string;
+                    /**
+                     * @description The task (GET /api/v1/work-items/tasks)
+                     * @enum {string}
+                     */
+                    task: "payslip_entry" | "document_indexing" | "address_proof_check";
+                    /** Format: uuid */
+                    subcontractorId: string;
+                    /**
+                     * Format: date-time
+                     * @description When the item closes (ISO 8601)
+                     */
+                    deadline: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        item: {
+                            /** Format: uuid */
+                            id: string;
+                            reference: string;
+                            /**
+                             * @description The task (GET /api/v1/work-items/tasks)
+                             * @enum {string}
+                             */
+                            task: "payslip_entry" | "document_indexing" | "address_proof_check";
+                            /** @enum {string} */
+                            state: "open";
+                            /** Format: date-time */
+                            deadline: string;
+                            /** Format: uuid */
+                            subcontractorId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation, purpose or task; or the guard asks for a fresh second factor (step_up_required) or has suspended the account (account_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such work item open to you (unknown, not assigned to you, another organisation’s, done and closed look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    openWorkItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        item: {
+                            /** Format: uuid */
+                            id: string;
+                            reference: string;
+                            /**
+                             * @description The task (GET /api/v1/work-items/tasks)
+                             * @enum {string}
+                             */
+                            task: "payslip_entry" | "document_indexing" | "address_proof_check";
+                            /** @enum {string} */
+                            state: "assigned";
+                            /** Format: date-time */
+                            deadline: string;
+                            person: {
+                                initials?: string;
+                                birthYear?: string;
+                                agencyId?: string;
+                                lastName?: string;
+                                firstNames?: string;
+                                address?: {
+                                    line: string;
+                                    postalCode: string;
+                                    city: string;
+                                } | null;
+                            };
+                        };
+                        fields: ("initials" | "birthYear" | "agencyId" | "lastName" | "firstNames" | "address")[];
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation, purpose or task; or the guard asks for a fresh second factor (step_up_required) or has suspended the account (account_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such work item open to you (unknown, not assigned to you, another organisation’s, done and closed look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    assignWorkItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    operatorId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        item: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            state: "assigned";
+                            /** Format: uuid */
+                            operatorId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation, purpose or task; or the guard asks for a fresh second factor (step_up_required) or has suspended the account (account_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such work item open to you (unknown, not assigned to you, another organisation’s, done and closed look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    completeWorkItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description processed, or rejected (unreadable, not this person’s)
+                     * @enum {string}
+                     */
+                    outcome: "processed" | "rejected";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        item: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            state: "done";
+                            /** @enum {string} */
+                            outcome: "processed" | "rejected";
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation, purpose or task; or the guard asks for a fresh second factor (step_up_required) or has suspended the account (account_suspended) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such work item open to you (unknown, not assigned to you, another organisation’s, done and closed look the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,6 +25,8 @@ export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[]
     path: '/recherche',
     roles: ['counselor', 'partner_counselor', 'security_officer', 'dpo', 'archivist'],
   },
+  { key: 'myItems', path: '/mes-dossiers', roles: ['subcontractor_operator'] },
+  { key: 'handedItems', path: '/dossiers-confies', roles: ['counselor', 'org_manager'] },
   { key: 'recovery', path: '/assistance', roles: ['helpdesk'] },
   { key: 'approvals', path: '/approbations', roles: ['org_manager', 'administrator'] },
   { key: 'accounts', path: '/comptes', roles: ['org_manager', 'administrator'] },

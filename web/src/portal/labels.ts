@@ -28,6 +28,8 @@ const FIELDS: Labels = {
     accessHistory: 'historique des consultations',
     incident: 'incidents',
     agency: 'agence',
+    initials: 'initiales',
+    birthYear: 'année de naissance',
   },
   en: {
     agencyId: 'France Travail identifier',
@@ -47,6 +49,8 @@ const FIELDS: Labels = {
     accessHistory: 'access history',
     incident: 'incidents',
     agency: 'agency',
+    initials: 'initials',
+    birthYear: 'birth year',
   },
 };
 

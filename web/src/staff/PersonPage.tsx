@@ -16,6 +16,8 @@ import { type Selection, useSelection } from './selection.tsx';
 
 // The DPO's access history (a data-subject request) loads only for the DPO.
 const AccessHistory = lazy(() => import('../dpo/AccessHistory.tsx'));
+// A counselor hands a document of the person to a subcontractor (work items, T4).
+const HandOverForm = lazy(() => import('../workitems/HandOverForm.tsx'));
 
 type View = { person: Record<string, unknown> & { id: string }; fields: string[] };
 
@@ -198,6 +200,11 @@ export function PersonPage(): ReactNode {
           </div>
           <Button type="submit">{t('saveContact')}</Button>
         </form>
+      )}
+      {view && me?.account.role === 'counselor' && !selection.justification && (
+        <Suspense fallback={null}>
+          <HandOverForm personId={selection.id} purpose={selection.purpose} />
+        </Suspense>
       )}
       {view && me?.account.role === 'dpo' && (
         <Suspense fallback={null}>
