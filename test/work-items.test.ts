@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initialsOf } from '../src/access/gate-work-items.ts';
 import { WORK_TASK_IDS } from '../src/access/work-tasks.ts';
 import type { Actor } from '../src/context.ts';
+import { systemCtx } from '../src/context.ts';
 import type { Account } from '../src/identity/accounts.ts';
+import { archivePersons } from '../src/retention/run.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
 import { type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
@@ -382,6 +384,20 @@ describe(`work items (${engine})`, () => {
     expect(listed.find((i: { id: string }) => i.id === id)).toMatchObject({ state: 'closed' });
   });
 
+  it('a person archived by retention while their item is assigned: the item opens for nobody', async () => {
+    const person = agencyPersons[20]!;
+    const id = await handed(person, 'payslip_entry', opA.account);
+    expect((await opA.client.request('GET', `/api/v1/work-items/${id}`)).statusCode).toBe(200);
+    await w.t.driver.transaction((tx) =>
+      tx.query(`UPDATE persons SET status = 'deregistered' WHERE id = $1`, [person.id]),
+    );
+    const archived = await w.t.db.tx(systemCtx('test').actor, (tx) =>
+      archivePersons(tx, [person.id], '2026-03-02', w.clock.now()),
+    );
+    expect(archived).toBe(1);
+    expect((await opA.client.request('GET', `/api/v1/work-items/${id}`)).statusCode).toBe(404);
+  });
+
   it('once done, an item shows nothing, even to its operator', async () => {
     const person = agencyPersons[12]!;
     const id = await handed(person, 'payslip_entry', opA.account);
@@ -467,11 +483,12 @@ describe(`work items (${engine})`, () => {
     const now = await asOperator(w.clock.now());
     expect(now.items.every((i) => i.assigned_to === opA.account.id)).toBe(true);
     expect(now.items.map((i) => i.id)).toEqual(expect.arrayContaining([id, doneId]));
-    // The persons of its live items (assigned, not done, before the deadline), and no one else.
+    // The persons of its live items (assigned, not done, before the deadline; not archived), and no one else.
     const [expected] = await w.t.driver.transaction((tx) =>
       tx.query<{ ids: string[] }>(
         `SELECT coalesce(array_agg(DISTINCT person_id::text), '{}') AS ids FROM work_items
-         WHERE assigned_to = $1 AND state = 'assigned' AND deadline > $2`,
+         WHERE assigned_to = $1 AND state = 'assigned' AND deadline > $2
+           AND person_id IN (SELECT id FROM persons WHERE status IN ('registered', 'deregistered', 'candidate'))`,
         [opA.account.id, w.clock.now()],
       ),
     );

@@ -284,11 +284,26 @@ async function apply(
   asOf: string,
   at: Date,
 ): Promise<void> {
-  const shred = [...chosen.destroy, ...chosen.expire_candidate];
-  if (shred.length > 0) {
-    await tx.query(SHRED, [shred, asOf, at]);
-    for (const sql of SHRED_ROWS) await tx.query(sql, [shred]);
-    await tx.query(SHRED_MAIL, [shred, at]);
-  }
-  if (chosen.archive.length > 0) await tx.query(ARCHIVE, [chosen.archive, asOf, at]);
+  await destroyPersons(tx, [...chosen.destroy, ...chosen.expire_candidate], asOf, at);
+  await archivePersons(tx, chosen.archive, asOf, at);
+}
+
+/** Crypto-shreds these persons (system actor), in the caller's transaction. */
+export async function destroyPersons(tx: Tx, ids: readonly string[], asOf: string, at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(SHRED, [ids, asOf, at]);
+  for (const sql of SHRED_ROWS) await tx.query(sql, [ids]);
+  await tx.query(SHRED_MAIL, [ids, at]);
+}
+
+/** Moves these deregistered persons to the archive (system actor), in the caller's transaction; returns how many. */
+export async function archivePersons(
+  tx: Tx,
+  ids: readonly string[],
+  asOf: string,
+  at: Date,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [row] = await tx.query<{ n: number }>(ARCHIVE, [ids, asOf, at]);
+  return row?.n ?? 0;
 }
