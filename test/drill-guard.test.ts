@@ -21,7 +21,7 @@ import type { DrillReport, ScenarioResult } from '../drill/report.ts';
 import { toJson } from '../drill/report.ts';
 import { runDrill } from '../drill/run.ts';
 import { engine, serverUrl } from './helpers/db.ts';
-import { SCENARIO_KEYS } from './helpers/drill-keys.ts';
+import { notesOf, SCENARIO_KEYS, scenarioOf } from './helpers/drill-keys.ts';
 
 const IDS = ['T2-scope', 'T2', 'T2b', 'T5', 'T7', 'T6', 'T8', 'T9', 'ENUM-ID', 'ENUM-NAME', 'CANARY'];
 
@@ -29,12 +29,8 @@ describe(`rempart drill: the guard's scenarios on ${engine}`, () => {
   let report: DrillReport;
   let started = 0;
   let seconds = 0;
-  const scenario = (id: string): ScenarioResult => {
-    const found = report.scenarios.find((s) => s.id === id);
-    if (!found) throw new Error(`no result for ${id}`);
-    return found;
-  };
-  const notes = (s: ScenarioResult): string => [...s.steps.map((x) => x.note), ...s.remarks].join('; ');
+  const scenario = (id: string): ScenarioResult => scenarioOf(report, id);
+  const notes = notesOf;
 
   beforeAll(async () => {
     started = Date.now();

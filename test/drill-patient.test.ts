@@ -19,7 +19,7 @@ import { COLLUDE_GOAL } from '../drill/scenarios/collude.ts';
 import { MIMIC_DAYS_GOAL, MIMIC_OUTSIDE_GOAL } from '../drill/scenarios/mimic.ts';
 import { RAMP_GOAL } from '../drill/scenarios/ramp.ts';
 import { engine, serverUrl } from './helpers/db.ts';
-import { SCENARIO_KEYS } from './helpers/drill-keys.ts';
+import { notesOf, SCENARIO_KEYS, scenarioOf } from './helpers/drill-keys.ts';
 
 const IDS = ['COLLUDE', 'RAMP', 'MIMIC'];
 
@@ -29,12 +29,8 @@ const IDS = ['COLLUDE', 'RAMP', 'MIMIC'];
 // test/guard-coverage.test.ts. On PGlite it took 117 s of the suite's six minutes (62 s here).
 describe.skipIf(engine === 'pglite')(`rempart drill: the patient attackers on ${engine}`, () => {
   let report: DrillReport;
-  const scenario = (id: string): ScenarioResult => {
-    const found = report.scenarios.find((s) => s.id === id);
-    if (!found) throw new Error(`no result for ${id}`);
-    return found;
-  };
-  const notes = (s: ScenarioResult): string => [...s.steps.map((x) => x.note), ...s.remarks].join('; ');
+  const scenario = (id: string): ScenarioResult => scenarioOf(report, id);
+  const notes = notesOf;
 
   beforeAll(async () => {
     report = await runDrill(
