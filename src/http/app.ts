@@ -259,6 +259,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock,
     guard: config.guardEnabled ? config.guard : null,
     announce: (alert) => announceAlert(deps.db, alert, clock.now(), config.publicUrl),
+    exports: config.exports,
   };
   await app.register(personsRoutes, gateDeps);
   await app.register(workItemsRoutes, gateDeps);

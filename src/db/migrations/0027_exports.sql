@@ -10,7 +10,7 @@
 -- by the DPO. A file can only be made for an organisation with a key.
 CREATE TABLE export_recipients (
   organisation_id uuid PRIMARY KEY REFERENCES organisations (id),
-  age_recipient text NOT NULL CHECK (age_recipient ~ '^age1[02-9ac-hj-np-z]{10,2000}$'),
+  age_recipient text NOT NULL CHECK (age_recipient ~ '^age1[02-9ac-hj-np-z]+$' AND length(age_recipient) BETWEEN 14 AND 2100),
   registered_by uuid NOT NULL REFERENCES accounts (id),
   registered_at timestamptz NOT NULL
 );

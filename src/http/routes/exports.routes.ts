@@ -9,6 +9,7 @@ import type { GateDeps } from '../../access/gate.ts';
 import { VIEW_FIELDS } from '../../access/policy.ts';
 import { PURPOSE_IDS } from '../../access/purposes.ts';
 import { AppError } from '../../errors.ts';
+import { downloadExport, produceExport } from '../../exports/file.ts';
 import { registerRecipient } from '../../exports/recipients.ts';
 import {
   decideExport,
@@ -151,6 +152,55 @@ export const exportsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) => 
       }),
     );
   }
+
+  app.post<{ Params: { id: string }; Body: { purpose: string } }>(
+    '/api/v1/exports/:id/produce',
+    {
+      preHandler: staff,
+      schema: {
+        operationId: 'produceExport',
+        tags: ['exports'],
+        summary:
+          'The requester makes an approved export’s file (once): through the gate, encrypted for the recipient',
+        description:
+          'Every row is read through the gate under the purpose declared (the export’s): one audit event names ' +
+          'each person and the exact fields, with the export id. The file is CSV (cells made inert for ' +
+          'spreadsheets) with canary rows unique to this export, in a row order keyed by the export, ' +
+          'encrypted with age to the recipient organisation’s registered key. An export larger than ' +
+          'REMPART_EXPORT_LARGE_ROWS rows is refused outside the organisation’s working hours.',
+        params: idParams,
+        body: obj({ purpose: { type: 'string', enum: PURPOSE_IDS } }),
+        response: { 200: obj({ export: Export }), ...errors },
+      },
+    },
+    async (request) => ({
+      export: await produceExport(deps, gateCtx(request), request.params.id, request.body.purpose),
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/exports/:id/file',
+    {
+      preHandler: staff,
+      schema: {
+        operationId: 'downloadExport',
+        tags: ['exports'],
+        summary: 'Download an export’s age-encrypted file (requester or DPO; audited; until it expires)',
+        params: idParams,
+        response: {
+          200: { type: 'string', format: 'binary', description: 'The age file (application/octet-stream)' },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { file, name } = await downloadExport(deps, gateCtx(request), request.params.id);
+      reply.header('content-type', 'application/octet-stream');
+      reply.header('content-disposition', `attachment; filename="${name}"`);
+      reply.header('cache-control', 'no-store');
+      return reply.send(file);
+    },
+  );
 
   app.post<{ Body: { organisationId: string; ageRecipient: string } }>(
     '/api/v1/exports/recipients',
