@@ -542,6 +542,25 @@ retention
     }),
   );
 
+program
+  .command('trace <file>')
+  .description(
+    'name the export a leaked CSV came from (canary rows, row set), even with columns renamed, reordered or dropped and rows shuffled or sampled (docs/EXPORTS.md)',
+  )
+  .option(
+    '--by <login>',
+    'a security officer: the trace is on their record and an incident opens for the export',
+  )
+  .option('--json', 'print the result as JSON on the last line')
+  .action((file: string, options: { by?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { formatTrace, runTrace } = await import('./trace.ts');
+      const result = await runTrace(loadConfig(), file, options.by);
+      if (options.json) printJson(result);
+      else console.log(formatTrace(result));
+    }),
+  );
+
 const incident = program
   .command('incident')
   .description('incidents and the 72-hour notification (docs/INCIDENTS.md)');

@@ -18,6 +18,8 @@ import {
   listExports,
   requestExport,
 } from '../../exports/requests.ts';
+import { traceLeak } from '../../exports/trace.ts';
+import { MAX_LEAK_ROWS } from '../../incidents/leaked-file.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj } from '../schemas.ts';
 import { gateCtx } from './persons.routes.ts';
@@ -199,6 +201,73 @@ export const exportsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) => 
       reply.header('content-disposition', `attachment; filename="${name}"`);
       reply.header('cache-control', 'no-store');
       return reply.send(file);
+    },
+  );
+
+  const Candidate = obj({
+    exportId: uuid,
+    recipientOrganisationId: uuid,
+    recipientName: { type: 'string' },
+    requestedBy: uuid,
+    approvedBy: nullable(uuid),
+    producedAt: nullable(dateTime),
+    canaries: { type: 'integer' },
+    rowsMatched: { type: 'integer' },
+    exportRows: { type: 'integer' },
+  });
+  const column = { type: ['integer', 'null'] } as const;
+  app.post<{ Body: { lines: string[] } }>(
+    '/api/v1/exports/trace',
+    {
+      preHandler: fresh,
+      schema: {
+        operationId: 'traceLeak',
+        tags: ['exports'],
+        summary: 'Security officers: name the export a leaked CSV came from; opens an incident for it',
+        description:
+          'The file as its `lines` (header first; headers are not trusted). Columns are recognised by their ' +
+          'values (NIR, agency id, name + first name + birth date); canary rows name their export, and the ' +
+          'persons matched are compared with every export’s audited rows. When one export is named, an ' +
+          'incident opens whose scope is that export’s rows with their fields. Needs a fresh second factor.',
+        body: obj({
+          lines: {
+            type: 'array',
+            minItems: 2,
+            maxItems: MAX_LEAK_ROWS + 1,
+            items: { type: 'string', maxLength: 10_000 },
+          },
+        }),
+        response: {
+          200: obj({
+            rows: { type: 'integer' },
+            columns: obj({
+              nir: column,
+              agencyId: column,
+              nameBirth: { anyOf: [{ type: 'array', items: { type: 'integer' } }, { type: 'null' }] },
+            }),
+            matchedPersons: { type: 'integer' },
+            canaryRows: { type: 'integer' },
+            exportId: nullable(uuid),
+            basis: { type: ['string', 'null'], enum: ['canary', 'rows', null] },
+            candidates: { type: 'array', items: Candidate },
+            incidentId: nullable(uuid),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const auth = request.staff!;
+      if (auth.account.role !== 'security_officer')
+        throw new AppError('forbidden', 'leaks are traced by security officers');
+      return traceLeak(deps.db, deps.keys, request.body.lines.join('\n'), deps.clock.now(), {
+        accountId: auth.account.id,
+        organisationId: auth.account.organisationId,
+        role: auth.account.role,
+        sessionIdHash: auth.session.idHash,
+        requestId: request.id,
+        sourceAddress: request.ip,
+      });
     },
   );
 
