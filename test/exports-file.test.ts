@@ -135,8 +135,20 @@ describe(`exports: the file (${engine})`, () => {
 
   it('the requester produces the file through the gate: one audit event names every person and field with the export id; the age file holds the fields asked, the scope’s persons and canaries found in no persons row', async () => {
     const id = await approved();
+    const reached = async (): Promise<number> => {
+      const [row] = await w.t.driver.transaction((tx) =>
+        tx.query<{ n: number | null }>(
+          `SELECT (state->'d'->>'persons')::int AS n FROM guard_accounts WHERE account_id = $1`,
+          [counselor.account.id],
+        ),
+      );
+      return row?.n ?? 0;
+    };
+    const before = await reached();
     const response = await produce(id);
     expect(response.statusCode, response.body).toBe(200);
+    // The guard counts the file's persons like any read (distinct persons reached today).
+    expect(await reached()).toBe(before + inScope.length);
     const view = response.json().export;
     expect(view).toMatchObject({ state: 'produced', rowCount: inScope.length });
     expect(Date.parse(view.expiresAt) - Date.parse(view.producedAt)).toBe(7 * DAY);
