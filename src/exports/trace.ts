@@ -203,11 +203,14 @@ export async function traceLeak(
   if (all.length > MAX_LEAK_ROWS + 1)
     throw new ValidationError([{ field: 'csv', message: `has more than ${MAX_LEAK_ROWS} rows` }]);
   const width = Math.max(...all.map((r) => r.length));
+  // Columns are recognised on the rows after the first (most likely a header, never trusted); every
+  // row, the first too, is looked up (a copy without a header loses nothing).
+  const body = all.length > 1 ? all.slice(1) : all;
   const result = await db.tx(SYSTEM, async (tx) => {
-    const nir = columnWhere(all, width, (v) => nirOf(v) !== null, new Set());
-    const agencyId = columnWhere(all, width, (v) => AGENCY_ID.test(v), new Set(nir === null ? [] : [nir]));
+    const nir = columnWhere(body, width, (v) => nirOf(v) !== null, new Set());
+    const agencyId = columnWhere(body, width, (v) => AGENCY_ID.test(v), new Set(nir === null ? [] : [nir]));
     const taken = new Set([nir, agencyId].filter((c): c is number => c !== null));
-    const nameBirth = await nameBirthColumns(tx, keys, all, width, taken);
+    const nameBirth = await nameBirthColumns(tx, keys, body, width, taken);
     const columns = { nir, agencyId, nameBirth };
     if (nir === null && agencyId === null && nameBirth === null)
       throw new ValidationError([
