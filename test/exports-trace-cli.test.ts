@@ -1,5 +1,5 @@
 /**
- * `rempart trace FILE --json` as an operator runs it, on an initialised data folder: a file with no
+ * `rempart trace FILE --json` and `rempart bench export` as an operator runs them, on an initialised data folder: a file with no
  * identifying column is refused naming the field, a file whose NIRs are on no export names none.
  * (Tracing among exports is test/exports-trace.test.ts, through the same `traceLeak`.)
  */
@@ -57,4 +57,20 @@ describe(`rempart trace on ${engine}`, () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stdout + refused.stderr).toContain('csv');
   });
+
+  it('`rempart bench export --rows N --json` exports every row and reports its figures', async () => {
+    const result = await rempart(['bench', 'export', '--rows', '300', '--json'], env, 300_000);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = lastJsonLine(result.stdout);
+    expect(summary).toMatchObject({ bench: 'export', engine, rows: 300, csvRows: 303 });
+    for (const key of [
+      'seedSeconds',
+      'produceSeconds',
+      'rowsPerSecond',
+      'fileBytes',
+      'downloadSeconds',
+      'decryptSeconds',
+    ])
+      expect(summary[key], key).toEqual(expect.any(Number));
+  }, 300_000);
 });

@@ -719,6 +719,24 @@ bench
   );
 
 bench
+  .command('export')
+  .description(
+    "seed a throwaway registry of N persons in one agency's scope and time one export of every row: the gate's read and audit, canaries, CSV, age encryption, a download",
+  )
+  .option('--rows <n>', 'persons in the registry, all exported', positiveInteger('--rows'), 100_000)
+  .option('--seed <s>', 'seed of the population', nonNegativeInteger('--seed'), 7)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { rows: number; seed: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const bars = stagedProgress('seeding', 9, !options.json);
+      const { benchExport } = await import('../../bench/export.ts');
+      const summary = await benchExport(loadConfig(), { ...options, onProgress: bars.onProgress });
+      bars.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+bench
   .command('retention')
   .description(
     "seed a throwaway registry (deregistrations over 25 years) and time the first retention run, then the next day's",
