@@ -4,8 +4,9 @@
  * server of DATABASE_URL), puts every person in one agency's scope (its caseload), then, as that
  * agency's counselor and manager with real sessions, requests, approves and produces the export
  * through the same functions the routes call: the gate's read and audit event of N persons, canaries,
- * CSV, age encryption, storage; then one download. Seeding is not counted. The off-hours rule is
- * lifted for the run (the bench measures cost, whatever the hour).
+ * CSV, age encryption, storage; then one download. Seeding is not counted. The off-hours rule and
+ * the guard are lifted for the run: it measures cost, whatever the hour (the guard's volume levels
+ * would rightly stop an account reading N persons in a day).
  */
 import { randomBytes } from 'node:crypto';
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
