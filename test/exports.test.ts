@@ -170,6 +170,16 @@ describe(`exports: requests and four-eyes decisions (${engine})`, () => {
     expect(response.statusCode).toBe(403);
   });
 
+  it('a partner counselor may export only what it reads: its view fields for accompaniment, never the NIR', async () => {
+    const partner = await staff('partner_counselor', w.partner);
+    const nir = await ask(partner, { fields: ['lastName', 'nir'] });
+    expect(nir.statusCode).toBe(403);
+    expect(nir.json().field).toBe('fields');
+    const ok = await ask(partner, { fields: ['lastName', 'email'] });
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(ok.json().export).toMatchObject({ fields: ['lastName', 'email'], organisationId: w.partner });
+  });
+
   it('the manager of the requester’s organisation approves from a fresh session; audited', async () => {
     const id = await asked();
     await stepUp(manager);
@@ -246,7 +256,7 @@ describe(`exports: requests and four-eyes decisions (${engine})`, () => {
     expect(byColleague.statusCode).toBe(404);
   });
 
-  it('lists: the requester’s own, the manager’s organisation’s, all for the DPO; none for another organisation', async () => {
+  it('lists: the requester’s own, the manager’s organisation’s, all for the DPO; none of another organisation', async () => {
     const listed = await counselor.client.request('GET', '/api/v1/exports');
     expect(listed.statusCode, listed.body).toBe(200);
     const mine = listed.json().exports;
@@ -254,10 +264,13 @@ describe(`exports: requests and four-eyes decisions (${engine})`, () => {
     expect(mine.every((e: { requestedBy: string }) => e.requestedBy === counselor.account.id)).toBe(true);
     const managers = (await manager.client.request('GET', '/api/v1/exports')).json().exports;
     expect(managers.length).toBe(mine.length);
+    // The DPO: every organisation's (the agency's and the partner's one).
     const dpos = (await dpo.client.request('GET', '/api/v1/exports')).json().exports;
-    expect(dpos.length).toBe(mine.length);
+    expect(dpos.length).toBe(mine.length + 1);
+    // The partner's manager: its organisation's only, none of the agency's.
     const others = (await otherManager.client.request('GET', '/api/v1/exports')).json().exports;
-    expect(others).toEqual([]);
+    expect(others.length).toBe(1);
+    expect(others.every((e: { organisationId: string }) => e.organisationId === w.partner)).toBe(true);
   });
   it('an account the requester provisioned in the last 7 days is refused (audited, counted); after 7 days it may decide', async () => {
     // The requester asked for a manager account, which another manager approved (as provisioning records it).
