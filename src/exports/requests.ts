@@ -1,24 +1,18 @@
 /**
- * Export requests and their four-eyes decision (T3: in 2021 one agent exported large files for years
- * to a third party, alone). A request names a purpose, the fields, a filter and the recipient
- * organisation; it returns no person. A different person decides it: the DPO, or a manager of the
- * requester's organisation — never the requester, never an account the requester provisioned in the
- * last PROVISIONED_DAYS (provisioned.ts) — from a session whose second factor is fresh (the route
- * asks for it). Every request and decision is an audit event; a refused decision (self-approval,
- * provisioned approver) is one too, with decision 'deny', and the guard counts it as a refusal.
+ * Export requests (T3: in 2021 one agent exported large files for years to a third party, alone). A
+ * request names a purpose, the fields, a filter and the recipient organisation; it returns no person
+ * and is an audit event. A different person decides it (decision.ts); lists show what was asked and
+ * by whom, never a person.
  */
 import { randomUUID } from 'node:crypto';
 import type { GateCtx, GateDeps } from '../access/gate.ts';
 import { sessionRef } from '../access/gate.ts';
-import { announce, observe } from '../access/gate-guard.ts';
 import { type Rule, ruleFor, type ViewField } from '../access/policy.ts';
 import { isPurpose, PURPOSES, type Purpose } from '../access/purposes.ts';
 import { type AuditCtx, appendAudit } from '../audit/append.ts';
 import type { Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
-import { guardError } from '../guard/guard.ts';
 import { isIsoDate } from '../iso-dates.ts';
-import { provisionedBy } from './provisioned.ts';
 
 /** The statuses an export may select: the live ones (archived and destroyed persons are in no scope). */
 export const EXPORT_STATUSES = ['registered', 'deregistered', 'candidate'] as const;
@@ -188,7 +182,8 @@ export function exportShape(
   };
 }
 
-interface ExportRow {
+/** An export_requests row as read (without the file). */
+export interface ExportRow {
   id: string;
   purpose: Purpose;
   fields: ViewField[];
@@ -206,7 +201,8 @@ interface ExportRow {
   row_count: number | null;
 }
 
-const COLUMNS = `id, purpose, fields, filter, requested_by, organisation_id, recipient_organisation_id,
+/** The columns of ExportRow. */
+export const COLUMNS = `id, purpose, fields, filter, requested_by, organisation_id, recipient_organisation_id,
   requested_at, status, decided_by, decided_at, decision_note, produced_at, expires_at, row_count`;
 
 /** An export by id, or undefined. */
@@ -257,108 +253,4 @@ export async function listExports(deps: GateDeps, ctx: GateCtx): Promise<ExportV
     );
     return rows.map((r) => viewOf(r, at));
   });
-}
-
-/** A decision's refusal, audited and counted before it is raised. */
-class DecisionRefused {
-  readonly reason: string;
-  readonly error: AppError;
-  constructor(reason: string, error: AppError) {
-    this.reason = reason;
-    this.error = error;
-  }
-}
-
-/**
- * Approves or rejects a pending export (four eyes, T3). The DPO decides any export; a manager, their
- * organisation's; nobody else sees it (404, as for an unknown id). The requester and accounts they
- * provisioned in the last week are refused: the refusal is an audit event and a guard refusal.
- */
-export async function decideExport(
-  deps: GateDeps,
-  ctx: GateCtx,
-  id: string,
-  decision: { approve: boolean; note?: string },
-): Promise<ExportView> {
-  const at = deps.clock.now();
-  const audit = auditCtxOf(ctx, at);
-  const action = decision.approve ? 'export.approve' : 'export.reject';
-  const outcome = await deps.db.tx(audit.actor, async (tx) => {
-    const [row] = await tx.query<ExportRow>(
-      `SELECT ${COLUMNS} FROM export_requests WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
-    const visible =
-      row !== undefined &&
-      (ctx.role === 'dpo' ||
-        (ctx.role === 'org_manager' && row.organisation_id === ctx.organisationId) ||
-        row.requested_by === ctx.accountId);
-    if (!row || !visible)
-      return new DecisionRefused('not_found', new AppError('not_found', 'no such export'));
-    if (row.requested_by === ctx.accountId)
-      return new DecisionRefused(
-        'self_approval',
-        new AppError('forbidden', 'an export is decided by another person than its requester'),
-      );
-    if (ctx.role !== 'dpo' && ctx.role !== 'org_manager')
-      return new DecisionRefused(
-        'not_a_decider',
-        new AppError('forbidden', 'exports are decided by the DPO or a manager'),
-      );
-    if (await provisionedBy(tx, row.requested_by, ctx.accountId, at))
-      return new DecisionRefused(
-        'provisioned_by_requester',
-        new AppError(
-          'forbidden',
-          'an account the requester provisioned this week may not decide their export',
-        ),
-      );
-    if (row.status !== 'pending') throw new AppError('conflict', `the export is ${row.status}`);
-    await tx.query(
-      `UPDATE export_requests SET status = $2, decided_by = $3, decided_at = $4, decision_note = $5 WHERE id = $1`,
-      [id, decision.approve ? 'approved' : 'rejected', ctx.accountId, at, decision.note ?? null],
-    );
-    await appendAudit(tx, audit, {
-      action,
-      purpose: row.purpose,
-      query: { exportId: id, requesterId: row.requested_by },
-      decision: 'allow',
-      resultCount: 0,
-      persons: [],
-    });
-    return (await exportById(tx, id, at))!;
-  });
-  if (!(outcome instanceof DecisionRefused)) return outcome;
-  // The refusal on record, counted by the guard as a refused request (refusals are a signal).
-  const verdict = await deps.db.tx(audit.actor, async (tx) => {
-    const seen = await observe(
-      tx,
-      deps,
-      ctx,
-      {
-        action,
-        views: 0,
-        searches: 0,
-        personIds: [],
-        national: false,
-        refused: true,
-        blocked: false,
-        empty: false,
-      },
-      at,
-    );
-    await appendAudit(tx, audit, {
-      action,
-      purpose: null,
-      query: { exportId: id },
-      decision: 'deny',
-      reason: outcome.reason,
-      resultCount: 0,
-      persons: [],
-    });
-    return seen;
-  });
-  await announce(deps, verdict.raised);
-  if (verdict.response !== 'allow') throw guardError(verdict);
-  throw outcome.error;
 }

@@ -9,15 +9,10 @@ import type { GateDeps } from '../../access/gate.ts';
 import { VIEW_FIELDS } from '../../access/policy.ts';
 import { PURPOSE_IDS } from '../../access/purposes.ts';
 import { AppError } from '../../errors.ts';
+import { decideExport } from '../../exports/decision.ts';
 import { downloadExport, produceExport } from '../../exports/file.ts';
 import { registerRecipient } from '../../exports/recipients.ts';
-import {
-  decideExport,
-  EXPORT_STATUSES,
-  type ExportInput,
-  listExports,
-  requestExport,
-} from '../../exports/requests.ts';
+import { EXPORT_STATUSES, type ExportInput, listExports, requestExport } from '../../exports/requests.ts';
 import { traceLeak } from '../../exports/trace.ts';
 import { MAX_LEAK_ROWS } from '../../incidents/leaked-file.ts';
 import { problemResponse } from '../plugins/errors.ts';
