@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { cosignatureVerifierFromString } from './audit/cosignature.ts';
 import { type ControllerConfig, loadController } from './config-controller.ts';
+import { type ExportsConfig, loadExports } from './config-exports.ts';
 import { type FranceConnectConfig, loadFranceConnect } from './config-franceconnect.ts';
 import { loadNotify, type NotifyConfig } from './config-notify.ts';
 import { loadPortal, type PortalConfig } from './config-portal.ts';
@@ -117,6 +118,8 @@ export interface Config {
   portal: PortalConfig;
   /** Retention (docs/RETENTION.md): REMPART_RETENTION_* variables. */
   retention: RetentionConfig;
+  /** Exports (docs/EXPORTS.md): REMPART_EXPORT_* variables. */
+  exports: ExportsConfig;
   /**
    * FranceConnect v2, the persons' login to their portal (docs/FRANCECONNECT.md): on when
    * REMPART_FRANCECONNECT_ISSUER, _CLIENT_ID and _CLIENT_SECRET are all set, off when none is.
@@ -303,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const proconnect = loadProConnect(env, publicUrl, issues);
   const portal = loadPortal(env, issues);
   const retention = loadRetention(env, issues);
+  const exports = loadExports(env, issues);
   const franceconnect = loadFranceConnect(env, publicUrl, issues);
   const controller = loadController(env, issues);
   const notify = loadNotify(env, dataDir, issues);
@@ -333,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proconnect,
     portal,
     retention,
+    exports,
     franceconnect,
     controller,
     notify,

@@ -21,6 +21,7 @@
 import { createHash } from 'node:crypto';
 import { type AuditCtx, type AuditEntry, appendAudit } from '../audit/append.ts';
 import { type AccessEntry, personAccessHistory } from '../audit/scope.ts';
+import type { ExportsConfig } from '../config-exports.ts';
 import type { Clock } from '../context.ts';
 import { type Db, sendTogether, type Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
@@ -60,6 +61,13 @@ import {
 import { emailIndex, type PersonQuery, type RegistryKeys, resealRow } from '../registry/persons.ts';
 import { setPolicyClock } from '../registry/work-items.ts';
 import { validateContact } from './contact.ts';
+import {
+  decideExportRead,
+  type ExportReadRequest,
+  type ExportReadResult,
+  isExportRequest,
+  runExportRead,
+} from './gate-exports.ts';
 import {
   ALLOW,
   announce,
@@ -102,6 +110,8 @@ export interface GateDeps {
   guard: GuardConfig | null;
   /** Announces an alert the guard raised (a suspension: security officers, managers), after commit. */
   announce?: (alert: RaisedAlert) => Promise<void>;
+  /** Exports' limits (config.exports); the defaults of gate-exports.ts when absent. */
+  exports?: ExportsConfig;
 }
 
 /** Step 1, who: the authenticated staff member, as the auth layer established it for this request. */
@@ -136,6 +146,7 @@ export type GateRequest =
   | ({ action: 'person.view'; purpose: string; personId: string } & Justified)
   | ({ action: 'person.access_history'; purpose: string; personId: string } & Justified)
   | { action: 'person.update_contact'; purpose: string; personId: string; changes: ContactChanges }
+  | ExportReadRequest
   | WorkItemRequest;
 
 /** New contact details; null clears one, absent leaves it. */
@@ -185,16 +196,24 @@ export interface HistoryResult {
 
 type ResultOf<R extends GateRequest> = R extends WorkItemRequest
   ? WorkItemResult<R>
-  : R['action'] extends 'person.search'
-    ? SearchResult
-    : R['action'] extends 'person.view'
-      ? ViewResult
-      : R['action'] extends 'person.access_history'
-        ? HistoryResult
-        : UpdateResult;
+  : R extends ExportReadRequest
+    ? ExportReadResult
+    : R['action'] extends 'person.search'
+      ? SearchResult
+      : R['action'] extends 'person.view'
+        ? ViewResult
+        : R['action'] extends 'person.access_history'
+          ? HistoryResult
+          : UpdateResult;
 
 /** What one pass through the gate returns, before it is typed by its request. */
-type AnyResult = SearchResult | ViewResult | UpdateResult | HistoryResult | AnyWorkItemResult;
+type AnyResult =
+  | SearchResult
+  | ViewResult
+  | UpdateResult
+  | HistoryResult
+  | AnyWorkItemResult
+  | ExportReadResult;
 
 /** The field name under which an access history is returned and audited. */
 export const HISTORY_FIELD = 'accessHistory';
@@ -312,6 +331,7 @@ function decide(
   const rule = ruleFor(ctx.role, purpose);
   if (!rule) return forbidden('no_policy', 'no access is defined for your role and this purpose', 'purpose');
   if (isWorkItemRequest(request)) return decideWorkItem(ctx, request, purpose, rule, shape, at);
+  if (isExportRequest(request)) return decideExportRead(ctx, purpose, rule, shape);
   if (rule.scope === 'work_item') {
     // T4: no search and no record; persons only through the work items assigned (gate-work-items.ts).
     return forbidden(
@@ -388,6 +408,7 @@ function decide(
 /** What the audit records of a request: which filters, never their values (docs/DESIGN.md section 7). */
 function queryShape(request: GateRequest): Record<string, unknown> {
   if (isWorkItemRequest(request)) return workItemShape(request);
+  if (isExportRequest(request)) return { exportId: request.exportId };
   if (request.action === 'person.search') {
     return {
       by: request.query.by,
@@ -502,6 +523,9 @@ async function run(
   if (isWorkItemRequest(request)) {
     return runWorkItem(tx, deps, ctx, request, decision, shape, { after, record, stopped });
   }
+  if (isExportRequest(request)) {
+    return runExportRead(tx, deps, ctx, request, decision, shape, { after, record, stopped });
+  }
   const scope = decision.scope;
   if (!scope) throw new AppError('internal', 'a person route without a scope');
   if (request.action === 'person.search') {
@@ -586,7 +610,7 @@ async function run(
 }
 
 /** Step 8: decrypts only the allowed fields and shapes each person's view. */
-async function reveal(
+export async function reveal(
   tx: Tx,
   keys: RegistryKeys,
   persons: readonly (StoredPerson & { identity?: Partial<Identity> })[],

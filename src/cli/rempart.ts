@@ -542,6 +542,25 @@ retention
     }),
   );
 
+program
+  .command('trace <file>')
+  .description(
+    'name the export a leaked CSV came from (canary rows, row set), even with columns renamed, reordered or dropped and rows shuffled or sampled (docs/EXPORTS.md)',
+  )
+  .option(
+    '--by <login>',
+    'a security officer: the trace is on their record and an incident opens for the export',
+  )
+  .option('--json', 'print the result as JSON on the last line')
+  .action((file: string, options: { by?: string; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { formatTrace, runTrace } = await import('./trace.ts');
+      const result = await runTrace(loadConfig(), file, options.by);
+      if (options.json) printJson(result);
+      else console.log(formatTrace(result));
+    }),
+  );
+
 const incident = program
   .command('incident')
   .description('incidents and the 72-hour notification (docs/INCIDENTS.md)');
@@ -699,6 +718,24 @@ bench
     }),
   );
 
+bench
+  .command('export')
+  .description(
+    "seed a throwaway registry of N persons in one agency's scope and time one export of every row: the gate's read and audit, canaries, CSV, age encryption, a download",
+  )
+  .option('--rows <n>', 'persons in the registry, all exported', positiveInteger('--rows'), 100_000)
+  .option('--seed <s>', 'seed of the population', nonNegativeInteger('--seed'), 7)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { rows: number; seed: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const bars = stagedProgress('seeding', 9, !options.json);
+      const { benchExport } = await import('../../bench/export.ts');
+      const summary = await benchExport(loadConfig(), { ...options, onProgress: bars.onProgress });
+      bars.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
 bench
   .command('retention')
   .description(

@@ -23,6 +23,7 @@ import { registerSecurity } from './plugins/security.ts';
 import { accountsRoutes } from './routes/accounts.routes.ts';
 import { auditRoutes } from './routes/audit.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
+import { exportsRoutes } from './routes/exports.routes.ts';
 import { franceconnectRoutes } from './routes/franceconnect.routes.ts';
 import {
   franceconnectSessionRoutes,
@@ -258,9 +259,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock,
     guard: config.guardEnabled ? config.guard : null,
     announce: (alert) => announceAlert(deps.db, alert, clock.now(), config.publicUrl),
+    exports: config.exports,
   };
   await app.register(personsRoutes, gateDeps);
   await app.register(workItemsRoutes, gateDeps);
+  await app.register(exportsRoutes, gateDeps);
   await app.register(auditRoutes, { db: deps.db });
   await app.register(guardRoutes, { db: deps.db, clock, keys: deps.registry, guard: config.guard });
   await app.register(incidentsRoutes, {

@@ -105,6 +105,47 @@ export async function findInScope(
   return { persons, more };
 }
 
+/** Which persons of a scope an export takes: statuses, and the start of a registration period. */
+export interface ScopeFilter {
+  statuses?: readonly PersonStatus[];
+  registeredFrom?: string;
+  registeredTo?: string;
+}
+
+/**
+ * The persons of a scope matching an export's filter, in id order, at most `limit` (the caller asks
+ * for one more than it allows, to know that the filter reaches too many). Archived and destroyed
+ * persons are in no such scope (LIVE).
+ */
+export async function listInScope(
+  tx: Tx,
+  scope: ReadScope,
+  filter: ScopeFilter,
+  limit: number,
+): Promise<StoredPerson[]> {
+  if (scope.kind === 'archive' || scope.kind === 'national') return [];
+  const where = scopeSql(scope);
+  const params: unknown[] = [null, ...where.params];
+  const conditions = [where.sql];
+  if (filter.statuses) {
+    params.push(filter.statuses);
+    conditions.push(`p.status = ANY($${params.length}::text[])`);
+  }
+  if (filter.registeredFrom || filter.registeredTo) {
+    params.push(filter.registeredFrom ?? null, filter.registeredTo ?? null);
+    const from = `$${params.length - 1}::date`;
+    const to = `$${params.length}::date`;
+    conditions.push(`EXISTS (SELECT 1 FROM registration_periods r WHERE r.person_id = p.id
+      AND (${from} IS NULL OR r.started_on >= ${from}) AND (${to} IS NULL OR r.started_on <= ${to}))`);
+  }
+  return tx.query<StoredPerson>(
+    `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed FROM persons p
+     WHERE $1::text IS NULL AND ${conditions.join(' AND ')}
+     ORDER BY p.id LIMIT ${Math.trunc(limit)}`,
+    params,
+  );
+}
+
 /** One person by id inside the scope, or undefined (absent and out of scope look the same). */
 export async function personInScope(tx: Tx, scope: ReadScope, id: string): Promise<StoredPerson | undefined> {
   const where = scopeSql(scope);

@@ -252,7 +252,7 @@ function pickCountry(u: number): { code: string; name: string } {
 }
 
 /** NIR department and commune digits for a birth in this commune (Corsica was '20' before 1976). */
-function nirPlace(commune: Commune, birthYear: number): { nirDepartment: string; nirCommune: string } {
+export function nirPlace(commune: Commune, birthYear: number): { nirDepartment: string; nirCommune: string } {
   if (commune.department.length === 3)
     return { nirDepartment: commune.department, nirCommune: commune.code.slice(3) };
   if ((commune.department === '2A' || commune.department === '2B') && birthYear < 1976) {

@@ -6127,6 +6127,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exports you requested; a manager’s: their organisation’s; the DPO’s: all */
+        get: operations["listExports"];
+        put?: never;
+        /**
+         * Request an export of persons of your scope to a recipient organisation
+         * @description Nothing is read yet: the file is made once a different person (the DPO or a manager of your organisation) approves the request. Fields are limited to what your role may read for the purpose.
+         */
+        post: operations["requestExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve an export (DPO, or a manager of the requester’s organisation)
+         * @description Needs a second factor verified within STEP_UP_MINUTES. Refused (403, audited, counted by the guard) to the requester and to an account the requester provisioned in the last 7 days.
+         */
+        post: operations["approveExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject an export (DPO, or a manager of the requester’s organisation)
+         * @description Needs a second factor verified within STEP_UP_MINUTES. Refused (403, audited, counted by the guard) to the requester and to an account the requester provisioned in the last 7 days.
+         */
+        post: operations["rejectExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{id}/produce": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The requester makes an approved export’s file (once): through the gate, encrypted for the recipient
+         * @description Every row is read through the gate under the purpose declared (the export’s): one audit event names each person and the exact fields, with the export id. The file is CSV (cells made inert for spreadsheets) with canary rows unique to this export, in a row order keyed by the export, encrypted with age to the recipient organisation’s registered key. An export larger than REMPART_EXPORT_LARGE_ROWS rows is refused outside the organisation’s working hours.
+         */
+        post: operations["produceExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download an export’s age-encrypted file (requester or DPO; audited; until it expires) */
+        get: operations["downloadExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Security officers: name the export a leaked CSV came from; opens an incident for it
+         * @description The file as its `lines` (header first; headers are not trusted). Columns are recognised by their values (NIR, agency id, name + first name + birth date); canary rows name their export, and the persons matched are compared with every export’s audited rows. When one export is named, an incident opens whose scope is that export’s rows with their fields. Needs a fresh second factor.
+         */
+        post: operations["traceLeak"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** DPO: register (or replace) an organisation’s age public key for exports */
+        post: operations["registerExportRecipient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/checkpoint": {
         parameters: {
             query?: never;
@@ -12326,6 +12461,1841 @@ export interface operations {
             };
             /** @description No such work item open to you (unknown, not assigned to you, another organisation’s, done and closed look the same) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    listExports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        exports: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            purpose: "accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request";
+                            fields: ("agencyId" | "nir" | "lastName" | "birthName" | "firstNames" | "sex" | "birthDate" | "birthPlace" | "email" | "phone" | "address" | "nirMasked" | "status" | "registrationPeriods")[];
+                            filter: {
+                                statuses?: ("registered" | "deregistered" | "candidate")[];
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or after this day
+                                 */
+                                registeredFrom?: string;
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or before this day
+                                 */
+                                registeredTo?: string;
+                            };
+                            /** Format: uuid */
+                            requestedBy: string;
+                            /** Format: uuid */
+                            organisationId: string;
+                            /** Format: uuid */
+                            recipientOrganisationId: string;
+                            /** Format: date-time */
+                            requestedAt: string;
+                            /** @enum {string} */
+                            state: "pending" | "approved" | "rejected" | "produced" | "expired";
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionNote: string | null;
+                            producedAt: string | null;
+                            expiresAt: string | null;
+                            rowCount: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation or purpose; a decision by the requester or an account they provisioned; a stale second factor (step_up_required); or the guard has suspended the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such export open to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The export is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    requestExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    purpose: "accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request";
+                    /** @description Among the view fields of your role for this purpose; the file has these columns only */
+                    fields: ("agencyId" | "nir" | "lastName" | "birthName" | "firstNames" | "sex" | "birthDate" | "birthPlace" | "email" | "phone" | "address" | "nirMasked" | "status" | "registrationPeriods")[];
+                    /** @description Persons of your scope; by status and registration dates only */
+                    filter: {
+                        statuses?: ("registered" | "deregistered" | "candidate")[];
+                        /**
+                         * Format: date
+                         * @description A registration period started on or after this day
+                         */
+                        registeredFrom?: string;
+                        /**
+                         * Format: date
+                         * @description A registration period started on or before this day
+                         */
+                        registeredTo?: string;
+                    };
+                    /** Format: uuid */
+                    recipientOrganisationId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        export: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            purpose: "accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request";
+                            fields: ("agencyId" | "nir" | "lastName" | "birthName" | "firstNames" | "sex" | "birthDate" | "birthPlace" | "email" | "phone" | "address" | "nirMasked" | "status" | "registrationPeriods")[];
+                            filter: {
+                                statuses?: ("registered" | "deregistered" | "candidate")[];
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or after this day
+                                 */
+                                registeredFrom?: string;
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or before this day
+                                 */
+                                registeredTo?: string;
+                            };
+                            /** Format: uuid */
+                            requestedBy: string;
+                            /** Format: uuid */
+                            organisationId: string;
+                            /** Format: uuid */
+                            recipientOrganisationId: string;
+                            /** Format: date-time */
+                            requestedAt: string;
+                            /** @enum {string} */
+                            state: "pending" | "approved" | "rejected" | "produced" | "expired";
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionNote: string | null;
+                            producedAt: string | null;
+                            expiresAt: string | null;
+                            rowCount: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation or purpose; a decision by the requester or an account they provisioned; a stale second factor (step_up_required); or the guard has suspended the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such export open to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The export is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    approveExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        export: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            purpose: "accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request";
+                            fields: ("agencyId" | "nir" | "lastName" | "birthName" | "firstNames" | "sex" | "birthDate" | "birthPlace" | "email" | "phone" | "address" | "nirMasked" | "status" | "registrationPeriods")[];
+                            filter: {
+                                statuses?: ("registered" | "deregistered" | "candidate")[];
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or after this day
+                                 */
+                                registeredFrom?: string;
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or before this day
+                                 */
+                                registeredTo?: string;
+                            };
+                            /** Format: uuid */
+                            requestedBy: string;
+                            /** Format: uuid */
+                            organisationId: string;
+                            /** Format: uuid */
+                            recipientOrganisationId: string;
+                            /** Format: date-time */
+                            requestedAt: string;
+                            /** @enum {string} */
+                            state: "pending" | "approved" | "rejected" | "produced" | "expired";
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionNote: string | null;
+                            producedAt: string | null;
+                            expiresAt: string | null;
+                            rowCount: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation or purpose; a decision by the requester or an account they provisioned; a stale second factor (step_up_required); or the guard has suspended the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such export open to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The export is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    rejectExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        export: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            purpose: "accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request";
+                            fields: ("agencyId" | "nir" | "lastName" | "birthName" | "firstNames" | "sex" | "birthDate" | "birthPlace" | "email" | "phone" | "address" | "nirMasked" | "status" | "registrationPeriods")[];
+                            filter: {
+                                statuses?: ("registered" | "deregistered" | "candidate")[];
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or after this day
+                                 */
+                                registeredFrom?: string;
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or before this day
+                                 */
+                                registeredTo?: string;
+                            };
+                            /** Format: uuid */
+                            requestedBy: string;
+                            /** Format: uuid */
+                            organisationId: string;
+                            /** Format: uuid */
+                            recipientOrganisationId: string;
+                            /** Format: date-time */
+                            requestedAt: string;
+                            /** @enum {string} */
+                            state: "pending" | "approved" | "rejected" | "produced" | "expired";
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionNote: string | null;
+                            producedAt: string | null;
+                            expiresAt: string | null;
+                            rowCount: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation or purpose; a decision by the requester or an account they provisioned; a stale second factor (step_up_required); or the guard has suspended the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such export open to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The export is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    produceExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    purpose: "accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        export: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            purpose: "accompaniment" | "payment" | "pension_proof" | "work_item" | "incident_investigation" | "data_subject_request";
+                            fields: ("agencyId" | "nir" | "lastName" | "birthName" | "firstNames" | "sex" | "birthDate" | "birthPlace" | "email" | "phone" | "address" | "nirMasked" | "status" | "registrationPeriods")[];
+                            filter: {
+                                statuses?: ("registered" | "deregistered" | "candidate")[];
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or after this day
+                                 */
+                                registeredFrom?: string;
+                                /**
+                                 * Format: date
+                                 * @description A registration period started on or before this day
+                                 */
+                                registeredTo?: string;
+                            };
+                            /** Format: uuid */
+                            requestedBy: string;
+                            /** Format: uuid */
+                            organisationId: string;
+                            /** Format: uuid */
+                            recipientOrganisationId: string;
+                            /** Format: date-time */
+                            requestedAt: string;
+                            /** @enum {string} */
+                            state: "pending" | "approved" | "rejected" | "produced" | "expired";
+                            decidedBy: string | null;
+                            decidedAt: string | null;
+                            decisionNote: string | null;
+                            producedAt: string | null;
+                            expiresAt: string | null;
+                            rowCount: number | null;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation or purpose; a decision by the requester or an account they provisioned; a stale second factor (step_up_required); or the guard has suspended the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such export open to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The export is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    downloadExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The age file (application/octet-stream) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation or purpose; a decision by the requester or an account they provisioned; a stale second factor (step_up_required); or the guard has suspended the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such export open to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The export is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    traceLeak: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    lines: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rows: number;
+                        columns: {
+                            nir: number | null;
+                            agencyId: number | null;
+                            nameBirth: number[] | null;
+                        };
+                        matchedPersons: number;
+                        canaryRows: number;
+                        exportId: string | null;
+                        /** @enum {string|null} */
+                        basis: "canary" | "rows" | null;
+                        candidates: {
+                            /** Format: uuid */
+                            exportId: string;
+                            /** Format: uuid */
+                            recipientOrganisationId: string;
+                            recipientName: string;
+                            /** Format: uuid */
+                            requestedBy: string;
+                            approvedBy: string | null;
+                            producedAt: string | null;
+                            canaries: number;
+                            rowsMatched: number;
+                            exportRows: number;
+                        }[];
+                        incidentId: string | null;
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation or purpose; a decision by the requester or an account they provisioned; a stale second factor (step_up_required); or the guard has suspended the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such export open to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The export is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Throttled by the guard: try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+        };
+    };
+    registerExportRecipient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    organisationId: string;
+                    ageRecipient: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        organisationId: string;
+                        /** Format: date-time */
+                        registeredAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not logged in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description Not allowed for your role, organisation or purpose; a decision by the requester or an account they provisioned; a stale second factor (step_up_required); or the guard has suspended the account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description No such export open to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        code: string;
+                        detail: string;
+                        field?: string;
+                        issues?: {
+                            field: string;
+                            message: string;
+                            line?: number;
+                        }[];
+                        /** @description a guard response: which kind of limit was reached */
+                        limit?: string;
+                        /**
+                         * Format: date-time
+                         * @description a throttle: when it ends
+                         */
+                        retryAt?: string;
+                        requestId: string;
+                    };
+                };
+            };
+            /** @description The export is not in a state that allows this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
