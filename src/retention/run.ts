@@ -29,6 +29,8 @@ import {
 
 /** Persons per slice (one transaction): big enough to amortise, small enough to keep locks short. */
 export const SLICE = 20_000;
+/** Slices at once on a PostgreSQL server. */
+const SERVER_CONCURRENCY = 2;
 
 export interface RetentionRunOptions {
   /** The day the periods are counted back from (YYYY-MM-DD): the local date in France, usually. */
@@ -64,8 +66,9 @@ export interface RetentionReport {
 // its non-registered persons, their last registration period, their last portal session, and which
 // of them are canaries. A run that changes them locks the persons (FOR UPDATE), so a change made
 // meanwhile (a re-registration) waits for the slice or is seen by it; a dry run only reads.
-const SLICE_END = 'SELECT id::text AS last FROM persons WHERE id > $1 ORDER BY id OFFSET $2 LIMIT 1';
-const SLICE_REST = 'SELECT count(*)::int AS n FROM persons WHERE id > $1';
+const SLICE_ENDS = `SELECT id::text AS id FROM (
+    SELECT id, row_number() OVER (ORDER BY id) AS n FROM persons) t
+  WHERE n % $1 = 0 ORDER BY n`;
 const SLICE_PERSONS = `SELECT id, status,
     (greatest(created_at, updated_at) AT TIME ZONE 'Europe/Paris')::date::text AS active_on
   FROM persons WHERE id > $1 AND id <= $2 AND status IN ('deregistered', 'archived', 'candidate')`;
@@ -171,18 +174,13 @@ async function sweep(
   const due = cutoffs(options.asOf, options.periods);
   const actions = Object.fromEntries(RETENTION_ACTIONS.map((a) => [a, 0])) as Record<RetentionAction, number>;
   let inconsistent = 0;
-  let scanned = 0;
+  let done = 0;
   const slice = options.slice ?? SLICE;
-  let after = BEFORE_ALL;
-  for (;;) {
+  // The slices' bounds, in one index-only pass: every slice-th id, then the end of the ids.
+  const { ends, total } = await sliceEnds(db, slice);
+  const one = async (after: string, last: string): Promise<void> => {
     const outcome = await db.tx(system, async (tx) => {
-      // A full slice ends at the slice-th id after `after`; the last one, at the end of the ids.
-      const [end] = await tx.query<{ last: string }>(SLICE_END, [after, slice - 1]);
-      const bounds = end
-        ? { last: end.last, n: slice }
-        : { last: AFTER_ALL, n: (await tx.query<{ n: number }>(SLICE_REST, [after]))[0]?.n ?? 0 };
-      if (bounds.n === 0) return null;
-      const facts = await sliceFacts(tx, after, bounds.last, !options.dryRun);
+      const facts = await sliceFacts(tx, after, last, !options.dryRun);
       const chosen: Record<RetentionAction, string[]> = { archive: [], destroy: [], expire_candidate: [] };
       let odd = 0;
       for (const { id, facts: f } of facts) {
@@ -191,17 +189,37 @@ async function sweep(
         else if (f.status !== 'candidate' && (f.open || f.lastEnd === null)) odd++;
       }
       if (!options.dryRun) await apply(tx, chosen, options.asOf, options.at);
-      return { last: bounds.last, n: bounds.n, chosen, odd };
+      return { chosen, odd };
     });
-    if (!outcome) break;
-    after = outcome.last;
-    scanned += outcome.n;
     inconsistent += outcome.odd;
     for (const action of RETENTION_ACTIONS) actions[action] += outcome.chosen[action].length;
-    options.onProgress?.(scanned);
-    if (outcome.n < slice) break;
-  }
-  return { scanned, actions, inconsistent };
+    done = Math.min(total, done + slice);
+    options.onProgress?.(done);
+  };
+  // Slices are disjoint ranges of person ids, each its own transaction: on a server, two at a time
+  // (the database works on both at once); PGlite is one connection.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ends.length) {
+      const i = next++;
+      await one(i === 0 ? BEFORE_ALL : ends[i - 1]!, ends[i]!);
+    }
+  };
+  const concurrency = db.kind === 'postgres' ? SERVER_CONCURRENCY : 1;
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { scanned: total, actions, inconsistent };
+}
+
+/** The upper bound of each slice (every slice-th id; the last slice ends past every id), and how many persons. */
+async function sliceEnds(db: Db, slice: number): Promise<{ ends: string[]; total: number }> {
+  const system = systemCtx('retention').actor;
+  const rows = await db.read<{ id: string }>(system, SLICE_ENDS, [slice]);
+  const [count] = await db.read<{ n: number }>(system, 'SELECT count(*)::int AS n FROM persons');
+  const total = count?.n ?? 0;
+  if (total === 0) return { ends: [], total };
+  const ends = rows.map((r) => r.id);
+  if (total % slice !== 0 || ends.length === 0) ends.push(AFTER_ALL);
+  return { ends, total };
 }
 
 /** What retention would do as of `asOf`, changing and recording nothing (the DPO's forecast). */
