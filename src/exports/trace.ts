@@ -13,13 +13,11 @@
  * The trace is read by the system actor; the officer's act is an audit event ('export.trace'), and
  * with a declarer an incident opens whose scope is the named export's rows, with their fields.
  */
-import { sessionRef } from '../access/gate.ts';
-import { appendAudit } from '../audit/append.ts';
 import type { BreachScope, ScopedPerson } from '../audit/scope.ts';
 import type { Actor } from '../context.ts';
 import type { Db } from '../db/types.ts';
 import { AppError, ValidationError } from '../errors.ts';
-import type { Declarer } from '../incidents/declare.ts';
+import { appendDeclarerEvent, type Declarer } from '../incidents/declare.ts';
 import { openIncident } from '../incidents/incidents.ts';
 import { MAX_LEAK_ROWS } from '../incidents/leaked-file.ts';
 import type { RegistryKeys } from '../registry/persons.ts';
@@ -164,38 +162,20 @@ export async function traceLeak(
   if (declarer.role !== 'security_officer')
     throw new AppError('forbidden', 'leaks are traced by security officers');
   if (result.exportId !== null) result.incidentId = await openExportIncident(db, keys, result, now, declarer);
-  const staff = {
-    kind: 'staff' as const,
-    accountId: declarer.accountId,
-    organisationId: declarer.organisationId,
-    role: declarer.role,
-  };
-  await db.tx(staff, (tx) =>
-    appendAudit(
-      tx,
-      {
-        actor: staff,
-        sessionRef: declarer.sessionIdHash ? sessionRef(declarer.sessionIdHash) : null,
-        requestId: declarer.requestId,
-        sourceAddress: declarer.sourceAddress,
-        at: now,
-      },
-      {
-        action: 'export.trace',
-        purpose: 'incident_investigation',
-        query: {
-          rows: result.rows,
-          matched: result.matchedPersons,
-          canaryRows: result.canaryRows,
-          ...(result.exportId ? { exportId: result.exportId, basis: result.basis } : {}),
-          ...(result.incidentId ? { incidentId: result.incidentId } : {}),
-        },
-        decision: 'allow',
-        resultCount: result.candidates.length,
-        persons: [],
-      },
-    ),
-  );
+  await appendDeclarerEvent(db, declarer, now, {
+    action: 'export.trace',
+    purpose: 'incident_investigation',
+    query: {
+      rows: result.rows,
+      matched: result.matchedPersons,
+      canaryRows: result.canaryRows,
+      ...(result.exportId ? { exportId: result.exportId, basis: result.basis } : {}),
+      ...(result.incidentId ? { incidentId: result.incidentId } : {}),
+    },
+    decision: 'allow',
+    resultCount: result.candidates.length,
+    persons: [],
+  });
   return result;
 }
 

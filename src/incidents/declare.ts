@@ -6,7 +6,7 @@
  * all: a bad input is refused before anything is written.
  */
 import { sessionRef } from '../access/gate.ts';
-import { appendAudit } from '../audit/append.ts';
+import { type AuditEntry, appendAudit } from '../audit/append.ts';
 import { type BreachScope, breachScope, type ScopedPerson } from '../audit/scope.ts';
 import type { Actor } from '../context.ts';
 import type { Db } from '../db/types.ts';
@@ -61,6 +61,37 @@ export interface DeclaredFromFile extends Declared {
 }
 
 const SYSTEM: Actor = { kind: 'system', operation: 'incidents' };
+
+/**
+ * Appends an event of the declaring officer, in the officer's own transaction (a staff transaction
+ * writes events in its own name only, migration 0006), with the officer's session and request.
+ */
+export async function appendDeclarerEvent(
+  db: Db,
+  declarer: Declarer,
+  at: Date,
+  entry: AuditEntry,
+): Promise<void> {
+  const staff = {
+    kind: 'staff' as const,
+    accountId: declarer.accountId,
+    organisationId: declarer.organisationId,
+    role: declarer.role,
+  };
+  await db.tx(staff, (tx) =>
+    appendAudit(
+      tx,
+      {
+        actor: staff,
+        sessionRef: declarer.sessionIdHash ? sessionRef(declarer.sessionIdHash) : null,
+        requestId: declarer.requestId,
+        sourceAddress: declarer.sourceAddress,
+        at,
+      },
+      entry,
+    ),
+  );
+}
 
 function checkDeclarer(declarer: Declarer): void {
   if (!INCIDENT_DECLARERS.includes(declarer.role)) {
@@ -180,33 +211,14 @@ export async function declareFromFile(
     }
   });
   const personIds = [...fieldsOf.keys()].sort();
-  const staff = {
-    kind: 'staff' as const,
-    accountId: declarer.accountId,
-    organisationId: declarer.organisationId,
-    role: declarer.role,
-  };
-  // The officer's own event (a staff transaction writes events in its own name only, migration 0006).
-  await db.tx(staff, (tx) =>
-    appendAudit(
-      tx,
-      {
-        actor: staff,
-        sessionRef: declarer.sessionIdHash ? sessionRef(declarer.sessionIdHash) : null,
-        requestId: declarer.requestId,
-        sourceAddress: declarer.sourceAddress,
-        at: now,
-      },
-      {
-        action: 'incident.match',
-        purpose: 'incident_investigation',
-        query: { by: file.key, rows: file.rows.length, matched: personIds.length },
-        decision: 'allow',
-        resultCount: personIds.length,
-        persons: personIds.map((personId) => ({ personId, fields: [INCIDENT_FIELD] })),
-      },
-    ),
-  );
+  await appendDeclarerEvent(db, declarer, now, {
+    action: 'incident.match',
+    purpose: 'incident_investigation',
+    query: { by: file.key, rows: file.rows.length, matched: personIds.length },
+    decision: 'allow',
+    resultCount: personIds.length,
+    persons: personIds.map((personId) => ({ personId, fields: [INCIDENT_FIELD] })),
+  });
   if (personIds.length === 0) {
     throw new ValidationError([
       { field: 'csv', message: 'no row matches a person on file; no incident was opened' },
