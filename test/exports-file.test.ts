@@ -138,7 +138,7 @@ describe(`exports: the file (${engine})`, () => {
     const reached = async (): Promise<number> => {
       const [row] = await w.t.driver.transaction((tx) =>
         tx.query<{ n: number | null }>(
-          `SELECT (state->'d'->>'persons')::int AS n FROM guard_accounts WHERE account_id = $1`,
+          `SELECT (state->'d'->>'exported')::int AS n FROM guard_accounts WHERE account_id = $1`,
           [counselor.account.id],
         ),
       );
@@ -147,7 +147,7 @@ describe(`exports: the file (${engine})`, () => {
     const before = await reached();
     const response = await produce(id);
     expect(response.statusCode, response.body).toBe(200);
-    // The guard counts the file's persons like any read (distinct persons reached today).
+    // The guard scores the file's rows by its export windows (test/exports-guard.test.ts: how).
     expect(await reached()).toBe(before + inScope.length);
     const view = response.json().export;
     expect(view).toMatchObject({ state: 'produced', rowCount: inScope.length });

@@ -4,7 +4,8 @@
  * the export's id in its query shape, in the same transaction as the read (fail closed). Only the
  * requester reads their export, once, under their own scope and policy as they stand now (a field
  * the policy no longer opens, a scope that shrank, are not in the file); a large export outside the
- * organisation's working hours is refused; the guard counts the persons reached like any read.
+ * organisation's working hours is refused; the guard scores the rows by its export windows
+ * (export_persons_week, _month), and outside working hours as persons read too, like any read.
  */
 import type { ExportsConfig } from '../config-exports.ts';
 import type { Tx } from '../db/types.ts';
@@ -37,8 +38,8 @@ export interface ExportReadResult {
 /** The defaults when the gate is built without an exports configuration. */
 export const DEFAULT_EXPORTS: ExportsConfig = {
   expiryDays: 7,
-  maxRows: 100_000,
-  largeRows: 1000,
+  maxRows: 10_000,
+  largeRows: 50,
   canaryRows: 3,
 };
 

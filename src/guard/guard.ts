@@ -404,13 +404,17 @@ async function fold(
     stepUp: state.stepUp !== null,
   };
   const personIds = [...new Set(request.personIds)];
+  const offHours = isOffHours(now, actor.view.timeZone, actor.view.workingHours, local);
+  // T3: an approved export's rows are scored by the export windows; in working hours they are not
+  // the account's own reading (a second person vouched for them), outside them they are, like reads.
+  const exporting = request.action === 'person.export';
   const event: GuardEvent = {
     at: now,
     day,
-    offHours: isOffHours(now, actor.view.timeZone, actor.view.workingHours, local),
+    offHours,
     views: request.views,
     searches: request.searches,
-    newPersons: notePersons(state, personIds),
+    newPersons: exporting && !offHours ? 0 : notePersons(state, personIds),
     national: request.national,
     refused: request.refused,
     blocked: request.blocked,
@@ -419,6 +423,7 @@ async function fold(
     canaries,
     ...(request.provisionedAccounts ? { provisionedAccounts: request.provisionedAccounts } : {}),
     ...(request.caseloadPersons ? { caseloadPersons: request.caseloadPersons } : {}),
+    ...(exporting && personIds.length > 0 ? { exported: personIds.length } : {}),
   };
   // The account's first person of its day counts it among the organisation's active accounts.
   const firstOfDay = state.d.persons === 0;
@@ -449,6 +454,10 @@ async function fold(
     minutes: local.minutes,
   };
   const verdict = evaluate(state, situation, thresholds);
+  // An export the guard stops makes no file: its rows are not exported (its retry after a step-up
+  // is the same file, counted once, when it is made).
+  if (event.exported && verdict.response !== 'allow')
+    state.d.exported = Math.max(0, (state.d.exported ?? 0) - event.exported);
   // A request already refused for a pending response does not extend it; it may still escalate.
   if (!(request.blocked && verdict.response === 'throttle')) applyVerdict(state, verdict, now);
   const isNew =

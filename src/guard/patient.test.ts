@@ -127,6 +127,35 @@ describe('escalation', () => {
     expect(verdict.signals[0]!.escalated).toBeUndefined();
   });
 
+  /** A counselor who gave a step-up for export volume on `givenDay`; two weekly exports of 999 rows in the month, a third today. */
+  const exportAgain = (givenDay: string, today: string) => {
+    const counselor = thresholdsFor(BUILT_IN, 'counselor', 'FT-1');
+    const s = freshState(at(today), today);
+    s.given = { export_persons_month: { value: 2000, day: givenDay } };
+    s.past = [-14, -7].map((offset) => ({
+      day: new Date(Date.parse(`${today}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10),
+      persons: 0,
+      national: 0,
+      offHours: 0,
+      expected: null,
+      exported: 999,
+    }));
+    s.d.exported = 999;
+    return evaluate(s, situation(today), counselor);
+  };
+
+  it('exports (T3): a step-up given for export volume escalates the next one for a month, whatever the week', () => {
+    // Three exports of 999 rows, a week apart: each under the week's level (1,000); the month's
+    // window reaches 2,997, above the 2,000 proven three weeks ago: suspended, not asked again.
+    const verdict = exportAgain('2026-02-12', '2026-03-05');
+    expect(verdict.response).toBe('suspend');
+    expect(verdict.signals[0]).toMatchObject({ name: 'export_persons_month', escalated: true });
+    // Without a step-up given in the month, it is one.
+    const fresh = exportAgain('2026-01-20', '2026-03-05');
+    expect(fresh.response).toBe('step_up');
+    expect(fresh.signals[0]!.name).toBe('export_persons_month');
+  });
+
   it('the usual day’s family keeps a week only: a step-up given ten days ago for it does not escalate another family', () => {
     const verdict = nationalAgain('beyond_baseline_week', '2026-03-04', '2026-03-05');
     expect(verdict.response).toBe('step_up');

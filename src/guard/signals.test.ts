@@ -113,7 +113,7 @@ describe('evaluate: each response level is reached', () => {
       }));
     };
   const pastCount =
-    (field: 'national' | 'offHours', ages: number[]): Setter =>
+    (field: 'national' | 'offHours' | 'exported', ages: number[]): Setter =>
     (s, v) => {
       s.past = ages.map((age, i) => ({
         day: dayBefore(age),
@@ -266,6 +266,11 @@ describe('evaluate: each response level is reached', () => {
     ['off_hours_persons_week', COUNSELOR, pastCount('offHours', WEEK), 80, 'suspend'],
     ['off_hours_persons_week', PARTNER, pastCount('offHours', WEEK), 20, 'step_up'],
     ['off_hours_persons_week', PARTNER, pastCount('offHours', WEEK), 60, 'suspend'],
+    ['export_persons_week', COUNSELOR, pastCount('exported', WEEK), 1000, 'step_up'],
+    ['export_persons_week', COUNSELOR, pastCount('exported', WEEK), 10_000, 'suspend'],
+    ['export_persons_week', COUNSELOR, d('exported'), 1000, 'step_up'],
+    ['export_persons_month', COUNSELOR, pastCount('exported', MONTH_ONLY), 2000, 'step_up'],
+    ['export_persons_month', COUNSELOR, pastCount('exported', MONTH_ONLY), 20_000, 'suspend'],
     ['response_days_week', COUNSELOR, responseDays, 3, 'suspend'],
     ['ahead_of_usual', COUNSELOR, ahead, 12, 'step_up'],
     ['ahead_of_usual', COUNSELOR, ahead, 60, 'suspend'],

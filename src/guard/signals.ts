@@ -88,6 +88,8 @@ export const LIMIT_LABELS: Record<SignalName, string> = {
   org_empty_searches_week: 'searches of your organisation that found nobody this week',
   org_refused_week: 'requests of your organisation refused this week',
   org_caseload_week: 'persons of your organisation’s caseload read this week beyond its usual share',
+  export_persons_week: 'persons exported this week',
+  export_persons_month: 'persons exported this month',
 };
 
 /** The kinds of limit behind a verdict's response, in words (`limit` of the answer). */
@@ -143,6 +145,8 @@ const VOLUME: ReadonlySet<SignalName> = new Set<SignalName>([
   'national_persons_month',
   'off_hours_persons_week',
   'ahead_of_usual',
+  'export_persons_week',
+  'export_persons_month',
 ]);
 
 /**
@@ -157,9 +161,11 @@ const LONG = (name: SignalName): boolean =>
  * account's own scope, and honest counselors make about two a week — a patient attacker who waits a
  * week for the step-up given to be forgotten is still answered by suspension (MIMIC). The usual
  * day's families (beyond_baseline) keep a week: an honest account's day does grow (a new caseload),
- * and the replay of 1,000 honest accounts suspended one of them with a month's memory.
+ * and the replay of 1,000 honest accounts suspended one of them with a month's memory. Export volume
+ * keeps a month too (T3): honest exports are rare, and a step-up asked again within the month is the
+ * pattern of exports repeated just under the levels.
  */
-const MONTH_MEMORY: ReadonlySet<string> = new Set(['national_persons']);
+const MONTH_MEMORY: ReadonlySet<string> = new Set(['national_persons', 'export_persons']);
 
 /**
  * Whether a step-up for `name` escalates: the owner already gave one for the same measure (its
@@ -262,12 +268,13 @@ export function measure(
   // The day's counters, less what a reinstatement forgave today.
   const p = state.pardon ?? {};
   const day = (key: keyof NonNullable<GuardState['pardon']>): number =>
-    Math.max(0, state.d[key] - (p[key] ?? 0));
+    Math.max(0, (state.d[key] ?? 0) - (p[key] ?? 0));
   const persons = day('persons');
   const expected = expectedPersons(state, t);
   const own = ownExpected(state, t.parameters);
   const weekExcess = excessOver(state.past, state.day, WEEK_DAYS, persons, own);
   const national = day('national');
+  const exported = day('exported');
   const org: OrgValues =
     situation.orgToday && situation.minutes !== undefined
       ? orgValues(
@@ -313,6 +320,8 @@ export function measure(
     national_persons_week: pastSum(state.past, state.day, WEEK_DAYS, (d) => d.national) + national,
     national_persons_month: pastSum(state.past, state.day, MONTH_DAYS, (d) => d.national) + national,
     off_hours_persons_week: pastSum(state.past, state.day, WEEK_DAYS, (d) => d.offHours) + day('offHours'),
+    export_persons_week: pastSum(state.past, state.day, WEEK_DAYS, (d) => d.exported ?? 0) + exported,
+    export_persons_month: pastSum(state.past, state.day, MONTH_DAYS, (d) => d.exported ?? 0) + exported,
     // Measured once the response is known (evaluate): 0 here.
     response_days_week: 0,
     ahead_of_usual:

@@ -70,6 +70,7 @@ describe('rollOver', () => {
       provisionedAccounts: 0,
       caseloadPersons: 0,
       offHoursProvisioning: 0,
+      exported: 0,
     });
     expect(s.ack).toEqual({});
 
@@ -90,6 +91,29 @@ describe('rollOver', () => {
     rollOver(s, at(T0, 4 * 24 * 60), '2026-03-06', ROLL);
     expect(s.baseline).toBeCloseTo(0.8 * 12, 10);
     expect(s.days).toBe(3);
+  });
+
+  it('keeps a day of exports only for the export windows, out of the usual day (T3)', () => {
+    const s = freshState(T0, '2026-03-02');
+    addEvent(s, event(T0, '2026-03-02', { views: 1, newPersons: 10 }), GAP);
+    rollOver(s, at(T0, 24 * 60), '2026-03-03', ROLL);
+    addEvent(s, event(at(T0, 24 * 60), '2026-03-03', { exported: 400 }), GAP);
+    addEvent(s, event(at(T0, 24 * 60 + 5), '2026-03-03', { exported: 50 }), GAP);
+    expect(s.d.exported).toBe(450);
+    expect(s.d.persons).toBe(0);
+    rollOver(s, at(T0, 2 * 24 * 60), '2026-03-04', ROLL);
+    // The export day is remembered with its rows, and it did not fold a day of 0 into the baseline.
+    expect(s.past?.at(-1)).toEqual({
+      day: '2026-03-03',
+      persons: 0,
+      national: 0,
+      offHours: 0,
+      expected: null,
+      exported: 450,
+    });
+    expect(s.baseline).toBe(10);
+    expect(s.days).toBe(1);
+    expect(s.d.exported).toBe(0);
   });
 
   it('returns false and keeps the day counters within the same day', () => {

@@ -26,6 +26,11 @@ export interface DayCounts extends Counts {
   provisionedAccounts: number;
   caseloadPersons: number;
   offHoursProvisioning: number;
+  /**
+   * Rows of approved exports produced today (T3; absent in a state stored before exports): scored
+   * by the export windows, not as the account's own reading unless made outside working hours.
+   */
+  exported?: number;
 }
 
 export interface GuardState {
@@ -110,7 +115,14 @@ export interface GuardState {
    */
   pardon?: Partial<
     Record<
-      'persons' | 'national' | 'offHours' | 'views' | 'searches' | 'provisionedAccounts' | 'caseloadPersons',
+      | 'persons'
+      | 'national'
+      | 'offHours'
+      | 'views'
+      | 'searches'
+      | 'provisionedAccounts'
+      | 'caseloadPersons'
+      | 'exported',
       number
     >
   >;
@@ -165,6 +177,8 @@ export interface GuardEvent {
   canaries: number;
   provisionedAccounts?: number;
   caseloadPersons?: number;
+  /** Rows of an approved export produced by this request (person.export). */
+  exported?: number;
 }
 
 const zero = (): Counts => ({ views: 0, searches: 0, persons: 0, empty: 0, blocked: 0 });
@@ -176,6 +190,7 @@ const zeroDay = (): DayCounts => ({
   provisionedAccounts: 0,
   caseloadPersons: 0,
   offHoursProvisioning: 0,
+  exported: 0,
 });
 
 export const epochMinute = (at: Date): number => Math.floor(at.getTime() / 60_000);
@@ -246,6 +261,18 @@ export function rollOver(state: GuardState, at: Date, day: string, p: RollParame
   }
   if (day === state.day) return false;
   const worked = state.d.persons > 0 || state.d.views > 0 || state.d.searches > 0;
+  const exported = state.d.exported ?? 0;
+  if (!worked && exported > 0) {
+    // A day of exports only: kept for the export windows, out of the usual day (expected null).
+    state.past = pushPast(state.past, {
+      day: state.day,
+      persons: 0,
+      national: 0,
+      offHours: 0,
+      expected: null,
+      exported,
+    });
+  }
   if (worked) {
     const d = state.d;
     state.past = pushPast(state.past, {
@@ -254,6 +281,7 @@ export function rollOver(state: GuardState, at: Date, day: string, p: RollParame
       national: d.national,
       offHours: d.offHours,
       expected: ownExpected(state, p),
+      ...(exported > 0 ? { exported } : {}),
     });
     const alpha = p.baselineAlpha;
     if (state.baseline !== null) {
@@ -300,6 +328,7 @@ export function reinstateState(state: GuardState): void {
     searches: d.searches,
     provisionedAccounts: d.provisionedAccounts,
     caseloadPersons: d.caseloadPersons,
+    exported: d.exported ?? 0,
   };
   state.d = { ...d, refused: 0, empty: 0, blocked: 0, offHoursProvisioning: 0 };
   state.week = [];
@@ -347,6 +376,7 @@ export function addEvent(state: GuardState, event: GuardEvent, sequentialGap: nu
   }
   d.provisionedAccounts += event.provisionedAccounts ?? 0;
   d.caseloadPersons += event.caseloadPersons ?? 0;
+  if (event.exported) d.exported = (d.exported ?? 0) + event.exported;
 
   let today = state.week.find((w) => w.day === state.day);
   if (!today) {

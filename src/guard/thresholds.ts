@@ -61,6 +61,8 @@ export const SIGNALS = [
   'org_empty_searches_week',
   'org_refused_week',
   'org_caseload_week',
+  'export_persons_week',
+  'export_persons_month',
 ] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
@@ -249,6 +251,17 @@ export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string 
     measures: 'persons reached outside working hours over the last 7 days',
     reason: 'the 2021 insider: a few records every evening, under the daily level, for years',
   },
+  export_persons_week: {
+    measures:
+      'rows of approved exports the account produced over the last 7 days (outside working hours they also count as persons read)',
+    reason:
+      'T3: four eyes on each file do not see the sum; one export a year is routine, a file every week is a copy of the agency (2021)',
+  },
+  export_persons_month: {
+    measures: 'the same over the last 30 days',
+    reason:
+      'T3: exports kept just under every level, repeated week after week; a step-up given for export volume is remembered a month',
+  },
   response_days_week: {
     measures:
       'days of the last 7 on which the account drew a response (throttle, step-up), this one included',
@@ -338,6 +351,8 @@ const DEFAULT_LEVELS: Record<SignalName, Levels> = {
   org_empty_searches_week: { step_up: 10, suspend: 30 },
   org_refused_week: { step_up: 10, suspend: 30 },
   org_caseload_week: { step_up: 1, suspend: 20 },
+  export_persons_week: { step_up: 1000, suspend: 10_000 },
+  export_persons_month: { step_up: 2000, suspend: 20_000 },
 };
 
 /** Per role: partners reach a caseload of a few dozen to a few hundred persons, so their margins are narrower. */

@@ -19,6 +19,8 @@ export interface PastDay {
   offHours: number;
   /** The usual day the account was held to that day (null: it had no history of its own yet). */
   expected: number | null;
+  /** Rows of approved exports produced that day (absent: none). */
+  exported?: number;
 }
 
 /** Past days kept: the longest window. */

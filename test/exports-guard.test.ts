@@ -1,0 +1,184 @@
+/**
+ * The guard scores export volume (issue 14, item 1; T3; docs/EXPORTS.md, docs/GUARD.md): an approved
+ * export's rows go to the export windows (export_persons_week, _month), not to the requester's own
+ * day of reading in working hours; a step-up given for export volume is remembered a month, so the
+ * next export that asks for one suspends the account (exports just under a level, repeated week after
+ * week); outside working hours the rows count as persons read too (the 2021 evenings). Levels are
+ * lowered here so that a population of 80 shows each response; the built-in levels are in
+ * src/guard/signals.test.ts.
+ */
+import { generateIdentity, identityToRecipient } from 'age-encryption';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGuardConfig, SIGNALS } from '../src/guard/thresholds.ts';
+import type { Account } from '../src/identity/accounts.ts';
+import { engine } from './helpers/db.ts';
+import { type RegistryWorld, registryWorld } from './helpers/registry.ts';
+import { enrolled, StaffClient, totpAt } from './helpers/staff.ts';
+
+const DAY = 86_400_000;
+const none = Object.fromEntries(SIGNALS.map((name) => [name, {}]));
+// Reading: one person suspends (an export counted as reading would be stopped at once). Exports:
+// any volume asks for a step-up; off-hours: one person suspends.
+const levels = {
+  ...none,
+  persons_per_day: { suspend: 2 },
+  off_hours_persons: { suspend: 1 },
+  export_persons_week: { suspend: 100_000 },
+  export_persons_month: { step_up: 1, suspend: 100_000 },
+};
+const GUARD = parseGuardConfig({
+  defaults: { levels },
+  roles: Object.fromEntries(
+    ['counselor', 'org_manager', 'dpo'].map((role) => [
+      role,
+      { levels: role === 'counselor' ? levels : none },
+    ]),
+  ),
+});
+
+interface Staff {
+  client: StaffClient;
+  account: Account;
+  secret: string;
+}
+
+describe(`exports: the guard scores their volume (${engine})`, () => {
+  let w: RegistryWorld;
+  let manager: Staff;
+  let recipient: string;
+
+  const staff = async (role: Account['role'], organisationId: string): Promise<Staff> => {
+    const account = await w.account({ role, organisationId });
+    const { client, secret } = await enrolled(w, account);
+    return { client, account, secret };
+  };
+  /** A new login with a second factor now. */
+  const relogin = async (s: Staff): Promise<void> => {
+    w.clock.advance(31_000);
+    s.client = new StaffClient(w.app);
+    await s.client.login(s.account.login);
+    const verified = await s.client.request('POST', '/api/v1/auth/totp', {
+      code: await totpAt(s.secret, w.clock.now()),
+    });
+    expect(verified.statusCode, verified.body).toBe(200);
+  };
+  /** Requested by `who` (signed in afresh) and approved by the manager; returns the id. */
+  const approved = async (who: Staff): Promise<string> => {
+    await relogin(who);
+    const asked = await who.client.request('POST', '/api/v1/exports', {
+      purpose: 'accompaniment',
+      fields: ['lastName', 'firstNames'],
+      filter: {},
+      recipientOrganisationId: recipient,
+    });
+    expect(asked.statusCode, asked.body).toBe(201);
+    const id = asked.json().export.id as string;
+    await relogin(manager);
+    const decided = await manager.client.request('POST', `/api/v1/exports/${id}/approve`, {});
+    expect(decided.statusCode, decided.body).toBe(200);
+    return id;
+  };
+  const produce = (who: Staff, id: string) =>
+    who.client.request('POST', `/api/v1/exports/${id}/produce`, { purpose: 'accompaniment' });
+  const guardDay = async (account: Account) => {
+    const [row] = await w.t.driver.transaction((tx) =>
+      tx.query<{ state: { d: { persons: number; offHours: number; exported?: number } } }>(
+        'SELECT state FROM guard_accounts WHERE account_id = $1',
+        [account.id],
+      ),
+    );
+    const state = typeof row?.state === 'string' ? JSON.parse(row.state) : row?.state;
+    return state.d as { persons: number; offHours: number; exported?: number };
+  };
+  const status = async (account: Account): Promise<string> => {
+    const [row] = await w.t.driver.transaction((tx) =>
+      tx.query<{ status: string }>('SELECT status FROM accounts WHERE id = $1', [account.id]),
+    );
+    return row!.status;
+  };
+  const exportStatus = async (id: string): Promise<string> => {
+    const [row] = await w.t.driver.transaction((tx) =>
+      tx.query<{ status: string }>('SELECT status FROM export_requests WHERE id = $1', [id]),
+    );
+    return row!.status;
+  };
+
+  beforeAll(async () => {
+    // Export size is not the point here: every export of the agency is under the off-hours size.
+    w = await registryWorld(80, { guard: GUARD, env: { REMPART_EXPORT_LARGE_ROWS: '1000' } });
+    manager = await staff('org_manager', w.agency);
+    const dpo = await staff('dpo', w.national);
+    recipient = await w.organisation({ kind: 'training_body' });
+    const registered = await dpo.client.request('POST', '/api/v1/exports/recipients', {
+      organisationId: recipient,
+      ageRecipient: await identityToRecipient(await generateIdentity()),
+    });
+    expect(registered.statusCode, registered.body).toBe(200);
+  }, 180_000);
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('in working hours the rows go to the export windows, not to the day of reading; the step-up is asked, given, and a second one within the month suspends', async () => {
+    const counselor = await staff('counselor', w.agency);
+    // Monday 10:00 in Paris (the test clock's start): working hours.
+    const first = await approved(counselor);
+    const asked = await produce(counselor, first);
+    expect(asked.statusCode, asked.body).toBe(403);
+    expect(asked.json().code).toBe('step_up_required');
+    expect(await exportStatus(first)).toBe('approved');
+    // The owner gives the step-up (the next TOTP step); the file is made.
+    w.clock.advance(31_000);
+    const proved = await counselor.client.request('POST', '/api/v1/auth/totp', {
+      code: await totpAt(counselor.secret, w.clock.now()),
+    });
+    expect(proved.statusCode, proved.body).toBe(200);
+    const made = await produce(counselor, first);
+    expect(made.statusCode, made.body).toBe(200);
+    const rows = made.json().export.rowCount as number;
+    expect(rows).toBeGreaterThan(2);
+    // More rows than persons_per_day allows, yet not counted as the counselor's reading.
+    const day = await guardDay(counselor.account);
+    expect(day.exported).toBe(rows);
+    expect(day.persons).toBe(0);
+    expect(await status(counselor.account)).not.toBe('suspended');
+
+    // A week later, another export of the same size: the month's window asks again: suspended.
+    w.clock.advance(7 * DAY);
+    const second = await approved(counselor);
+    const stopped = await produce(counselor, second);
+    expect(stopped.statusCode, stopped.body).toBe(403);
+    expect(await status(counselor.account)).toBe('suspended');
+    expect(await exportStatus(second)).toBe('approved');
+    const [event] = await w.t.driver.transaction((tx) =>
+      tx.query<{ decision: string; reason: string; n: number }>(
+        `SELECT decision, reason, (SELECT count(*)::int FROM audit_event_persons l WHERE l.event_id = e.id) AS n
+         FROM audit_events e WHERE action = 'person.export' AND request_id = $1`,
+        [String(stopped.headers['x-request-id'])],
+      ),
+    );
+    expect(event).toEqual({ decision: 'deny', reason: 'guard.suspend', n: 0 });
+    const [alert] = await w.t.driver.transaction((tx) =>
+      tx.query<{ signals: { name: string; escalated?: boolean }[] }>(
+        `SELECT signals FROM guard_alerts WHERE account_id = $1 AND response = 'suspend'`,
+        [counselor.account.id],
+      ),
+    );
+    const signals = typeof alert?.signals === 'string' ? JSON.parse(alert.signals) : alert?.signals;
+    expect(signals?.[0]).toMatchObject({ name: 'export_persons_month', escalated: true });
+  });
+
+  it('outside working hours the rows count as persons read too: an evening export suspends', async () => {
+    const counselor = await staff('counselor', w.agency);
+    const id = await approved(counselor);
+    // The same day, 21:00 in Paris (UTC+1 in March).
+    const now = w.clock.now();
+    const evening = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 20, 0);
+    w.clock.advance(evening - now.getTime());
+    await relogin(counselor);
+    const response = await produce(counselor, id);
+    expect(response.statusCode, response.body).toBe(403);
+    expect(await status(counselor.account)).toBe('suspended');
+    expect(await exportStatus(id)).toBe('approved');
+  });
+});
