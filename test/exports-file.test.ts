@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportCsv } from '../src/exports/file.ts';
 import type { Account } from '../src/identity/accounts.ts';
 import { parseNir } from '../src/registry/nir.ts';
+import { DEFAULT_PERIODS } from '../src/retention/periods.ts';
+import { runRetention } from '../src/retention/run.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
 import { type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
@@ -272,5 +274,50 @@ describe(`exports: the file (${engine})`, () => {
   it('cells that a spreadsheet would run as formulas are made inert', () => {
     const csv = exportCsv(['lastName', 'firstNames'], [['=HYPERLINK("http://x")', '+33 6']]);
     expect(csv).toBe('lastName,firstNames\n"\'=HYPERLINK(""http://x"")",\'+33 6\n');
+  });
+
+  // Last: a real retention run archives the population's long-deregistered persons.
+  it('the daily retention run erases the files of expired exports (a dry run counts them); the export stays traceable', async () => {
+    const id = await approved(['lastName']);
+    const made = await produce(id);
+    expect(made.statusCode, made.body).toBe(200);
+    const fileOf = async () => {
+      const [row] = await w.t.driver.transaction((tx) =>
+        tx.query<{ file: Buffer | null; canaries: number }>(
+          `SELECT file, (SELECT count(*)::int FROM export_canaries c WHERE c.export_id = r.id) AS canaries
+           FROM export_requests r WHERE id = $1`,
+          [id],
+        ),
+      );
+      return row!;
+    };
+    const run = (dryRun: boolean) =>
+      runRetention(w.t.db, {
+        asOf: w.clock.now().toISOString().slice(0, 10),
+        periods: DEFAULT_PERIODS,
+        dryRun,
+        trigger: 'cli',
+        at: w.clock.now(),
+      });
+    // Not yet expired: nothing to erase.
+    expect((await run(false))?.exportFilesErased).toBe(0);
+    expect((await fileOf()).file).not.toBeNull();
+    w.clock.advance(7 * DAY + MINUTE);
+    // This export and those of the tests before it, made the same week.
+    const due = (await run(true))?.exportFilesErased ?? 0;
+    expect(due).toBeGreaterThanOrEqual(1);
+    expect((await fileOf()).file).not.toBeNull();
+    expect((await run(false))?.exportFilesErased).toBe(due);
+    const [left] = await w.t.driver.transaction((tx) =>
+      tx.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM export_requests WHERE file IS NOT NULL AND expires_at <= $1',
+        [w.clock.now()],
+      ),
+    );
+    expect(left?.n).toBe(0);
+    const after = await fileOf();
+    expect(after.file).toBeNull();
+    // The canaries stay: a leaked copy of the file still names this export.
+    expect(after.canaries).toBeGreaterThan(0);
   });
 });

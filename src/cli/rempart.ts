@@ -522,7 +522,7 @@ retention
       else {
         const a = report.actions;
         console.log(
-          `${report.dryRun ? 'would do' : 'done'} as of ${report.asOf}: archive ${a.archive}, destroy ${a.destroy}, expire_candidate ${a.expire_candidate} (${report.scanned} persons, ${report.inconsistent} inconsistent, ${report.seconds} s)`,
+          `${report.dryRun ? 'would do' : 'done'} as of ${report.asOf}: archive ${a.archive}, destroy ${a.destroy}, expire_candidate ${a.expire_candidate} (${report.scanned} persons, ${report.inconsistent} inconsistent; ${report.exportFilesErased} expired export files erased; ${report.seconds} s)`,
         );
       }
     }),

@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/append.ts';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
+import { eraseExpiredExportFiles } from '../exports/expiry.ts';
 import {
   cutoffs,
   RETENTION_ACTIONS,
@@ -58,6 +59,8 @@ export interface RetentionReport {
   actions: Record<RetentionAction, number>;
   /** Deregistered or archived persons with an open period or no period at all: left for a person to fix. */
   inconsistent: number;
+  /** Export files past their expiry erased (docs/EXPORTS.md); dry: how many would be. */
+  exportFilesErased: number;
   seconds: number;
 }
 
@@ -244,6 +247,7 @@ export async function runRetention(db: Db, options: RetentionRunOptions): Promis
   );
   if (claimed.length === 0) return null;
   const { scanned, actions, inconsistent } = await sweep(db, options);
+  const exportFilesErased = await eraseExpiredExportFiles(db, options.at, options.dryRun);
   const seconds = Math.round(performance.now() - started) / 1000;
   const report: RetentionReport = {
     runId,
@@ -253,6 +257,7 @@ export async function runRetention(db: Db, options: RetentionRunOptions): Promis
     scanned,
     actions,
     inconsistent,
+    exportFilesErased,
     seconds,
   };
   await db.tx(system, async (tx) => {
@@ -285,6 +290,7 @@ export async function runRetention(db: Db, options: RetentionRunOptions): Promis
           ...options.periods,
           ...actions,
           inconsistent,
+          exportFilesErased,
           scanned,
         },
         decision: 'allow',
