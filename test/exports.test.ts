@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportableFields } from '../src/exports/requests.ts';
 import type { Account } from '../src/identity/accounts.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
@@ -256,11 +257,53 @@ describe(`exports: requests and four-eyes decisions (${engine})`, () => {
     expect(byColleague.statusCode).toBe(404);
   });
 
+  it('options: a counselor’s purposes with their exportable fields, and the recipients; nothing of a person, no audit event', async () => {
+    const response = await counselor.client.request('GET', '/api/v1/exports/options');
+    expect(response.statusCode, response.body).toBe(200);
+    const options = response.json();
+    const accompaniment = options.purposes.find((p: { id: string }) => p.id === 'accompaniment');
+    expect(accompaniment.label).toEqual({ fr: 'Accompagnement', en: 'Accompaniment' });
+    expect(accompaniment.fields).toEqual([...exportableFields('counselor', 'accompaniment')]);
+    expect(options.purposes.map((p: { id: string }) => p.id)).not.toContain('incident_investigation');
+    const listed = options.recipients.find((r: { id: string }) => r.id === recipient);
+    expect(listed).toMatchObject({ kind: 'training_body', keyRegistered: false });
+    expect(options.recipients.some((r: { id: string }) => r.id === w.national)).toBe(false);
+    // Nothing of a person: no NIR, no agency id, no name as a value (organisation names may share a surname).
+    for (const person of w.persons.slice(0, 20))
+      for (const value of [person.identity.nir, person.identity.agencyId, `"${person.identity.lastName}"`])
+        expect(response.body).not.toContain(value);
+    const [events] = await w.t.driver.transaction((tx) =>
+      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_events WHERE request_id = $1', [
+        requestId(response),
+      ]),
+    );
+    expect(events?.n).toBe(0);
+
+    // A partner counselor: accompaniment only, never the NIR; a manager: the recipients, no purpose.
+    const partner = await staff('partner_counselor', w.partner);
+    const partners = (await partner.client.request('GET', '/api/v1/exports/options')).json();
+    expect(partners.purposes.map((p: { id: string }) => p.id)).toEqual(['accompaniment']);
+    expect(partners.purposes[0].fields).not.toContain('nir');
+    const managers = (await manager.client.request('GET', '/api/v1/exports/options')).json();
+    expect(managers.purposes).toEqual([]);
+    expect(managers.recipients.length).toBe(options.recipients.length);
+    // Roles that neither request nor decide are refused.
+    const operator = await staff('subcontractor_operator', await w.organisation({ kind: 'subcontractor' }));
+    const refused = await operator.client.request('GET', '/api/v1/exports/options');
+    expect(refused.statusCode).toBe(403);
+  });
+
   it('lists: the requester’s own, the manager’s organisation’s, all for the DPO; none of another organisation', async () => {
     const listed = await counselor.client.request('GET', '/api/v1/exports');
     expect(listed.statusCode, listed.body).toBe(200);
     const mine = listed.json().exports;
     expect(mine.length).toBeGreaterThan(3);
+    // Who asked and for whom, by name: a decider needs them.
+    expect(mine[0]).toMatchObject({
+      requesterLogin: counselor.account.login,
+      requesterName: counselor.account.displayName,
+    });
+    expect(typeof mine[0].recipientName).toBe('string');
     expect(mine.every((e: { requestedBy: string }) => e.requestedBy === counselor.account.id)).toBe(true);
     const managers = (await manager.client.request('GET', '/api/v1/exports')).json().exports;
     expect(managers.length).toBe(mine.length);

@@ -234,11 +234,18 @@ function viewOf(row: ExportRow, at?: Date): ExportView {
   };
 }
 
+/** An export in a list: with the requester's and the recipient's names, so a decider knows who asks for whom. */
+export interface ExportListItem extends ExportView {
+  requesterLogin: string;
+  requesterName: string;
+  recipientName: string;
+}
+
 /**
  * The exports a staff member may see: their own requests; a manager's, those of their organisation;
  * the DPO's, all. Newest first, at most 200.
  */
-export async function listExports(deps: GateDeps, ctx: GateCtx): Promise<ExportView[]> {
+export async function listExports(deps: GateDeps, ctx: GateCtx): Promise<ExportListItem[]> {
   const at = deps.clock.now();
   return deps.db.tx(auditCtxOf(ctx, at).actor, async (tx) => {
     const where =
@@ -247,10 +254,21 @@ export async function listExports(deps: GateDeps, ctx: GateCtx): Promise<ExportV
         : ctx.role === 'org_manager'
           ? 'organisation_id = $1::uuid OR requested_by = $2::uuid'
           : '$1::uuid IS NOT NULL AND requested_by = $2::uuid';
-    const rows = await tx.query<ExportRow>(
-      `SELECT ${COLUMNS} FROM export_requests WHERE ${where} ORDER BY requested_at DESC, id LIMIT 200`,
+    const rows = await tx.query<
+      ExportRow & { requester_login: string; requester_name: string; recipient_name: string }
+    >(
+      `SELECT ${COLUMNS},
+         (SELECT a.login FROM accounts a WHERE a.id = export_requests.requested_by) AS requester_login,
+         (SELECT a.display_name FROM accounts a WHERE a.id = export_requests.requested_by) AS requester_name,
+         (SELECT o.name FROM organisations o WHERE o.id = export_requests.recipient_organisation_id) AS recipient_name
+       FROM export_requests WHERE ${where} ORDER BY requested_at DESC, id LIMIT 200`,
       ctx.role === 'dpo' ? [] : [ctx.organisationId, ctx.accountId],
     );
-    return rows.map((r) => viewOf(r, at));
+    return rows.map((r) => ({
+      ...viewOf(r, at),
+      requesterLogin: r.requester_login,
+      requesterName: r.requester_name,
+      recipientName: r.recipient_name,
+    }));
   });
 }

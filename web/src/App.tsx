@@ -32,6 +32,8 @@ const VerifyPage = lazy(() => import('./verify/VerifyPage.tsx'));
 const IncidentsPage = lazy(() => import('./incidents/IncidentsPage.tsx'));
 const IncidentFilePage = lazy(() => import('./incidents/IncidentFilePage.tsx'));
 const WorkItemsPage = lazy(() => import('./workitems/WorkItemsPage.tsx'));
+const ExportsPage = lazy(() => import('./exports/ExportsPage.tsx'));
+const TracePage = lazy(() => import('./exports/TracePage.tsx'));
 
 /** A lazily loaded screen for some roles (any logged-in role when `roles` is absent). */
 function Lazy({ roles, children }: { roles?: readonly Role[]; children: ReactNode }): ReactNode {
@@ -118,6 +120,15 @@ export function App(): ReactNode {
                     </Lazy>
                   }
                 />
+                {/* Four-eyes exports (T3): counselors request, managers and the DPO decide, the DPO registers keys. */}
+                <Route
+                  path="exports"
+                  element={
+                    <Lazy roles={['counselor', 'partner_counselor', 'org_manager', 'dpo']}>
+                      <ExportsPage />
+                    </Lazy>
+                  }
+                />
                 <Route
                   path="assistance"
                   element={
@@ -196,6 +207,14 @@ export function App(): ReactNode {
                   element={
                     <Security>
                       <IncidentPage />
+                    </Security>
+                  }
+                />
+                <Route
+                  path="securite/fuite"
+                  element={
+                    <Security>
+                      <TracePage />
                     </Security>
                   }
                 />

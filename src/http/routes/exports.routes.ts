@@ -11,6 +11,7 @@ import { PURPOSE_IDS } from '../../access/purposes.ts';
 import { AppError } from '../../errors.ts';
 import { decideExport } from '../../exports/decision.ts';
 import { downloadExport, produceExport } from '../../exports/file.ts';
+import { exportOptions } from '../../exports/options.ts';
 import { registerRecipient } from '../../exports/recipients.ts';
 import { EXPORT_STATUSES, type ExportInput, listExports, requestExport } from '../../exports/requests.ts';
 import { traceLeak } from '../../exports/trace.ts';
@@ -70,6 +71,36 @@ const Export = obj({
   rowCount: { type: ['integer', 'null'] },
 });
 
+const ExportListItem = obj({
+  ...Export.properties,
+  requesterLogin: { type: 'string' },
+  requesterName: { type: 'string' },
+  recipientName: { type: 'string' },
+});
+
+const ORGANISATION_KINDS = ['agency', 'cap_emploi', 'mission_locale', 'training_body', 'subcontractor'];
+
+const ExportOptions = obj({
+  purposes: {
+    type: 'array',
+    items: obj({
+      id: { type: 'string', enum: PURPOSE_IDS },
+      label: obj({ fr: { type: 'string' }, en: { type: 'string' } }),
+      fields: { type: 'array', items: field, description: 'The fields your role may export for it' },
+    }),
+    description: 'The purposes your role and organisation may export (empty: none)',
+  },
+  recipients: {
+    type: 'array',
+    items: obj({
+      id: uuid,
+      name: { type: 'string' },
+      kind: { type: 'string', enum: ORGANISATION_KINDS },
+      keyRegistered: { type: 'boolean', description: 'A file is made only for a registered age key' },
+    }),
+  },
+});
+
 const DecisionBody = obj({ note: { type: 'string', maxLength: 500 } }, []);
 
 const errors = {
@@ -118,10 +149,28 @@ export const exportsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) => 
         operationId: 'listExports',
         tags: ['exports'],
         summary: 'Exports you requested; a manager’s: their organisation’s; the DPO’s: all',
-        response: { 200: obj({ exports: { type: 'array', items: Export } }), ...errors },
+        response: { 200: obj({ exports: { type: 'array', items: ExportListItem } }), ...errors },
       },
     },
     async (request) => ({ exports: await listExports(deps, gateCtx(request)) }),
+  );
+
+  app.get(
+    '/api/v1/exports/options',
+    {
+      preHandler: staff,
+      schema: {
+        operationId: 'exportOptions',
+        tags: ['exports'],
+        summary:
+          'What an export request may name: your purposes with their exportable fields, and the recipient organisations',
+        description:
+          'Counselors, partner counselors, managers and the DPO. No person: purposes, field names, ' +
+          'organisations and whether each has registered an age key.',
+        response: { 200: ExportOptions, ...errors },
+      },
+    },
+    async (request) => exportOptions(deps, gateCtx(request)),
   );
 
   for (const verb of ['approve', 'reject'] as const) {

@@ -27,6 +27,7 @@ export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[]
   },
   { key: 'myItems', path: '/mes-dossiers', roles: ['subcontractor_operator'] },
   { key: 'handedItems', path: '/dossiers-confies', roles: ['counselor', 'org_manager'] },
+  { key: 'exports', path: '/exports', roles: ['counselor', 'partner_counselor', 'org_manager', 'dpo'] },
   { key: 'recovery', path: '/assistance', roles: ['helpdesk'] },
   { key: 'approvals', path: '/approbations', roles: ['org_manager', 'administrator'] },
   { key: 'accounts', path: '/comptes', roles: ['org_manager', 'administrator'] },
@@ -34,6 +35,7 @@ export const NAVIGATION: { key: NavKey; path: string; roles: readonly Role[] }[]
   { key: 'retention', path: '/protection-donnees/conservation', roles: ['dpo'] },
   { key: 'security', path: '/securite', roles: ['security_officer'] },
   { key: 'review', path: '/securite/revue', roles: ['security_officer'] },
+  { key: 'leak', path: '/securite/fuite', roles: ['security_officer'] },
   { key: 'incidents', path: '/incidents', roles: ['security_officer', 'dpo'] },
   { key: 'sessions', path: '/mes-sessions', roles: [] },
 ];
