@@ -84,6 +84,11 @@ export class AppError extends Error {
   readonly limit: string | undefined;
   /** When a throttle ends (ISO 8601), with Retry-After. */
   readonly retryAt: string | undefined;
+  /**
+   * Which rule refused, as a stable word a client may branch on (`self_approval`,
+   * `export_off_hours`…): the audit event's reason, never a value. Absent for most errors.
+   */
+  readonly reason: string | undefined;
 
   constructor(
     code: ErrorCode,
@@ -95,6 +100,7 @@ export class AppError extends Error {
       retryAfter?: number;
       limit?: string;
       retryAt?: string;
+      reason?: string;
     } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -106,6 +112,7 @@ export class AppError extends Error {
     this.retryAfter = options.retryAfter;
     this.limit = options.limit;
     this.retryAt = options.retryAt;
+    this.reason = options.reason;
   }
 }
 

@@ -258,6 +258,7 @@ describe(`exports: the file (${engine})`, () => {
     await relogin(counselor);
     const refused = await produce(id);
     expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json().reason).toBe('export_off_hours');
     const [event] = await w.t.driver.transaction((tx) =>
       tx.query<{ reason: string }>('SELECT reason FROM audit_events WHERE request_id = $1', [
         requestId(refused),

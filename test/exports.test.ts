@@ -220,6 +220,8 @@ describe(`exports: requests and four-eyes decisions (${engine})`, () => {
     const before = await refusalsOf(w, counselor.account.id);
     const response = await counselor.client.request('POST', `/api/v1/exports/${id}/approve`, {});
     expect(response.statusCode).toBe(403);
+    // The client is told which rule refused, as a stable word (the console branches on it).
+    expect(response.json()).toMatchObject({ code: 'forbidden', reason: 'self_approval' });
     expect(await auditOf(w, requestId(response))).toMatchObject({
       action: 'export.approve',
       decision: 'deny',
@@ -330,6 +332,7 @@ describe(`exports: requests and four-eyes decisions (${engine})`, () => {
     const before = await refusalsOf(w, helper.account.id);
     const response = await helper.client.request('POST', `/api/v1/exports/${id}/approve`, {});
     expect(response.statusCode, response.body).toBe(403);
+    expect(response.json().reason).toBe('provisioned_by_requester');
     expect(await auditOf(w, requestId(response))).toMatchObject({
       decision: 'deny',
       reason: 'provisioned_by_requester',

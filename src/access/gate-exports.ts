@@ -120,6 +120,7 @@ export async function runExportRead(
       'export_too_large',
       new AppError('forbidden', `an export holds at most ${config.maxRows} rows: narrow the filter`, {
         field: 'filter',
+        reason: 'export_too_large',
       }),
     );
   // T3: the 2021 files left off-hours. A large export is made in the organisation's working hours only.
@@ -129,6 +130,7 @@ export async function runExportRead(
       new AppError(
         'forbidden',
         `an export of more than ${config.largeRows} rows is made during your organisation's working hours`,
+        { reason: 'export_off_hours' },
       ),
       { rows: persons.length },
     );

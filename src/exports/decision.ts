@@ -18,7 +18,11 @@ class DecisionRefused {
   readonly error: AppError;
   constructor(reason: string, error: AppError) {
     this.reason = reason;
-    this.error = error;
+    // The client is told which rule refused (a stable word), as the audit records it.
+    this.error =
+      reason === 'not_found'
+        ? error
+        : new AppError(error.code, error.message, { reason, ...(error.field ? { field: error.field } : {}) });
   }
 }
 

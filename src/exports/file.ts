@@ -103,6 +103,7 @@ export async function produceExport(
     throw new AppError(
       'conflict',
       'the recipient organisation has no registered age key (POST /api/v1/exports/recipients)',
+      { reason: 'no_recipient_key' },
     );
   const read = await passGate(deps, ctx, { action: 'person.export', purpose, exportId });
   const canaries = makeCanaries(config.canaryRows).map((c) => canaryView(c, read.producedAt));

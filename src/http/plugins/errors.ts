@@ -23,6 +23,8 @@ export interface Problem {
   limit?: string;
   /** A throttle: when it ends (ISO 8601; Retry-After says the same in seconds). */
   retryAt?: string;
+  /** Which rule refused, a stable word (the audit event's reason), for the few refusals that carry one. */
+  reason?: string;
   requestId: string;
 }
 
@@ -49,6 +51,11 @@ export const ProblemSchema = {
     },
     limit: { type: 'string', description: 'a guard response: which kind of limit was reached' },
     retryAt: { type: 'string', format: 'date-time', description: 'a throttle: when it ends' },
+    reason: {
+      type: 'string',
+      description:
+        'which rule refused, a stable word (the audit event’s reason), for the refusals that carry one',
+    },
     requestId: { type: 'string' },
   },
 } as const;
@@ -68,6 +75,7 @@ interface Mapped {
   retryAfter?: number;
   limit?: string;
   retryAt?: string;
+  reason?: string;
 }
 
 /** Fastify's own client errors: their text is fixed here so that nothing from the request is echoed. */
@@ -160,6 +168,7 @@ function mapError(error: unknown): Mapped {
       ...(error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter }),
       ...(error.limit === undefined ? {} : { limit: error.limit }),
       ...(error.retryAt === undefined ? {} : { retryAt: error.retryAt }),
+      ...(error.reason === undefined ? {} : { reason: error.reason }),
     };
   }
   const fastifyError = error as Partial<FastifyError> | null;
@@ -200,6 +209,7 @@ function sendProblem(request: FastifyRequest, reply: FastifyReply, mapped: Mappe
     ...(mapped.issues === undefined ? {} : { issues: mapped.issues }),
     ...(mapped.limit === undefined ? {} : { limit: mapped.limit }),
     ...(mapped.retryAt === undefined ? {} : { retryAt: mapped.retryAt }),
+    ...(mapped.reason === undefined ? {} : { reason: mapped.reason }),
     requestId: request.id,
   };
   if (mapped.retryAfter !== undefined)

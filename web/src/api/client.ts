@@ -38,6 +38,8 @@ export class ApiProblem extends Error {
   /** For throttles and step-ups: which kind of limit (words), and when a throttle ends. */
   readonly limit: string | undefined;
   readonly retryAt: string | undefined;
+  /** Which rule refused, a stable word (`self_approval`, `export_off_hours`…), when the server says. */
+  readonly reason: string | undefined;
   /** Every bad field (and line, for a file) of a refused input, as the server lists them. */
   readonly issues: { field: string; message: string; line?: number }[];
   constructor(status: number, body: Record<string, unknown>) {
@@ -49,6 +51,7 @@ export class ApiProblem extends Error {
     this.field = typeof body.field === 'string' ? body.field : undefined;
     this.limit = typeof body.limit === 'string' ? body.limit : undefined;
     this.retryAt = typeof body.retryAt === 'string' ? body.retryAt : undefined;
+    this.reason = typeof body.reason === 'string' ? body.reason : undefined;
     this.issues = Array.isArray(body.issues) ? (body.issues as ApiProblem['issues']) : [];
   }
 }

@@ -69,6 +69,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -159,6 +161,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -188,6 +192,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -217,6 +223,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -291,6 +299,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -320,6 +330,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -349,6 +361,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -423,6 +437,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -452,6 +468,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -481,6 +499,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -559,6 +579,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -588,6 +610,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -617,6 +641,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -697,6 +723,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -726,6 +754,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -755,6 +785,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -829,6 +861,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -858,6 +892,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -887,6 +923,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -963,6 +1001,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -992,6 +1032,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1021,6 +1063,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1086,6 +1130,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1115,6 +1161,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1144,6 +1192,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1211,6 +1261,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1240,6 +1292,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1269,6 +1323,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1376,6 +1432,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1405,6 +1463,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1434,6 +1494,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1529,6 +1591,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1558,6 +1622,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1587,6 +1653,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1666,6 +1734,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1695,6 +1765,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1724,6 +1796,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1753,6 +1827,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1846,6 +1922,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1875,6 +1953,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -1904,6 +1984,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2041,6 +2123,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2070,6 +2154,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2257,6 +2343,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2286,6 +2374,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2315,6 +2405,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2344,6 +2436,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2373,6 +2467,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2436,6 +2532,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2465,6 +2563,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2494,6 +2594,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2523,6 +2625,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2552,6 +2656,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2632,6 +2738,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2661,6 +2769,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2690,6 +2800,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2719,6 +2831,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2748,6 +2862,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2818,6 +2934,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2847,6 +2965,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2876,6 +2996,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2905,6 +3027,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -2934,6 +3058,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3003,6 +3129,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3032,6 +3160,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3061,6 +3191,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3090,6 +3222,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3119,6 +3253,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3192,6 +3328,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3221,6 +3359,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3250,6 +3390,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3279,6 +3421,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3308,6 +3452,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3384,6 +3530,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3413,6 +3561,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3442,6 +3592,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3471,6 +3623,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3500,6 +3654,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3582,6 +3738,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3611,6 +3769,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3640,6 +3800,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3669,6 +3831,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3698,6 +3862,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3768,6 +3934,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3797,6 +3965,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3826,6 +3996,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3855,6 +4027,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3884,6 +4058,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3954,6 +4130,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -3983,6 +4161,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4012,6 +4192,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4041,6 +4223,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4070,6 +4254,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4140,6 +4326,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4169,6 +4357,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4198,6 +4388,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4227,6 +4419,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4256,6 +4450,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4328,6 +4524,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4357,6 +4555,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4386,6 +4586,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4415,6 +4617,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4486,6 +4690,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4515,6 +4721,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4544,6 +4752,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4573,6 +4783,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4642,6 +4854,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4671,6 +4885,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4700,6 +4916,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4729,6 +4947,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4798,6 +5018,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4827,6 +5049,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4856,6 +5080,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -4885,6 +5111,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5021,6 +5249,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5050,6 +5280,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5079,6 +5311,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5108,6 +5342,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5137,6 +5373,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5240,6 +5478,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5269,6 +5509,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5298,6 +5540,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5327,6 +5571,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5356,6 +5602,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5472,6 +5720,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5501,6 +5751,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5530,6 +5782,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5559,6 +5813,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5588,6 +5844,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5685,6 +5943,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5714,6 +5974,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5743,6 +6005,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5772,6 +6036,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5801,6 +6067,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5891,6 +6159,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5920,6 +6190,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5949,6 +6221,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -5978,6 +6252,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6007,6 +6283,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6339,6 +6617,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6368,6 +6648,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6397,6 +6679,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6471,6 +6755,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6500,6 +6786,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6529,6 +6817,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6605,6 +6895,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6634,6 +6926,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6663,6 +6957,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6763,6 +7059,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6792,6 +7090,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6821,6 +7121,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6850,6 +7152,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -6879,6 +7183,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7140,6 +7446,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7169,6 +7477,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7198,6 +7508,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7227,6 +7539,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7256,6 +7570,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7335,6 +7651,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7364,6 +7682,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7393,6 +7713,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7422,6 +7744,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7451,6 +7775,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7537,6 +7863,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7566,6 +7894,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7595,6 +7925,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7624,6 +7956,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7653,6 +7987,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7754,6 +8090,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7783,6 +8121,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7812,6 +8152,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7841,6 +8183,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -7870,6 +8214,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8005,6 +8351,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8034,6 +8382,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8063,6 +8413,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8092,6 +8444,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8121,6 +8475,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8241,6 +8597,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8270,6 +8628,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8356,6 +8716,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8385,6 +8747,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8414,6 +8778,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8443,6 +8809,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8550,6 +8918,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8579,6 +8949,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8608,6 +8980,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8637,6 +9011,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8770,6 +9146,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8799,6 +9177,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8828,6 +9208,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -8857,6 +9239,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9003,6 +9387,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9032,6 +9418,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9061,6 +9449,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9090,6 +9480,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9119,6 +9511,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9180,6 +9574,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9209,6 +9605,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9238,6 +9636,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9267,6 +9667,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9404,6 +9806,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9433,6 +9837,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9462,6 +9868,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9491,6 +9899,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9520,6 +9930,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9618,6 +10030,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9647,6 +10061,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9676,6 +10092,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9705,6 +10123,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9794,6 +10214,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9823,6 +10245,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9852,6 +10276,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9881,6 +10307,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9969,6 +10397,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -9998,6 +10428,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -10027,6 +10459,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -10056,6 +10490,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -10194,6 +10630,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -10223,6 +10661,8 @@ export interface paths {
                              * @description a throttle: when it ends
                              */
                             retryAt?: string;
+                            /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                            reason?: string;
                             requestId: string;
                         };
                     };
@@ -10660,6 +11100,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -10689,6 +11131,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -10742,6 +11186,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -10793,6 +11239,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -10822,6 +11270,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -10851,6 +11301,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -10904,6 +11356,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -10933,6 +11387,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -10962,6 +11418,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11014,6 +11472,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11043,6 +11503,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11072,6 +11534,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11101,6 +11565,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11152,6 +11618,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11181,6 +11649,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11210,6 +11680,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11277,6 +11749,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11306,6 +11780,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11335,6 +11811,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11364,6 +11842,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11393,6 +11873,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11449,6 +11931,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11478,6 +11962,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11507,6 +11993,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11536,6 +12024,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11565,6 +12055,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11647,6 +12139,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11676,6 +12170,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11705,6 +12201,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11734,6 +12232,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11763,6 +12263,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11853,6 +12355,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11882,6 +12386,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11911,6 +12417,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11940,6 +12448,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -11969,6 +12479,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12048,6 +12560,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12077,6 +12591,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12106,6 +12622,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12135,6 +12653,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12164,6 +12684,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12231,6 +12753,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12260,6 +12784,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12289,6 +12815,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12318,6 +12846,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12347,6 +12877,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12417,6 +12949,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12446,6 +12980,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12475,6 +13011,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12504,6 +13042,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12533,6 +13073,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12622,6 +13164,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12651,6 +13195,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12680,6 +13226,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12709,6 +13257,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12738,6 +13288,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12767,6 +13319,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12878,6 +13432,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12907,6 +13463,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12936,6 +13494,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12965,6 +13525,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -12994,6 +13556,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13023,6 +13587,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13093,6 +13659,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13122,6 +13690,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13151,6 +13721,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13180,6 +13752,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13209,6 +13783,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13238,6 +13814,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13332,6 +13910,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13361,6 +13941,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13390,6 +13972,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13419,6 +14003,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13448,6 +14034,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13477,6 +14065,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13571,6 +14161,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13600,6 +14192,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13629,6 +14223,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13658,6 +14254,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13687,6 +14285,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13716,6 +14316,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13811,6 +14413,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13840,6 +14444,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13869,6 +14475,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13898,6 +14506,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13927,6 +14537,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -13956,6 +14568,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14007,6 +14621,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14036,6 +14652,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14065,6 +14683,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14094,6 +14714,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14123,6 +14745,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14152,6 +14776,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14234,6 +14860,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14263,6 +14891,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14292,6 +14922,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14321,6 +14953,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14350,6 +14984,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14379,6 +15015,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14441,6 +15079,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14470,6 +15110,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14499,6 +15141,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14528,6 +15172,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14557,6 +15203,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14586,6 +15234,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14645,6 +15295,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14674,6 +15326,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14734,6 +15388,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14763,6 +15419,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14810,6 +15468,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14839,6 +15499,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14868,6 +15530,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14922,6 +15586,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14951,6 +15617,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -14980,6 +15648,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15060,6 +15730,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15089,6 +15761,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15118,6 +15792,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15199,6 +15875,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15228,6 +15906,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15257,6 +15937,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15318,6 +16000,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15347,6 +16031,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15376,6 +16062,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15437,6 +16125,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15488,6 +16178,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15517,6 +16209,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15546,6 +16240,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15598,6 +16294,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15627,6 +16325,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15656,6 +16356,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15715,6 +16417,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15744,6 +16448,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15773,6 +16479,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15836,6 +16544,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15865,6 +16575,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15894,6 +16606,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15947,6 +16661,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -15976,6 +16692,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16005,6 +16723,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16034,6 +16754,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16100,6 +16822,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16129,6 +16853,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16195,6 +16921,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16224,6 +16952,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16321,6 +17051,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16350,6 +17082,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16403,6 +17137,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16454,6 +17190,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };
@@ -16483,6 +17221,8 @@ export interface operations {
                          * @description a throttle: when it ends
                          */
                         retryAt?: string;
+                        /** @description which rule refused, a stable word (the audit event’s reason), for the refusals that carry one */
+                        reason?: string;
                         requestId: string;
                     };
                 };

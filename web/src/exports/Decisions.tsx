@@ -35,12 +35,12 @@ export function Decisions({
   const [busy, setBusy] = useState(false);
   const pending = exports.filter((e) => e.state === 'pending');
 
-  // The API's refusals of a decider, in words. The problem's code is `forbidden` for both; its
-  // message says which rule refused (docs/EXPORTS.md, "A different person").
+  // The API's refusals of a decider, in words: the problem's `reason` says which rule refused
+  // (docs/EXPORTS.md, "A different person").
   const refusal = (problem: ApiProblem): Outcome => {
-    if (problem.code === 'forbidden' && /provisioned/.test(problem.message))
+    if (problem.reason === 'provisioned_by_requester')
       return { ok: false, title: t('refusedTitle'), text: t('refused_provisioned') };
-    if (problem.code === 'forbidden' && /requester/.test(problem.message))
+    if (problem.reason === 'self_approval')
       return { ok: false, title: t('refusedTitle'), text: t('refused_self') };
     if (problem.code === 'conflict') return { ok: false, text: t('notPending') };
     return { ok: false, title: t('refusedTitle'), text: t('refused', { message: problem.message }) };

@@ -67,13 +67,14 @@ export default function ExportsPage(): ReactNode {
 
   const refused = (problem: unknown): void => {
     if (!(problem instanceof ApiProblem) || ['throttled', 'account_suspended'].includes(problem.code)) return;
-    const text = /working hours/.test(problem.message)
-      ? t('offHours')
-      : /age key/.test(problem.message)
-        ? t('noKey')
-        : problem.field === 'filter'
-          ? t('tooLarge')
-          : t('refused', { message: problem.message });
+    const text =
+      problem.reason === 'export_off_hours'
+        ? t('offHours')
+        : problem.reason === 'no_recipient_key'
+          ? t('noKey')
+          : problem.reason === 'export_too_large'
+            ? t('tooLarge')
+            : t('refused', { message: problem.message });
     setNotice({ ok: false, text });
   };
 
