@@ -3,7 +3,8 @@
  * export's rows go to the export windows (export_persons_week, _month), not to the requester's own
  * day of reading in working hours; a step-up given for export volume is remembered a month, so the
  * next export that asks for one suspends the account (exports just under a level, repeated week after
- * week); outside working hours the rows count as persons read too (the 2021 evenings). Levels are
+ * week); outside working hours the rows count as persons read too, and as rows exported after hours
+ * (off_hours_exports_month, remembered a month as well: the 2021 evenings). Levels are
  * lowered here so that a population of 80 shows each response; the built-in levels are in
  * src/guard/signals.test.ts.
  */
@@ -17,23 +18,22 @@ import { enrolled, StaffClient, totpAt } from './helpers/staff.ts';
 
 const DAY = 86_400_000;
 const none = Object.fromEntries(SIGNALS.map((name) => [name, {}]));
-// Reading: one person suspends (an export counted as reading would be stopped at once). Exports:
-// any volume asks for a step-up; off-hours: one person suspends.
-const levels = {
+// Counselors: one person read suspends (an export counted as reading would be stopped at once); any
+// export volume asks for a step-up. Partner counselors: any row exported after hours asks for one.
+const counselorLevels = {
   ...none,
   persons_per_day: { suspend: 2 },
-  off_hours_persons: { suspend: 1 },
-  export_persons_week: { suspend: 100_000 },
   export_persons_month: { step_up: 1, suspend: 100_000 },
 };
+const partnerLevels = { ...none, off_hours_exports_month: { step_up: 1, suspend: 100_000 } };
 const GUARD = parseGuardConfig({
-  defaults: { levels },
-  roles: Object.fromEntries(
-    ['counselor', 'org_manager', 'dpo'].map((role) => [
-      role,
-      { levels: role === 'counselor' ? levels : none },
-    ]),
-  ),
+  defaults: { levels: none },
+  roles: {
+    counselor: { levels: counselorLevels },
+    partner_counselor: { levels: partnerLevels },
+    org_manager: { levels: none },
+    dpo: { levels: none },
+  },
 });
 
 interface Staff {
@@ -62,8 +62,8 @@ describe(`exports: the guard scores their volume (${engine})`, () => {
     });
     expect(verified.statusCode, verified.body).toBe(200);
   };
-  /** Requested by `who` (signed in afresh) and approved by the manager; returns the id. */
-  const approved = async (who: Staff): Promise<string> => {
+  /** Requested by `who` (signed in afresh) and approved by `by` (their manager); returns the id. */
+  const approved = async (who: Staff, by: Staff = manager): Promise<string> => {
     await relogin(who);
     const asked = await who.client.request('POST', '/api/v1/exports', {
       purpose: 'accompaniment',
@@ -73,8 +73,8 @@ describe(`exports: the guard scores their volume (${engine})`, () => {
     });
     expect(asked.statusCode, asked.body).toBe(201);
     const id = asked.json().export.id as string;
-    await relogin(manager);
-    const decided = await manager.client.request('POST', `/api/v1/exports/${id}/approve`, {});
+    await relogin(by);
+    const decided = await by.client.request('POST', `/api/v1/exports/${id}/approve`, {});
     expect(decided.statusCode, decided.body).toBe(200);
     return id;
   };
@@ -82,13 +82,13 @@ describe(`exports: the guard scores their volume (${engine})`, () => {
     who.client.request('POST', `/api/v1/exports/${id}/produce`, { purpose: 'accompaniment' });
   const guardDay = async (account: Account) => {
     const [row] = await w.t.driver.transaction((tx) =>
-      tx.query<{ state: { d: { persons: number; offHours: number; exported?: number } } }>(
+      tx.query<{ state: { d: Record<string, number | undefined> } }>(
         'SELECT state FROM guard_accounts WHERE account_id = $1',
         [account.id],
       ),
     );
     const state = typeof row?.state === 'string' ? JSON.parse(row.state) : row?.state;
-    return state.d as { persons: number; offHours: number; exported?: number };
+    return state.d as Record<string, number | undefined>;
   };
   const status = async (account: Account): Promise<string> => {
     const [row] = await w.t.driver.transaction((tx) =>
@@ -168,17 +168,52 @@ describe(`exports: the guard scores their volume (${engine})`, () => {
     expect(signals?.[0]).toMatchObject({ name: 'export_persons_month', escalated: true });
   });
 
-  it('outside working hours the rows count as persons read too: an evening export suspends', async () => {
-    const counselor = await staff('counselor', w.agency);
-    const id = await approved(counselor);
-    // The same day, 21:00 in Paris (UTC+1 in March).
-    const now = w.clock.now();
-    const evening = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 20, 0);
-    w.clock.advance(evening - now.getTime());
-    await relogin(counselor);
-    const response = await produce(counselor, id);
-    expect(response.statusCode, response.body).toBe(403);
-    expect(await status(counselor.account)).toBe('suspended');
-    expect(await exportStatus(id)).toBe('approved');
+  it('outside working hours the rows count as persons read too, and a second evening export within the month suspends', async () => {
+    const partner = await staff('partner_counselor', w.partner);
+    const partnerManager = await staff('org_manager', w.partner);
+    const evening = async (): Promise<string> => {
+      const id = await approved(partner, partnerManager);
+      // 21:00 in Paris (UTC+1 in March), that day or the next.
+      const now = w.clock.now();
+      let at = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 20, 0);
+      if (at <= now.getTime()) at += DAY;
+      w.clock.advance(at - now.getTime());
+      await relogin(partner);
+      return id;
+    };
+    const first = await evening();
+    const asked = await produce(partner, first);
+    expect(asked.statusCode, asked.body).toBe(403);
+    expect(asked.json().code).toBe('step_up_required');
+    w.clock.advance(31_000);
+    const proved = await partner.client.request('POST', '/api/v1/auth/totp', {
+      code: await totpAt(partner.secret, w.clock.now()),
+    });
+    expect(proved.statusCode, proved.body).toBe(200);
+    const made = await produce(partner, first);
+    expect(made.statusCode, made.body).toBe(200);
+    const rows = made.json().export.rowCount as number;
+    expect(rows).toBeGreaterThan(0);
+    // Counted as the partner's reading (off-hours persons) and as rows exported after hours.
+    const day = await guardDay(partner.account);
+    expect(day.offHours).toBe(rows);
+    expect(day.persons).toBe(rows);
+    expect(day.offHoursExported).toBe(rows);
+
+    // Nine days later, another evening: the step-up was given this month: suspended.
+    w.clock.advance(9 * DAY);
+    const second = await evening();
+    const stopped = await produce(partner, second);
+    expect(stopped.statusCode, stopped.body).toBe(403);
+    expect(await status(partner.account)).toBe('suspended');
+    expect(await exportStatus(second)).toBe('approved');
+    const [alert] = await w.t.driver.transaction((tx) =>
+      tx.query<{ signals: unknown }>(
+        `SELECT signals FROM guard_alerts WHERE account_id = $1 AND response = 'suspend'`,
+        [partner.account.id],
+      ),
+    );
+    const signals = typeof alert?.signals === 'string' ? JSON.parse(alert.signals) : alert?.signals;
+    expect(signals?.[0]).toMatchObject({ name: 'off_hours_exports_month', escalated: true });
   });
 });

@@ -456,8 +456,11 @@ async function fold(
   const verdict = evaluate(state, situation, thresholds);
   // An export the guard stops makes no file: its rows are not exported (its retry after a step-up
   // is the same file, counted once, when it is made).
-  if (event.exported && verdict.response !== 'allow')
+  if (event.exported && verdict.response !== 'allow') {
     state.d.exported = Math.max(0, (state.d.exported ?? 0) - event.exported);
+    if (event.offHours)
+      state.d.offHoursExported = Math.max(0, (state.d.offHoursExported ?? 0) - event.exported);
+  }
   // A request already refused for a pending response does not extend it; it may still escalate.
   if (!(request.blocked && verdict.response === 'throttle')) applyVerdict(state, verdict, now);
   const isNew =

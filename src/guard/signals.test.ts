@@ -113,7 +113,7 @@ describe('evaluate: each response level is reached', () => {
       }));
     };
   const pastCount =
-    (field: 'national' | 'offHours' | 'exported', ages: number[]): Setter =>
+    (field: 'national' | 'offHours' | 'exported' | 'offHoursExported', ages: number[]): Setter =>
     (s, v) => {
       s.past = ages.map((age, i) => ({
         day: dayBefore(age),
@@ -271,6 +271,9 @@ describe('evaluate: each response level is reached', () => {
     ['export_persons_week', COUNSELOR, d('exported'), 1000, 'step_up'],
     ['export_persons_month', COUNSELOR, pastCount('exported', MONTH_ONLY), 2000, 'step_up'],
     ['export_persons_month', COUNSELOR, pastCount('exported', MONTH_ONLY), 20_000, 'suspend'],
+    ['off_hours_exports_month', COUNSELOR, pastCount('offHoursExported', MONTH_ONLY), 15, 'step_up'],
+    ['off_hours_exports_month', COUNSELOR, pastCount('offHoursExported', MONTH_ONLY), 100, 'suspend'],
+    ['off_hours_exports_month', COUNSELOR, d('offHoursExported'), 15, 'step_up'],
     ['response_days_week', COUNSELOR, responseDays, 3, 'suspend'],
     ['ahead_of_usual', COUNSELOR, ahead, 12, 'step_up'],
     ['ahead_of_usual', COUNSELOR, ahead, 60, 'suspend'],

@@ -90,6 +90,7 @@ export const LIMIT_LABELS: Record<SignalName, string> = {
   org_caseload_week: 'persons of your organisation’s caseload read this week beyond its usual share',
   export_persons_week: 'persons exported this week',
   export_persons_month: 'persons exported this month',
+  off_hours_exports_month: 'persons exported outside working hours this month',
 };
 
 /** The kinds of limit behind a verdict's response, in words (`limit` of the answer). */
@@ -147,6 +148,7 @@ const VOLUME: ReadonlySet<SignalName> = new Set<SignalName>([
   'ahead_of_usual',
   'export_persons_week',
   'export_persons_month',
+  'off_hours_exports_month',
 ]);
 
 /**
@@ -165,7 +167,11 @@ const LONG = (name: SignalName): boolean =>
  * keeps a month too (T3): honest exports are rare, and a step-up asked again within the month is the
  * pattern of exports repeated just under the levels.
  */
-const MONTH_MEMORY: ReadonlySet<string> = new Set(['national_persons', 'export_persons']);
+const MONTH_MEMORY: ReadonlySet<string> = new Set([
+  'national_persons',
+  'export_persons',
+  'off_hours_exports',
+]);
 
 /**
  * Whether a step-up for `name` escalates: the owner already gave one for the same measure (its
@@ -322,6 +328,8 @@ export function measure(
     off_hours_persons_week: pastSum(state.past, state.day, WEEK_DAYS, (d) => d.offHours) + day('offHours'),
     export_persons_week: pastSum(state.past, state.day, WEEK_DAYS, (d) => d.exported ?? 0) + exported,
     export_persons_month: pastSum(state.past, state.day, MONTH_DAYS, (d) => d.exported ?? 0) + exported,
+    off_hours_exports_month:
+      pastSum(state.past, state.day, MONTH_DAYS, (d) => d.offHoursExported ?? 0) + day('offHoursExported'),
     // Measured once the response is known (evaluate): 0 here.
     response_days_week: 0,
     ahead_of_usual:

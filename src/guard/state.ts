@@ -31,6 +31,8 @@ export interface DayCounts extends Counts {
    * by the export windows, not as the account's own reading unless made outside working hours.
    */
   exported?: number;
+  /** Of those, made outside working hours (absent: none). */
+  offHoursExported?: number;
 }
 
 export interface GuardState {
@@ -122,7 +124,8 @@ export interface GuardState {
       | 'searches'
       | 'provisionedAccounts'
       | 'caseloadPersons'
-      | 'exported',
+      | 'exported'
+      | 'offHoursExported',
       number
     >
   >;
@@ -262,6 +265,8 @@ export function rollOver(state: GuardState, at: Date, day: string, p: RollParame
   if (day === state.day) return false;
   const worked = state.d.persons > 0 || state.d.views > 0 || state.d.searches > 0;
   const exported = state.d.exported ?? 0;
+  const offHoursExported = state.d.offHoursExported ?? 0;
+  const exports = exported > 0 ? { exported, ...(offHoursExported > 0 ? { offHoursExported } : {}) } : {};
   if (!worked && exported > 0) {
     // A day of exports only: kept for the export windows, out of the usual day (expected null).
     state.past = pushPast(state.past, {
@@ -270,7 +275,7 @@ export function rollOver(state: GuardState, at: Date, day: string, p: RollParame
       national: 0,
       offHours: 0,
       expected: null,
-      exported,
+      ...exports,
     });
   }
   if (worked) {
@@ -281,7 +286,7 @@ export function rollOver(state: GuardState, at: Date, day: string, p: RollParame
       national: d.national,
       offHours: d.offHours,
       expected: ownExpected(state, p),
-      ...(exported > 0 ? { exported } : {}),
+      ...exports,
     });
     const alpha = p.baselineAlpha;
     if (state.baseline !== null) {
@@ -329,6 +334,7 @@ export function reinstateState(state: GuardState): void {
     provisionedAccounts: d.provisionedAccounts,
     caseloadPersons: d.caseloadPersons,
     exported: d.exported ?? 0,
+    offHoursExported: d.offHoursExported ?? 0,
   };
   state.d = { ...d, refused: 0, empty: 0, blocked: 0, offHoursProvisioning: 0 };
   state.week = [];
@@ -376,7 +382,10 @@ export function addEvent(state: GuardState, event: GuardEvent, sequentialGap: nu
   }
   d.provisionedAccounts += event.provisionedAccounts ?? 0;
   d.caseloadPersons += event.caseloadPersons ?? 0;
-  if (event.exported) d.exported = (d.exported ?? 0) + event.exported;
+  if (event.exported) {
+    d.exported = (d.exported ?? 0) + event.exported;
+    if (event.offHours) d.offHoursExported = (d.offHoursExported ?? 0) + event.exported;
+  }
 
   let today = state.week.find((w) => w.day === state.day);
   if (!today) {

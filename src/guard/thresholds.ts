@@ -63,6 +63,7 @@ export const SIGNALS = [
   'org_caseload_week',
   'export_persons_week',
   'export_persons_month',
+  'off_hours_exports_month',
 ] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
@@ -262,6 +263,11 @@ export const SIGNAL_DOCS: Record<SignalName, { measures: string; reason: string 
     reason:
       'T3: exports kept just under every level, repeated week after week; a step-up given for export volume is remembered a month',
   },
+  off_hours_exports_month: {
+    measures: 'rows of approved exports the account produced outside working hours over the last 30 days',
+    reason:
+      'the 2021 insider: a file every evening, each approved and under the off-hours size; honest exports are made in the day. A step-up given for it is remembered a month',
+  },
   response_days_week: {
     measures:
       'days of the last 7 on which the account drew a response (throttle, step-up), this one included',
@@ -353,6 +359,7 @@ const DEFAULT_LEVELS: Record<SignalName, Levels> = {
   org_caseload_week: { step_up: 1, suspend: 20 },
   export_persons_week: { step_up: 1000, suspend: 10_000 },
   export_persons_month: { step_up: 2000, suspend: 20_000 },
+  off_hours_exports_month: { step_up: 15, suspend: 100 },
 };
 
 /** Per role: partners reach a caseload of a few dozen to a few hundred persons, so their margins are narrower. */

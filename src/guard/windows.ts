@@ -21,6 +21,8 @@ export interface PastDay {
   expected: number | null;
   /** Rows of approved exports produced that day (absent: none). */
   exported?: number;
+  /** Of those, made outside working hours (absent: none). */
+  offHoursExported?: number;
 }
 
 /** Past days kept: the longest window. */
