@@ -37,8 +37,8 @@ export type GuardResponse = 'throttle' | 'step_up' | 'suspend';
 
 /**
  * The guard's answer in an exchange, if any: a 429 (`throttled`, with Retry-After), an
- * `account_suspended` refusal, or `step_up_required` on a route under /persons or /work-items — the
- * guard runs in the gate. Elsewhere `step_up_required` is the older rule for sensitive actions (adding a factor,
+ * `account_suspended` refusal, or `step_up_required` on a route under /persons or /work-items, or an
+ * export's production (`/produce`) — the guard runs in the gate. Elsewhere `step_up_required` is the older rule for sensitive actions (adding a factor,
  * approving a request: a fresh second factor), which every session meets, not the guard's doing.
  */
 export function guardResponseOf(
@@ -48,7 +48,9 @@ export function guardResponseOf(
   if (exchange.code === 'account_suspended') return 'suspend';
   if (
     exchange.code === 'step_up_required' &&
-    ['/persons', '/work-items'].some((r) => exchange.route.includes(r) || exchange.path.includes(r))
+    ['/persons', '/work-items', '/produce'].some(
+      (r) => exchange.route.includes(r) || exchange.path.includes(r),
+    )
   ) {
     return 'step_up';
   }

@@ -20,6 +20,7 @@ export const SCENARIO_IDS: readonly string[] = [
   'T7',
   'T6',
   'T8',
+  'T3',
   'T4',
   'T9',
   'ENUM-ID',

@@ -74,6 +74,17 @@ export interface ScenarioFigures {
   alteredNoticeRejected?: boolean;
   /** T6: guesses of one address until the code check answered 429; null: never throttled. */
   guessesToThrottle?: number | null;
+  /** T3: files the insider obtained (downloads answered with the file). */
+  files?: number;
+  /**
+   * T3: rows of those files that a second person (the agency's manager) approved — the four-eyes
+   * rule working as meant, not counted in recordsExposed.
+   */
+  approvedRows?: number;
+  /** T3: of those, rows of files made outside working hours before the guard stopped them. */
+  offHoursRows?: number;
+  /** T3: second factors the insider gave when the guard asked (they own their authenticator). */
+  stepUpsGiven?: number;
 }
 
 /** One scenario's outcome. */

@@ -3,7 +3,8 @@
  * produces it through the gate (one audit event naming every person and field, with the export id),
  * once; the file is CSV minimised to the fields asked, with canary rows that are in no `persons` row,
  * encrypted with age to the recipient's registered key (opened here with the recipient's identity);
- * each download is audited; it expires; a large export outside working hours is refused.
+ * each download is audited; it expires; a large export outside working hours is refused; the
+ * registry's canary persons are left out of the file.
  */
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { parse } from 'csv-parse/sync';
@@ -92,6 +93,12 @@ describe(`exports: the file (${engine})`, () => {
     expect(registered.statusCode, registered.body).toBe(200);
     inScope = w.persons.filter((p) => p.agencyOrganisationId === w.agency || p.caseloads.includes(w.agency));
     expect(inScope.length).toBeGreaterThan(5);
+    // A registry canary in the agency (src/guard/canaries.ts): in the scope, never in a file.
+    const canary = inScope.find((p) => p.agencyOrganisationId === w.agency)!;
+    await w.t.driver.transaction((tx) =>
+      tx.query('INSERT INTO guard_canaries (person_id) VALUES ($1)', [canary.id]),
+    );
+    inScope = inScope.filter((p) => p.id !== canary.id);
   }, 180_000);
   afterAll(async () => {
     await w?.close();

@@ -10,6 +10,7 @@ import { t1 } from './t1.ts';
 import { t2 } from './t2.ts';
 import { t2Scope } from './t2-scope.ts';
 import { t2b } from './t2b.ts';
+import { t3 } from './t3.ts';
 import { t4 } from './t4.ts';
 import { t5 } from './t5.ts';
 import { t6 } from './t6.ts';
@@ -26,6 +27,7 @@ export const SCENARIOS: readonly Scenario[] = [
   t7,
   t6,
   t8,
+  t3,
   t4,
   t9,
   enumId,

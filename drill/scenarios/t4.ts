@@ -23,12 +23,13 @@
 import { randomUUID } from 'node:crypto';
 import { statusSummary, succeeded } from '../attack.ts';
 import { addDays, isWorkingDay, wallTime, zonedInstant } from '../calendar.ts';
-import { type DrillClient, type Exchange, type Method, Tally } from '../client.ts';
+import { type Exchange, Tally } from '../client.ts';
 import { parisDate } from '../honest.ts';
 import type { LeakedPerson } from '../leak.ts';
 import type { ScenarioResult, StepResult } from '../report.ts';
 import type { CastSpec, Scenario, StaffMember, World } from '../scenario.ts';
 import { describeAlerts, guardAlerts, suspendingSignals } from '../steps/alerts.ts';
+import { type Attempt, type OwnerClient, ownerClient } from '../steps/owner-client.ts';
 import { step } from '../steps/stolen-password.ts';
 
 export const T4_COUNSELOR: CastSpec = {
@@ -72,14 +73,6 @@ const SEARCH = '/api/v1/persons/search';
 /** The most requests the insider sends while pushing on (f). */
 const PUSH_LIMIT = 80;
 const DAY_MS = 86_400_000;
-
-/** One request of the attack. */
-interface Attempt {
-  method: Method;
-  path: string;
-  route: string;
-  body?: unknown;
-}
 
 /** An item the drill handed over, and whose person it is (setup knowledge). */
 interface Handed {
@@ -155,6 +148,8 @@ export const t4: Scenario = {
         if (done.status !== 200)
           throw new Error(`T4: assigning an item answered ${done.status} ${done.code}`);
       }
+      // At a person's pace: an account unused for weeks (after other scenarios) has narrower levels.
+      await world.clock.advance(15_000);
       return { id, personId };
     };
     const toOperator = { by: manager, to: operator };
@@ -427,29 +422,4 @@ function searchAttempts(file: readonly LeakedPerson[], items: readonly Handed[])
     );
   }
   return out;
-}
-
-/** An honest owner's session: signed in from their workstation; a step-up asked is given, then the request retried. */
-interface OwnerClient {
-  send(a: Attempt): Promise<Exchange>;
-}
-
-async function ownerClient(world: World, name: string): Promise<OwnerClient> {
-  const member = world.staff(name);
-  const client: DrillClient = world.client(`${name} (owner)`);
-  await world.signIn(client, member);
-  return {
-    async send(a) {
-      let call = await client.request(a.method, a.path, a.body, { route: a.route });
-      if (call.status === 401) {
-        await world.signIn(client, member);
-        call = await client.request(a.method, a.path, a.body, { route: a.route });
-      }
-      if (call.code === 'step_up_required') {
-        await client.post('/api/v1/auth/totp', { code: await world.totpCode(member) });
-        call = await client.request(a.method, a.path, a.body, { route: a.route });
-      }
-      return call;
-    },
-  };
 }

@@ -114,7 +114,15 @@ export async function runExportRead(
   const fields = decision.rule.view.filter((f) => row.fields.includes(f));
   const filter = typeof row.filter === 'string' ? JSON.parse(row.filter) : row.filter;
   const scope = decision.scope!;
-  const persons = await listInScope(tx, scope, filter, config.maxRows + 1);
+  const found = await listInScope(tx, scope, filter, config.maxRows + 1);
+  // The registry's canary persons (src/guard/canaries.ts) are no one a file serves: left out, and
+  // the file's own canary rows trace it. An approved export is not the sweep they are there to catch.
+  const [planted] = await tx.query<{ ids: string[] | string | null }>(
+    'SELECT rempart_guard_canaries($1::uuid[]) AS ids',
+    [found.map((p) => p.id)],
+  );
+  const canaryIds = new Set(parseUuidArray(planted?.ids ?? null));
+  const persons = canaryIds.size === 0 ? found : found.filter((p) => !canaryIds.has(p.id));
   if (persons.length > config.maxRows)
     return refuse(
       'export_too_large',
@@ -163,4 +171,12 @@ export async function runExportRead(
     },
     guard,
   };
+}
+
+/** A uuid[] as the driver gives it: an array, or PostgreSQL's text form `{a,b}`. */
+function parseUuidArray(value: string[] | string | null): string[] {
+  if (value === null) return [];
+  if (Array.isArray(value)) return value;
+  const inner = value.replace(/^\{|\}$/g, '');
+  return inner === '' ? [] : inner.split(',');
 }
