@@ -58,6 +58,10 @@ export const LIMIT_FR: Record<string, string> = {
   'requests of your organisation refused this week': 'demandes de votre organisme refusées cette semaine',
   'persons of your organisation’s caseload read this week beyond its usual share':
     'personnes du portefeuille de votre organisme consultées cette semaine au-delà de sa part habituelle',
+  'persons exported this week': 'personnes exportées cette semaine',
+  'persons exported this month': 'personnes exportées ce mois-ci',
+  'persons exported outside working hours this month':
+    'personnes exportées hors des heures de travail ce mois-ci',
 };
 
 /** The `limit` words of a guard answer in `lang` (several kinds are joined by "; "). */
