@@ -27,7 +27,7 @@ import { type Exchange, Tally } from '../client.ts';
 import { parisDate } from '../honest.ts';
 import type { LeakedPerson } from '../leak.ts';
 import type { ScenarioResult, StepResult } from '../report.ts';
-import type { CastSpec, Scenario, StaffMember, World } from '../scenario.ts';
+import type { CastSpec, Scenario, StaffMember } from '../scenario.ts';
 import { describeAlerts, guardAlerts, suspendingSignals } from '../steps/alerts.ts';
 import { type Attempt, type OwnerClient, ownerClient } from '../steps/owner-client.ts';
 import { step } from '../steps/stolen-password.ts';
