@@ -87,8 +87,13 @@ export interface GateBenchSummary {
   unguardedPerSecond: number;
   unguardedP50Ms: number;
   unguardedP99Ms: number;
-  /** What the guard adds to the cost of a lookup: (unguarded ÷ guarded requests per second) − 1. */
+  /**
+   * What the guard adds to the cost of a lookup: the median over the interleaved rounds of
+   * (unguarded ÷ guarded requests per second) − 1 (one round alone is too noisy on a shared machine).
+   */
   guardCost: number;
+  /** Each round's guard cost, in the order they ran (at least 5 rounds). */
+  guardCostRounds: number[];
   /** Allowed person.search events written by the bench's counselors (warm-up included). */
   auditEvents: number;
   /** Person links of those events (one each: every answer held one person). */
@@ -318,7 +323,8 @@ export async function measureGateBench(
   });
   const off = await start({ REMPART_GUARD: 'off' });
   let on: Awaited<ReturnType<typeof start>> | undefined;
-  const rounds = Math.max(1, Math.min(4, Math.floor(options.seconds / 5)));
+  // At least five rounds: the guard's cost is their median (a noisy round does not decide it).
+  const rounds = Math.max(5, Math.min(10, Math.floor(options.seconds / 4)));
   const slice = options.seconds / rounds;
   const parts: { off: LoadResult[]; on: LoadResult[]; warm: LoadResult[] } = { off: [], on: [], warm: [] };
   try {
@@ -382,6 +388,7 @@ export async function measureGateBench(
     await client.end();
   }
   const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+  const guardCostRounds = parts.off.map((o, i) => round(o.perSecond / parts.on[i]!.perSecond - 1, 3));
   const runs = [...parts.warm, ...parts.off, ...parts.on];
   const firstError = baseline.firstError ?? runs.find((r) => r.firstError)?.firstError;
   return {
@@ -398,7 +405,8 @@ export async function measureGateBench(
     unguardedPerSecond: Math.round(unguarded.measured.perSecond),
     unguardedP50Ms: round(unguarded.measured.p50Ms, 2),
     unguardedP99Ms: round(unguarded.measured.p99Ms, 2),
-    guardCost: round(unguarded.measured.perSecond / gate.perSecond - 1, 3),
+    guardCost: round(median(guardCostRounds), 3),
+    guardCostRounds,
     auditEvents: audit.events,
     auditPersonLinks: audit.links,
     gateAnswers: runs.reduce((n, r) => n + r.ok, 0),
@@ -585,4 +593,11 @@ function post(
     request.on('error', reject);
     request.end(body);
   });
+}
+
+/** The median of a non-empty list. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
