@@ -38,6 +38,7 @@ import { createAccount } from '../src/identity/accounts.ts';
 import { CSRF_HEADER, openSession, SESSION_COOKIE } from '../src/identity/sessions.ts';
 import { findPersonIds, openIdentity, type RegistryKeys } from '../src/registry/persons.ts';
 import { seedPopulation } from '../src/registry/seed.ts';
+import { CpuMeter, type CpuPerRequest, postmasterPid } from './cpu.ts';
 import { percentile } from './lookup.ts';
 import { throwaway } from './throwaway.ts';
 
@@ -94,6 +95,11 @@ export interface GateBenchSummary {
   guardCost: number;
   /** Each round's guard cost, in the order they ran (at least 5 rounds). */
   guardCostRounds: number[];
+  /**
+   * CPU ms per answered request, measured loads only: the server process, PostgreSQL's processes
+   * (null when its data folder is not readable on this machine) and the load client (this process).
+   */
+  cpuMsPerRequest: { baseline: CpuPerRequest; unguarded: CpuPerRequest; gate: CpuPerRequest };
   /** Allowed person.search events written by the bench's counselors (warm-up included). */
   auditEvents: number;
   /** Person links of those events (one each: every answer held one person). */
@@ -271,9 +277,22 @@ export async function measureGateBench(
   };
   const expected = (i: number): string => prepared.samples[i % prepared.samples.length]!.id;
 
+  // PostgreSQL's postmaster, for its processes' CPU time (null: another machine, or not readable).
+  const admin = new pg.Client({ connectionString: config.databaseUrl });
+  await admin.connect();
+  let postmaster: number | null;
+  try {
+    const { rows } = await admin.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+    postmaster = rows[0] ? postmasterPid(rows[0].dir) : null;
+  } finally {
+    await admin.end();
+  }
+  const answered = (r: LoadResult): number => r.ok;
+
   // The baseline: the same requests, bodies and checks, without the session.
   const port = await freePort();
   const child = await startChild([process.execPath, BASELINE], env(port), port);
+  const baselineCpu = new CpuMeter(child.pid, postmaster);
   let baseline: LoadResult;
   try {
     const load = {
@@ -285,7 +304,10 @@ export async function measureGateBench(
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     };
     await runLoad({ ...load, seconds: warmUpSeconds, stage: 'baseline warm-up' });
-    baseline = await runLoad({ ...load, seconds: options.seconds, stage: 'baseline' });
+    baseline = await baselineCpu.measure(
+      () => runLoad({ ...load, seconds: options.seconds, stage: 'baseline' }),
+      answered,
+    );
   } finally {
     await child.stop();
   }
@@ -327,8 +349,10 @@ export async function measureGateBench(
   const rounds = Math.max(5, Math.min(10, Math.floor(options.seconds / 4)));
   const slice = options.seconds / rounds;
   const parts: { off: LoadResult[]; on: LoadResult[]; warm: LoadResult[] } = { off: [], on: [], warm: [] };
+  const cpu = { off: new CpuMeter(off.child.pid, postmaster), on: new CpuMeter(undefined, postmaster) };
   try {
     on = await start({ REMPART_GUARD_CONFIG: guardConfig });
+    cpu.on = new CpuMeter(on.child.pid, postmaster);
     parts.warm.push(
       await runLoad({ ...load(off.port), seconds: warmUpSeconds, stage: 'gate, guard off, warm-up' }),
     );
@@ -347,7 +371,9 @@ export async function measureGateBench(
             ];
       for (const [which, port] of order) {
         const stage = which === 'off' ? `gate, guard off (${r + 1}/${rounds})` : `gate (${r + 1}/${rounds})`;
-        parts[which].push(await runLoad({ ...load(port), seconds: slice, stage }));
+        parts[which].push(
+          await cpu[which].measure(() => runLoad({ ...load(port), seconds: slice, stage }), answered),
+        );
       }
     }
   } finally {
@@ -407,6 +433,11 @@ export async function measureGateBench(
     unguardedP99Ms: round(unguarded.measured.p99Ms, 2),
     guardCost: round(median(guardCostRounds), 3),
     guardCostRounds,
+    cpuMsPerRequest: {
+      baseline: baselineCpu.perRequest(),
+      unguarded: cpu.off.perRequest(),
+      gate: cpu.on.perRequest(),
+    },
     auditEvents: audit.events,
     auditPersonLinks: audit.links,
     gateAnswers: runs.reduce((n, r) => n + r.ok, 0),
@@ -420,6 +451,8 @@ export async function measureGateBench(
 }
 
 interface Child {
+  /** The process id (its CPU time is read from /proc: bench/cpu.ts). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -449,7 +482,7 @@ async function startChild(command: string[], env: NodeJS.ProcessEnv, port: numbe
     try {
       const response = await fetch(`http://127.0.0.1:${port}/api/health`);
       await response.arrayBuffer();
-      if (response.status === 200) return { stop };
+      if (response.status === 200) return { pid: child.pid, stop };
     } catch {
       // not listening yet
     }
