@@ -95,6 +95,22 @@ export function isWorkingDay(date: { year: number; month: number; day: number })
   return weekday >= 1 && weekday <= 5 && !frenchPublicHolidays(date.year).has(isoDay(date));
 }
 
+/**
+ * The next working day (Paris) at whose `hour`:00 it is not yet: today if it is a working day and
+ * that hour is still ahead. A scenario sets the clock there to start a day at the office.
+ */
+export function nextWorkingMorning(now: Date, hour = 9): { year: number; month: number; day: number } {
+  const wall = wallTime(now);
+  let date: { year: number; month: number; day: number } = {
+    year: wall.year,
+    month: wall.month,
+    day: wall.day,
+  };
+  if (wall.hour >= hour) date = addDays(date, 1);
+  while (!isWorkingDay(date)) date = addDays(date, 1);
+  return date;
+}
+
 /** The first Monday at `hour`:00 (Paris) that is at or after `notBefore`. */
 export function mondayMorning(notBefore: Date, hour = 8): Date {
   let date: { year: number; month: number; day: number } = wallTime(notBefore);

@@ -4,7 +4,14 @@
  * working day (hours, volume, what counselors and partners do), and office workstations.
  */
 import { describe, expect, it } from 'vitest';
-import { addDays, isWorkingDay, mondayMorning, wallTime, zonedInstant } from '../drill/calendar.ts';
+import {
+  addDays,
+  isWorkingDay,
+  mondayMorning,
+  nextWorkingMorning,
+  wallTime,
+  zonedInstant,
+} from '../drill/calendar.ts';
 import {
   activity,
   DAY_MODEL,
@@ -61,6 +68,15 @@ describe('drill calendar', () => {
     expect(mondayMorning(new Date('2026-11-30T06:59:00Z')).toISOString()).toBe('2026-11-30T07:00:00.000Z');
     expect(mondayMorning(new Date('2026-11-30T07:00:01Z')).toISOString()).toBe('2026-12-07T07:00:00.000Z');
     expect(mondayMorning(new Date('2026-03-26T12:00:00Z')).toISOString()).toBe('2026-03-30T06:00:00.000Z');
+  });
+
+  it('finds the next working morning: today before 09:00, else the next working day, holidays skipped', () => {
+    // Monday 07:30 Paris: today. Monday 09:00: tomorrow. Friday 10:00: Monday.
+    expect(nextWorkingMorning(new Date('2026-11-30T06:30:00Z'))).toEqual({ year: 2026, month: 11, day: 30 });
+    expect(nextWorkingMorning(new Date('2026-11-30T08:00:00Z'))).toEqual({ year: 2026, month: 12, day: 1 });
+    expect(nextWorkingMorning(new Date('2026-12-04T09:00:00Z'))).toEqual({ year: 2026, month: 12, day: 7 });
+    // Thursday 24 December, evening: Christmas (Friday) and the weekend skipped.
+    expect(nextWorkingMorning(new Date('2026-12-24T18:00:00Z'))).toEqual({ year: 2026, month: 12, day: 28 });
   });
 });
 

@@ -19,9 +19,8 @@
  * suspends the insider. Rows a genuine second person approved are reported as approvedRows.
  */
 import { generateIdentity, identityToRecipient } from 'age-encryption';
-import { addDays, isWorkingDay, wallTime, weekdayOf, zonedInstant } from '../calendar.ts';
+import { addDays, isWorkingDay, nextWorkingMorning, wallTime, weekdayOf, zonedInstant } from '../calendar.ts';
 import { type Exchange, Tally } from '../client.ts';
-import { parisDate } from '../honest.ts';
 import type { ScenarioResult, StepResult } from '../report.ts';
 import type { CastSpec, Scenario, World } from '../scenario.ts';
 import { describeAlerts, guardAlerts, suspendingSignals } from '../steps/alerts.ts';
@@ -71,9 +70,7 @@ export const t3: Scenario = {
     const remarks: string[] = [];
 
     // The next working day, 09:00 (Paris).
-    let date = parisDate(world.clock.now());
-    if (wallTime(world.clock.now()).hour >= 9) date = addDays(date, 1);
-    while (!isWorkingDay(date)) date = addDays(date, 1);
+    const date = nextWorkingMorning(world.clock.now());
     await world.clock.set(zonedInstant(date, 9, 0));
 
     world.progress('T3 setup: a recipient’s key; the acting manager makes a friend manager, then steps down');

@@ -22,9 +22,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { statusSummary, succeeded } from '../attack.ts';
-import { addDays, isWorkingDay, wallTime, zonedInstant } from '../calendar.ts';
+import { nextWorkingMorning, zonedInstant } from '../calendar.ts';
 import { type Exchange, Tally } from '../client.ts';
-import { parisDate } from '../honest.ts';
 import type { LeakedPerson } from '../leak.ts';
 import type { ScenarioResult, StepResult } from '../report.ts';
 import type { CastSpec, Scenario, StaffMember } from '../scenario.ts';
@@ -93,9 +92,7 @@ export const t4: Scenario = {
     const remarks: string[] = [];
 
     // The next working day, 09:00 (Paris).
-    let date = parisDate(world.clock.now());
-    if (wallTime(world.clock.now()).hour >= 9) date = addDays(date, 1);
-    while (!isWorkingDay(date)) date = addDays(date, 1);
+    const date = nextWorkingMorning(world.clock.now());
     await world.clock.set(zonedInstant(date, 9, 0));
     const noon = zonedInstant(date, 12, 0);
     const later = new Date(world.clock.now().getTime() + 2 * DAY_MS);

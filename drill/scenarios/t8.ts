@@ -18,9 +18,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { statusSummary } from '../attack.ts';
-import { addDays, isWorkingDay, wallTime, zonedInstant } from '../calendar.ts';
+import { nextWorkingMorning, zonedInstant } from '../calendar.ts';
 import { type Exchange, Tally } from '../client.ts';
-import { parisDate } from '../honest.ts';
 import type { ScenarioResult, StepResult } from '../report.ts';
 import type { CastSpec, Scenario } from '../scenario.ts';
 import { describeAlerts, guardAlerts, suspendingSignals } from '../steps/alerts.ts';
@@ -60,9 +59,7 @@ export const t8: Scenario = {
     const remarks: string[] = [];
 
     // The next working day, 09:00 (Paris): the manager arrives at the office.
-    let date = parisDate(world.clock.now());
-    if (wallTime(world.clock.now()).hour >= 9) date = addDays(date, 1);
-    while (!isWorkingDay(date)) date = addDays(date, 1);
+    const date = nextWorkingMorning(world.clock.now());
     await world.clock.set(zonedInstant(date, 9, 0));
 
     world.progress('T8 (a) the manager logs in; the malware copies the fresh session');
