@@ -17,7 +17,7 @@ import { runRetention } from '../src/retention/run.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
 import { type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
-import { enrolled, StaffClient, totpAt } from './helpers/staff.ts';
+import { type EnrolledStaff, enrolledStaff, signInAgain } from './helpers/staff.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -25,11 +25,7 @@ const DAY = 24 * HOUR;
 const requestId = (response: { headers: Record<string, unknown> }): string =>
   String(response.headers['x-request-id']);
 
-interface Staff {
-  client: StaffClient;
-  account: Account;
-  secret: string;
-}
+type Staff = EnrolledStaff;
 
 describe(`exports: the file (${engine})`, () => {
   let w: RegistryWorld;
@@ -41,21 +37,9 @@ describe(`exports: the file (${engine})`, () => {
   let inScope: KnownPerson[];
   const FIELDS = ['agencyId', 'nir', 'lastName', 'firstNames', 'birthDate'];
 
-  const staff = async (role: Account['role'], organisationId: string): Promise<Staff> => {
-    const account = await w.account({ role, organisationId });
-    const { client, secret } = await enrolled(w, account);
-    return { client, account, secret };
-  };
-  /** A new login with a second factor now (sessions end after 15 idle minutes). */
-  const relogin = async (s: Staff): Promise<void> => {
-    w.clock.advance(31_000);
-    s.client = new StaffClient(w.app);
-    await s.client.login(s.account.login);
-    const verified = await s.client.request('POST', '/api/v1/auth/totp', {
-      code: await totpAt(s.secret, w.clock.now()),
-    });
-    expect(verified.statusCode, verified.body).toBe(200);
-  };
+  const staff = (role: Account['role'], organisationId: string): Promise<Staff> =>
+    enrolledStaff(w, role, organisationId);
+  const relogin = (s: Staff): Promise<void> => signInAgain(w, s);
   /** Requested by the counselor and approved by the manager; returns the id. */
   const approved = async (fields = FIELDS): Promise<string> => {
     const asked = await counselor.client.request('POST', '/api/v1/exports', {

@@ -14,7 +14,7 @@ import { parseGuardConfig, SIGNALS } from '../src/guard/thresholds.ts';
 import type { Account } from '../src/identity/accounts.ts';
 import { engine } from './helpers/db.ts';
 import { type RegistryWorld, registryWorld } from './helpers/registry.ts';
-import { enrolled, StaffClient, totpAt } from './helpers/staff.ts';
+import { type EnrolledStaff, enrolledStaff, signInAgain, totpAt } from './helpers/staff.ts';
 
 const DAY = 86_400_000;
 const none = Object.fromEntries(SIGNALS.map((name) => [name, {}]));
@@ -36,32 +36,16 @@ const GUARD = parseGuardConfig({
   },
 });
 
-interface Staff {
-  client: StaffClient;
-  account: Account;
-  secret: string;
-}
+type Staff = EnrolledStaff;
 
 describe(`exports: the guard scores their volume (${engine})`, () => {
   let w: RegistryWorld;
   let manager: Staff;
   let recipient: string;
 
-  const staff = async (role: Account['role'], organisationId: string): Promise<Staff> => {
-    const account = await w.account({ role, organisationId });
-    const { client, secret } = await enrolled(w, account);
-    return { client, account, secret };
-  };
-  /** A new login with a second factor now. */
-  const relogin = async (s: Staff): Promise<void> => {
-    w.clock.advance(31_000);
-    s.client = new StaffClient(w.app);
-    await s.client.login(s.account.login);
-    const verified = await s.client.request('POST', '/api/v1/auth/totp', {
-      code: await totpAt(s.secret, w.clock.now()),
-    });
-    expect(verified.statusCode, verified.body).toBe(200);
-  };
+  const staff = (role: Account['role'], organisationId: string): Promise<Staff> =>
+    enrolledStaff(w, role, organisationId);
+  const relogin = (s: Staff): Promise<void> => signInAgain(w, s);
   /** Requested by `who` (signed in afresh) and approved by `by` (their manager); returns the id. */
   const approved = async (who: Staff, by: Staff = manager): Promise<string> => {
     await relogin(who);

@@ -13,13 +13,9 @@ import type { Account } from '../src/identity/accounts.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
 import { type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
-import { enrolled, StaffClient, totpAt } from './helpers/staff.ts';
+import { type EnrolledStaff, enrolledStaff, signInAgain } from './helpers/staff.ts';
 
-interface Staff {
-  client: StaffClient;
-  account: Account;
-  secret: string;
-}
+type Staff = EnrolledStaff;
 
 /** A seeded pseudo-random generator (mulberry32): the leak's sample is the same on every run. */
 function prng(seed: number): () => number {
@@ -44,20 +40,9 @@ describe(`exports: tracing a leak (${engine})`, () => {
   let inScope: KnownPerson[];
   const exports: { id: string; recipient: string; identity: string }[] = [];
 
-  const staff = async (role: Account['role'], organisationId: string): Promise<Staff> => {
-    const account = await w.account({ role, organisationId });
-    const { client, secret } = await enrolled(w, account);
-    return { client, account, secret };
-  };
-  const relogin = async (s: Staff): Promise<void> => {
-    w.clock.advance(31_000);
-    s.client = new StaffClient(w.app);
-    await s.client.login(s.account.login);
-    const verified = await s.client.request('POST', '/api/v1/auth/totp', {
-      code: await totpAt(s.secret, w.clock.now()),
-    });
-    expect(verified.statusCode, verified.body).toBe(200);
-  };
+  const staff = (role: Account['role'], organisationId: string): Promise<Staff> =>
+    enrolledStaff(w, role, organisationId);
+  const relogin = (s: Staff): Promise<void> => signInAgain(w, s);
   /** The decrypted CSV of export `i`, as its recipient opens it. */
   const fileOf = async (i: number): Promise<string[][]> => {
     const e = exports[i]!;

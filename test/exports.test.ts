@@ -12,7 +12,7 @@ import type { Account } from '../src/identity/accounts.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
 import { type RegistryWorld, registryWorld } from './helpers/registry.ts';
-import { enrolled, StaffClient, totpAt } from './helpers/staff.ts';
+import { type EnrolledStaff, enrolledStaff, StaffClient, totpAt } from './helpers/staff.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -53,11 +53,7 @@ async function refusalsOf(w: RegistryWorld, accountId: string): Promise<number> 
   return row?.refused ?? 0;
 }
 
-interface Staff {
-  client: StaffClient;
-  account: Account;
-  secret: string;
-}
+type Staff = EnrolledStaff;
 
 describe(`exports: requests and four-eyes decisions (${engine})`, () => {
   let w: RegistryWorld;
@@ -67,11 +63,8 @@ describe(`exports: requests and four-eyes decisions (${engine})`, () => {
   let otherManager: Staff;
   let recipient: string;
 
-  const staff = async (role: Account['role'], organisationId: string): Promise<Staff> => {
-    const account = await w.account({ role, organisationId });
-    const { client, secret } = await enrolled(w, account);
-    return { client, account, secret };
-  };
+  const staff = (role: Account['role'], organisationId: string): Promise<Staff> =>
+    enrolledStaff(w, role, organisationId);
   /** A second factor again, now: the session is fresh for STEP_UP_MINUTES. */
   const stepUp = async (s: Staff): Promise<void> => {
     w.clock.advance(31_000);

@@ -201,3 +201,35 @@ export async function enrolled(
   if (confirmed.statusCode !== 200) throw new Error(`enrolment failed: ${confirmed.body}`);
   return { client, secret: started.secret, recoveryCodes: confirmed.json().recoveryCodes };
 }
+
+/** A staff member of a test: an account with an enrolled authenticator app, its client and the app's secret. */
+export interface EnrolledStaff {
+  client: StaffClient;
+  account: Account;
+  secret: string;
+}
+
+/** A new account of this role in this organisation, enrolled (its client at 'mfa' level). */
+export async function enrolledStaff(
+  world: StaffWorld,
+  role: Role,
+  organisationId: string,
+): Promise<EnrolledStaff> {
+  const account = await world.account({ role, organisationId });
+  const { client, secret } = await enrolled(world, account);
+  return { client, account, secret };
+}
+
+/**
+ * A new login with a second factor now, on a new client (sessions end after 15 idle minutes); the
+ * clock moves 31 s first, so that the code is of a step not used yet. Throws if it fails.
+ */
+export async function signInAgain(world: StaffWorld, s: EnrolledStaff): Promise<void> {
+  world.clock.advance(31_000);
+  s.client = new StaffClient(world.app);
+  await s.client.login(s.account.login);
+  const verified = await s.client.request('POST', '/api/v1/auth/totp', {
+    code: await totpAt(s.secret, world.clock.now()),
+  });
+  if (verified.statusCode !== 200) throw new Error(`second factor refused: ${verified.body}`);
+}
