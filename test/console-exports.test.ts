@@ -23,11 +23,12 @@ import {
   consoleWorld,
   expectAccessible,
   heading,
-  loginWithTotp,
+  loggedInAs,
+  storedText,
 } from './helpers/console.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
-import { enrolled, totpAt } from './helpers/staff.ts';
+import { totpAt } from './helpers/staff.ts';
 
 const MINUTE = 60_000;
 
@@ -48,28 +49,7 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** An enrolled account of this role and organisation, logged in on a new page. */
-async function loggedIn(role: Account['role'], organisationId: string) {
-  const account = await world.account({ role, organisationId });
-  const { secret } = await enrolled(world, account);
-  const watched = await world.page();
-  await loginWithTotp(world, watched.page, account.login, secret);
-  return { account, secret, ...watched };
-}
-
-/** What the browser keeps for the origin: nothing of a person may be there. */
-async function storedText(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const g = globalThis as unknown as {
-      localStorage: Storage;
-      sessionStorage: Storage;
-      history: { state: unknown };
-    };
-    const dump = (s: Storage) =>
-      Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i)!)}`);
-    return JSON.stringify([dump(g.localStorage), dump(g.sessionStorage), g.history.state]);
-  });
-}
+const loggedIn = (role: Account['role'], organisationId: string) => loggedInAs(world, role, organisationId);
 
 /**
  * Nothing of the file's persons (agency id, last name, first names) in the address bar, the title or

@@ -19,6 +19,7 @@ import {
   heading,
   loginWithTotp,
   passwordStep,
+  storedText,
   virtualPasskey,
 } from './helpers/console.ts';
 import { engine } from './helpers/db.ts';
@@ -33,20 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.close();
 });
-
-/** What the browser keeps for the origin: nothing of a person may be there. */
-async function storedText(page: import('playwright-core').Page): Promise<string> {
-  return page.evaluate(() => {
-    const g = globalThis as unknown as {
-      localStorage: Storage;
-      sessionStorage: Storage;
-      history: { state: unknown };
-    };
-    const dump = (s: Storage) =>
-      Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i)!)}`);
-    return JSON.stringify([dump(g.localStorage), dump(g.sessionStorage), g.history.state]);
-  });
-}
 
 describe(`the console for counselors and partners (${engine})`, () => {
   it('a counselor enrols an app at first login, logs in with TOTP, searches with a purpose and opens a record', async () => {

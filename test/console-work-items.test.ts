@@ -17,7 +17,9 @@ import {
   consoleWorld,
   expectAccessible,
   heading,
+  loggedInAs,
   loginWithTotp,
+  storedText,
 } from './helpers/console.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
@@ -40,28 +42,7 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** An enrolled account of this role and organisation, logged in on a new page. */
-async function loggedIn(role: Account['role'], organisationId: string) {
-  const account = await world.account({ role, organisationId });
-  const { secret } = await enrolled(world, account);
-  const watched = await world.page();
-  await loginWithTotp(world, watched.page, account.login, secret);
-  return { account, ...watched };
-}
-
-/** What the browser keeps for the origin: nothing of a person may be there. */
-async function storedText(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const g = globalThis as unknown as {
-      localStorage: Storage;
-      sessionStorage: Storage;
-      history: { state: unknown };
-    };
-    const dump = (s: Storage) =>
-      Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i)!)}`);
-    return JSON.stringify([dump(g.localStorage), dump(g.sessionStorage), g.history.state]);
-  });
-}
+const loggedIn = (role: Account['role'], organisationId: string) => loggedInAs(world, role, organisationId);
 
 /** Nothing of the person in the address bar, the title or the storage. */
 async function expectNothingOf(page: Page, person: KnownPerson): Promise<void> {

@@ -9,6 +9,7 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { GuardConfig } from '../../src/guard/thresholds.ts';
 import { CONSOLE_DIST } from '../../src/http/console-build.ts';
+import type { Account } from '../../src/identity/accounts.ts';
 import {
   launchBrowser,
   openPage,
@@ -17,7 +18,7 @@ import {
   type WatchedPage,
 } from './browser.ts';
 import { type RegistryWorld, registryWorld } from './registry.ts';
-import { PASSWORD, totpAt } from './staff.ts';
+import { enrolled, PASSWORD, totpAt } from './staff.ts';
 
 /** A free TCP port on localhost (the server's PUBLIC_URL must name it before the app is built). */
 async function freePort(): Promise<number> {
@@ -153,4 +154,27 @@ export async function virtualPasskey(page: Page): Promise<{ cdp: CDPSession; aut
     },
   });
   return { cdp, authenticatorId };
+}
+
+/** What the browser keeps for the origin (local and session storage, history state), as one text. */
+export async function storedText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const g = globalThis as unknown as {
+      localStorage: Storage;
+      sessionStorage: Storage;
+      history: { state: unknown };
+    };
+    const dump = (s: Storage) =>
+      Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i)!)}`);
+    return JSON.stringify([dump(g.localStorage), dump(g.sessionStorage), g.history.state]);
+  });
+}
+
+/** A new enrolled account of this role and organisation, logged in with TOTP on a new page. */
+export async function loggedInAs(world: ConsoleWorld, role: Account['role'], organisationId: string) {
+  const account = await world.account({ role, organisationId });
+  const { secret } = await enrolled(world, account);
+  const watched = await world.page();
+  await loginWithTotp(world, watched.page, account.login, secret);
+  return { account, secret, ...watched };
 }
