@@ -162,7 +162,10 @@ export function replay(options: ReplayOptions): ReplayResult {
           ? accounts.filter((a) => a.plan.role === 'counselor').slice(0, 1)
           : [];
   const victimSet = new Set(victims);
-  type OrgRecord = { days: (OrgDay & { accounts: number })[]; today: OrgToday & { day: string } };
+  type OrgRecord = {
+    days: (OrgDay & { accounts: number })[];
+    today: OrgToday & { day: string; byHour: number[] };
+  };
   const orgOf = new Map<string, OrgRecord>();
   const orgRecord = (org: string): OrgRecord => {
     let r = orgOf.get(org);

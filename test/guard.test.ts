@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { orgStripe } from '../src/guard/guard.ts';
 import type { GuardState } from '../src/guard/state.ts';
 import { BUILT_IN, type GuardResponse, type SignalName, thresholdsFor } from '../src/guard/thresholds.ts';
 import { buildApp } from '../src/http/app.ts';
@@ -970,7 +971,7 @@ describe(`the guard (${engine})`, () => {
       await logIn(b);
       await expectAllowed(await view(b.client, caseload[31]!));
       const [today] = await owner<{ persons: number; by_hour: number[]; accounts: number; alerted: boolean }>(
-        `SELECT persons, by_hour, accounts, alerted FROM guard_organisation_days WHERE organisation_id = $1 AND day = '2026-03-27'`,
+        `SELECT persons, by_hour, accounts, alerted FROM guard_organisation_day_totals WHERE organisation_id = $1 AND day = '2026-03-27'`,
         [org],
       );
       expect(today).toMatchObject({ persons: 1, accounts: 1, alerted: false });
@@ -996,10 +997,25 @@ describe(`the guard (${engine})`, () => {
       await expectSuspended(a, 'org_beyond_usual');
       // The day is left out of the organisation's usual from now on; B goes on.
       const [after] = await owner<{ persons: number; alerted: boolean }>(
-        `SELECT persons, alerted FROM guard_organisation_days WHERE organisation_id = $1 AND day = '2026-03-27'`,
+        `SELECT persons, alerted FROM guard_organisation_day_totals WHERE organisation_id = $1 AND day = '2026-03-27'`,
         [org],
       );
       expect(after).toEqual({ persons: 26, alerted: true });
+      // Each account added to its own stripe of the day (migration 0028); the totals above add them up.
+      const stripes = await owner<{ stripe: number; persons: number; alerted: boolean }>(
+        `SELECT stripe, persons, alerted FROM guard_organisation_days
+         WHERE organisation_id = $1 AND day = '2026-03-27' ORDER BY stripe`,
+        [org],
+      );
+      const [sa, sb] = [orgStripe(a.account.id), orgStripe(b.account.id)];
+      const expected =
+        sa === sb
+          ? [{ stripe: sa, persons: 26, alerted: true }]
+          : [
+              { stripe: sa, persons: 25, alerted: true },
+              { stripe: sb, persons: 1, alerted: true },
+            ].sort((x, y) => x.stripe - y.stripe);
+      expect(stripes).toEqual(expected);
       // B, idle past the timeout meanwhile, logs in again and reads on.
       w.clock.advance(MINUTE);
       await logIn(b);

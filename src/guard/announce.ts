@@ -154,7 +154,7 @@ async function announceOrganisation(
   if (done.length > 0) return;
 
   const [today] = await tx.query<{ persons: number; empty: number; refused: number; accounts: number }>(
-    `SELECT persons, empty, refused, accounts FROM guard_organisation_days
+    `SELECT persons, empty, refused, accounts FROM guard_organisation_day_totals
      WHERE organisation_id = $1 AND day = $2::date`,
     [alert.organisationId, org.day],
   );

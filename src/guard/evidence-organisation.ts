@@ -99,7 +99,7 @@ export async function organisationPicture(
   const first = dayNumber(day) - (ORG_PICTURE_DAYS - 1);
   const rows = await tx.query<OrgDay & { accounts: number }>(
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, persons, by_hour AS "byHour", empty, refused, accounts, alerted
-     FROM guard_organisation_days
+     FROM guard_organisation_day_totals
      WHERE organisation_id = $1 AND day <= $2::date AND day >= $2::date - $3::int
      ORDER BY day`,
     [organisationId, day, ORG_PICTURE_DAYS - 1 + ORG_SPAN_DAYS],

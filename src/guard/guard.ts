@@ -15,7 +15,7 @@ import { AppError } from '../errors.ts';
 import { recordEvent } from '../identity/events.ts';
 import { revokeAllSessions } from '../identity/sessions.ts';
 import { isOffHours, localParts } from './calendar.ts';
-import { noHours, ORG_SPAN_DAYS, type OrgDay, type OrgToday, orgUsual } from './organisation.ts';
+import { ORG_SPAN_DAYS, type OrgDay, type OrgToday, orgUsual } from './organisation.ts';
 import { applyVerdict, evaluate, limitOf, type Signal, type Situation, type Verdict } from './signals.ts';
 import { networkOf } from './sources.ts';
 import {
@@ -160,12 +160,24 @@ interface OrgDelta {
   accounts: number;
 }
 
+/**
+ * Stripes of an organisation's day (migration 0028): each account adds to one, readers add them up.
+ * One row per day made every request of an organisation wait for the commit of the one before.
+ */
+export const ORG_STRIPES = 16;
+
+/** The stripe of its organisation's day an account adds to: from the random end of its id. */
+export function orgStripe(accountId: string): number {
+  return Number.parseInt(accountId.slice(-4), 16) % ORG_STRIPES || 0;
+}
+
 /** The SQL call that adds a request's part to its organisation's day, parameters from `first`. */
 const orgAddCall = (first: number): string =>
-  `rempart_guard_org_add($${first}::uuid, $${first + 1}::date, $${first + 2}::int, $${first + 3}::int, $${first + 4}::int, $${first + 5}::int, $${first + 6}::int)`;
-const orgAddValues = (organisationId: string, d: OrgDelta): (string | number)[] => [
+  `rempart_guard_org_add($${first}::uuid, $${first + 1}::date, $${first + 2}::smallint, $${first + 3}::int, $${first + 4}::int, $${first + 5}::int, $${first + 6}::int, $${first + 7}::int)`;
+const orgAddValues = (organisationId: string, accountId: string, d: OrgDelta): (string | number)[] => [
   organisationId,
   d.day,
+  orgStripe(accountId),
   d.hour,
   d.persons,
   d.empty,
@@ -212,7 +224,7 @@ export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, no
   // the state moved meanwhile (the locked path then adds it).
   const first = values.length + 1;
   const org = plan.orgDelta ? `, (SELECT ${orgAddCall(first)}) AS org` : '';
-  if (plan.orgDelta) values.push(...orgAddValues(actor.organisationId, plan.orgDelta));
+  if (plan.orgDelta) values.push(...orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta));
   const rows =
     plan.version === null
       ? // The account's first request: its row, unless a concurrent request made it first.
@@ -229,7 +241,7 @@ export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, no
             actor.organisationId,
             actor.role,
             plan.personIds,
-            ...(plan.orgDelta ? orgAddValues(actor.organisationId, plan.orgDelta) : []),
+            ...(plan.orgDelta ? orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta) : []),
           ],
         )
       : await tx.query<{ canaries: number }>(
@@ -293,7 +305,10 @@ export async function guardObserve(
     ],
   );
   if (plan.orgDelta) {
-    await tx.query(`SELECT ${orgAddCall(1)}`, orgAddValues(actor.organisationId, plan.orgDelta));
+    await tx.query(
+      `SELECT ${orgAddCall(1)}`,
+      orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta),
+    );
   }
   // A response to the organisation's rise: the day is left out of its usual from now on.
   if (plan.raised && plan.signals.some((s) => s.name.startsWith('org_')) && plan.orgDelta) {
@@ -486,11 +501,8 @@ const KIND_SPAN_DAYS = 28;
 /** The organisation's day so far with this request, from the session read's (another day's counts nothing). */
 function orgToday(read: (OrgToday & { day: string }) | null, day: string, delta: OrgDelta | null): OrgToday {
   const base = read && read.day === day ? read : null;
-  const byHour = base && base.byHour.length === 24 ? [...base.byHour] : noHours();
-  if (delta) byHour[delta.hour] = (byHour[delta.hour] ?? 0) + delta.persons;
   return {
     persons: (base?.persons ?? 0) + (delta?.persons ?? 0),
-    byHour,
     empty: (base?.empty ?? 0) + (delta?.empty ?? 0),
     refused: (base?.refused ?? 0) + (delta?.refused ?? 0),
     accounts: (base?.accounts ?? 0) + (delta?.accounts ?? 0),

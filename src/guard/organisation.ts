@@ -44,8 +44,6 @@ export interface OrgUsual {
 /** The organisation's day so far (the session read's, plus this request). */
 export interface OrgToday {
   persons: number;
-  /** Persons by local hour (24 entries, not cumulative). */
-  byHour: number[];
   empty: number;
   refused: number;
   /** Accounts that reached someone today. */

@@ -149,7 +149,6 @@ describe('evaluate: each response level is reached', () => {
   });
   const orgToday = (over: Partial<OrgToday> = {}): OrgToday => ({
     persons: 0,
-    byHour: Array.from({ length: 24 }, () => 0),
     empty: 0,
     refused: 0,
     accounts: 0,

@@ -45,7 +45,6 @@ export interface GuardSituationRow {
   guard_version: number | null;
   org_day: string | null;
   org_persons: number | null;
-  org_by_hour: number[] | null;
   org_empty: number | null;
   org_refused: number | null;
   org_accounts: number | null;
@@ -69,7 +68,6 @@ export function guardViewOf(row: GuardSituationRow): GuardView {
         : {
             day: row.org_day,
             persons: row.org_persons ?? 0,
-            byHour: row.org_by_hour ?? [],
             empty: row.org_empty ?? 0,
             refused: row.org_refused ?? 0,
             accounts: row.org_accounts ?? 0,

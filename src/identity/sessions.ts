@@ -132,16 +132,21 @@ export async function useStaffSession(
     `SELECT ${SESSION_COLUMNS}, ${ACCOUNT_COLUMNS}, o.purposes, o.code AS organisation_code, o.time_zone,
        o.working_hours, s.source_address, s.guard_flags, g.throttled_until, g.step_up_since,
        g.state AS guard_state, g.seen AS guard_seen, g.version AS guard_version,
-       to_char(od.day, 'YYYY-MM-DD') AS org_day, od.persons AS org_persons, od.by_hour AS org_by_hour,
-       od.empty AS org_empty, od.refused AS org_refused, od.accounts AS org_accounts,
+       od.day AS org_day, od.persons AS org_persons, od.empty AS org_empty, od.refused AS org_refused,
+       od.accounts AS org_accounts,
        (SELECT count(DISTINCT c.source_network)::int FROM sessions c
         WHERE c.account_id = s.account_id AND c.revoked_at IS NULL AND c.expires_at > $2 AND c.last_seen_at > $3
           AND c.source_network IS DISTINCT FROM s.source_network)
          AS concurrent_addresses
      FROM sessions s JOIN accounts a ON a.id = s.account_id JOIN organisations o ON o.id = a.organisation_id
        LEFT JOIN guard_accounts g ON g.account_id = a.id
-       LEFT JOIN guard_organisation_days od
-         ON od.organisation_id = a.organisation_id AND od.day = ($2::timestamptz AT TIME ZONE o.time_zone)::date
+       -- The organisation's day so far: its stripes added up (migration 0028); no row, no day.
+       LEFT JOIN LATERAL (
+         SELECT to_char(d.day, 'YYYY-MM-DD') AS day, sum(d.persons)::int AS persons, sum(d.empty)::int AS empty,
+           sum(d.refused)::int AS refused, sum(d.accounts)::int AS accounts
+         FROM guard_organisation_days d
+         WHERE d.organisation_id = a.organisation_id AND d.day = ($2::timestamptz AT TIME ZONE o.time_zone)::date
+         GROUP BY d.day) od ON true
      WHERE s.id_hash = $1 AND s.revoked_at IS NULL`,
     [sha256(sessionId), now, new Date(now.getTime() - config.sessions.idleMinutes * 60_000)],
   );

@@ -1,0 +1,63 @@
+-- 0028: the organisation's day in stripes (issue 15). Every gated read of an organisation added its
+-- part to one row per organisation and day, under that row's lock until the transaction's durable
+-- commit: the accounts of one agency waited for each other's commits, and the row's versions piled
+-- up faster than they were pruned (measured: half of the guard's PostgreSQL time). Each account now
+-- adds to one of a few stripes of the day (src/guard/guard.ts `orgStripe`), and readers add the
+-- stripes up: the figures are the same sums as before, exactly.
+ALTER TABLE guard_organisation_days ADD COLUMN stripe smallint NOT NULL DEFAULT 0;
+ALTER TABLE guard_organisation_days DROP CONSTRAINT guard_organisation_days_pkey;
+ALTER TABLE guard_organisation_days ADD PRIMARY KEY (organisation_id, day, stripe);
+
+-- The sum of two hour-by-hour arrays, entry by entry, and its aggregate.
+CREATE FUNCTION rempart_hours_add(a integer[], b integer[]) RETURNS integer[]
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = public, pg_temp AS $$
+  SELECT CASE WHEN a IS NULL THEN b
+              ELSE ARRAY(SELECT coalesce(x, 0) + coalesce(y, 0) FROM unnest(a, b) WITH ORDINALITY AS t (x, y, i) ORDER BY i)
+         END
+$$;
+CREATE AGGREGATE rempart_hours_sum(integer[]) (SFUNC = rempart_hours_add, STYPE = integer[]);
+
+-- The organisation's days as they were before the stripes: one row per organisation and day. Its
+-- readers' row-level security applies (security_invoker): the system's reads only.
+CREATE VIEW guard_organisation_day_totals WITH (security_invoker = true) AS
+  SELECT organisation_id, day, sum(persons)::integer AS persons, rempart_hours_sum(by_hour) AS by_hour,
+         sum(empty)::integer AS empty, sum(refused)::integer AS refused, sum(accounts)::integer AS accounts,
+         bool_or(alerted) AS alerted
+  FROM guard_organisation_days
+  GROUP BY organisation_id, day;
+GRANT SELECT ON guard_organisation_day_totals TO rempart_app;
+
+DROP FUNCTION rempart_guard_org_add(uuid, date, integer, integer, integer, integer, integer);
+CREATE FUNCTION rempart_guard_org_add(organisation uuid, on_day date, on_stripe smallint, at_hour integer,
+                                      n_persons integer, n_empty integer, n_refused integer, n_accounts integer)
+  RETURNS integer
+  LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  INSERT INTO guard_organisation_days AS g (organisation_id, day, stripe, persons, by_hour, empty, refused, accounts)
+  VALUES (organisation, on_day, on_stripe, n_persons,
+          (SELECT array_agg(CASE WHEN h = at_hour THEN n_persons ELSE 0 END ORDER BY h) FROM generate_series(0, 23) h),
+          n_empty, n_refused, n_accounts)
+  ON CONFLICT (organisation_id, day, stripe) DO UPDATE
+    SET persons = g.persons + n_persons, by_hour[at_hour + 1] = g.by_hour[at_hour + 1] + n_persons,
+        empty = g.empty + n_empty, refused = g.refused + n_refused, accounts = g.accounts + n_accounts
+  RETURNING g.persons
+$$;
+REVOKE ALL ON FUNCTION rempart_guard_org_add(uuid, date, smallint, integer, integer, integer, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION rempart_guard_org_add(uuid, date, smallint, integer, integer, integer, integer, integer) TO rempart_app;
+
+CREATE OR REPLACE FUNCTION rempart_guard_kind_usual(organisation uuid, before_day date, span integer)
+  RETURNS TABLE (per_account real, samples integer)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT (percentile_cont(0.5) WITHIN GROUP (ORDER BY g.persons::real / g.accounts))::real, count(*)::integer
+  FROM guard_organisation_day_totals g JOIN organisations o ON o.id = g.organisation_id
+  WHERE o.kind = (SELECT kind FROM organisations WHERE id = organisation) AND g.organisation_id <> organisation
+    AND g.day < before_day AND g.day >= before_day - span AND g.accounts > 0 AND NOT g.alerted
+$$;
+
+CREATE OR REPLACE FUNCTION rempart_guard_org_history(organisation uuid, before_day date, span integer)
+  RETURNS TABLE (day text, persons integer, by_hour integer[], empty integer, refused integer, alerted boolean)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT to_char(g.day, 'YYYY-MM-DD'), g.persons, g.by_hour, g.empty, g.refused, g.alerted
+  FROM guard_organisation_day_totals g
+  WHERE g.organisation_id = organisation AND g.day < before_day AND g.day >= before_day - span
+  ORDER BY g.day
+$$;
