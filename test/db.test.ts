@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/context.ts';
 import { loadMigrations, migrate } from '../src/db/migrate.ts';
-import { APP_ROLE, type Db } from '../src/db/types.ts';
+import { APP_ROLE, commitWith, type Db, type Tx } from '../src/db/types.ts';
 import { engine, freshDb, type TestDb } from './helpers/db.ts';
 
 const system: Actor = { kind: 'system', operation: 'test' };
@@ -194,6 +194,50 @@ describe(`database layer on ${engine}`, () => {
       tx.query<{ n: number }>('SELECT count(*)::int AS n FROM organisations'),
     );
     expect(after).toEqual(before);
+  });
+
+  it('sends the last statements with COMMIT (commitWith): committed together, or, if one fails, nothing of the transaction', async () => {
+    const insert = (tx: Tx, code: string) =>
+      tx.query(`INSERT INTO organisations (id, kind, code, name) VALUES ($1, 'agency', $2, $2)`, [
+        randomUUID(),
+        code,
+      ]);
+    const codes = async (...wanted: string[]) =>
+      (
+        await t.db.tx(system, (tx) =>
+          tx.query<{ code: string }>('SELECT code FROM organisations WHERE code = ANY($1) ORDER BY code', [
+            wanted,
+          ]),
+        )
+      ).map((r) => r.code);
+    expect(
+      await t.db.tx(system, async (tx) => {
+        await insert(tx, 'CW1');
+        return commitWith(tx, () => insert(tx, 'CW2').then(() => 'done'));
+      }),
+    ).toBe('done');
+    expect(await codes('CW1', 'CW2')).toEqual(['CW1', 'CW2']);
+    // The second statement of the last write fails (a duplicate code): the first, and the statement
+    // before, are rolled back with it, though COMMIT left in the same write.
+    await expect(
+      t.db.tx(system, async (tx) => {
+        await insert(tx, 'CW3');
+        await commitWith(tx, () => Promise.all([insert(tx, 'CW4'), insert(tx, 'CW1')]));
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    expect(await codes('CW3', 'CW4')).toEqual([]);
+    // A JavaScript error before anything is sent: nothing committed either.
+    await expect(
+      t.db.tx(system, async (tx) => {
+        await insert(tx, 'CW5');
+        await commitWith(tx, () => {
+          throw new Error('refused before sending');
+        });
+      }),
+    ).rejects.toThrow('refused before sending');
+    expect(await codes('CW5')).toEqual([]);
+    // The connections went back clean: no transaction left open, no context.
+    for (let i = 0; i < 10; i++) expect(await codes('CW1')).toEqual(['CW1']);
   });
 
   it('does not leak the actor context from one transaction to the next', async () => {

@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { wire } from '../src/db/postgres.ts';
 import { orgStripe } from '../src/guard/guard.ts';
 import type { GuardState } from '../src/guard/state.ts';
 import { BUILT_IN, type GuardResponse, type SignalName, thresholdsFor } from '../src/guard/thresholds.ts';
@@ -891,7 +892,39 @@ describe(`the guard (${engine})`, () => {
       expect(state.d.views).toBe(caseload.length);
       expect(state.d.persons).toBe(caseload.length);
       expect(state.m.views).toBe(caseload.length);
+      // Each answer has its audit event, once: a request redone after the state moved left nothing of
+      // its first attempt (the audit event went to the server with COMMIT and was rolled back).
+      const events = await owner<{ n: number; persons: number }>(
+        `SELECT count(*)::int AS n, count(DISTINCT p.person_id)::int AS persons
+         FROM audit_events e JOIN audit_event_persons p ON p.event_id = e.id
+         WHERE e.account_id = $1 AND e.action = 'person.view' AND e.decision = 'allow'`,
+        [partner.account.id],
+      );
+      expect(events).toEqual([{ n: caseload.length, persons: caseload.length }]);
     });
+  });
+
+  describe('round trips', () => {
+    // Counted by the PostgreSQL driver (src/db/postgres.ts `wire`); PGlite has no wire.
+    it.runIf(engine === 'postgres')(
+      'a gated read as deployed, guard on: the session read, the read in scope, then the audit event, the guard and COMMIT in one write',
+      async () => {
+        setParis('2026-03-12', '11:00');
+        const caseload = pool.slice(10, 14);
+        const partner = await agent('partner_counselor', await organisation('cap_emploi', caseload));
+        // The first read of the account's day also reads its history (the usual day): not counted.
+        await expectAllowed(await view(partner.client, caseload[0]!));
+        const counted = async (read: () => Promise<LightMyRequestResponse>): Promise<number> => {
+          const before = wire.roundTrips;
+          const response = await read();
+          const used = wire.roundTrips - before;
+          await expectAllowed(response);
+          return used;
+        };
+        expect(await counted(() => view(partner.client, caseload[1]!))).toBe(3);
+        expect(await counted(() => searchById(partner.client, caseload[2]!.identity.agencyId))).toBe(3);
+      },
+    );
   });
 
   describe('honest use is left alone', () => {

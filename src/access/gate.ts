@@ -23,7 +23,7 @@ import { type AuditCtx, type AuditEntry, appendAudit } from '../audit/append.ts'
 import { type AccessEntry, personAccessHistory } from '../audit/scope.ts';
 import type { ExportsConfig } from '../config-exports.ts';
 import type { Clock } from '../context.ts';
-import { type Db, sendTogether, type Tx } from '../db/types.ts';
+import { commitWith, type Db, sendTogether, type Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
 import {
   auditGuard,
@@ -32,6 +32,7 @@ import {
   guardBefore,
   guardCommit,
   guardError,
+  guardMoved,
   guardObserve,
   guardPlan,
   type ObservedRequest,
@@ -502,18 +503,22 @@ async function run(
     if (plan.response !== 'allow') throw new GuardRedo();
     return ALLOW;
   };
-  // Step 6, with the guard's state written in the same round trip (pipelined) on the common path.
-  const record = async (entry: AuditEntry): Promise<void> => {
+  // Step 6, with the guard's state written in the same write (pipelined) on the common path. `last`:
+  // the transaction's last write, sent with COMMIT; the answer waits for the commit to be acknowledged.
+  const record = async (entry: AuditEntry, last = false): Promise<void> => {
     const pending: GuardPlan | null = plan;
-    if (!pending) {
-      await appendAudit(tx, audit, entry);
-      return;
+    const write = (): Promise<unknown> =>
+      pending
+        ? Promise.all([appendAudit(tx, audit, entry), guardCommit(tx, guardActor(ctx), pending, audit.at)])
+        : appendAudit(tx, audit, entry);
+    try {
+      await (last ? commitWith(tx, write) : sendTogether(tx, write));
+    } catch (error) {
+      // The guard's state moved since the session read it, or a canary is among the persons: the
+      // server rolled everything back; the request is redone on the locked path.
+      if (guardMoved(error)) throw new GuardRedo();
+      throw error;
     }
-    // One write to the server for both statements (pipelined; they still run in order).
-    const [, committed] = await sendTogether(tx, () =>
-      Promise.all([appendAudit(tx, audit, entry), guardCommit(tx, guardActor(ctx), pending, audit.at)]),
-    );
-    if (!committed) throw new GuardRedo();
   };
   const stopped = async (outcome: GuardOutcome, query: Record<string, unknown>): Promise<Refusal> => {
     const refusal = new Refusal(`guard.${outcome.response}`, guardError(outcome), query);
@@ -537,18 +542,24 @@ async function run(
       { empty: found.persons.length === 0 },
     );
     if (guard.response !== 'allow') return { result: await stopped(guard, shape), guard };
-    await record({
-      ...base,
-      query: { ...shape, more: found.more },
-      decision: 'allow',
-      resultCount: found.persons.length,
-      persons: found.persons.map((p) => ({ personId: p.id, fields })),
-    });
+    // Decrypted in memory first; nothing leaves before the audit event below is committed.
     const results = await reveal(tx, deps.keys, found.persons, fields);
+    await record(
+      {
+        ...base,
+        query: { ...shape, more: found.more },
+        decision: 'allow',
+        resultCount: found.persons.length,
+        persons: found.persons.map((p) => ({ personId: p.id, fields })),
+      },
+      true,
+    );
     return { result: { results, more: found.more, cap, fields }, guard };
   }
 
-  const person = await personInScope(tx, scope, request.personId);
+  const person = await personInScope(tx, scope, request.personId, {
+    periods: request.action === 'person.view' && decision.rule.view.includes('registrationPeriods'),
+  });
   if (!person) {
     // Absent and out of scope answer alike (no probing of ids); the attempt is on record and counted.
     const guard = await after([], { refused: true });
@@ -558,7 +569,7 @@ async function run(
       new AppError('not_found', 'no such person'),
       shape,
     );
-    await record(denyEntry(request, decision.purpose, refusal));
+    await record(denyEntry(request, decision.purpose, refusal), true);
     return { result: refusal, guard };
   }
   const guard = await after([person.id]);
@@ -576,14 +587,18 @@ async function run(
   }
   if (request.action === 'person.view') {
     const fields = [...decision.rule.view];
-    await record({
-      ...base,
-      query: shape,
-      decision: 'allow',
-      resultCount: 1,
-      persons: [{ personId: person.id, fields }],
-    });
+    // Decrypted in memory first; nothing leaves before the audit event below is committed.
     const [view] = await reveal(tx, deps.keys, [person], fields);
+    await record(
+      {
+        ...base,
+        query: shape,
+        decision: 'allow',
+        resultCount: 1,
+        persons: [{ personId: person.id, fields }],
+      },
+      true,
+    );
     return { result: { person: view!, fields }, guard };
   }
 
@@ -617,12 +632,14 @@ export async function reveal(
   fields: readonly ViewField[],
 ): Promise<PersonView[]> {
   const identityFields = identityFieldsOf(fields);
-  const periods = fields.includes('registrationPeriods')
-    ? await registrationPeriodsOf(
-        tx,
-        persons.map((p) => p.id),
-      )
-    : undefined;
+  // Periods read with the rows (personInScope) are not read again.
+  const periods =
+    fields.includes('registrationPeriods') && persons.some((p) => p.periods === undefined)
+      ? await registrationPeriodsOf(
+          tx,
+          persons.map((p) => p.id),
+        )
+      : undefined;
   const views: PersonView[] = [];
   for (const person of persons) {
     // A search hands its persons over with these fields already decrypted (one key unwrap each).
@@ -632,7 +649,8 @@ export async function reveal(
     for (const field of fields) {
       if (field === 'nirMasked') view.nirMasked = maskNir(identity.nir ?? '');
       else if (field === 'status') view.status = person.status;
-      else if (field === 'registrationPeriods') view.registrationPeriods = periods?.get(person.id) ?? [];
+      else if (field === 'registrationPeriods')
+        view.registrationPeriods = person.periods ?? periods?.get(person.id) ?? [];
       else view[field] = identity[field] ?? null;
     }
     views.push(view as unknown as PersonView);

@@ -32,6 +32,27 @@ function statementName(sql: string): string | undefined {
   return name;
 }
 
+/**
+ * Round trips to the server, counted by this process: a statement sent while none of its
+ * connection's statements awaits an answer starts one; a statement sent behind others (pipelined)
+ * joins theirs. Read by `rempart bench gate` and by the tests that hold the gate to its round trips.
+ */
+export const wire = { roundTrips: 0 };
+const inFlight = new WeakMap<pg.PoolClient, number>();
+
+/** Sends one statement on `client`, counting the round trip it starts (see `wire`). */
+function send(client: pg.PoolClient, query: pg.QueryConfig | string): Promise<pg.QueryResult> {
+  const waiting = inFlight.get(client) ?? 0;
+  if (waiting === 0) wire.roundTrips += 1;
+  inFlight.set(client, waiting + 1);
+  const settle = (): void => {
+    inFlight.set(client, (inFlight.get(client) ?? 1) - 1);
+  };
+  const sent = client.query(query);
+  sent.then(settle, settle);
+  return sent;
+}
+
 /** A setting's name as the application writes them: `role`, `rempart.actor_kind`, `plan_cache_mode`. */
 const SETTING_NAME = /^[a-z_]+(\.[a-z_]+)?$/;
 
@@ -89,7 +110,8 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
   const wrap = (client: pg.PoolClient): OwnerTx => ({
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       const name = params.length > 0 && !shared ? statementName(sql) : undefined;
-      const result = await client.query(
+      const result = await send(
+        client,
         name === undefined
           ? { text: sql, values: params as unknown[] }
           : { name, text: sql, values: params as unknown[] },
@@ -97,7 +119,7 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
       return result.rows as R[];
     },
     async exec(sql: string): Promise<void> {
-      await client.query(sql);
+      await send(client, sql);
     },
     together<T>(fn: () => T): T {
       const socket = socketOf(client);
@@ -114,7 +136,32 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
     kind: 'postgres',
     async transaction<T>(fn: (tx: OwnerTx) => Promise<T>, settings: TxSettings = []): Promise<T> {
       const client = await pool.connect();
-      const tx = wrap(client);
+      // Set once `commitWith` has sent COMMIT: the transaction is over, committed or rolled back.
+      let ended = false;
+      const tx: OwnerTx = {
+        ...wrap(client),
+        async commitWith<R>(last: () => Promise<R>): Promise<R> {
+          if (ended) throw new Error('the transaction is already over');
+          const socket = socketOf(client);
+          socket?.cork();
+          let work: Promise<R>;
+          let commit: Promise<pg.QueryResult>;
+          try {
+            // A synchronous throw sends nothing, COMMIT included: the caller's ROLLBACK follows.
+            work = last();
+            commit = send(client, 'COMMIT');
+            ended = true;
+          } finally {
+            socket?.uncork();
+          }
+          const [done, committed] = await Promise.allSettled([work, commit]);
+          // The first failure in the order sent is the cause; COMMIT then answers ROLLBACK.
+          if (done.status === 'rejected') throw done.reason;
+          if (committed.status === 'rejected') throw committed.reason;
+          if (committed.value.command !== 'COMMIT') throw new Error('the transaction was rolled back');
+          return done.value;
+        },
+      };
       let broken = false;
       try {
         // BEGIN with the settings, and whatever `fn` sends before its first await, leave in one write.
@@ -134,12 +181,15 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
         }
         // The first failure wins (a failed BEGIN or setting comes before the work's own errors).
         const [result] = await Promise.all([work, ...opening]);
-        await client.query('COMMIT');
+        if (!ended) await send(client, 'COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
+        // After commitWith, the server has ended the transaction (a failed COMMIT rolls back).
+        if (!ended) {
+          await send(client, 'ROLLBACK').catch(() => {
+            broken = true;
+          });
+        }
         throw error;
       } finally {
         client.release(broken);
@@ -167,7 +217,7 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
         // The first failure in the order sent is the cause; the ones behind it follow from it.
         const failed = settled.find((s) => s.status === 'rejected');
         if (failed) {
-          await client.query('ROLLBACK').catch(() => {
+          await send(client, 'ROLLBACK').catch(() => {
             broken = true;
           });
           throw failed.reason;

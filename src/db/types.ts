@@ -9,11 +9,25 @@ export interface Queryable {
    * (pipeline mode: they still run in order). Absent where there is no socket (PGlite).
    */
   together?<T>(fn: () => T): T;
+  /**
+   * A transaction's last step: sends the statements `fn` starts (before its first await) and COMMIT
+   * in one write, and resolves once the server has acknowledged the commit. If one of them fails,
+   * the server rolls the whole transaction back and its error is raised. So `fn` must fail in SQL to
+   * stop the commit: a JavaScript check made after its statements comes too late. After it, the
+   * transaction is over. Absent where there is no socket (PGlite): the transaction then commits when
+   * its function returns, as usual.
+   */
+  commitWith?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** Sends the statements `fn` starts in one write where the driver can (see Queryable.together). */
 export function sendTogether<T>(tx: Queryable, fn: () => T): T {
   return tx.together ? tx.together(fn) : fn();
+}
+
+/** Runs `fn` as the transaction's last step, with COMMIT in the same write where the driver can. */
+export function commitWith<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
+  return tx.commitWith ? tx.commitWith(fn) : fn();
 }
 
 /** A transaction: every statement in it runs under the actor's row-level security context. */

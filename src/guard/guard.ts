@@ -203,8 +203,20 @@ export async function guardPlan(
   return fold(tx, config, actor, request, now, actor.view.state, actor.view.version, 0);
 }
 
-/** Writes a plan if the state has not moved since it was read; false if it has, or if a canary was touched. */
-export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, now: Date): Promise<boolean> {
+/** SQLSTATE of `rempart_guard_kept` (migration 0028): the state moved, or a canary was touched. */
+const GUARD_MOVED = 'RG001';
+
+/** True if `error` is guardCommit's refusal: the request is to be redone on the locked path. */
+export function guardMoved(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === GUARD_MOVED;
+}
+
+/**
+ * Writes a plan if the state has not moved since it was read and no canary is among its persons;
+ * otherwise the statement fails (SQLSTATE RG001, `guardMoved`) and aborts the transaction, so that it
+ * can go to the server in one write with the audit event and COMMIT (the gate's last write).
+ */
+export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, now: Date): Promise<void> {
   const canaryCheck =
     plan.personIds.length > 0 ? 'cardinality(rempart_guard_canaries($10::uuid[]))::int' : '0::int';
   const { json, seen } = stored(plan.state);
@@ -225,32 +237,38 @@ export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, no
   const first = values.length + 1;
   const org = plan.orgDelta ? `, (SELECT ${orgAddCall(first)}) AS org` : '';
   if (plan.orgDelta) values.push(...orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta));
-  const rows =
-    plan.version === null
-      ? // The account's first request: its row, unless a concurrent request made it first.
-        await tx.query<{ canaries: number }>(
-          `INSERT INTO guard_accounts (account_id, state, baseline, throttled_until, step_up_since, updated_at,
-             seen, organisation_id, role, version)
-           VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, 1)
-           ON CONFLICT (account_id) DO NOTHING
-           RETURNING cardinality(rempart_guard_canaries($10::uuid[]))::int AS canaries
-             ${plan.orgDelta ? `, (SELECT ${orgAddCall(11)}) AS org` : ''}`,
-          [
-            ...values.slice(0, 6),
-            seen,
-            actor.organisationId,
-            actor.role,
-            plan.personIds,
-            ...(plan.orgDelta ? orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta) : []),
-          ],
-        )
-      : await tx.query<{ canaries: number }>(
-          `UPDATE guard_accounts SET state = $2::jsonb, baseline = $3, throttled_until = $4, step_up_since = $5,
-             updated_at = $6, seen = $8, ref = $9, version = version + 1
-           WHERE account_id = $1 AND version = $7 RETURNING ${canaryCheck} AS canaries${org}`,
-          values,
-        );
-  return rows.length === 1 && rows[0]!.canaries === 0;
+  const kept =
+    'SELECT rempart_guard_kept((SELECT count(*)::int FROM w), (SELECT max(canaries) FROM w)) AS kept';
+  if (plan.version === null) {
+    // The account's first request: its row, unless a concurrent request made it first.
+    await tx.query(
+      `WITH w AS (
+         INSERT INTO guard_accounts (account_id, state, baseline, throttled_until, step_up_since, updated_at,
+           seen, organisation_id, role, version)
+         VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9, 1)
+         ON CONFLICT (account_id) DO NOTHING
+         RETURNING cardinality(rempart_guard_canaries($10::uuid[]))::int AS canaries
+           ${plan.orgDelta ? `, (SELECT ${orgAddCall(11)}) AS org` : ''})
+       ${kept}`,
+      [
+        ...values.slice(0, 6),
+        seen,
+        actor.organisationId,
+        actor.role,
+        plan.personIds,
+        ...(plan.orgDelta ? orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta) : []),
+      ],
+    );
+    return;
+  }
+  await tx.query(
+    `WITH w AS (
+       UPDATE guard_accounts SET state = $2::jsonb, baseline = $3, throttled_until = $4, step_up_since = $5,
+         updated_at = $6, seen = $8, ref = $9, version = version + 1
+       WHERE account_id = $1 AND version = $7 RETURNING ${canaryCheck} AS canaries${org})
+     ${kept}`,
+    values,
+  );
 }
 
 /**

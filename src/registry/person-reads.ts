@@ -33,6 +33,8 @@ const LIVE = `p.status IN ('registered', 'deregistered', 'candidate')`;
 /** A person's row as the gate reads it: plain facts and the sealed identity. */
 export interface StoredPerson extends SealedRow {
   status: PersonStatus;
+  /** The registration periods, oldest first, when the read asked for them with the row. */
+  periods?: RegistrationPeriod[];
 }
 
 const caseload = (param: string): string =>
@@ -147,10 +149,21 @@ export async function listInScope(
 }
 
 /** One person by id inside the scope, or undefined (absent and out of scope look the same). */
-export async function personInScope(tx: Tx, scope: ReadScope, id: string): Promise<StoredPerson | undefined> {
+export async function personInScope(
+  tx: Tx,
+  scope: ReadScope,
+  id: string,
+  options: { periods?: boolean } = {},
+): Promise<StoredPerson | undefined> {
   const where = scopeSql(scope);
+  // The periods in the same statement when they are to be shown: no second round trip.
+  const periods = options.periods
+    ? `, coalesce((SELECT json_agg(json_build_object('startedOn', to_char(r.started_on, 'YYYY-MM-DD'),
+          'endedOn', to_char(r.ended_on, 'YYYY-MM-DD')) ORDER BY r.started_on)
+        FROM registration_periods r WHERE r.person_id = p.id), '[]'::json) AS periods`
+    : '';
   const rows = await tx.query<StoredPerson>(
-    `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed FROM persons p
+    `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed${periods} FROM persons p
      WHERE p.id = $1 AND ${where.sql}`,
     [id, ...where.params],
   );

@@ -61,3 +61,19 @@ CREATE OR REPLACE FUNCTION rempart_guard_org_history(organisation uuid, before_d
   WHERE g.organisation_id = organisation AND g.day < before_day AND g.day >= before_day - span
   ORDER BY g.day
 $$;
+
+-- The gate sends its audit event, the guard's write and COMMIT in one write to the server (issue
+-- 15): the guard's write must then fail in SQL, aborting the transaction, if the account's state
+-- moved since the session read it or if a canary is among the persons (the gate redoes the request
+-- on its locked path, src/guard/guard.ts `guardCommit`). SQLSTATE RG001 is this and nothing else.
+CREATE FUNCTION rempart_guard_kept(written integer, canaries integer) RETURNS boolean
+  LANGUAGE plpgsql VOLATILE SET search_path = public, pg_temp AS $$
+BEGIN
+  IF written = 1 AND coalesce(canaries, 0) = 0 THEN
+    RETURN true;
+  END IF;
+  RAISE EXCEPTION USING ERRCODE = 'RG001', MESSAGE = 'the guard state moved, or a canary is among the persons';
+END
+$$;
+REVOKE ALL ON FUNCTION rempart_guard_kept(integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION rempart_guard_kept(integer, integer) TO rempart_app;
