@@ -24,16 +24,19 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { childEnv, freePort } from '../drill/processes.ts';
-import type { Config } from '../src/config.ts';
+import { type Config, loadConfig } from '../src/config.ts';
 import { systemCtx } from '../src/context.ts';
 import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
+import { wire } from '../src/db/postgres.ts';
 import type { Db } from '../src/db/types.ts';
 import { SIGNALS } from '../src/guard/thresholds.ts';
+import { buildApp } from '../src/http/app.ts';
 import { createAccount } from '../src/identity/accounts.ts';
 import { CSRF_HEADER, openSession, SESSION_COOKIE } from '../src/identity/sessions.ts';
 import { findPersonIds, openIdentity, type RegistryKeys } from '../src/registry/persons.ts';
@@ -100,6 +103,12 @@ export interface GateBenchSummary {
    * (null when its data folder is not readable on this machine) and the load client (this process).
    */
   cpuMsPerRequest: { baseline: CpuPerRequest; unguarded: CpuPerRequest; gate: CpuPerRequest };
+  /**
+   * Round trips to PostgreSQL per request, counted by the driver (src/db/postgres.ts `wire`) over
+   * sequential searches through the gate in this process (the guard on, as the servers above); the
+   * baseline makes one by construction.
+   */
+  roundTripsPerRequest: { baseline: number; gate: number };
   /** Allowed person.search events written by the bench's counselors (warm-up included). */
   auditEvents: number;
   /** Person links of those events (one each: every answer held one person). */
@@ -380,6 +389,7 @@ export async function measureGateBench(
     await off.child.stop();
     await on?.child.stop();
   }
+  const roundTrips = await countRoundTrips(config, prepared, guardConfig, body);
   const unguarded = { warm: parts.warm[0]!, measured: merge(parts.off, slice) };
   const guarded = { warm: parts.warm[1]!, measured: merge(parts.on, slice) };
   const gate = guarded.measured;
@@ -438,6 +448,7 @@ export async function measureGateBench(
       unguarded: cpu.off.perRequest(),
       gate: cpu.on.perRequest(),
     },
+    roundTripsPerRequest: { baseline: 1, gate: round(roundTrips, 2) },
     auditEvents: audit.events,
     auditPersonLinks: audit.links,
     gateAnswers: runs.reduce((n, r) => n + r.ok, 0),
@@ -448,6 +459,59 @@ export async function measureGateBench(
     poolSize: config.databasePoolSize,
     postgres,
   };
+}
+
+/** Searches counted for roundTripsPerRequest (after the load: each account's day has begun). */
+const ROUND_TRIP_SEARCHES = 100;
+
+/**
+ * Round trips per gated search, counted by the driver in this process: the app built here as
+ * `rempart serve` builds it, with the same guard configuration, on the same database and sessions.
+ */
+async function countRoundTrips(
+  config: Config,
+  prepared: Prepared,
+  guardConfig: string,
+  body: (i: number) => string,
+): Promise<number> {
+  const here = loadConfig({
+    ...process.env,
+    DATABASE_URL: config.databaseUrl,
+    REMPART_DATA: config.dataDir,
+    REMPART_KEYRING: config.keyringPath,
+    REMPART_DB_POOL_SIZE: String(config.databasePoolSize),
+    REMPART_GUARD_CONFIG: guardConfig,
+    LOG_LEVEL: 'warn',
+  });
+  const keys = await openKeys(here);
+  const db = await openDb(here);
+  const app = await buildApp(here, {
+    db,
+    kms: keys.kms,
+    registry: keys.registry,
+    logStream: new PassThrough(),
+  });
+  try {
+    const before = wire.roundTrips;
+    for (let i = 0; i < ROUND_TRIP_SEARCHES; i++) {
+      const session = prepared.sessions[i % prepared.sessions.length]!;
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/persons/search',
+        headers: {
+          cookie: `${SESSION_COOKIE}=${session.sessionId}`,
+          [CSRF_HEADER]: session.csrfToken,
+          'content-type': 'application/json',
+        },
+        payload: body(i),
+      });
+      if (response.statusCode !== 200) throw new Error(`round-trip count: answer ${response.statusCode}`);
+    }
+    return (wire.roundTrips - before) / ROUND_TRIP_SEARCHES;
+  } finally {
+    await app.close();
+    await db.close();
+  }
 }
 
 interface Child {
