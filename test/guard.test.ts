@@ -18,7 +18,6 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { wire } from '../src/db/postgres.ts';
-import { orgStripe } from '../src/guard/guard.ts';
 import type { GuardState } from '../src/guard/state.ts';
 import { BUILT_IN, type GuardResponse, type SignalName, thresholdsFor } from '../src/guard/thresholds.ts';
 import { buildApp } from '../src/http/app.ts';
@@ -904,12 +903,68 @@ describe(`the guard (${engine})`, () => {
     });
   });
 
+  describe('the organisation’s day in stripes', () => {
+    // Two connections at once: PGlite has one session.
+    it.runIf(engine === 'postgres')(
+      'a request never waits for a stripe another transaction holds: it adds to a new one, and the day adds them up',
+      async () => {
+        setParis('2026-03-12', '15:00');
+        const caseload = pool.slice(14, 17);
+        const org = await organisation('cap_emploi', caseload);
+        const partner = await agent('partner_counselor', org);
+        await expectAllowed(await view(partner.client, caseload[0]!));
+        const stripes = () =>
+          owner<{ stripe: number; persons: number }>(
+            `SELECT stripe, persons FROM guard_organisation_days
+             WHERE organisation_id = $1 AND day = '2026-03-12' ORDER BY stripe`,
+            [org],
+          );
+        const [held] = await stripes();
+        expect(held).toMatchObject({ persons: 1 });
+        // Another transaction holds the day's only stripe (as a request between its write and its
+        // commit does); the next read goes through meanwhile, on a stripe of its own.
+        let release: () => void = () => undefined;
+        const released = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let locked: () => void = () => undefined;
+        const isLocked = new Promise<void>((resolve) => {
+          locked = resolve;
+        });
+        const holder = w.t.driver.transaction(async (tx) => {
+          await tx.query(
+            'SELECT 1 FROM guard_organisation_days WHERE organisation_id = $1 AND stripe = $2 FOR UPDATE',
+            [org, held!.stripe],
+          );
+          locked();
+          await released;
+        });
+        await isLocked;
+        try {
+          await expectAllowed(await view(partner.client, caseload[1]!));
+        } finally {
+          release();
+          await holder;
+        }
+        const after = await stripes();
+        expect(after).toHaveLength(2);
+        expect(after.find((s) => s.stripe === held!.stripe)).toEqual(held);
+        expect(after.find((s) => s.stripe !== held!.stripe)).toMatchObject({ persons: 1 });
+        const [total] = await owner<{ persons: number; accounts: number }>(
+          `SELECT persons, accounts FROM guard_organisation_day_totals WHERE organisation_id = $1 AND day = '2026-03-12'`,
+          [org],
+        );
+        expect(total).toEqual({ persons: 2, accounts: 1 });
+      },
+    );
+  });
+
   describe('round trips', () => {
     // Counted by the PostgreSQL driver (src/db/postgres.ts `wire`); PGlite has no wire.
     it.runIf(engine === 'postgres')(
       'a gated read as deployed, guard on: the session read, the read in scope, then the audit event, the guard and COMMIT in one write',
       async () => {
-        setParis('2026-03-12', '11:00');
+        setParis('2026-03-12', '16:00');
         const caseload = pool.slice(10, 14);
         const partner = await agent('partner_counselor', await organisation('cap_emploi', caseload));
         // The first read of the account's day also reads its history (the usual day): not counted.
@@ -1034,21 +1089,13 @@ describe(`the guard (${engine})`, () => {
         [org],
       );
       expect(after).toEqual({ persons: 26, alerted: true });
-      // Each account added to its own stripe of the day (migration 0028); the totals above add them up.
-      const stripes = await owner<{ stripe: number; persons: number; alerted: boolean }>(
-        `SELECT stripe, persons, alerted FROM guard_organisation_days
-         WHERE organisation_id = $1 AND day = '2026-03-27' ORDER BY stripe`,
-        [org],
-      );
-      const [sa, sb] = [orgStripe(a.account.id), orgStripe(b.account.id)];
-      const expected =
-        sa === sb
-          ? [{ stripe: sa, persons: 26, alerted: true }]
-          : [
-              { stripe: sa, persons: 25, alerted: true },
-              { stripe: sb, persons: 1, alerted: true },
-            ].sort((x, y) => x.stripe - y.stripe);
-      expect(stripes).toEqual(expected);
+      // One request at a time: every request added to the same stripe of the day (migration 0028).
+      expect(
+        await owner(
+          `SELECT persons, alerted FROM guard_organisation_days WHERE organisation_id = $1 AND day = '2026-03-27'`,
+          [org],
+        ),
+      ).toEqual([{ persons: 26, alerted: true }]);
       // B, idle past the timeout meanwhile, logs in again and reads on.
       w.clock.advance(MINUTE);
       await logIn(b);

@@ -160,24 +160,12 @@ interface OrgDelta {
   accounts: number;
 }
 
-/**
- * Stripes of an organisation's day (migration 0028): each account adds to one, readers add them up.
- * One row per day made every request of an organisation wait for the commit of the one before.
- */
-export const ORG_STRIPES = 16;
-
-/** The stripe of its organisation's day an account adds to: from the random end of its id. */
-export function orgStripe(accountId: string): number {
-  return Number.parseInt(accountId.slice(-4), 16) % ORG_STRIPES || 0;
-}
-
 /** The SQL call that adds a request's part to its organisation's day, parameters from `first`. */
 const orgAddCall = (first: number): string =>
-  `rempart_guard_org_add($${first}::uuid, $${first + 1}::date, $${first + 2}::smallint, $${first + 3}::int, $${first + 4}::int, $${first + 5}::int, $${first + 6}::int, $${first + 7}::int)`;
-const orgAddValues = (organisationId: string, accountId: string, d: OrgDelta): (string | number)[] => [
+  `rempart_guard_org_add($${first}::uuid, $${first + 1}::date, $${first + 2}::int, $${first + 3}::int, $${first + 4}::int, $${first + 5}::int, $${first + 6}::int)`;
+const orgAddValues = (organisationId: string, d: OrgDelta): (string | number)[] => [
   organisationId,
   d.day,
-  orgStripe(accountId),
   d.hour,
   d.persons,
   d.empty,
@@ -236,7 +224,7 @@ export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, no
   // the state moved meanwhile (the locked path then adds it).
   const first = values.length + 1;
   const org = plan.orgDelta ? `, (SELECT ${orgAddCall(first)}) AS org` : '';
-  if (plan.orgDelta) values.push(...orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta));
+  if (plan.orgDelta) values.push(...orgAddValues(actor.organisationId, plan.orgDelta));
   const kept =
     'SELECT rempart_guard_kept((SELECT count(*)::int FROM w), (SELECT max(canaries) FROM w)) AS kept';
   if (plan.version === null) {
@@ -256,7 +244,7 @@ export async function guardCommit(tx: Tx, actor: GuardActor, plan: GuardPlan, no
         actor.organisationId,
         actor.role,
         plan.personIds,
-        ...(plan.orgDelta ? orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta) : []),
+        ...(plan.orgDelta ? orgAddValues(actor.organisationId, plan.orgDelta) : []),
       ],
     );
     return;
@@ -323,10 +311,7 @@ export async function guardObserve(
     ],
   );
   if (plan.orgDelta) {
-    await tx.query(
-      `SELECT ${orgAddCall(1)}`,
-      orgAddValues(actor.organisationId, actor.accountId, plan.orgDelta),
-    );
+    await tx.query(`SELECT ${orgAddCall(1)}`, orgAddValues(actor.organisationId, plan.orgDelta));
   }
   // A response to the organisation's rise: the day is left out of its usual from now on.
   if (plan.raised && plan.signals.some((s) => s.name.startsWith('org_')) && plan.orgDelta) {

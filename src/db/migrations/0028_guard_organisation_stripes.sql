@@ -1,8 +1,8 @@
 -- 0028: the organisation's day in stripes (issue 15). Every gated read of an organisation added its
 -- part to one row per organisation and day, under that row's lock until the transaction's durable
--- commit: the accounts of one agency waited for each other's commits, and the row's versions piled
--- up faster than they were pruned (measured: half of the guard's PostgreSQL time). Each account now
--- adds to one of a few stripes of the day (src/guard/guard.ts `orgStripe`), and readers add the
+-- commit: the accounts of one agency waited for each other's commits (measured: leaving that write
+-- out halved the guard's PostgreSQL time, docs/BENCHMARKS.md, issue 15). A request now adds
+-- to a stripe of the day that no one else holds (rempart_guard_org_add below), and readers add the
 -- stripes up: the figures are the same sums as before, exactly.
 ALTER TABLE guard_organisation_days ADD COLUMN stripe smallint NOT NULL DEFAULT 0;
 ALTER TABLE guard_organisation_days DROP CONSTRAINT guard_organisation_days_pkey;
@@ -27,22 +27,41 @@ CREATE VIEW guard_organisation_day_totals WITH (security_invoker = true) AS
   GROUP BY organisation_id, day;
 GRANT SELECT ON guard_organisation_day_totals TO rempart_app;
 
+-- A request adds its part to a stripe of the day that no other transaction holds (SKIP LOCKED), or,
+-- if every stripe is held, to a new one: it never waits for another request's commit, and the day
+-- has about as many stripes as the organisation has requests committing at once.
 DROP FUNCTION rempart_guard_org_add(uuid, date, integer, integer, integer, integer, integer);
-CREATE FUNCTION rempart_guard_org_add(organisation uuid, on_day date, on_stripe smallint, at_hour integer,
-                                      n_persons integer, n_empty integer, n_refused integer, n_accounts integer)
+CREATE FUNCTION rempart_guard_org_add(organisation uuid, on_day date, at_hour integer, n_persons integer,
+                                      n_empty integer, n_refused integer, n_accounts integer)
   RETURNS integer
-  LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  INSERT INTO guard_organisation_days AS g (organisation_id, day, stripe, persons, by_hour, empty, refused, accounts)
-  VALUES (organisation, on_day, on_stripe, n_persons,
-          (SELECT array_agg(CASE WHEN h = at_hour THEN n_persons ELSE 0 END ORDER BY h) FROM generate_series(0, 23) h),
-          n_empty, n_refused, n_accounts)
-  ON CONFLICT (organisation_id, day, stripe) DO UPDATE
-    SET persons = g.persons + n_persons, by_hour[at_hour + 1] = g.by_hour[at_hour + 1] + n_persons,
-        empty = g.empty + n_empty, refused = g.refused + n_refused, accounts = g.accounts + n_accounts
-  RETURNING g.persons
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  picked smallint;
+BEGIN
+  SELECT g.stripe INTO picked FROM guard_organisation_days g
+  WHERE g.organisation_id = organisation AND g.day = on_day
+  LIMIT 1 FOR UPDATE SKIP LOCKED;
+  IF FOUND THEN
+    UPDATE guard_organisation_days AS g
+      SET persons = g.persons + n_persons, by_hour[at_hour + 1] = g.by_hour[at_hour + 1] + n_persons,
+          empty = g.empty + n_empty, refused = g.refused + n_refused, accounts = g.accounts + n_accounts
+      WHERE g.organisation_id = organisation AND g.day = on_day AND g.stripe = picked;
+    RETURN n_persons;
+  END IF;
+  LOOP
+    -- A stripe number no one holds yet (drawn again in the rare case it is taken).
+    INSERT INTO guard_organisation_days (organisation_id, day, stripe, persons, by_hour, empty, refused, accounts)
+    VALUES (organisation, on_day, floor(random() * 32767)::smallint, n_persons,
+            (SELECT array_agg(CASE WHEN h = at_hour THEN n_persons ELSE 0 END ORDER BY h) FROM generate_series(0, 23) h),
+            n_empty, n_refused, n_accounts)
+    ON CONFLICT DO NOTHING;
+    EXIT WHEN FOUND;
+  END LOOP;
+  RETURN n_persons;
+END
 $$;
-REVOKE ALL ON FUNCTION rempart_guard_org_add(uuid, date, smallint, integer, integer, integer, integer, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION rempart_guard_org_add(uuid, date, smallint, integer, integer, integer, integer, integer) TO rempart_app;
+REVOKE ALL ON FUNCTION rempart_guard_org_add(uuid, date, integer, integer, integer, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION rempart_guard_org_add(uuid, date, integer, integer, integer, integer, integer) TO rempart_app;
 
 CREATE OR REPLACE FUNCTION rempart_guard_kind_usual(organisation uuid, before_day date, span integer)
   RETURNS TABLE (per_account real, samples integer)
