@@ -1,0 +1,505 @@
+/**
+ * Issue 15's crash test: `rempart serve` killed (SIGKILL) under load, in the middle of concurrent
+ * gated reads. Decision 3: the audit log is durable and is the truth about what each account read;
+ * the guard's counters are a function of it, and after a crash the guard takes the same decisions
+ * as before it. So, after the kill and before anything else touches the database:
+ * - every answer a client received (a 200 with its X-Request-Id) has its allow audit event, naming
+ *   exactly the persons the answer held (docs/ARCHITECTURE.md: the gate audits in the transaction
+ *   that answers);
+ * - each account's guard state (guard_accounts: the day, hour and minute windows, the persons seen
+ *   today, the version) is what the audit log says, recomputed here from the events alone, and its
+ *   organisation's day (guard_organisation_days, summed per organisation and day whatever its
+ *   layout) is the sum of its accounts' days;
+ * - a restarted server finds the same guard state, and the next request of each account gets the
+ *   same guard response it would have got before (allow), moving its state by exactly that request.
+ * On PGlite the kill is also a crash of the embedded database (it runs inside the server's process).
+ * The server runs with a guard that counts but never answers (test/helpers/guard.ts): a bulk load
+ * from a few new accounts would otherwise be throttled at once, and this test is about durability.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DrillClient } from '../drill/client.ts';
+import { type LeakedPerson, noteCaseloads } from '../drill/leak.ts';
+import { type ServerProcess, startServe } from '../drill/processes.ts';
+import { openEmbedded } from '../src/db/open-embedded.ts';
+import { openPostgres } from '../src/db/postgres.ts';
+import type { Driver } from '../src/db/types.ts';
+import { localParts } from '../src/guard/calendar.ts';
+import { epochHour, epochMinute, type GuardState, loadState } from '../src/guard/state.ts';
+import { cliEnv, freePort, initDataDir, lastJsonLine, rempart } from './helpers/cli.ts';
+import { emptyServerDatabase, engine } from './helpers/db.ts';
+import { LENIENT_GUARD_FILE } from './helpers/guard.ts';
+import { PASSWORD, totpAt } from './helpers/staff.ts';
+
+const PERSONS = 2000;
+const ACCOUNTS = 4;
+/** Parallel clients per account (two tabs of one session): the guard's row sees concurrent writers. */
+const CLIENTS_PER_ACCOUNT = 2;
+/** The kill comes once this many answers have come back, requests still in flight. */
+const KILL_AFTER = 300;
+/** Persons each account draws from (the guard keeps 200 a day exactly; past that it over-counts). */
+const REACH = 120;
+const SEARCH = '/api/v1/persons/search';
+const PURPOSE = 'accompaniment';
+
+/** An answer a client received: the server's request id, the account, and the persons it held. */
+interface Answer {
+  requestId: string;
+  account: string;
+  persons: string[];
+}
+
+/** An audit event of one of the test's accounts, with its persons. */
+interface EventRow {
+  id: string;
+  request_id: string;
+  account_id: string;
+  action: string;
+  decision: string;
+  result_count: number;
+  occurred_at: Date;
+  persons: string[];
+}
+
+/** What the guard holds: each account's state and version, and the organisation days summed. */
+interface GuardTables {
+  accounts: Map<string, { state: GuardState; version: number }>;
+  days: {
+    organisation_id: string;
+    day: string;
+    persons: number;
+    empty: number;
+    refused: number;
+    accounts: number;
+    by_hour: number;
+  }[];
+}
+
+/** The window counters the guard keeps (state.ts, Counts). */
+interface Counts {
+  views: number;
+  searches: number;
+  persons: number;
+  empty: number;
+  blocked: number;
+}
+
+const zero = (): Counts => ({ views: 0, searches: 0, persons: 0, empty: 0, blocked: 0 });
+
+/**
+ * The guard's windows for one account, recomputed from its audit events alone, in the order they
+ * were written (the guard folds one account's requests one at a time, under its row, in that
+ * order): a window restarts when the minute, hour or local day of an event differs from the last
+ * one's, as the guard's does. Persons are told apart by the first 6 hex digits of their id, as the
+ * guard's `seen` does (state.ts); the caller checks the day stays under its 200.
+ */
+function recompute(
+  events: readonly EventRow[],
+  timeZone: string,
+): {
+  day: string;
+  minute: number;
+  hour: number;
+  m: Counts;
+  h: Counts;
+  d: Counts & { refused: number };
+  seen: Set<string>;
+  observed: number;
+} {
+  let day = '';
+  let minute = Number.NaN;
+  let hour = Number.NaN;
+  let m = zero();
+  let h = zero();
+  let d = { ...zero(), refused: 0 };
+  let seen = new Set<string>();
+  for (const event of events) {
+    const at = new Date(event.occurred_at);
+    const local = localParts(at, timeZone).day;
+    if (epochMinute(at) !== minute) {
+      minute = epochMinute(at);
+      m = zero();
+    }
+    if (epochHour(at) !== hour) {
+      hour = epochHour(at);
+      h = zero();
+    }
+    if (local !== day) {
+      day = local;
+      d = { ...zero(), refused: 0 };
+      seen = new Set();
+    }
+    let fresh = 0;
+    if (event.decision === 'allow') {
+      for (const id of event.persons) {
+        const key = id.slice(0, 6).toLowerCase();
+        if (!seen.has(key)) {
+          seen.add(key);
+          fresh += 1;
+        }
+      }
+    }
+    const search = event.action === 'person.search' ? 1 : 0;
+    const empty = search && event.decision === 'allow' && event.result_count === 0 ? 1 : 0;
+    for (const w of [m, h, d]) {
+      w.searches += search;
+      w.views += 1 - search;
+      w.persons += fresh;
+      w.empty += empty;
+    }
+  }
+  return { day, minute, hour, m, h, d, seen, observed: events.length };
+}
+
+/** The `seen` string of a state as a set of 6-digit keys. */
+function seenKeys(state: GuardState): Set<string> {
+  const keys = new Set<string>();
+  for (let i = 0; i < state.seen.length; i += 6) keys.add(state.seen.slice(i, i + 6));
+  return keys;
+}
+
+const countsOf = (c: Counts): Counts => ({
+  views: c.views,
+  searches: c.searches,
+  persons: c.persons,
+  empty: c.empty,
+  blocked: c.blocked,
+});
+
+describe(`rempart serve killed under load: the audit log and the guard after the crash (${engine})`, () => {
+  let dir: string;
+  let database: Awaited<ReturnType<typeof emptyServerDatabase>>;
+  let env: NodeJS.ProcessEnv;
+  let baseUrl: string;
+  let server: ServerProcess | undefined;
+  let organisationId: string;
+  let timeZone: string;
+  const accounts: { login: string; id: string; client: DrillClient }[] = [];
+  let inside: LeakedPerson[];
+  let outside: LeakedPerson[];
+
+  /** Owner rights on the database (the server's folder on PGlite: its socket while a server holds it). */
+  async function asOwner<T>(fn: (driver: Driver) => Promise<T>): Promise<T> {
+    const driver = database
+      ? await openPostgres(database.url, { max: 1 })
+      : await openEmbedded(env.REMPART_DATA!, { waitMs: 30_000 });
+    try {
+      return await fn(driver);
+    } finally {
+      await driver.close();
+    }
+  }
+
+  async function guardTables(): Promise<GuardTables> {
+    return asOwner((driver) =>
+      driver.transaction(async (tx) => {
+        const rows = await tx.query<{
+          account_id: string;
+          state: Omit<GuardState, 'seen'>;
+          seen: Uint8Array;
+          version: number;
+        }>('SELECT account_id, state, seen, version FROM guard_accounts WHERE account_id = ANY($1::uuid[])', [
+          accounts.map((a) => a.id),
+        ]);
+        // Summed per organisation and day: the same with one row a day or several (stripes).
+        const days = await tx.query<GuardTables['days'][number]>(
+          `SELECT organisation_id::text, to_char(day, 'YYYY-MM-DD') AS day,
+             sum(persons)::int AS persons, sum(empty)::int AS empty, sum(refused)::int AS refused,
+             sum(accounts)::int AS accounts,
+             sum((SELECT sum(x) FROM unnest(by_hour) x))::int AS by_hour
+           FROM guard_organisation_days GROUP BY organisation_id, day ORDER BY organisation_id, day`,
+        );
+        return {
+          accounts: new Map(
+            rows.map((r) => [
+              r.account_id,
+              { state: loadState(r.state, r.seen)!, version: Number(r.version) },
+            ]),
+          ),
+          days,
+        };
+      }),
+    );
+  }
+
+  async function auditEvents(): Promise<EventRow[]> {
+    return asOwner((driver) =>
+      driver.transaction((tx) =>
+        tx.query<EventRow>(
+          `SELECT e.id::text, e.request_id, e.account_id::text, e.action, e.decision, e.result_count,
+             e.occurred_at,
+             coalesce(array_agg(p.person_id::text ORDER BY p.person_id) FILTER (WHERE p.person_id IS NOT NULL), '{}') AS persons
+           FROM audit_events e LEFT JOIN audit_event_persons p ON p.event_id = e.id
+           WHERE e.account_id = ANY($1::uuid[])
+           GROUP BY e.id ORDER BY e.id`,
+          [accounts.map((a) => a.id)],
+        ),
+      ),
+    );
+  }
+
+  /** One search by NIR with the account's session; the answer's request id and persons if 200. */
+  async function search(
+    client: DrillClient,
+    nir: string,
+  ): Promise<{ status: number; requestId: string | null; persons: string[] }> {
+    const response = await fetch(new URL(SEARCH, baseUrl), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        cookie: [...client.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+        'x-csrf-token': client.csrf ?? '',
+      },
+      body: JSON.stringify({ purpose: PURPOSE, by: 'nir', nir }),
+    });
+    const body = (await response.json()) as { results?: { id: string }[] };
+    return {
+      status: response.status,
+      requestId: response.headers.get('x-request-id'),
+      persons: (body.results ?? []).map((r) => r.id).sort(),
+    };
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'rempart-crash-'));
+    database = await emptyServerDatabase();
+    env = cliEnv({ REMPART_DATA: path.join(dir, 'data'), DATABASE_URL: database?.url });
+    await initDataDir(env);
+    const seeded = await rempart(['seed', '--persons', String(PERSONS), '--seed', '15', '--json'], env);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    // The agency with the most persons, and the persons the operator knows in it and outside it.
+    const [agency] = await asOwner((driver) =>
+      driver.transaction((tx) =>
+        tx.query<{ code: string; id: string; time_zone: string }>(
+          `SELECT o.code, o.id::text, o.time_zone FROM organisations o JOIN persons p ON p.agency_organisation_id = o.id
+           WHERE o.kind = 'agency' GROUP BY o.id ORDER BY count(*) DESC, o.code LIMIT 1`,
+        ),
+      ),
+    );
+    organisationId = agency!.id;
+    timeZone = agency!.time_zone;
+    const notes = (await noteCaseloads(env, [agency!.code], { inside: REACH + 20, outside: 20 })).get(
+      agency!.code,
+    )!;
+    const canaries = new Set(notes.canaries.map((c) => c.id));
+    inside = notes.inside.filter((p) => !canaries.has(p.id)).slice(0, REACH);
+    outside = notes.outside;
+    expect(inside.length).toBe(REACH);
+    expect(outside.length).toBeGreaterThan(0);
+    // Counselors of that agency, each enrolled with an authenticator app through the API.
+    await writeFile(path.join(dir, 'password'), PASSWORD, { mode: 0o600 });
+    const logins = Array.from({ length: ACCOUNTS }, (_, i) => `crash.counselor${i + 1}`);
+    await writeFile(
+      path.join(dir, 'accounts.jsonl'),
+      logins
+        .map((login) =>
+          JSON.stringify({
+            login,
+            organisation: agency!.code,
+            role: 'counselor',
+            email: `${login}@agency.example`,
+            displayName: `Agent ${login}`,
+            passwordFile: 'password',
+          }),
+        )
+        .join('\n'),
+    );
+    const created = await rempart(
+      ['account', 'create', '--batch', path.join(dir, 'accounts.jsonl'), '--json'],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const ids = (lastJsonLine(created.stdout) as { accounts: { login: string; id: string }[] }).accounts;
+    const guardFile = path.join(dir, 'guard.json');
+    await writeFile(guardFile, JSON.stringify(LENIENT_GUARD_FILE));
+    env = { ...env, REMPART_GUARD_CONFIG: guardFile, HOST: '127.0.0.1', PORT: String(await freePort()) };
+    baseUrl = `http://127.0.0.1:${env.PORT}`;
+    server = await startServe(env, baseUrl);
+    for (const { login, id } of ids) {
+      const client = new DrillClient(baseUrl, undefined, login);
+      expect((await client.post('/api/v1/auth/login', { login, password: PASSWORD })).status).toBe(200);
+      const started = await client.post('/api/v1/me/factors/totp', {});
+      const factor = started.body as { factorId: string; secret: string };
+      expect(started.status).toBe(200);
+      const confirmed = await client.post('/api/v1/me/factors/totp/confirm', {
+        factorId: factor.factorId,
+        code: await totpAt(factor.secret, new Date()),
+      });
+      expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+      accounts.push({ login, id, client });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await database?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every answer in the audit log and the guard equal to it across a SIGKILL and a restart', async () => {
+    const started = Date.now();
+    const answers: Answer[] = [];
+    const failures = { refused: 0, lost: 0 };
+    let inFlight = 0;
+    let inFlightAtKill = -1;
+    let answersAtKill = -1;
+    const killed = new Promise<void>((resolve) => server!.child.once('exit', () => resolve()));
+    let stop = false;
+    const kill = (): void => {
+      if (inFlightAtKill >= 0) return;
+      inFlightAtKill = inFlight;
+      answersAtKill = answers.length;
+      server!.child.kill('SIGKILL');
+    };
+    // Each client: searches by NIR, mostly persons of the agency (repeats included), one in ten
+    // someone outside it (an empty answer), until the server is gone.
+    const loop = async (account: (typeof accounts)[number], k: number): Promise<void> => {
+      for (let i = 0; !stop; i += 1) {
+        const person =
+          i % 10 === 9
+            ? outside[(k + i) % outside.length]!
+            : inside[Math.floor(Math.random() * inside.length)]!;
+        inFlight += 1;
+        try {
+          const answer = await search(account.client, person.nir);
+          if (answer.status === 200 && answer.requestId) {
+            answers.push({ requestId: answer.requestId, account: account.id, persons: answer.persons });
+            if (answers.length >= KILL_AFTER) kill();
+          } else {
+            failures.refused += 1;
+          }
+        } catch {
+          // Connection refused or reset: the server is dead.
+          failures.lost += 1;
+          if (inFlightAtKill >= 0) stop = true;
+        } finally {
+          inFlight -= 1;
+        }
+      }
+    };
+    await Promise.all(
+      accounts.flatMap((account, a) =>
+        Array.from({ length: CLIENTS_PER_ACCOUNT }, (_, c) => loop(account, a * CLIENTS_PER_ACCOUNT + c)),
+      ),
+    );
+    await killed;
+    const loadSeconds = (Date.now() - started) / 1000;
+    expect(server!.child.signalCode).toBe('SIGKILL');
+    expect(failures.refused, 'every answer before the kill was a 200').toBe(0);
+    expect(inFlightAtKill, 'requests were in flight at the kill').toBeGreaterThan(0);
+
+    // Right after the crash, before any server runs again.
+    const events = await auditEvents();
+    const before = await guardTables();
+
+    // 1. Every answer received is on record: its allow event, naming exactly its persons.
+    const byRequest = new Map(events.map((e) => [e.request_id, e]));
+    const missing = answers.filter((a) => !byRequest.has(a.requestId));
+    const wrong = answers.filter((a) => {
+      const e = byRequest.get(a.requestId);
+      return (
+        e !== undefined &&
+        (e.decision !== 'allow' ||
+          e.action !== 'person.search' ||
+          e.account_id !== a.account ||
+          e.persons.join() !== a.persons.join())
+      );
+    });
+    const summary =
+      `${answers.length} answers received (${answersAtKill} at the kill, ${inFlightAtKill} requests in flight), ` +
+      `${events.length} audit events, ${failures.lost} requests lost to the kill, load ${loadSeconds.toFixed(1)} s`;
+    // The figures of the run, for the record (docs/BENCHMARKS.md style: what the kill caught).
+    console.info(`crash under load (${engine}): ${summary}`);
+    expect(
+      missing.map((a) => a.requestId),
+      `answers with no audit event; ${summary}`,
+    ).toEqual([]);
+    expect(
+      wrong.map((a) => a.requestId),
+      `answers whose event differs; ${summary}`,
+    ).toEqual([]);
+    expect(answers.filter((a) => a.persons.length > 0).length).toBeGreaterThan(KILL_AFTER / 2);
+    // Committed but never answered: the kill came between the commit and the answer (at most one per request in flight).
+    const answered = new Set(answers.map((a) => a.requestId));
+    expect(events.filter((e) => !answered.has(e.request_id)).length).toBeLessThanOrEqual(inFlightAtKill);
+
+    // 2. Each account's guard state is what its audit events say.
+    let orgPersons = 0;
+    let orgEmpty = 0;
+    let orgAccounts = 0;
+    for (const account of accounts) {
+      const own = events.filter((e) => e.account_id === account.id);
+      const expected = recompute(own, timeZone);
+      const held = before.accounts.get(account.id);
+      expect(held, `${account.login} has a guard row`).toBeDefined();
+      const { state, version } = held!;
+      expect(expected.seen.size).toBeLessThan(200);
+      expect(
+        {
+          day: state.day,
+          minute: state.minute,
+          hour: state.hour,
+          m: countsOf(state.m),
+          h: countsOf(state.h),
+        },
+        account.login,
+      ).toEqual({
+        day: expected.day,
+        minute: expected.minute,
+        hour: expected.hour,
+        m: expected.m,
+        h: expected.h,
+      });
+      expect({ ...countsOf(state.d), refused: state.d.refused }, account.login).toEqual(expected.d);
+      expect(seenKeys(state), account.login).toEqual(expected.seen);
+      // One guard write per request it counted: the version is the number of its audit events.
+      expect(version, account.login).toBe(expected.observed);
+      orgPersons += state.d.persons;
+      orgEmpty += state.d.empty;
+      orgAccounts += state.d.persons > 0 ? 1 : 0;
+    }
+    // The organisation's day is the sum of its accounts' days.
+    const today = before.accounts.get(accounts[0]!.id)!.state.day;
+    expect(before.days.filter((d) => d.organisation_id === organisationId)).toEqual([
+      {
+        organisation_id: organisationId,
+        day: today,
+        persons: orgPersons,
+        empty: orgEmpty,
+        refused: 0,
+        accounts: orgAccounts,
+        by_hour: orgPersons,
+      },
+    ]);
+
+    // 3. A restarted server: it serves, and finds the same guard state.
+    server = await startServe(env, baseUrl);
+    const after = await guardTables();
+    expect(after).toEqual(before);
+
+    // 4. The next request of each account: allowed as before the crash, and counted once, on top
+    // of the state the crash left (a person already seen today: no new person).
+    for (const account of accounts) {
+      const own = before.accounts.get(account.id)!;
+      const again = inside.find((p) => own.state.seen.includes(p.id.slice(0, 6)))!;
+      const answer = await search(account.client, again.nir);
+      expect(answer.status, account.login).toBe(200);
+      expect(answer.persons).toEqual([again.id]);
+    }
+    const next = await guardTables();
+    for (const account of accounts) {
+      const was = before.accounts.get(account.id)!;
+      const now = next.accounts.get(account.id)!;
+      expect(now.version, account.login).toBe(was.version + 1);
+      expect(now.state.d.searches).toBe(was.state.d.searches + 1);
+      expect(now.state.d.persons).toBe(was.state.d.persons);
+      expect(now.state.seen).toBe(was.state.seen);
+      expect(now.state.throttledUntil).toBeNull();
+      expect(now.state.stepUp).toBeNull();
+    }
+    const events2 = await auditEvents();
+    expect(events2.length).toBe(events.length + ACCOUNTS);
+  }, 120_000);
+});
