@@ -11,11 +11,13 @@
  *   organisation's day (guard_organisation_days, summed per organisation and day whatever its
  *   layout) is the sum of its accounts' days;
  * - a restarted server finds the same guard state, and the next request of each account gets the
- *   same guard response it would have got before (allow), moving its state by exactly that request.
+ *   answer it would have got before: allow for the accounts under load, and a step-up still asked
+ *   of an account the guard held at one before the crash; each request moves the state by itself
+ *   only; and the audit log still verifies (`rempart audit verify`).
  * On PGlite the kill is also a crash of the embedded database (it runs inside the server's process).
- * The server runs with a guard that counts but never answers (test/helpers/guard.ts): a bulk load
- * from a few new accounts would otherwise be throttled at once, and this test is about durability.
- */
+ * The server's guard counts everything but answers only that step-up (test/helpers/guard.ts): a bulk
+ * load from a few new accounts would otherwise be throttled at once, and this test is about
+ * durability, not levels. */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrillClient } from '../drill/client.ts';
 import { type LeakedPerson, noteCaseloads } from '../drill/leak.ts';
 import { type ServerProcess, startServe } from '../drill/processes.ts';
+import { JUSTIFICATIONS } from '../drill/steps/moves.ts';
 import { openEmbedded } from '../src/db/open-embedded.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import type { Driver } from '../src/db/types.ts';
@@ -35,6 +38,8 @@ import { PASSWORD, totpAt } from './helpers/staff.ts';
 
 const PERSONS = 1000;
 const ACCOUNTS = 4;
+/** A national read without a step-up given: the guard's step-up (national_persons at 1 for counselors). */
+const JUSTIFICATION = JUSTIFICATIONS[0]!;
 /** Parallel clients per account (two tabs of one session): the guard's row sees concurrent writers. */
 const CLIENTS_PER_ACCOUNT = 2;
 /** The kill comes once this many answers have come back, requests still in flight. */
@@ -43,6 +48,14 @@ const KILL_AFTER = 300;
 const REACH = 120;
 const SEARCH = '/api/v1/persons/search';
 const PURPOSE = 'accompaniment';
+
+/** An enrolled counselor: its session's client and its authenticator app's secret. */
+interface Staff {
+  login: string;
+  id: string;
+  client: DrillClient;
+  secret: string;
+}
 
 /** An answer a client received: the server's request id, the account, and the persons it held. */
 interface Answer {
@@ -58,6 +71,7 @@ interface EventRow {
   account_id: string;
   action: string;
   decision: string;
+  reason: string | null;
   result_count: number;
   occurred_at: Date;
   persons: string[];
@@ -176,7 +190,10 @@ describe(`rempart serve killed under load: the audit log and the guard after the
   let server: ServerProcess | undefined;
   let organisationId: string;
   let timeZone: string;
-  const accounts: { login: string; id: string; client: DrillClient }[] = [];
+  /** The accounts under load. */
+  const accounts: Staff[] = [];
+  /** An account the guard holds at a step-up from before the crash (no load on it). */
+  let held: Staff;
   let inside: LeakedPerson[];
   let outside: LeakedPerson[];
 
@@ -199,9 +216,9 @@ describe(`rempart serve killed under load: the audit log and the guard after the
   async function snapshot(): Promise<{ events: EventRow[]; guard: GuardTables; openedHere: boolean }> {
     return asOwner((driver) =>
       driver.transaction(async (tx) => {
-        const ids = accounts.map((a) => a.id);
+        const ids = [...accounts, held].map((a) => a.id);
         const events = await tx.query<EventRow>(
-          `SELECT e.id::text, e.request_id, e.account_id::text, e.action, e.decision, e.result_count,
+          `SELECT e.id::text, e.request_id, e.account_id::text, e.action, e.decision, e.reason, e.result_count,
              e.occurred_at,
              coalesce(array_agg(p.person_id::text ORDER BY p.person_id) FILTER (WHERE p.person_id IS NOT NULL), '{}') AS persons
            FROM audit_events e LEFT JOIN audit_event_persons p ON p.event_id = e.id
@@ -239,11 +256,12 @@ describe(`rempart serve killed under load: the audit log and the guard after the
     );
   }
 
-  /** One search by NIR with the account's session; the answer's request id and persons if 200. */
+  /** One search by NIR with the account's session: the status, problem code, request id and persons. */
   async function search(
     client: DrillClient,
     nir: string,
-  ): Promise<{ status: number; requestId: string | null; persons: string[] }> {
+    extra: Record<string, unknown> = {},
+  ): Promise<{ status: number; code?: string; requestId: string | null; persons: string[] }> {
     const response = await fetch(new URL(SEARCH, baseUrl), {
       method: 'POST',
       headers: {
@@ -251,11 +269,12 @@ describe(`rempart serve killed under load: the audit log and the guard after the
         cookie: [...client.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
         'x-csrf-token': client.csrf ?? '',
       },
-      body: JSON.stringify({ purpose: PURPOSE, by: 'nir', nir }),
+      body: JSON.stringify({ purpose: PURPOSE, by: 'nir', nir, ...extra }),
     });
-    const body = (await response.json()) as { results?: { id: string }[] };
+    const body = (await response.json()) as { results?: { id: string }[]; code?: string };
     return {
       status: response.status,
+      ...(body.code === undefined ? {} : { code: body.code }),
       requestId: response.headers.get('x-request-id'),
       persons: (body.results ?? []).map((r) => r.id).sort(),
     };
@@ -289,7 +308,7 @@ describe(`rempart serve killed under load: the audit log and the guard after the
     expect(outside.length).toBeGreaterThan(0);
     // Counselors of that agency, each enrolled with an authenticator app through the API.
     await writeFile(path.join(dir, 'password'), PASSWORD, { mode: 0o600 });
-    const logins = Array.from({ length: ACCOUNTS }, (_, i) => `crash.counselor${i + 1}`);
+    const logins = Array.from({ length: ACCOUNTS + 1 }, (_, i) => `crash.counselor${i + 1}`);
     await writeFile(
       path.join(dir, 'accounts.jsonl'),
       logins
@@ -312,7 +331,11 @@ describe(`rempart serve killed under load: the audit log and the guard after the
     expect(created.code, created.stderr).toBe(0);
     const ids = (lastJsonLine(created.stdout) as { accounts: { login: string; id: string }[] }).accounts;
     const guardFile = path.join(dir, 'guard.json');
-    await writeFile(guardFile, JSON.stringify(LENIENT_GUARD_FILE));
+    // The guard counts everything and answers nothing, except a step-up at a counselor's first
+    // national read (the held account's).
+    const roles = LENIENT_GUARD_FILE.roles;
+    const counselor = { levels: { ...roles.counselor!.levels, national_persons: { step_up: 1 } } };
+    await writeFile(guardFile, JSON.stringify({ ...LENIENT_GUARD_FILE, roles: { ...roles, counselor } }));
     env = { ...env, REMPART_GUARD_CONFIG: guardFile, HOST: '127.0.0.1', PORT: String(await freePort()) };
     baseUrl = `http://127.0.0.1:${env.PORT}`;
     server = await startServe(env, baseUrl);
@@ -327,8 +350,9 @@ describe(`rempart serve killed under load: the audit log and the guard after the
         code: await totpAt(factor.secret, new Date()),
       });
       expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
-      accounts.push({ login, id, client });
+      accounts.push({ login, id, client, secret: factor.secret });
     }
+    held = accounts.pop()!;
   }, 120_000);
 
   afterAll(async () => {
@@ -338,6 +362,16 @@ describe(`rempart serve killed under load: the audit log and the guard after the
   });
 
   it('keeps every answer in the audit log and the guard equal to it across a SIGKILL and a restart', async () => {
+    // The held account: its first national read asks for a step-up (nothing returned), and so does
+    // its next request, until it gives one.
+    const national = await search(held.client, outside[0]!.nir, {
+      national: true,
+      justification: JUSTIFICATION,
+    });
+    expect([national.status, national.code]).toEqual([403, 'step_up_required']);
+    const pending = await search(held.client, inside[0]!.nir);
+    expect([pending.status, pending.code]).toEqual([403, 'step_up_required']);
+
     const started = Date.now();
     const answers: Answer[] = [];
     const failures = { refused: [] as number[], beforeKill: 0, unanswered: 0 };
@@ -405,6 +439,7 @@ describe(`rempart serve killed under load: the audit log and the guard after the
 
     // 1. Every answer received is on record: its allow event, naming exactly its persons.
     const byRequest = new Map(events.map((e) => [e.request_id, e]));
+    const loadEvents = events.filter((e) => e.account_id !== held.id);
     const missing = answers.filter((a) => !byRequest.has(a.requestId));
     const wrong = answers.filter((a) => {
       const e = byRequest.get(a.requestId);
@@ -418,8 +453,8 @@ describe(`rempart serve killed under load: the audit log and the guard after the
     });
     const summary =
       `${answers.length} answers received (${answersAtKill} at the kill, ${inFlightAtKill} requests in flight), ` +
-      `${events.length} audit events, ${failures.unanswered} requests unanswered, load ${loadSeconds.toFixed(1)} s`;
-    // The figures of the run, for the record (docs/BENCHMARKS.md style: what the kill caught).
+      `${loadEvents.length} audit events of the load, ${failures.unanswered} requests unanswered, load ${loadSeconds.toFixed(1)} s`;
+    // What the kill caught, in the test's output.
     console.info(`crash under load (${engine}): ${summary}`);
     expect(
       missing.map((a) => a.requestId),
@@ -430,14 +465,12 @@ describe(`rempart serve killed under load: the audit log and the guard after the
       `answers whose event differs; ${summary}`,
     ).toEqual([]);
     expect(answers.filter((a) => a.persons.length > 0).length).toBeGreaterThan(KILL_AFTER / 2);
-    // Committed but never answered: the kill came between the commit and the answer (at most one per request in flight).
+    // Committed but never answered: the kill came between the commit and the answer (at most one
+    // per request in flight).
     const answered = new Set(answers.map((a) => a.requestId));
-    expect(events.filter((e) => !answered.has(e.request_id)).length).toBeLessThanOrEqual(inFlightAtKill);
+    expect(loadEvents.filter((e) => !answered.has(e.request_id)).length).toBeLessThanOrEqual(inFlightAtKill);
 
     // 2. Each account's guard state is what its audit events say.
-    let orgPersons = 0;
-    let orgEmpty = 0;
-    let orgAccounts = 0;
     for (const account of accounts) {
       const own = events.filter((e) => e.account_id === account.id);
       const expected = recompute(own, timeZone);
@@ -465,11 +498,23 @@ describe(`rempart serve killed under load: the audit log and the guard after the
       expect(seenKeys(state), account.login).toEqual(expected.seen);
       // One guard write per request it counted: the version is the number of its audit events.
       expect(version, account.login).toBe(expected.observed);
-      orgPersons += state.d.persons;
-      orgEmpty += state.d.empty;
-      orgAccounts += state.d.persons > 0 ? 1 : 0;
     }
-    // The organisation's day is the sum of its accounts' days.
+    // The held account: both its requests refused on record, each counted once, the step-up pending.
+    const heldEvents = events.filter((e) => e.account_id === held.id);
+    expect(heldEvents.map((e) => [e.decision, e.reason])).toEqual([
+      ['deny', 'guard.step_up'],
+      ['deny', 'guard.step_up'],
+    ]);
+    const heldBefore = before.accounts.get(held.id)!;
+    expect(heldBefore.version).toBe(heldEvents.length);
+    expect(heldBefore.state.stepUp).not.toBeNull();
+    expect(heldBefore.state.d.blocked).toBe(1);
+    // The organisation's day is the sum of its accounts' days (the held account's national read included).
+    const states = [...before.accounts.values()].map((a) => a.state);
+    expect(states).toHaveLength(ACCOUNTS + 1);
+    const orgPersons = states.reduce((n, state) => n + state.d.persons, 0);
+    const orgEmpty = states.reduce((n, state) => n + state.d.empty, 0);
+    const orgAccounts = states.filter((state) => state.d.persons > 0).length;
     const today = before.accounts.get(accounts[0]!.id)!.state.day;
     expect(before.days.filter((d) => d.organisation_id === organisationId)).toEqual([
       {
@@ -488,11 +533,14 @@ describe(`rempart serve killed under load: the audit log and the guard after the
     const after = (await snapshot()).guard;
     expect(after).toEqual(before);
 
-    // 4. The next request of each account: allowed as before the crash, and counted once, on top
-    // of the state the crash left (a person already seen today: no new person).
+    // 4. The next request of each account: the answer it would have had before the crash (allow;
+    // the held account's step-up), counted once on top of the state the crash left (a person
+    // already seen today: no new person).
+    const stillHeld = await search(held.client, inside[0]!.nir);
+    expect([stillHeld.status, stillHeld.code]).toEqual([403, 'step_up_required']);
     for (const account of accounts) {
-      const own = before.accounts.get(account.id)!;
-      const again = inside.find((p) => own.state.seen.includes(p.id.slice(0, 6)))!;
+      const own = seenKeys(before.accounts.get(account.id)!.state);
+      const again = inside.find((p) => own.has(p.id.slice(0, 6)))!;
       const answer = await search(account.client, again.nir);
       expect(answer.status, account.login).toBe(200);
       expect(answer.persons).toEqual([again.id]);
@@ -509,14 +557,27 @@ describe(`rempart serve killed under load: the audit log and the guard after the
       expect(now.state.throttledUntil).toBeNull();
       expect(now.state.stepUp).toBeNull();
     }
-    expect(later.events.length).toBe(events.length + ACCOUNTS);
+    const heldLater = next.accounts.get(held.id)!;
+    expect(heldLater.version).toBe(heldBefore.version + 1);
+    expect(heldLater.state.stepUp).toEqual(heldBefore.state.stepUp);
+    expect(heldLater.state.d.blocked).toBe(heldBefore.state.d.blocked + 1);
+    expect(later.events.length).toBe(events.length + ACCOUNTS + 1);
+    // Once the held account gives its second factor again (the next 30-second step's code: its
+    // enrolment used this one), it reads.
+    const stepped = await held.client.post('/api/v1/auth/totp', {
+      code: await totpAt(held.secret, new Date(Date.now() + 30_000)),
+    });
+    expect(stepped.status, JSON.stringify(stepped.body)).toBe(200);
+    const read = await search(held.client, inside[0]!.nir);
+    expect(read.status).toBe(200);
+    expect(read.persons).toEqual([inside[0]!.id]);
     // The log the crash left still verifies (its hash chain, its tree, the checkpoints published),
     // with the events written since (docs/SECURITY.md).
     const verified = await rempart(['audit', 'verify', '--json'], env);
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(lastJsonLine(verified.stdout)).toMatchObject({
       ok: true,
-      events: later.events.length,
+      events: later.events.length + 1,
       firstMismatch: null,
       problems: [],
     });
