@@ -29,11 +29,11 @@ import { JUSTIFICATIONS } from '../drill/steps/moves.ts';
 import { openEmbedded } from '../src/db/open-embedded.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import type { Driver } from '../src/db/types.ts';
-import { localParts } from '../src/guard/calendar.ts';
-import { epochHour, epochMinute, type GuardState, loadState } from '../src/guard/state.ts';
+import { type GuardState, loadState } from '../src/guard/state.ts';
 import { cliEnv, freePort, initDataDir, lastJsonLine, rempart } from './helpers/cli.ts';
 import { emptyServerDatabase, engine } from './helpers/db.ts';
 import { LENIENT_GUARD_FILE } from './helpers/guard.ts';
+import { countsOf, type EventRow, recompute, seenKeys } from './helpers/guard-audit.ts';
 import { PASSWORD, totpAt } from './helpers/staff.ts';
 
 const PERSONS = 1000;
@@ -64,19 +64,6 @@ interface Answer {
   persons: string[];
 }
 
-/** An audit event of one of the test's accounts, with its persons. */
-interface EventRow {
-  id: string;
-  request_id: string;
-  account_id: string;
-  action: string;
-  decision: string;
-  reason: string | null;
-  result_count: number;
-  occurred_at: Date;
-  persons: string[];
-}
-
 /** What the guard holds: each account's state and version, and the organisation days summed. */
 interface GuardTables {
   accounts: Map<string, { state: GuardState; version: number }>;
@@ -90,97 +77,6 @@ interface GuardTables {
     by_hour: number;
   }[];
 }
-
-/** The window counters the guard keeps (state.ts, Counts). */
-interface Counts {
-  views: number;
-  searches: number;
-  persons: number;
-  empty: number;
-  blocked: number;
-}
-
-const zero = (): Counts => ({ views: 0, searches: 0, persons: 0, empty: 0, blocked: 0 });
-
-/**
- * The guard's windows for one account, recomputed from its audit events alone, in the order they
- * were written (the guard folds one account's requests one at a time, under its row, in that
- * order): a window restarts when the minute, hour or local day of an event differs from the last
- * one's, as the guard's does. Persons are told apart by the first 6 hex digits of their id, as the
- * guard's `seen` does (state.ts); the caller checks the day stays under its 200.
- */
-function recompute(
-  events: readonly EventRow[],
-  timeZone: string,
-): {
-  day: string;
-  minute: number;
-  hour: number;
-  m: Counts;
-  h: Counts;
-  d: Counts & { refused: number };
-  seen: Set<string>;
-  observed: number;
-} {
-  let day = '';
-  let minute = Number.NaN;
-  let hour = Number.NaN;
-  let m = zero();
-  let h = zero();
-  let d = { ...zero(), refused: 0 };
-  let seen = new Set<string>();
-  for (const event of events) {
-    const at = new Date(event.occurred_at);
-    const local = localParts(at, timeZone).day;
-    if (epochMinute(at) !== minute) {
-      minute = epochMinute(at);
-      m = zero();
-    }
-    if (epochHour(at) !== hour) {
-      hour = epochHour(at);
-      h = zero();
-    }
-    if (local !== day) {
-      day = local;
-      d = { ...zero(), refused: 0 };
-      seen = new Set();
-    }
-    let fresh = 0;
-    if (event.decision === 'allow') {
-      for (const id of event.persons) {
-        const key = id.slice(0, 6).toLowerCase();
-        if (!seen.has(key)) {
-          seen.add(key);
-          fresh += 1;
-        }
-      }
-    }
-    const search = event.action === 'person.search' ? 1 : 0;
-    const empty = search && event.decision === 'allow' && event.result_count === 0 ? 1 : 0;
-    for (const w of [m, h, d]) {
-      w.searches += search;
-      w.views += 1 - search;
-      w.persons += fresh;
-      w.empty += empty;
-    }
-  }
-  return { day, minute, hour, m, h, d, seen, observed: events.length };
-}
-
-/** The `seen` string of a state as a set of 6-digit keys. */
-function seenKeys(state: GuardState): Set<string> {
-  const keys = new Set<string>();
-  for (let i = 0; i < state.seen.length; i += 6) keys.add(state.seen.slice(i, i + 6));
-  return keys;
-}
-
-const countsOf = (c: Counts): Counts => ({
-  views: c.views,
-  searches: c.searches,
-  persons: c.persons,
-  empty: c.empty,
-  blocked: c.blocked,
-});
 
 describe(`rempart serve killed under load: the audit log and the guard after the crash (${engine})`, () => {
   let dir: string;
