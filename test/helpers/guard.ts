@@ -8,7 +8,11 @@ import { type GuardConfig, parseGuardConfig, SIGNALS } from '../../src/guard/thr
 
 const none = Object.fromEntries(SIGNALS.map((name) => [name, {}]));
 
-export const LENIENT_GUARD: GuardConfig = parseGuardConfig({
+/**
+ * LENIENT_GUARD as an operator's file holds it (REMPART_GUARD_CONFIG): for a `rempart serve` child
+ * process, write `JSON.stringify(LENIENT_GUARD_FILE)` to a file. The guard still counts; it never answers.
+ */
+export const LENIENT_GUARD_FILE = {
   defaults: { levels: none },
   roles: Object.fromEntries(
     [
@@ -23,4 +27,6 @@ export const LENIENT_GUARD: GuardConfig = parseGuardConfig({
       'archivist',
     ].map((role) => [role, { levels: none }]),
   ),
-});
+};
+
+export const LENIENT_GUARD: GuardConfig = parseGuardConfig(LENIENT_GUARD_FILE);
