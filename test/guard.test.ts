@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { type Actor, systemCtx } from '../src/context.ts';
 import { wire } from '../src/db/postgres.ts';
 import type { GuardState } from '../src/guard/state.ts';
 import { BUILT_IN, type GuardResponse, type SignalName, thresholdsFor } from '../src/guard/thresholds.ts';
@@ -24,6 +25,8 @@ import { buildApp } from '../src/http/app.ts';
 import type { Account, Role } from '../src/identity/accounts.ts';
 import { SESSION_COOKIE } from '../src/identity/sessions.ts';
 import type { Mail } from '../src/notify/mailer.ts';
+import { ownCandidates } from '../src/registry/person-reads.ts';
+import { indexLookup } from '../src/registry/persons.ts';
 import { engine } from './helpers/db.ts';
 import { type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
 import { enrolled, PASSWORD, StaffClient, totpAt } from './helpers/staff.ts';
@@ -976,8 +979,37 @@ describe(`the guard (${engine})`, () => {
           await expectAllowed(response);
           return used;
         };
-        expect(await counted(() => view(partner.client, caseload[1]!))).toBe(3);
-        expect(await counted(() => searchById(partner.client, caseload[2]!.identity.agencyId))).toBe(3);
+        // The session and the persons in one write (access/gate-session.ts), then the audit event,
+        // the guard and COMMIT.
+        expect(await counted(() => view(partner.client, caseload[1]!))).toBe(2);
+        expect(await counted(() => searchById(partner.client, caseload[2]!.identity.agencyId))).toBe(2);
+        // A person outside the caseload: 404, on record as such, in the same two.
+        const before = wire.roundTrips;
+        const outside = await view(partner.client, pool[90]!);
+        expect(wire.roundTrips - before).toBe(2);
+        expect(outside.statusCode).toBe(404);
+        expect(await auditOf(outside)).toMatchObject({
+          decision: 'deny',
+          reason: 'not_found_or_out_of_scope',
+        });
+      },
+    );
+
+    it.runIf(engine === 'postgres')(
+      'the persons read with the session are read as its staff member or not at all: under the operator’s context, the statement finds no one',
+      async () => {
+        const person = pool[95]!;
+        const lookup = indexLookup(w.keys.registry, { by: 'agencyId', agencyId: person.identity.agencyId });
+        const staff: Actor = {
+          kind: 'staff',
+          accountId: randomUUID(),
+          organisationId: person.agencyOrganisationId,
+          role: 'counselor',
+        };
+        const as = (actor: Actor) => w.t.db.tx(actor, (tx) => ownCandidates(tx, lookup, 5));
+        expect((await as(staff)).map((r) => [r.id, r.in_agency])).toEqual([[person.id, true]]);
+        expect(await as(systemCtx('test').actor)).toEqual([]);
+        expect(await as({ ...staff, organisationId: randomUUID() })).toEqual([]);
       },
     );
   });

@@ -51,15 +51,24 @@ import type {
 } from '../registry/person.ts';
 import { IDENTITY_FIELDS } from '../registry/person.ts';
 import {
+  confirmFound,
   findInScope,
+  type OwnRow,
   openPerson,
   personInScope,
   type ReadScope,
   registrationPeriodsOf,
   type StoredPerson,
+  withinScope,
   writeSealed,
 } from '../registry/person-reads.ts';
-import { emailIndex, type PersonQuery, type RegistryKeys, resealRow } from '../registry/persons.ts';
+import {
+  emailIndex,
+  indexLookup,
+  type PersonQuery,
+  type RegistryKeys,
+  resealRow,
+} from '../registry/persons.ts';
 import { setPolicyClock } from '../registry/work-items.ts';
 import { validateContact } from './contact.ts';
 import {
@@ -195,7 +204,7 @@ export interface HistoryResult {
   accessHistory: AccessEntry[];
 }
 
-type ResultOf<R extends GateRequest> = R extends WorkItemRequest
+export type ResultOf<R extends GateRequest> = R extends WorkItemRequest
   ? WorkItemResult<R>
   : R extends ExportReadRequest
     ? ExportReadResult
@@ -241,12 +250,39 @@ export class Refusal {
   }
 }
 
-/** Passes one request through the gate (steps 1–8 above). */
+/**
+ * A transaction that gate-session.ts opened with the session read, and the persons it read with it
+ * in the organisation's own scope (agency or caseload, not yet told apart).
+ */
+export interface Entered {
+  tx: Tx;
+  own: OwnRow[];
+}
+
+/**
+ * Thrown inside an entered transaction when the request is not for it (a refusal to audit, a
+ * response pending, another scope, the guard's state moved): the caller rolls it back and passes
+ * the request again on its own (`locked`: straight to the guard's locked path).
+ */
+export class Reenter extends Error {
+  readonly locked: boolean;
+  constructor(locked = false) {
+    super('the request is passed again in its own transaction');
+    this.locked = locked;
+  }
+}
+
+/**
+ * Passes one request through the gate (steps 1–8 above), in its own transaction, or in one
+ * gate-session.ts opened (`entered`).
+ */
 export async function passGate<R extends GateRequest>(
   deps: GateDeps,
   ctx: GateCtx,
   request: R,
+  options: { entered?: Entered; locked?: boolean } = {},
 ): Promise<ResultOf<R>> {
+  const entered = options.entered;
   const at = deps.clock.now();
   const audit: AuditCtx = {
     actor: { kind: 'staff', accountId: ctx.accountId, organisationId: ctx.organisationId, role: ctx.role },
@@ -258,12 +294,33 @@ export async function passGate<R extends GateRequest>(
   const shape = queryShape(request);
   const purpose = isPurpose(request.purpose) ? request.purpose : null;
   const decided = decide(ctx, request, shape, at);
-  if (decided instanceof Refusal) return refuse(deps, ctx, audit, request, purpose, decided);
+  if (decided instanceof Refusal) {
+    if (entered) throw new Reenter();
+    return refuse(deps, ctx, audit, request, purpose, decided);
+  }
   // Step 4, guard (before): a throttle in force or a step-up not yet given refuses the request.
   const pending = deps.guard ? guardBefore(guardActor(ctx), at) : ALLOW;
   if (pending.response !== 'allow') {
+    if (entered) throw new Reenter();
     const blocked = new Refusal(`guard.${pending.response}`, guardError(pending), shape);
     return refuse(deps, ctx, audit, request, purpose, blocked, pending);
+  }
+  if (entered) {
+    // The persons read with the session, if the scope decided holds them all; else read again.
+    const own = decided.scope && !decided.national ? withinScope(entered.own, decided.scope) : null;
+    if (!own) throw new Reenter();
+    let done: { result: AnyResult | Refusal; guard: GuardOutcome };
+    try {
+      done = await run(entered.tx, deps, ctx, audit, request, decided, shape, false, own);
+    } catch (error) {
+      // The guard's state moved or a canary is among the persons: the locked path, on its own. A
+      // record that fails to decrypt: on its own too, where the attempt is put on record.
+      if (error instanceof GuardRedo) throw new Reenter(true);
+      if (error instanceof AppError && error.code === 'decryption_failed') throw new Reenter();
+      throw error;
+    }
+    if (done.result instanceof Refusal) throw done.result.error;
+    return done.result as ResultOf<R>;
   }
   let outcome: { result: AnyResult | Refusal; guard: GuardOutcome };
   // Generic plans: the gate's statements are point lookups planned once per connection (TxOptions).
@@ -283,7 +340,7 @@ export async function passGate<R extends GateRequest>(
     );
   try {
     try {
-      outcome = await attempt(false);
+      outcome = await attempt(options.locked === true);
     } catch (error) {
       // The guard's state moved meanwhile, a response is due or a canary was touched: the request
       // is redone, nothing of the first attempt kept, with the account's guard row locked.
@@ -489,6 +546,7 @@ async function run(
   decision: Decision,
   shape: Record<string, unknown>,
   locked: boolean,
+  own?: OwnRow[],
 ): Promise<{ result: AnyResult | Refusal; guard: GuardOutcome }> {
   const base = { action: request.action, purpose: decision.purpose, justification: decision.justification };
   const counted = observed(request, decision.national);
@@ -536,7 +594,10 @@ async function run(
   if (request.action === 'person.search') {
     const cap = request.cap ?? SEARCH_CAP;
     const fields = [...decision.rule.list];
-    const found = await findInScope(tx, deps.keys, scope, request.query, cap, identityFieldsOf(fields));
+    const decrypt = identityFieldsOf(fields);
+    const found = own
+      ? await confirmFound(deps.keys, indexLookup(deps.keys, request.query), own, cap, decrypt)
+      : await findInScope(tx, deps.keys, scope, request.query, cap, decrypt);
     const guard = await after(
       found.persons.map((p) => p.id),
       { empty: found.persons.length === 0 },
@@ -557,9 +618,11 @@ async function run(
     return { result: { results, more: found.more, cap, fields }, guard };
   }
 
-  const person = await personInScope(tx, scope, request.personId, {
-    periods: request.action === 'person.view' && decision.rule.view.includes('registrationPeriods'),
-  });
+  const person = own
+    ? own[0]
+    : await personInScope(tx, scope, request.personId, {
+        periods: request.action === 'person.view' && decision.rule.view.includes('registrationPeriods'),
+      });
   if (!person) {
     // Absent and out of scope answer alike (no probing of ids); the attempt is on record and counted.
     const guard = await after([], { refused: true });

@@ -261,7 +261,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     announce: (alert) => announceAlert(deps.db, alert, clock.now(), config.publicUrl),
     exports: config.exports,
   };
-  await app.register(personsRoutes, gateDeps);
+  await app.register(personsRoutes, { ...gateDeps, sessions: config });
   await app.register(workItemsRoutes, gateDeps);
   await app.register(exportsRoutes, gateDeps);
   await app.register(auditRoutes, { db: deps.db });

@@ -109,27 +109,23 @@ export interface StaffSession {
   guard: GuardView;
 }
 
-interface StaffSessionRow extends SessionRow, AccountRow, GuardSituationRow {
-  purposes: string[];
-}
-
 /**
- * What every authenticated request needs, read in one statement: the live session, its account, and the purposes the account's organisation holds (read each time,
- * so a change applies at once). Undefined if the session is not live (then it is revoked as such),
- * or if the account may not log in now (then the session is revoked). A read-only round trip in
- * the common case; a write only to revoke, or to mark the session used (SESSION_TOUCH_SECONDS).
+ * The statement behind every authenticated request: the session (by its id's hash, $1), its
+ * account, the purposes its organisation holds, and what the guard needs; $2 is now, $3 the idle
+ * limit. With `enter`, the same statement also switches its transaction to the account's actor
+ * context (the settings the row-level security policies read) when the session is live by its
+ * times, so that the statements sent behind it in the same write run as that staff member
+ * (src/access/gate-session.ts); the caller still checks the row (`staffSessionOf`) before anything
+ * read that way is used, and rolls back if it fails.
  */
-export async function useStaffSession(
-  db: Db,
-  sessionId: string,
-  now: Date,
-  config: Pick<Config, 'sessions'>,
-): Promise<StaffSession | undefined> {
-  if (sessionId.length < 20 || sessionId.length > 100) return undefined;
-  const actor = systemCtx('session').actor;
-  const [row] = await db.read<StaffSessionRow>(
-    actor,
-    `SELECT ${SESSION_COLUMNS}, ${ACCOUNT_COLUMNS}, o.purposes, o.code AS organisation_code, o.time_zone,
+export function staffSessionSql(enter: boolean): string {
+  const switched = enter
+    ? `, CASE WHEN s.expires_at > $2 AND s.last_seen_at > $3 THEN
+         set_config('rempart.actor_kind', 'staff', true) || set_config('rempart.org_id', a.organisation_id::text, true)
+         || set_config('rempart.role', a.role, true) || set_config('rempart.account_id', a.id::text, true)
+       END AS entered`
+    : '';
+  return `SELECT ${SESSION_COLUMNS}, ${ACCOUNT_COLUMNS}, o.purposes, o.code AS organisation_code, o.time_zone,
        o.working_hours, s.source_address, s.guard_flags, g.throttled_until, g.step_up_since,
        g.state AS guard_state, g.seen AS guard_seen, g.version AS guard_version,
        od.day AS org_day, od.persons AS org_persons, od.empty AS org_empty, od.refused AS org_refused,
@@ -137,7 +133,7 @@ export async function useStaffSession(
        (SELECT count(DISTINCT c.source_network)::int FROM sessions c
         WHERE c.account_id = s.account_id AND c.revoked_at IS NULL AND c.expires_at > $2 AND c.last_seen_at > $3
           AND c.source_network IS DISTINCT FROM s.source_network)
-         AS concurrent_addresses
+         AS concurrent_addresses${switched}
      FROM sessions s JOIN accounts a ON a.id = s.account_id JOIN organisations o ON o.id = a.organisation_id
        LEFT JOIN guard_accounts g ON g.account_id = a.id
        -- The organisation's day so far: its stripes added up (migration 0028); no row, no day.
@@ -147,18 +143,73 @@ export async function useStaffSession(
          FROM guard_organisation_days d
          WHERE d.organisation_id = a.organisation_id AND d.day = ($2::timestamptz AT TIME ZONE o.time_zone)::date
          GROUP BY d.day) od ON true
-     WHERE s.id_hash = $1 AND s.revoked_at IS NULL`,
-    [sha256(sessionId), now, new Date(now.getTime() - config.sessions.idleMinutes * 60_000)],
-  );
-  if (!row) return undefined;
+     WHERE s.id_hash = $1 AND s.revoked_at IS NULL`;
+}
+
+/** The parameters of staffSessionSql for a session id (undefined: not the shape of one). */
+export function staffSessionParams(
+  sessionId: string,
+  now: Date,
+  config: Pick<Config, 'sessions'>,
+): [Buffer, Date, Date] | undefined {
+  if (sessionId.length < 20 || sessionId.length > 100) return undefined;
+  return [sha256(sessionId), now, new Date(now.getTime() - config.sessions.idleMinutes * 60_000)];
+}
+
+/** A row of staffSessionSql. */
+export interface StaffSessionRow extends SessionRow, AccountRow, GuardSituationRow {
+  purposes: string[];
+}
+
+/**
+ * What a row of staffSessionSql says: the live session ready for use; or that it has ended (then it
+ * is to be revoked, with the reason); or that it is live but its last use is to be written
+ * (SESSION_TOUCH_SECONDS).
+ */
+export function staffSessionOf(
+  row: StaffSessionRow,
+  now: Date,
+  config: Pick<Config, 'sessions'>,
+): { live: StaffSession; touch: boolean } | { ended: string } {
   const account = toAccount(row);
   const ended =
     sessionEnded(row, now, config) ?? (loginRefusal(account, now) === null ? null : 'account cannot log in');
-  if (ended !== null || isStale(row, now)) {
+  if (ended !== null) return { ended };
+  return {
+    live: {
+      session: toSession(row, isStale(row, now) ? now : row.last_seen_at),
+      account,
+      organisationPurposes: row.purposes ?? [],
+      guard: guardViewOf(row),
+    },
+    touch: isStale(row, now),
+  };
+}
+
+/**
+ * What every authenticated request needs, read in one statement (staffSessionSql): the live
+ * session, its account, and the purposes the account's organisation holds (read each time, so a
+ * change applies at once). Undefined if the session is not live (then it is revoked as such), or if
+ * the account may not log in now (then the session is revoked). A read-only round trip in the
+ * common case; a write only to revoke, or to mark the session used (SESSION_TOUCH_SECONDS).
+ */
+export async function useStaffSession(
+  db: Db,
+  sessionId: string,
+  now: Date,
+  config: Pick<Config, 'sessions'>,
+): Promise<StaffSession | undefined> {
+  const params = staffSessionParams(sessionId, now, config);
+  if (!params) return undefined;
+  const actor = systemCtx('session').actor;
+  const [row] = await db.read<StaffSessionRow>(actor, staffSessionSql(false), params);
+  if (!row) return undefined;
+  const read = staffSessionOf(row, now, config);
+  if ('ended' in read || read.touch) {
     // The write re-checks that the session is still open: a revocation in between stands.
     const live = await db.tx(actor, async (tx) => {
-      if (ended !== null) {
-        await revokeSession(tx, Buffer.from(row.id_hash), ended);
+      if ('ended' in read) {
+        await revokeSession(tx, Buffer.from(row.id_hash), read.ended);
         return false;
       }
       const touched = await tx.query(
@@ -169,12 +220,7 @@ export async function useStaffSession(
     });
     if (!live) return undefined;
   }
-  return {
-    session: toSession(row, isStale(row, now) ? now : row.last_seen_at),
-    account,
-    organisationPurposes: row.purposes ?? [],
-    guard: guardViewOf(row),
-  };
+  return 'live' in read ? read.live : undefined;
 }
 
 /** Why a session read with SESSION_COLUMNS has ended ('expired', 'idle'), or null if it is live. */

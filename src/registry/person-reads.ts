@@ -8,6 +8,7 @@ import type { Tx } from '../db/types.ts';
 import { byteaArray } from './columns.ts';
 import type { Identity, IdentityField, PersonStatus, RegistrationPeriod } from './person.ts';
 import {
+  type IndexLookup,
   indexLookup,
   openSealedRow,
   type PersonQuery,
@@ -29,6 +30,11 @@ export type ReadScope =
 
 /** The statuses every scope but the archive reaches: archived and destroyed persons are in none. */
 const LIVE = `p.status IN ('registered', 'deregistered', 'candidate')`;
+
+/** A person's registration periods as a column of their row, oldest first. */
+const PERIODS = `coalesce((SELECT json_agg(json_build_object('startedOn', to_char(r.started_on, 'YYYY-MM-DD'),
+    'endedOn', to_char(r.ended_on, 'YYYY-MM-DD')) ORDER BY r.started_on)
+  FROM registration_periods r WHERE r.person_id = p.id), '[]'::json) AS periods`;
 
 /** A person's row as the gate reads it: plain facts and the sealed identity. */
 export interface StoredPerson extends SealedRow {
@@ -86,9 +92,26 @@ export async function findInScope(
   const rows = await tx.query<StoredPerson>(
     `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed FROM persons p
      WHERE ${match} AND ${where.sql}
-     ORDER BY p.id LIMIT ${Math.trunc(cap) + 8}`,
+     ORDER BY p.id LIMIT ${candidates(cap)}`,
     [byteaArray(lookup.hashes), ...where.params],
   );
+  return confirmFound(keys, lookup, rows, cap, reveal);
+}
+
+/** Candidates read for a search of at most `cap` results (a truncated blind index can collide). */
+const candidates = (cap: number): number => Math.trunc(cap) + 8;
+
+/**
+ * findInScope's second half, on candidates already read in the scope (in id order): each confirmed
+ * by decrypting the matched field, at most `cap` returned with their `reveal` fields.
+ */
+export async function confirmFound(
+  keys: RegistryKeys,
+  lookup: IndexLookup,
+  rows: readonly StoredPerson[],
+  cap: number,
+  reveal: readonly IdentityField[],
+): Promise<{ persons: FoundPerson[]; more: boolean }> {
   const persons: FoundPerson[] = [];
   let more = false;
   for (const row of rows) {
@@ -105,6 +128,54 @@ export async function findInScope(
     persons.push({ ...row, identity: found });
   }
   return { persons, more };
+}
+
+/**
+ * The persons of the transaction's own organisation (`rempart_org_id()`, set with the session in
+ * the same write: src/access/gate-session.ts), registered with it or in its current caseload, each
+ * with which of the two holds. Read before the policy has decided between the agency and the
+ * caseload scopes; `withinScope` then keeps those of the scope decided. Row-level security applies,
+ * and nothing is read unless the transaction is a staff member's (not the operator's, whose context
+ * the transaction has until the session switches it).
+ */
+const OWN = `rempart_actor_kind() = 'staff' AND ${LIVE}
+  AND (p.agency_organisation_id = rempart_org_id() OR ${caseload('rempart_org_id()')})`;
+const OWN_FLAGS = `p.agency_organisation_id = rempart_org_id() AS in_agency,
+  ${caseload('rempart_org_id()')} AS in_caseload`;
+
+/** A person read in the transaction's own organisation, with what puts them in it. */
+export interface OwnRow extends StoredPerson {
+  in_agency: boolean;
+  in_caseload: boolean;
+}
+
+/** findInScope's candidates in the transaction's own organisation (OWN). */
+export function ownCandidates(tx: Tx, lookup: IndexLookup, cap: number): Promise<OwnRow[]> {
+  return tx.query<OwnRow>(
+    `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed, ${OWN_FLAGS} FROM persons p
+     WHERE ${lookup.where('$1', 'p')} AND ${OWN}
+     ORDER BY p.id LIMIT ${candidates(cap)}`,
+    [byteaArray(lookup.hashes)],
+  );
+}
+
+/** personInScope in the transaction's own organisation (OWN), with the registration periods. */
+export function ownPerson(tx: Tx, id: string): Promise<OwnRow[]> {
+  return tx.query<OwnRow>(
+    `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed, ${OWN_FLAGS}, ${PERIODS} FROM persons p
+     WHERE p.id = $1 AND ${OWN}`,
+    [id],
+  );
+}
+
+/**
+ * The rows of OWN that `scope` holds, or null if it leaves one out, or is no scope of an
+ * organisation (the caller then reads in the scope itself: a search's candidates were capped).
+ */
+export function withinScope(rows: readonly OwnRow[], scope: ReadScope): OwnRow[] | null {
+  if (scope.kind === 'agency') return [...rows];
+  if (scope.kind === 'caseload') return rows.every((r) => r.in_caseload) ? [...rows] : null;
+  return null;
 }
 
 /** Which persons of a scope an export takes: statuses, and the start of a registration period. */
@@ -157,11 +228,7 @@ export async function personInScope(
 ): Promise<StoredPerson | undefined> {
   const where = scopeSql(scope);
   // The periods in the same statement when they are to be shown: no second round trip.
-  const periods = options.periods
-    ? `, coalesce((SELECT json_agg(json_build_object('startedOn', to_char(r.started_on, 'YYYY-MM-DD'),
-          'endedOn', to_char(r.ended_on, 'YYYY-MM-DD')) ORDER BY r.started_on)
-        FROM registration_periods r WHERE r.person_id = p.id), '[]'::json) AS periods`
-    : '';
+  const periods = options.periods ? `, ${PERIODS}` : '';
   const rows = await tx.query<StoredPerson>(
     `SELECT p.id, p.status, p.kek_id, p.wrapped_key, p.sealed${periods} FROM persons p
      WHERE p.id = $1 AND ${where.sql}`,

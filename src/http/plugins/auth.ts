@@ -35,6 +35,11 @@ export interface RequireStaff {
   assurance: Assurance;
   /** A second factor verified within STEP_UP_MINUTES (sensitive actions). */
   fresh?: boolean;
+  /**
+   * The handler reads the session itself, in the gate's transaction (src/access/gate-session.ts),
+   * falling back to `authenticateStaff`: the pre-handler only asks for the cookie.
+   */
+  inGate?: boolean;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -55,38 +60,63 @@ export function clearSessionCookie(reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'strict' });
 }
 
-/** Registers cookie parsing and the `requireStaff` pre-handler factory. */
+/**
+ * The checks of a staff request on its live session, in order: CSRF on a state-changing request,
+ * the assurance level, step-up freshness. Throws the AppError of the first that fails.
+ */
+export function checkStaffRequest(
+  auth: StaffAuth,
+  request: FastifyRequest,
+  need: RequireStaff,
+  now: Date,
+  config: Pick<Config, 'sessions'>,
+): void {
+  // CSRF: SameSite=Strict already keeps the cookie off cross-site requests; the token is the
+  // second, independent wall (OWASP ASVS 3.5), checked on every state-changing request.
+  if (!SAFE_METHODS.has(request.method)) {
+    const header = request.headers[CSRF_HEADER];
+    if (!csrfMatches(auth.session, typeof header === 'string' ? header : undefined)) {
+      throw new AppError('csrf_failed', `the ${CSRF_HEADER} header is missing or wrong`);
+    }
+  }
+  if (need.assurance === 'mfa' && auth.session.assurance !== 'mfa') {
+    throw new AppError('second_factor_required', 'verify your second factor first (or enrol one)');
+  }
+  if (need.fresh && !isFresh(auth.session, now, config)) {
+    throw new AppError('step_up_required', 'verify your second factor again for this action');
+  }
+}
+
+/** The session cookie of a request; unauthenticated without one. */
+export function sessionCookie(request: FastifyRequest): string {
+  const raw = request.cookies[SESSION_COOKIE];
+  if (!raw) throw new AppError('unauthenticated', 'log in first');
+  return raw;
+}
+
+/** Registers cookie parsing, the `requireStaff` pre-handler factory and `authenticateStaff`. */
 export async function registerAuth(
   app: FastifyInstance,
   deps: { db: Db; config: Pick<Config, 'sessions'>; clock: Clock },
 ): Promise<void> {
   await app.register(cookie);
   app.decorateRequest('staff', null);
+  const authenticate = async (request: FastifyRequest, need: RequireStaff): Promise<void> => {
+    const now = deps.clock.now();
+    const raw = sessionCookie(request);
+    // One read-only statement: the session, its account and its organisation's purposes (every
+    // request of every route pays it); a write only to revoke, or once a minute to mark it used.
+    const auth = await useStaffSession(deps.db, raw, now, deps.config);
+    if (!auth) throw new AppError('unauthenticated', 'the session has ended: log in again');
+    checkStaffRequest(auth, request, need, now, deps.config);
+    request.staff = auth;
+  };
+  app.decorate('authenticateStaff', authenticate);
   app.decorate('requireStaff', (need: RequireStaff): preHandlerAsyncHookHandler => {
-    return async (request: FastifyRequest) => {
-      const now = deps.clock.now();
-      const raw = request.cookies[SESSION_COOKIE];
-      if (!raw) throw new AppError('unauthenticated', 'log in first');
-      // One read-only statement: the session, its account and its organisation's purposes (every
-      // request of every route pays it); a write only to revoke, or once a minute to mark it used.
-      const auth = await useStaffSession(deps.db, raw, now, deps.config);
-      if (!auth) throw new AppError('unauthenticated', 'the session has ended: log in again');
-      // CSRF: SameSite=Strict already keeps the cookie off cross-site requests; the token is the
-      // second, independent wall (OWASP ASVS 3.5), checked on every state-changing request.
-      if (!SAFE_METHODS.has(request.method)) {
-        const header = request.headers[CSRF_HEADER];
-        if (!csrfMatches(auth.session, typeof header === 'string' ? header : undefined)) {
-          throw new AppError('csrf_failed', `the ${CSRF_HEADER} header is missing or wrong`);
-        }
-      }
-      if (need.assurance === 'mfa' && auth.session.assurance !== 'mfa') {
-        throw new AppError('second_factor_required', 'verify your second factor first (or enrol one)');
-      }
-      if (need.fresh && !isFresh(auth.session, now, deps.config)) {
-        throw new AppError('step_up_required', 'verify your second factor again for this action');
-      }
-      request.staff = auth;
-    };
+    // A gated read that reads the session in its own transaction (src/access/gate-session.ts):
+    // only the cookie here; the handler authenticates, in the gate or through authenticateStaff.
+    if (need.inGate) return async (request: FastifyRequest) => void sessionCookie(request);
+    return (request: FastifyRequest) => authenticate(request, need);
   });
 }
 
@@ -97,5 +127,7 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     requireStaff(need: RequireStaff): preHandlerAsyncHookHandler;
+    /** What requireStaff's pre-handler does: reads and checks the session, then sets request.staff. */
+    authenticateStaff(request: FastifyRequest, need: RequireStaff): Promise<void>;
   }
 }

@@ -5,12 +5,15 @@
  * so a field the gate did not allow cannot slip out by accident.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type GateCtx, type GateDeps, passGate } from '../../access/gate.ts';
+import { type GateCtx, type GateDeps, passGate, type ResultOf } from '../../access/gate.ts';
+import { type EverydayRead, OTHER_PATH, passGateWithSession } from '../../access/gate-session.ts';
 import { JUSTIFICATION_MAX, SEARCH_CAP, VIEW_FIELDS } from '../../access/policy.ts';
 import { PURPOSE_IDS } from '../../access/purposes.ts';
+import type { Config } from '../../config.ts';
 import { AppError } from '../../errors.ts';
 import type { Role } from '../../identity/accounts.ts';
 import type { PersonQuery } from '../../registry/persons.ts';
+import { checkStaffRequest, sessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
 import { idParams, obj, str } from '../schemas.ts';
 
@@ -159,14 +162,47 @@ export function gateCtx(request: FastifyRequest): GateCtx {
   };
 }
 
+/**
+ * An everyday search or record: in two round trips with the session (access/gate-session.ts), or,
+ * out of its common case, authenticated first and passed through the gate on its own.
+ */
+async function everydayRead<R extends EverydayRead>(
+  deps: PersonsDeps,
+  request: FastifyRequest,
+  read: R,
+): Promise<ResultOf<R>> {
+  const need = { assurance: 'mfa' } as const;
+  const now = deps.clock.now();
+  const done = await passGateWithSession(
+    deps,
+    {
+      sessionId: sessionCookie(request),
+      check: (auth) => checkStaffRequest(auth, request, need, now, deps.sessions),
+      ctxOf: (auth) => {
+        request.staff = auth;
+        return gateCtx(request);
+      },
+    },
+    read,
+  );
+  if (done !== OTHER_PATH) return done;
+  await request.server.authenticateStaff(request, need);
+  return passGate(deps, gateCtx(request), read);
+}
+
+/** What the routes need: the gate's dependencies, and the sessions' settings for everyday reads. */
+type PersonsDeps = GateDeps & { sessions: Pick<Config, 'sessions'> };
+
 /** Registers the routes. */
-export const personsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) => {
+export const personsRoutes: FastifyPluginAsync<PersonsDeps> = async (app, deps) => {
   const staff = app.requireStaff({ assurance: 'mfa' });
+  // Search and record: the session is read in the gate's first write (everydayRead).
+  const inGate = app.requireStaff({ assurance: 'mfa', inGate: true });
 
   app.post<{ Body: SearchBodyT }>(
     '/api/v1/persons/search',
     {
-      preHandler: staff,
+      preHandler: inGate,
       schema: {
         tags: ['persons'],
         summary: 'Find persons by NIR, agency id, or last name + first name + birth date (exact, normalised)',
@@ -187,7 +223,7 @@ export const personsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) => 
     },
     (request) => {
       const { body } = request;
-      return passGate(deps, gateCtx(request), {
+      return everydayRead(deps, request, {
         action: 'person.search',
         purpose: body.purpose,
         query: queryOf(body),
@@ -201,7 +237,7 @@ export const personsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) => 
   app.get<{ Params: { id: string }; Querystring: { purpose: string } }>(
     '/api/v1/persons/:id',
     {
-      preHandler: staff,
+      preHandler: inGate,
       schema: {
         tags: ['persons'],
         summary: "One person's record, with the fields your role and purpose allow",
@@ -211,7 +247,7 @@ export const personsRoutes: FastifyPluginAsync<GateDeps> = async (app, deps) => 
       },
     },
     (request) =>
-      passGate(deps, gateCtx(request), {
+      everydayRead(deps, request, {
         action: 'person.view',
         purpose: request.query.purpose,
         personId: request.params.id,
