@@ -109,9 +109,16 @@ describe(`rempart serve killed under load: the audit log and the guard after the
    * The audit events of the test's accounts and the guard's tables, in one transaction as the
    * database owner, and whether the folder was opened by this process (PGlite: no server held it).
    */
-  async function snapshot(): Promise<{ events: EventRow[]; guard: GuardTables; openedHere: boolean }> {
+  async function snapshot(
+    afterKill = false,
+  ): Promise<{ events: EventRow[]; guard: GuardTables; openedHere: boolean }> {
+    // PostgreSQL goes on with what the dead server had sent it (a last write carries its COMMIT):
+    // its connections are waited out first, so that nothing commits after the snapshot.
+    if (afterKill && database) await asOwner(quiet);
     return asOwner((driver) =>
       driver.transaction(async (tx) => {
+        // One snapshot for the events and the guard's tables.
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
         const ids = [...accounts, held].map((a) => a.id);
         const events = await tx.query<EventRow>(
           `SELECT e.id::text, e.request_id, e.account_id::text, e.action, e.decision, e.reason, e.result_count,
@@ -150,6 +157,21 @@ describe(`rempart serve killed under load: the audit log and the guard after the
         return { events, guard, openedHere: driver.servedBy === undefined };
       }),
     );
+  }
+
+  /** Waits until no other connection to the database is left (the killed server's), 15 s at most. */
+  async function quiet(driver: Driver): Promise<void> {
+    for (let waited = 0; ; waited += 50) {
+      const [row] = await driver.transaction((tx) =>
+        tx.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+        ),
+      );
+      if (row?.n === 0) return;
+      if (waited > 15_000) throw new Error(`${row?.n} connections of the killed server are still open`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** One search by NIR with the account's session: the status, problem code, request id and persons. */
@@ -327,7 +349,7 @@ describe(`rempart serve killed under load: the audit log and the guard after the
     expect(inFlightAtKill, 'requests were in flight at the kill').toBeGreaterThan(0);
 
     // Right after the crash, before any server runs again.
-    const crashed = await snapshot();
+    const crashed = await snapshot(true);
     const { events } = crashed;
     const before = crashed.guard;
     // On PGlite this process opened the folder the dead server held (no socket to a live one).

@@ -114,13 +114,13 @@ export interface StaffSession {
  * account, the purposes its organisation holds, and what the guard needs; $2 is now, $3 the idle
  * limit. With `enter`, the same statement also switches its transaction to the account's actor
  * context (the settings the row-level security policies read) when the session is live by its
- * times, so that the statements sent behind it in the same write run as that staff member
- * (src/access/gate-session.ts); the caller still checks the row (`staffSessionOf`) before anything
- * read that way is used, and rolls back if it fails.
+ * times and its account's status, so that the statements sent behind it in the same write run as
+ * that staff member (src/access/gate-session.ts); the caller still checks the row
+ * (`staffSessionOf`) before anything read that way is used, and rolls back if it fails.
  */
 export function staffSessionSql(enter: boolean): string {
   const switched = enter
-    ? `, CASE WHEN s.expires_at > $2 AND s.last_seen_at > $3 THEN
+    ? `, CASE WHEN s.expires_at > $2 AND s.last_seen_at > $3 AND a.status NOT IN ('disabled', 'suspended', 'locked') THEN
          set_config('rempart.actor_kind', 'staff', true) || set_config('rempart.org_id', a.organisation_id::text, true)
          || set_config('rempart.role', a.role, true) || set_config('rempart.account_id', a.id::text, true)
        END AS entered`
