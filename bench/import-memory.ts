@@ -16,6 +16,7 @@ import type { Config } from '../src/config.ts';
 import { systemCtx } from '../src/context.ts';
 import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
+import type { ImportSteps } from '../src/registry/import.ts';
 import { upsertOrganisations } from '../src/registry/organisations.ts';
 import { writeImportFile } from './import-file.ts';
 import { throwaway } from './throwaway.ts';
@@ -41,6 +42,8 @@ export interface ImportMemorySummary {
   rowsPerSecond: number;
   /** Peak resident memory of the importing process (VmHWM), MiB. */
   peakRssMb: number;
+  /** The import's own account of its time by step, seconds (src/registry/import.ts). */
+  steps?: ImportSteps;
   /** The serving process's peak (VmHWM) when `served`, MiB. */
   serverPeakRssMb?: number;
 }
@@ -97,6 +100,7 @@ export async function benchImportMemory(
       rows: number;
       seconds: number;
       peakRssMb?: number;
+      steps?: ImportSteps;
     };
     if (summary.imported !== options.rows)
       throw new Error(`imported ${summary.imported} of ${options.rows} rows`);
@@ -112,6 +116,7 @@ export async function benchImportMemory(
       seconds: summary.seconds,
       rowsPerSecond: Math.round(summary.rows / summary.seconds),
       peakRssMb: Math.max(child.peakMb, summary.peakRssMb ?? 0),
+      ...(summary.steps ? { steps: summary.steps } : {}),
       ...(serverPeak === undefined ? {} : { serverPeakRssMb: serverPeak }),
     };
   } finally {

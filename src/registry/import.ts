@@ -80,6 +80,21 @@ export interface ImportSummary {
   /** The issues found, sorted by line, each with its line (the first MAX_ISSUES of them). */
   issues: FieldIssue[];
   seconds: number;
+  /** Where the time went, in seconds: each step of the import (ImportSteps). */
+  steps: ImportSteps;
+}
+
+/**
+ * The import's time by step, seconds (docs/BENCHMARKS.md, "Issue 15"): reading and parsing the
+ * file (what is left of the total), checking each row, the duplicate checks against the registry,
+ * sealing, and writing (the KMS wrap and the database's own time included).
+ */
+export interface ImportSteps {
+  read: number;
+  check: number;
+  duplicates: number;
+  seal: number;
+  write: number;
 }
 
 /** Persons sealed and written per statement. */
@@ -128,6 +143,7 @@ export async function importPersons(
   await clearTempFolder(tempDir);
   const pending = options.skipInvalid ? await newTempFile(tempDir) : undefined;
   let rejects: WriteStream | undefined;
+  const time = { check: 0, duplicates: 0, seal: 0, write: 0 };
 
   const summary = await db
     .tx(systemCtx('import').actor, async (tx) => {
@@ -140,6 +156,7 @@ export async function importPersons(
       let batch: Checked[] = [];
 
       const flush = async (): Promise<void> => {
+        let t = performance.now();
         for (const field of ['nir', 'agency_id'] as const) {
           const firsts = batch.filter((c) => c.row && firstLine[field].get(keyOf(c.row, field)) === c.line);
           const known = new Set(
@@ -155,6 +172,7 @@ export async function importPersons(
               c.issues.push({ field, message: 'is already registered' });
         }
         const good: PersonEntry[] = [];
+        time.duplicates += performance.now() - t;
         for (const c of batch) {
           if (c.issues.length === 0 && c.row?.person) {
             good.push({ id: randomUUID(), ...c.row.person });
@@ -173,8 +191,12 @@ export async function importPersons(
         // A refused file: keep reading to report every issue, but write nothing more.
         if (rejected > 0 && !options.skipInvalid) return;
         if (good.length === 0) return;
+        t = performance.now();
         const sealed = sealPersons(keys.blindIndexKeyId, keys.blindIndex, good);
+        time.seal += performance.now() - t;
+        t = performance.now();
         const inserted = await insertPersonBatch(tx, keys.kms, sealed);
+        time.write += performance.now() - t;
         // A person registered by someone else since the check above: roll the whole import back.
         if (inserted.size !== good.length) {
           throw new AppError(
@@ -187,6 +209,7 @@ export async function importPersons(
 
       for await (const { line, cells } of rows) {
         total++;
+        const t = performance.now();
         const checked: Checked = { line, cells, row: undefined, issues: [] };
         if (cells.length !== columns.length) {
           checked.issues.push({
@@ -209,6 +232,7 @@ export async function importPersons(
           }
         }
         batch.push(checked);
+        time.check += performance.now() - t;
         // Once the rows' length is known, the duplicate check makes room for the whole file.
         if (total === RESERVE_AFTER) {
           const expected = Math.ceil((size / read) * total);
@@ -239,10 +263,19 @@ export async function importPersons(
 
   // Moved only once the transaction has committed: a rolled-back import leaves no rejects file.
   if (summary.rejected > 0 && pending) await moveIntoPlace(pending, rejectsFile);
+  const ms = performance.now() - started;
+  const s = (x: number): number => Math.round(x) / 1000;
   return {
     ...summary,
     rejectsFile: summary.rejected > 0 ? rejectsFile : null,
-    seconds: Math.round(performance.now() - started) / 1000,
+    seconds: s(ms),
+    steps: {
+      read: s(ms - time.check - time.duplicates - time.seal - time.write),
+      check: s(time.check),
+      duplicates: s(time.duplicates),
+      seal: s(time.seal),
+      write: s(time.write),
+    },
   };
 }
 
