@@ -42,6 +42,8 @@ export interface ImportMemorySummary {
   rowsPerSecond: number;
   /** Peak resident memory of the importing process (VmHWM), MiB. */
   peakRssMb: number;
+  /** CPU time of the importing process, every thread, seconds. */
+  cpuSeconds?: number;
   /** The import's own account of its time by step, seconds (src/registry/import.ts). */
   steps?: ImportSteps;
   /** The serving process's peak (VmHWM) when `served`, MiB. */
@@ -100,6 +102,7 @@ export async function benchImportMemory(
       rows: number;
       seconds: number;
       peakRssMb?: number;
+      cpuSeconds?: number;
       steps?: ImportSteps;
     };
     if (summary.imported !== options.rows)
@@ -116,6 +119,7 @@ export async function benchImportMemory(
       seconds: summary.seconds,
       rowsPerSecond: Math.round(summary.rows / summary.seconds),
       peakRssMb: Math.max(child.peakMb, summary.peakRssMb ?? 0),
+      ...(summary.cpuSeconds === undefined ? {} : { cpuSeconds: summary.cpuSeconds }),
       ...(summary.steps ? { steps: summary.steps } : {}),
       ...(serverPeak === undefined ? {} : { serverPeakRssMb: serverPeak }),
     };
