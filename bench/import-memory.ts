@@ -1,5 +1,6 @@
 /**
- * `rempart bench import-memory`: the peak resident memory of `rempart import` on a file of N rows
+ * `rempart bench import` and `rempart bench import-memory` (one benchmark, two names): the speed
+ * (rows per second, and the import's time by step) and the peak resident memory of `rempart import` on a file of N rows
  * (issue 10 §4: 1,000,000 rows under 300 MB, all or nothing). A throwaway registry (a new PGlite
  * folder, or a new database on the DATABASE_URL server) gets one agency; bench/import-file.ts writes
  * the file; `rempart import FILE --json` runs in a child process of its own, exactly as an operator
@@ -26,13 +27,15 @@ const AGENCY = 'FT-75056';
 
 export interface ImportMemoryOptions {
   rows: number;
+  /** The command's name in the summary: `rempart bench import` runs this same benchmark. */
+  bench?: 'import' | 'import-memory';
   /** Import through a `rempart serve` sharing the PGlite folder (embedded database only). */
   served?: boolean;
   onStage?: (stage: string) => void;
 }
 
 export interface ImportMemorySummary {
-  bench: 'import-memory';
+  bench: 'import' | 'import-memory';
   engine: 'pglite' | 'postgres';
   served: boolean;
   rows: number;
@@ -110,7 +113,7 @@ export async function benchImportMemory(
     const serverPeak = server ? await server.stop() : undefined;
     server = undefined;
     return {
-      bench: 'import-memory',
+      bench: options.bench ?? 'import-memory',
       engine,
       served: !!options.served,
       rows: summary.rows,
