@@ -156,6 +156,12 @@ export async function importPersons(
   await clearTempFolder(tempDir);
   const pending = options.skipInvalid ? await newTempFile(tempDir) : undefined;
   let rejects: WriteStream | undefined;
+  // PGlite in this process runs its writes on this thread, so a worker thread gains little there
+  // (about 13 % at 200,000 rows) and costs 30–45 MB, which the 1,000,000-row import cannot spare
+  // under its 300 MB bound (docs/BENCHMARKS.md, "Issue 15: the bulk path by COPY"). On PostgreSQL,
+  // or PGlite through a `rempart serve`, the database works in another process and sealing in a
+  // worker thread runs beside it.
+  const sealInWorker = db.kind === 'postgres' || db.servedBy !== undefined;
   const time = { loop: 0, check: 0, duplicates: 0, seal: 0, write: 0, wait: 0 };
 
   const summary = await db
@@ -214,9 +220,10 @@ export async function importPersons(
             }
             // A refused file: keep reading to report every issue, but write nothing more.
             if ((rejected > 0 && !options.skipInvalid) || good.length === 0 || stopped) return undefined;
-            // Small files seal here; from the second batch on, a worker thread seals.
+            // Small files seal here; from the second batch on, a worker thread seals, unless PGlite
+            // runs in this process (see sealInWorker).
             sealer ??=
-              total > IMPORT_BATCH
+              sealInWorker && total > IMPORT_BATCH
                 ? workerSealer(keys.blindIndexKeyId, keys.blindIndex)
                 : inlineSealer(keys.blindIndexKeyId, keys.blindIndex);
             const sealed = guard(
