@@ -1,5 +1,6 @@
 /**
- * `rempart bench import-memory`: the peak resident memory of `rempart import` on a file of N rows
+ * `rempart bench import` and `rempart bench import-memory` (one benchmark, two names): the speed
+ * (rows per second, and the import's time by step) and the peak resident memory of `rempart import` on a file of N rows
  * (issue 10 §4: 1,000,000 rows under 300 MB, all or nothing). A throwaway registry (a new PGlite
  * folder, or a new database on the DATABASE_URL server) gets one agency; bench/import-file.ts writes
  * the file; `rempart import FILE --json` runs in a child process of its own, exactly as an operator
@@ -16,6 +17,7 @@ import type { Config } from '../src/config.ts';
 import { systemCtx } from '../src/context.ts';
 import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
+import type { ImportSteps } from '../src/registry/import.ts';
 import { upsertOrganisations } from '../src/registry/organisations.ts';
 import { writeImportFile } from './import-file.ts';
 import { throwaway } from './throwaway.ts';
@@ -25,13 +27,15 @@ const AGENCY = 'FT-75056';
 
 export interface ImportMemoryOptions {
   rows: number;
+  /** The command's name in the summary: `rempart bench import` runs this same benchmark. */
+  bench?: 'import' | 'import-memory';
   /** Import through a `rempart serve` sharing the PGlite folder (embedded database only). */
   served?: boolean;
   onStage?: (stage: string) => void;
 }
 
 export interface ImportMemorySummary {
-  bench: 'import-memory';
+  bench: 'import' | 'import-memory';
   engine: 'pglite' | 'postgres';
   served: boolean;
   rows: number;
@@ -41,6 +45,10 @@ export interface ImportMemorySummary {
   rowsPerSecond: number;
   /** Peak resident memory of the importing process (VmHWM), MiB. */
   peakRssMb: number;
+  /** CPU time of the importing process, every thread, seconds. */
+  cpuSeconds?: number;
+  /** The import's own account of its time by step, seconds (src/registry/import.ts). */
+  steps?: ImportSteps;
   /** The serving process's peak (VmHWM) when `served`, MiB. */
   serverPeakRssMb?: number;
 }
@@ -97,13 +105,15 @@ export async function benchImportMemory(
       rows: number;
       seconds: number;
       peakRssMb?: number;
+      cpuSeconds?: number;
+      steps?: ImportSteps;
     };
     if (summary.imported !== options.rows)
       throw new Error(`imported ${summary.imported} of ${options.rows} rows`);
     const serverPeak = server ? await server.stop() : undefined;
     server = undefined;
     return {
-      bench: 'import-memory',
+      bench: options.bench ?? 'import-memory',
       engine,
       served: !!options.served,
       rows: summary.rows,
@@ -112,6 +122,8 @@ export async function benchImportMemory(
       seconds: summary.seconds,
       rowsPerSecond: Math.round(summary.rows / summary.seconds),
       peakRssMb: Math.max(child.peakMb, summary.peakRssMb ?? 0),
+      ...(summary.cpuSeconds === undefined ? {} : { cpuSeconds: summary.cpuSeconds }),
+      ...(summary.steps ? { steps: summary.steps } : {}),
       ...(serverPeak === undefined ? {} : { serverPeakRssMb: serverPeak }),
     };
   } finally {

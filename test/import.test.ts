@@ -270,6 +270,25 @@ describe(`import on ${engine}`, () => {
     expect(await idOf(rows[1499]!.nir)).toHaveLength(1);
   });
 
+  // The batches are written in a pipeline (sealing in a worker thread, writes sent while the next
+  // rows are read): a failure after several batches were sent must still leave nothing behind.
+  it.each([
+    { name: 'an invalid row', edit: (l: string) => l.replace(/,(M|F),/, ',X,') },
+    { name: 'a quoted cell never closed', edit: (l: string) => `${l},"unclosed` },
+  ])('rolls back 3,500 rows whole when $name comes after three batches were sent', async ({ edit }) => {
+    const rows = Array.from({ length: 3500 }, () => person());
+    const before = await counts();
+    const lines = csv(rows).split('\n');
+    lines[3400] = edit(lines[3400]!);
+    const error = await importPersons(t.db, keys.registry, await fileOf(lines.join('\n')), {
+      today: TODAY,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).message).toMatch(/nothing was imported/);
+    expect(await counts()).toEqual(before);
+    expect(await idOf(rows[0]!.nir)).toHaveLength(0);
+  });
+
   const wrongNir = (department: string): string => {
     const body = `18505${department}056001`;
     return body + nirKey(body);

@@ -5,7 +5,7 @@
  * 64 bits keep accidental collisions negligible (about 3e-8 at a million persons, and every match
  * is confirmed by decrypting the candidate) while revealing nothing without the key.
  */
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 
 /** `email`: the person's portal finds them by the address they type (docs/PORTAL.md). */
 export type BlindIndexKind = 'nir' | 'agency_id' | 'name_birth' | 'email';
@@ -24,9 +24,28 @@ export function blindIndexKeys(master: Buffer): Record<BlindIndexKind, Buffer> {
   };
 }
 
+/**
+ * Each sub-key as a KeyObject, made once: on Node.js 24 (OpenSSL 3.5) an HMAC keyed by a Buffer
+ * costs about 35 µs, mostly importing the key, against about 6 µs keyed by a KeyObject; a seeded
+ * person takes four or five (docs/BENCHMARKS.md, "Issue 15: the bulk path by COPY"). The same HMAC.
+ */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+function keyObjectOf(subKey: Buffer): KeyObject {
+  let key = keyObjects.get(subKey);
+  if (key === undefined) {
+    key = createSecretKey(subKey);
+    keyObjects.set(subKey, key);
+  }
+  return key;
+}
+
 /** The truncated HMAC of an already normalised value. */
 export function blindIndex(subKey: Buffer, normalised: string): Buffer {
-  return createHmac('sha256', subKey).update(normalised, 'utf8').digest().subarray(0, BLIND_INDEX_BYTES);
+  return createHmac('sha256', keyObjectOf(subKey))
+    .update(normalised, 'utf8')
+    .digest()
+    .subarray(0, BLIND_INDEX_BYTES);
 }
 
 /** An email address as the blind index takes it: trimmed, lower case (as the registry stores it). */

@@ -5,7 +5,7 @@
  * Rotation: a new current KEK wraps new keys; `rewrap` moves old wrapped keys to it, after which the
  * old KEK can be retired. The data itself is never re-encrypted.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import type { Keyring } from './keyring.ts';
 
@@ -33,9 +33,26 @@ function aad(personId: string): Buffer {
 /** The KMS backed by the local keyring (embedded default and tests). */
 export class LocalKms implements Kms {
   readonly #keyring: Keyring;
+  /**
+   * Each KEK as a KeyObject, made once per KEK: on Node.js 24 a cipher keyed by a Buffer costs about
+   * 25 µs more than one keyed by a KeyObject (importing the key each time), and every person
+   * written or read wraps or unwraps one key (docs/BENCHMARKS.md, "Issue 15: the bulk path by COPY").
+   */
+  readonly #keyObjects = new Map<string, { raw: Buffer; key: KeyObject }>();
 
   constructor(keyring: Keyring) {
     this.#keyring = keyring;
+  }
+
+  #kek(kekId: string): KeyObject | undefined {
+    const raw = this.#keyring.kek.keys.get(kekId);
+    if (!raw) return undefined;
+    const cached = this.#keyObjects.get(kekId);
+    // keyed by the Buffer too: a keyring reloaded with a different key under the same id is not served stale
+    if (cached && cached.raw === raw) return cached.key;
+    const key = createSecretKey(raw);
+    this.#keyObjects.set(kekId, { raw, key });
+    return key;
   }
 
   currentKekId(): string {
@@ -49,7 +66,7 @@ export class LocalKms implements Kms {
   /** Synchronous batch wrap for the local keyring (used by the bulk seeder to avoid a promise per row). */
   wrapKeysSync(items: readonly { personId: string; dataKey: Buffer }[]): WrappedKey[] {
     const kekId = this.#keyring.kek.current;
-    const kek = this.#keyring.kek.keys.get(kekId)!;
+    const kek = this.#kek(kekId)!;
     const ivs = randomBytes(IV_BYTES * items.length);
     return items.map((item, i) => {
       const iv = ivs.subarray(i * IV_BYTES, (i + 1) * IV_BYTES);
@@ -66,7 +83,7 @@ export class LocalKms implements Kms {
 
   /** Synchronous unwrap for the local keyring. */
   unwrapKeySync(personId: string, key: WrappedKey): Buffer {
-    const kek = this.#keyring.kek.keys.get(key.kekId);
+    const kek = this.#kek(key.kekId);
     if (!kek) throw new AppError('decryption_failed', `unknown key-encryption key ${key.kekId}`);
     const data = key.wrapped;
     try {

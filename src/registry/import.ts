@@ -51,7 +51,8 @@ import { type CheckedRow, checkHeader, checkRow, type ImportColumn, neutraliseCe
 import { agencyIdNumber, LineIndex, nirNumber } from './line-index.ts';
 import { organisationsByCode } from './organisations.ts';
 import type { PersonEntry } from './person.ts';
-import { findPersonIds, insertPersonBatch, type RegistryKeys, sealPersons } from './persons.ts';
+import { findPersonIds, insertPersonBatch, type RegistryKeys } from './persons.ts';
+import { inlineSealer, type Sealer, workerSealer } from './sealer.ts';
 
 export { IMPORT_COLUMNS, neutraliseCell, REQUIRED_COLUMNS } from './import-row.ts';
 
@@ -80,10 +81,36 @@ export interface ImportSummary {
   /** The issues found, sorted by line, each with its line (the first MAX_ISSUES of them). */
   issues: FieldIssue[];
   seconds: number;
+  /** CPU time of this process, every thread (the sealing worker's too), seconds. */
+  cpuSeconds: number;
+  /** Where the time went, in seconds: each step of the import (ImportSteps). */
+  steps: ImportSteps;
+}
+
+/**
+ * The import's time by step, seconds (docs/BENCHMARKS.md, "Issue 15"). The steps run in a pipeline:
+ * read, check and wait are this thread's and add up to its time; the others overlap them.
+ */
+export interface ImportSteps {
+  /** This thread reading and parsing the file. */
+  read: number;
+  /** This thread checking the rows (validation, duplicates within the file). */
+  check: number;
+  /** This thread waiting for the pipeline (the batches in flight, and the last ones at the end). */
+  wait: number;
+  /** The duplicate checks against the registry, from sent to answered (overlaps the others). */
+  duplicates: number;
+  /** Sealing, CPU time (in a worker thread from the second batch: overlaps). */
+  seal: number;
+  /** The writes, KMS wrap and database included (overlaps the reading and the sealing). */
+  write: number;
 }
 
 /** Persons sealed and written per statement. */
 export const IMPORT_BATCH = 1000;
+
+/** Batches read ahead of the last one written: the pipeline's bound on memory. */
+const IN_FLIGHT = 2;
 
 /**
  * Rows read before the duplicate check reserves room for the rows the file's size suggests: bytes
@@ -107,6 +134,7 @@ export async function importPersons(
   options: ImportOptions,
 ): Promise<ImportSummary> {
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const rejectsFile = options.rejectsPath ?? `${file.replace(/\.csv$/i, '')}.rejects.csv`;
   await checkImportPaths(file, options.skipInvalid || options.rejectsPath ? rejectsFile : undefined);
   const size = (await stat(file)).size;
@@ -128,6 +156,13 @@ export async function importPersons(
   await clearTempFolder(tempDir);
   const pending = options.skipInvalid ? await newTempFile(tempDir) : undefined;
   let rejects: WriteStream | undefined;
+  // PGlite in this process runs its writes on this thread, so a worker thread gains little there
+  // (about 13 % at 200,000 rows) and costs 30–45 MB, which the 1,000,000-row import cannot spare
+  // under its 300 MB bound (docs/BENCHMARKS.md, "Issue 15: the bulk path by COPY"). On PostgreSQL,
+  // or PGlite through a `rempart serve`, the database works in another process and sealing in a
+  // worker thread runs beside it.
+  const sealInWorker = db.kind === 'postgres' || db.servedBy !== undefined;
+  const time = { loop: 0, check: 0, duplicates: 0, seal: 0, write: 0, wait: 0 };
 
   const summary = await db
     .tx(systemCtx('import').actor, async (tx) => {
@@ -139,84 +174,143 @@ export async function importPersons(
       let rejected = 0;
       let batch: Checked[] = [];
 
-      const flush = async (): Promise<void> => {
-        for (const field of ['nir', 'agency_id'] as const) {
-          const firsts = batch.filter((c) => c.row && firstLine[field].get(keyOf(c.row, field)) === c.line);
-          const known = new Set(
-            await alreadyRegistered(
-              tx,
-              keys,
-              field,
-              firsts.map((c) => identifierOf(c.row!, field)),
-            ),
-          );
-          for (const c of firsts)
-            if (known.has(identifierOf(c.row!, field)))
-              c.issues.push({ field, message: 'is already registered' });
-        }
-        const good: PersonEntry[] = [];
-        for (const c of batch) {
-          if (c.issues.length === 0 && c.row?.person) {
-            good.push({ id: randomUUID(), ...c.row.person });
-            continue;
-          }
-          rejected++;
-          for (const issue of c.issues)
-            if (issues.length < MAX_ISSUES) issues.push({ line: c.line, ...issue });
-          if (pending && options.skipInvalid) {
-            rejects ??= openTempFile(pending);
-            if (rejected === 1) await write(rejects, csvLine([...columns, 'line', 'errors']));
-            await write(rejects, csvLine(rejectRecord(columns, c)));
-          }
-        }
-        batch = [];
-        // A refused file: keep reading to report every issue, but write nothing more.
-        if (rejected > 0 && !options.skipInvalid) return;
-        if (good.length === 0) return;
-        const sealed = sealPersons(keys.blindIndexKeyId, keys.blindIndex, good);
-        const inserted = await insertPersonBatch(tx, keys.kms, sealed);
-        // A person registered by someone else since the check above: roll the whole import back.
-        if (inserted.size !== good.length) {
-          throw new AppError(
-            'conflict',
-            'a person of the file was registered meanwhile; nothing was imported',
-          );
-        }
-        imported += good.length;
+      // The pipeline (docs/BENCHMARKS.md, "Issue 15"): a full batch's duplicate check is sent at
+      // once (it queues on the connection behind the writes before it), its sealing runs in a
+      // worker thread, and its write follows the previous batch's, while this thread reads and
+      // checks the next rows. At most IN_FLIGHT batches wait, so memory stays bounded. Every step
+      // is awaited before the transaction ends, and none sends a statement once the import has
+      // failed: no write can outlive the transaction (all or nothing).
+      let sealer: Sealer | undefined;
+      let stopped = false;
+      let ordered: Promise<unknown> = Promise.resolve();
+      let writes: Promise<void> = Promise.resolve();
+      const inFlight: Promise<void>[] = [];
+      const guard = <T>(promise: Promise<T>): Promise<T> => {
+        promise.catch(() => undefined); // awaited later, in order; no unhandled rejection meanwhile
+        return promise;
       };
 
-      for await (const { line, cells } of rows) {
-        total++;
-        const checked: Checked = { line, cells, row: undefined, issues: [] };
-        if (cells.length !== columns.length) {
-          checked.issues.push({
-            field: 'row',
-            message: `has ${cells.length} columns, the header has ${columns.length}`,
-          });
-        } else {
-          const byName = Object.fromEntries(columns.map((c, i) => [c, cells[i]])) as Record<
-            ImportColumn,
-            string
-          >;
-          const row = checkRow(byName, options.today, organisations);
-          checked.row = row;
-          checked.issues.push(...row.issues);
-          for (const field of ['nir', 'agency_id'] as const) {
-            if (row.issues.some((i) => i.field === field)) continue;
-            const seen = firstLine[field].get(keyOf(row, field));
-            if (seen === undefined) firstLine[field].set(keyOf(row, field), line);
-            else checked.issues.push({ field, message: `is the same as on line ${seen}` });
+      const flush = async (): Promise<void> => {
+        const mine = batch;
+        batch = [];
+        if (mine.length === 0) return;
+        const t = performance.now();
+        const known = guard(registeredAmong(tx, keys, firstLine, mine));
+        // Issues, rejects and sealing in the order of the file (the rejects file keeps it).
+        const prepared = guard(
+          ordered.then(async () => {
+            const registered = await known;
+            time.duplicates += performance.now() - t;
+            for (const field of ['nir', 'agency_id'] as const)
+              for (const c of registered[field]) c.issues.push({ field, message: 'is already registered' });
+            const good: PersonEntry[] = [];
+            for (const c of mine) {
+              if (c.issues.length === 0 && c.row?.person) {
+                good.push({ id: randomUUID(), ...c.row.person });
+                continue;
+              }
+              rejected++;
+              for (const issue of c.issues)
+                if (issues.length < MAX_ISSUES) issues.push({ line: c.line, ...issue });
+              if (pending && options.skipInvalid) {
+                rejects ??= openTempFile(pending);
+                if (rejected === 1) await write(rejects, csvLine([...columns, 'line', 'errors']));
+                await write(rejects, csvLine(rejectRecord(columns, c)));
+              }
+            }
+            // A refused file: keep reading to report every issue, but write nothing more.
+            if ((rejected > 0 && !options.skipInvalid) || good.length === 0 || stopped) return undefined;
+            // Small files seal here; from the second batch on, a worker thread seals, unless PGlite
+            // runs in this process (see sealInWorker).
+            sealer ??=
+              sealInWorker && total > IMPORT_BATCH
+                ? workerSealer(keys.blindIndexKeyId, keys.blindIndex)
+                : inlineSealer(keys.blindIndexKeyId, keys.blindIndex);
+            const sealed = guard(
+              sealer.seal(good).then((done) => {
+                time.seal += done.cpuMicros / 1000;
+                return done.batch;
+              }),
+            );
+            return { sealed, count: good.length }; // an object: the next batch need not wait for the sealing
+          }),
+        );
+        ordered = prepared;
+        writes = guard(
+          writes.then(async () => {
+            const ready = await prepared;
+            if (!ready || stopped) return;
+            const sealed = await ready.sealed;
+            if (stopped || (rejected > 0 && !options.skipInvalid)) return;
+            const w = performance.now();
+            const inserted = await insertPersonBatch(tx, keys.kms, sealed);
+            time.write += performance.now() - w;
+            // A person registered by someone else since the check above: roll the whole import back.
+            if (inserted.size !== ready.count) {
+              throw new AppError(
+                'conflict',
+                'a person of the file was registered meanwhile; nothing was imported',
+              );
+            }
+            imported += ready.count;
+          }),
+        );
+        inFlight.push(writes);
+        if (inFlight.length > IN_FLIGHT) {
+          const w = performance.now();
+          await inFlight.shift();
+          time.wait += performance.now() - w;
+        }
+      };
+
+      const loopStarted = performance.now();
+      try {
+        for await (const { line, cells } of rows) {
+          total++;
+          const t = performance.now();
+          const checked: Checked = { line, cells, row: undefined, issues: [] };
+          if (cells.length !== columns.length) {
+            checked.issues.push({
+              field: 'row',
+              message: `has ${cells.length} columns, the header has ${columns.length}`,
+            });
+          } else {
+            const byName = Object.fromEntries(columns.map((c, i) => [c, cells[i]])) as Record<
+              ImportColumn,
+              string
+            >;
+            const row = checkRow(byName, options.today, organisations);
+            checked.row = row;
+            checked.issues.push(...row.issues);
+            for (const field of ['nir', 'agency_id'] as const) {
+              if (row.issues.some((i) => i.field === field)) continue;
+              const seen = firstLine[field].get(keyOf(row, field));
+              if (seen === undefined) firstLine[field].set(keyOf(row, field), line);
+              else checked.issues.push({ field, message: `is the same as on line ${seen}` });
+            }
           }
+          batch.push(checked);
+          time.check += performance.now() - t;
+          // Once the rows' length is known, the duplicate check makes room for the whole file.
+          if (total === RESERVE_AFTER) {
+            const expected = Math.ceil((size / read) * total);
+            for (const field of ['nir', 'agency_id'] as const) firstLine[field].reserve(expected);
+          }
+          if (batch.length >= IMPORT_BATCH) await flush();
         }
-        batch.push(checked);
-        // Once the rows' length is known, the duplicate check makes room for the whole file.
-        if (total === RESERVE_AFTER) {
-          const expected = Math.ceil((size / read) * total);
-          for (const field of ['nir', 'agency_id'] as const) firstLine[field].reserve(expected);
-        }
-        if (batch.length >= IMPORT_BATCH) await flush();
+        await flush();
+        const w = performance.now();
+        await writes;
+        time.wait += performance.now() - w;
+        time.loop = w - loopStarted;
+      } catch (error) {
+        // Nothing more is sent, and every step has settled, before the transaction rolls back.
+        stopped = true;
+        await Promise.allSettled([ordered, writes]);
+        throw error;
+      } finally {
+        await sealer?.close();
       }
-      await flush();
       if (rejected > 0 && !options.skipInvalid) {
         throw new AppError(
           'import_rejected',
@@ -239,10 +333,22 @@ export async function importPersons(
 
   // Moved only once the transaction has committed: a rolled-back import leaves no rejects file.
   if (summary.rejected > 0 && pending) await moveIntoPlace(pending, rejectsFile);
+  const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
+  const s = (x: number): number => Math.round(x) / 1000;
   return {
     ...summary,
     rejectsFile: summary.rejected > 0 ? rejectsFile : null,
-    seconds: Math.round(performance.now() - started) / 1000,
+    seconds: s(ms),
+    cpuSeconds: s((cpu.user + cpu.system) / 1000),
+    steps: {
+      read: s(time.loop - time.check - time.wait),
+      check: s(time.check),
+      wait: s(time.wait),
+      duplicates: s(time.duplicates),
+      seal: s(time.seal),
+      write: s(time.write),
+    },
   };
 }
 
@@ -271,6 +377,32 @@ function rejectRecord(columns: readonly string[], c: Checked): string[] {
     String(c.line),
     c.issues.map((i) => `${i.field}: ${i.message}`).join('; '),
   ];
+}
+
+/**
+ * The rows of `batch` whose NIR or agency id (the first row of the file with it) is registered
+ * already, by field.
+ */
+async function registeredAmong(
+  tx: Tx,
+  keys: RegistryKeys,
+  firstLine: Record<'nir' | 'agency_id', LineIndex>,
+  batch: readonly Checked[],
+): Promise<Record<'nir' | 'agency_id', Checked[]>> {
+  const found: Record<'nir' | 'agency_id', Checked[]> = { nir: [], agency_id: [] };
+  for (const field of ['nir', 'agency_id'] as const) {
+    const firsts = batch.filter((c) => c.row && firstLine[field].get(keyOf(c.row, field)) === c.line);
+    const known = new Set(
+      await alreadyRegistered(
+        tx,
+        keys,
+        field,
+        firsts.map((c) => identifierOf(c.row!, field)),
+      ),
+    );
+    found[field] = firsts.filter((c) => known.has(identifierOf(c.row!, field)));
+  }
+  return found;
 }
 
 /**
