@@ -27,7 +27,7 @@ export function blindIndexKeys(master: Buffer): Record<BlindIndexKind, Buffer> {
 /**
  * Each sub-key as a KeyObject, made once: on Node.js 24 (OpenSSL 3.5) an HMAC keyed by a Buffer
  * costs about 35 µs, mostly importing the key, against about 6 µs keyed by a KeyObject; a seeded
- * person takes four or five (docs/BENCHMARKS.md, "Issue 15: the bulk path by COPY"). The same HMAC.
+ * person takes four or five (docs/BENCHMARKS.md, "Issue 15: the bulk path"). The same HMAC.
  */
 const keyObjects = new WeakMap<Buffer, KeyObject>();
 

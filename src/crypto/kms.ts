@@ -36,7 +36,7 @@ export class LocalKms implements Kms {
   /**
    * Each KEK as a KeyObject, made once per KEK: on Node.js 24 a cipher keyed by a Buffer costs about
    * 25 µs more than one keyed by a KeyObject (importing the key each time), and every person
-   * written or read wraps or unwraps one key (docs/BENCHMARKS.md, "Issue 15: the bulk path by COPY").
+   * written or read wraps or unwraps one key (docs/BENCHMARKS.md, "Issue 15: the bulk path").
    */
   readonly #keyObjects = new Map<string, { raw: Buffer; key: KeyObject }>();
 

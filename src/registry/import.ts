@@ -158,7 +158,7 @@ export async function importPersons(
   let rejects: WriteStream | undefined;
   // PGlite in this process runs its writes on this thread, so a worker thread gains little there
   // (about 13 % at 200,000 rows) and costs 30–45 MB, which the 1,000,000-row import cannot spare
-  // under its 300 MB bound (docs/BENCHMARKS.md, "Issue 15: the bulk path by COPY"). On PostgreSQL,
+  // under its 300 MB bound (docs/BENCHMARKS.md, "Issue 15: the bulk path"). On PostgreSQL,
   // or PGlite through a `rempart serve`, the database works in another process and sealing in a
   // worker thread runs beside it.
   const sealInWorker = db.kind === 'postgres' || db.servedBy !== undefined;

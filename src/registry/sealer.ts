@@ -1,7 +1,7 @@
 /**
  * Sealing for `rempart import`: in this thread, or in a worker thread so that sealing (per-field
  * AES-256-GCM and blind indexes, about half the CPU of a row) runs beside the reading, the checks
- * and the database's writes (docs/BENCHMARKS.md, "Issue 15: the bulk path by COPY"). Each person
+ * and the database's writes (docs/BENCHMARKS.md, "Issue 15: the bulk path"). Each person
  * keeps a data key of its own and each field its own ciphertext (sealPersons): only where the
  * work runs changes.
  */
