@@ -10,7 +10,7 @@ import { base, Faker, fr } from '@faker-js/faker';
 import { buildNir } from './nir.ts';
 import type { OrganisationKind } from './organisations-plan.ts';
 import type { CaseloadEntry, PersonEntry, PersonStatus, RegistrationPeriod } from './person.ts';
-import { BIRTH_COUNTRIES, type Commune, communeAt, communeInDepartment } from './places.ts';
+import { BIRTH_COUNTRIES, type Commune, communeAt, communeInDepartment, countryByCode } from './places.ts';
 
 /** Persons per chunk: the unit of determinism, of work for a worker, and of one database batch. */
 export const CHUNK = 1000;
@@ -151,7 +151,7 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
     let nirCommune: string;
     if (u() < 0.16) {
       const country = pickCountry(u());
-      birthPlace = { countryCode: country.code, country: country.name };
+      birthPlace = { countryCode: country.code, country: countryByCode(country.code)!.name };
       nirDepartment = '99';
       nirCommune = country.code.slice(2);
     } else {
@@ -241,7 +241,7 @@ export function retryIdentifiers(person: GeneratedPerson, attempt: number): void
   person.entry.id = randomUUID();
 }
 
-function pickCountry(u: number): { code: string; name: string } {
+function pickCountry(u: number): { code: string; weight: number } {
   const total = BIRTH_COUNTRIES.reduce((sum, c) => sum + c.weight, 0);
   let target = u * total;
   for (const country of BIRTH_COUNTRIES) {
