@@ -1,11 +1,17 @@
 /** INSEE's table of countries and territories abroad (src/registry/insee/README.md): every code named. */
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { BIRTH_COUNTRIES, countries, countryByCode, FRANCE_COUNTRY_CODE } from './places.ts';
 
 describe('countries', () => {
-  it('holds the 229 codes of COG 2025: 212 countries and 17 territories, each 99xxx and named once', () => {
+  it('holds the 229 codes of COG 2025: 197 countries and 32 territories, each 99xxx and named once', () => {
     const table = countries();
     expect(table.size).toBe(229);
+    const file = readFileSync(new URL('./insee/v_pays_territoire_2025.csv', import.meta.url), 'utf8');
+    const rows = parse(file, { columns: true }) as { ACTUAL: string }[];
+    expect(rows.filter((r) => r.ACTUAL === '1')).toHaveLength(197);
+    expect(rows.filter((r) => r.ACTUAL === '4')).toHaveLength(32);
     for (const [code, country] of table) {
       expect(code).toMatch(/^99[1-7][0-9]{2}$/);
       expect(country.code).toBe(code);
