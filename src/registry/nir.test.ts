@@ -411,6 +411,22 @@ describe('North-African department codes', () => {
     ['96, Tunisia March 1956, day unknown', '96', '1956-03-01', abroad('1956-03-00', TUNISIA), []],
     ['99 + Algeria, Algiers 1955', '99', '1955-06-10', abroad('1955-06-10', ALGERIA), []],
     ['91 for Essonne, 1985', '91', '1985-05-17', inFrance('1985-05-17', '91'), []],
+    ['78 for Essonne before 1968 (Seine-et-Oise)', '78', '1955-05-17', inFrance('1955-05-17', '91'), []],
+    ['75 for Hauts-de-Seine before 1968 (Seine)', '75', '1967-12-31', inFrance('1967-12-31', '92'), []],
+    [
+      '78 for Essonne in 1968',
+      '78',
+      '1968-01-01',
+      inFrance('1968-01-01', '91'),
+      ['birth department does not match'],
+    ],
+    [
+      '75 for Yvelines before 1968',
+      '75',
+      '1955-05-17',
+      inFrance('1955-05-17', '78'),
+      ['birth department does not match'],
+    ],
     ['95 for Val-d’Oise, 1950', '95', '1950-05-17', inFrance('1950-05-17', '95'), []],
     ['92 for Hauts-de-Seine, 1955', '92', '1955-05-17', inFrance('1955-05-17', '92'), []],
     [

@@ -315,8 +315,20 @@ function splitPlace(place: string): { department: string; commune: string } | un
 }
 
 // Corsica was split into 2A and 2B on 1 January 1976 (loi 75-356); earlier births carry "20".
+// Seine (75) and Seine-et-Oise (78) were divided into 75, 78 and 91–95 on 1 January 1968 (loi
+// 64-707): a birth before then in a commune now in 91–95 carries 75 or 78. Which one depends on
+// the commune, which the registry has no table of, so both are accepted, and so is the current
+// department (a birth commune's code is the current one).
+const ILE_DE_FRANCE_1968 = new Set(['91', '92', '93', '94', '95']);
+
 function sameBirthPlace(nirDepartment: string, personDepartment: string, year: number): boolean {
   if (nirDepartment === personDepartment) return true;
+  if (
+    year < 1968 &&
+    ILE_DE_FRANCE_1968.has(personDepartment) &&
+    (nirDepartment === '75' || nirDepartment === '78')
+  )
+    return true;
   const split = (department: string): boolean => department === '2A' || department === '2B';
   return (
     year < 1976 &&
