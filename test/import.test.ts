@@ -251,6 +251,58 @@ describe(`import on ${engine}`, () => {
     });
   });
 
+  it('imports persons born in Tunis, Algiers and Casablanca before independence with 96, 91 and 95 in their NIR, shown with their country', async () => {
+    const bornIn = (department: string, country: string, place: string, birthDate: string): Row => {
+      const n = ++seq;
+      return person({
+        agency_id: `${String(n).padStart(7, '0')}A`,
+        nir: buildNir({
+          sex: '1',
+          birthYear: Number(birthDate.slice(0, 4)),
+          birthMonth: Number(birthDate.slice(5, 7)),
+          department,
+          commune: '101',
+          order: (n % 900) + 1,
+        }),
+        last_name: 'Ben Ammar',
+        first_names: 'Youssef',
+        birth_date: birthDate,
+        birth_commune_code: '',
+        birth_country_code: country,
+        birth_place_name: place,
+        // deregistered three months ago: still searchable (archived after 12 months, docs/RETENTION.md)
+        status: 'deregistered',
+        deregistered_on: '2025-03-01',
+      });
+    };
+    const tunis = bornIn('96', '99351', 'Tunis', '1950-04-12');
+    const algiers = bornIn('91', '99352', 'Alger', '1955-06-10');
+    const casablanca = bornIn('95', '99350', 'Casablanca', '1952-11-03');
+    const summary = await importPersons(
+      t.db,
+      keys.registry,
+      await fileOf(csv([tunis, algiers, casablanca])),
+      {
+        today: TODAY,
+      },
+    );
+    expect(summary).toMatchObject({ imported: 3 });
+    await t.db.tx(actor, async (tx) => {
+      for (const [row, country] of [
+        [tunis, 'Tunisie'],
+        [algiers, 'Algérie'],
+        [casablanca, 'Maroc'],
+      ] as const) {
+        const [id] = await findPersonIds(tx, keys.registry, { by: 'nir', nir: row.nir });
+        expect(await openIdentity(tx, keys.registry, id!, ['nir', 'birthDate', 'birthPlace'])).toEqual({
+          nir: row.nir,
+          birthDate: row.birth_date,
+          birthPlace: { countryCode: row.birth_country_code, country, commune: row.birth_place_name },
+        });
+      }
+    });
+  });
+
   it('streams 1,500 rows in batches of 1,000, in one transaction', async () => {
     const rows = Array.from({ length: 1500 }, () => person());
     const before = await counts();
@@ -326,6 +378,51 @@ describe(`import on ${engine}`, () => {
       line: 2,
       field: 'nir',
       rows: () => [person({ nir: wrongNir('96') }), person()],
+    },
+    {
+      name: 'a NIR with department 96 for a birth in Paris in 1950',
+      line: 2,
+      field: 'nir',
+      rows: () => [
+        person({
+          nir: buildNir({
+            sex: '1',
+            birthYear: 1950,
+            birthMonth: 5,
+            department: '96',
+            commune: '101',
+            order: 7,
+          }),
+          birth_date: '1950-05-14',
+        }),
+      ],
+    },
+    {
+      name: 'a NIR with department 96 for a birth in Tunisia after its independence',
+      line: 2,
+      field: 'nir',
+      rows: () => [
+        person({
+          nir: buildNir({
+            sex: '1',
+            birthYear: 1956,
+            birthMonth: 3,
+            department: '96',
+            commune: '101',
+            order: 7,
+          }),
+          birth_date: '1956-03-25',
+          birth_commune_code: '',
+          birth_country_code: '99351',
+          birth_place_name: 'Tunis',
+        }),
+      ],
+    },
+    {
+      name: 'a birth country code INSEE does not know',
+      line: 3,
+      field: 'birth_country_code',
+      rows: () => [person(), person({ birth_commune_code: '', birth_country_code: '99999' })],
     },
     {
       name: 'a NIR with department 00',

@@ -4,11 +4,20 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMPORT_COLUMNS, importPersons } from '../src/registry/import.ts';
+import { buildNir, nirKey } from '../src/registry/nir.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
 import { caseloadOf, type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
 import type { StaffClient } from './helpers/staff.ts';
+
+/** 13 characters and their control key. */
+const withKey = (first13: string): string => first13 + nirKey(first13);
 
 interface AuditRow {
   action: string;
@@ -368,6 +377,69 @@ describe(`persons through the gate (${engine})`, () => {
     } finally {
       await w.t.driver.transaction((tx) => tx.query('GRANT INSERT ON audit_event_persons TO rempart_app'));
     }
+  });
+
+  it('finds by NIR a person born in Tunis in 1950 whose NIR carries 96, and shows the country by name', async () => {
+    const [agency] = await w.t.driver.transaction((tx) =>
+      tx.query<{ code: string }>('SELECT code FROM organisations WHERE id = $1', [w.agency]),
+    );
+    const nir = buildNir({
+      sex: '2',
+      birthYear: 1950,
+      birthMonth: 4,
+      department: '96',
+      commune: '101',
+      order: 321,
+    });
+    const row: Record<string, string> = Object.fromEntries(IMPORT_COLUMNS.map((c) => [c, '']));
+    Object.assign(row, {
+      agency_id: '7654321T',
+      nir,
+      last_name: 'Ben Ammar',
+      first_names: 'Leïla',
+      sex: 'F',
+      birth_date: '1950-04-12',
+      birth_country_code: '99351',
+      birth_place_name: 'Tunis',
+      status: 'registered',
+      agency_code: agency!.code,
+      registered_on: '2025-01-06',
+    });
+    const dir = await mkdtemp(path.join(tmpdir(), 'rempart-tunis-'));
+    try {
+      const file = path.join(dir, 'tunis.csv');
+      await writeFile(file, stringify([row], { header: true, columns: [...IMPORT_COLUMNS] }));
+      await importPersons(w.t.db, w.keys.registry, file, { today: '2026-01-01' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const found = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+      nir,
+    });
+    expect(found.statusCode).toBe(200);
+    const [result] = found.json().results;
+    const view = await counselor.request('GET', `/api/v1/persons/${result.id}?purpose=accompaniment`);
+    expect(view.statusCode).toBe(200);
+    expect(view.json().person).toMatchObject({
+      nir,
+      birthDate: '1950-04-12',
+      birthPlace: { countryCode: '99351', country: 'Tunisie', commune: 'Tunis' },
+    });
+    // A 96 NIR of a birth after Tunisia's independence cannot exist: refused, naming the field only.
+    const body = withKey('2570496101321'); // a woman born in April 1957, Tunisia's 96
+    const refused = await counselor.request('POST', '/api/v1/persons/search', {
+      purpose: 'accompaniment',
+      by: 'nir',
+      nir: body,
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().field).toBe('nir');
+    const problem = refused.json();
+    expect(`${problem.detail} ${JSON.stringify(problem.issues)}`).not.toMatch(/[0-9]/);
+    const said = JSON.stringify({ ...problem, requestId: undefined }); // a request id is random hex
+    for (let k = 0; k + 4 <= body.length; k++) expect(said).not.toContain(body.slice(k, k + 4));
   });
 
   it('a search for a missing identifier names the field; identifiers never go in the URL', async () => {

@@ -82,6 +82,7 @@ describe('parseNir: invalid numbers', () => {
   const sex = 'sex code must be 1 or 2 (or 3, 4, 7, 8 for provisional numbers)';
   const month = 'birth month code is not a valid month';
   const department = 'unknown birth department';
+  const tunisiaLater = 'birth department of Tunisia is only used for births before its independence';
   const key = 'control key does not match the first 13 characters';
 
   const cases: [string, string, string][] = [
@@ -102,7 +103,8 @@ describe('parseNir: invalid numbers', () => {
     ['month 43', withKey('1854378006048'), month],
     ['month 49', withKey('1854978006048'), month],
     ['department 00', withKey('1850500006048'), department],
-    ['department 96', withKey('1850596006048'), department],
+    ['department 96 after Tunisia’s independence', withKey('1850596006048'), tunisiaLater],
+    ['department 96 in April 1956', withKey('1560496006048'), tunisiaLater],
     ['department 970', withKey('1850597012345'), department],
     ['department 979', withKey('1850597912345'), department],
     ['department 980', withKey('1850598012345'), department],
@@ -331,6 +333,171 @@ describe('nirMatchesPerson', () => {
     expect(nirMatchesPerson(nir, { ...person, birthDate })).toEqual([
       { field: 'birthDate', message: 'must be a date in YYYY-MM-DD form' },
     ]);
+  });
+});
+
+// Births in French North Africa before independence (NORTH_AFRICA in nir.ts): 91–94 Algeria,
+// 95 Morocco, 96 Tunisia; first days of independence 3 July 1962, 2 March 1956, 20 March 1956.
+describe('North-African department codes', () => {
+  const ALGERIA = '99352';
+  const MOROCCO = '99350';
+  const TUNISIA = '99351';
+  /** A NIR built by the key rule for a man born on `birthDate` with this department and commune. */
+  const nirOf = (department: string, birthDate: string, commune = '352'): Nir =>
+    parseNir(
+      buildNir({
+        sex: '1',
+        birthYear: Number(birthDate.slice(0, 4)),
+        birthMonth: Number(birthDate.slice(5, 7)),
+        department,
+        commune,
+        order: 17,
+      }),
+    );
+  const abroad = (birthDate: string, birthCountryCode: string) => ({
+    sex: 'M' as const,
+    birthDate,
+    birthDepartment: undefined,
+    birthCountryCode,
+  });
+  const inFrance = (birthDate: string, birthDepartment: string) => ({
+    sex: 'M' as const,
+    birthDate,
+    birthDepartment,
+  });
+  const algeriaLater = 'birth department of Algeria is only used for births before its independence';
+  const moroccoLater = 'birth department of Morocco is only used for births before its independence';
+  const tunisiaLater = 'birth department of Tunisia is only used for births before its independence';
+  const notTunisia = 'birth department of Tunisia is only used for births in Tunisia before its independence';
+  const elsewhere = (country: string): string =>
+    `birth place is coded in France, or ${country} before independence, but the birth is elsewhere abroad`;
+
+  it.each([
+    ['91, Algiers 1955', '91', '1955-06-10', abroad('1955-06-10', ALGERIA), []],
+    ['92, Oran 1950', '92', '1950-01-31', abroad('1950-01-31', ALGERIA), []],
+    ['93, Constantine 1961', '93', '1961-12-01', abroad('1961-12-01', ALGERIA), []],
+    ['94, Territoires du Sud 1940', '94', '1940-02-29', abroad('1940-02-29', ALGERIA), []],
+    ['91, the day before Algeria’s independence', '91', '1962-07-02', abroad('1962-07-02', ALGERIA), []],
+    [
+      '91, on the day France recognised it',
+      '91',
+      '1962-07-03',
+      abroad('1962-07-03', ALGERIA),
+      [algeriaLater],
+    ],
+    [
+      '91, on the day Algeria celebrates it',
+      '91',
+      '1962-07-05',
+      abroad('1962-07-05', ALGERIA),
+      [algeriaLater],
+    ],
+    ['94, Algeria 1963', '94', '1963-04-01', abroad('1963-04-01', ALGERIA), [algeriaLater]],
+    ['95, Casablanca 1950', '95', '1950-08-20', abroad('1950-08-20', MOROCCO), []],
+    ['95, the day before Morocco’s independence', '95', '1956-03-01', abroad('1956-03-01', MOROCCO), []],
+    ['95, on Morocco’s independence', '95', '1956-03-02', abroad('1956-03-02', MOROCCO), [moroccoLater]],
+    ['95, Morocco 1980', '95', '1980-01-15', abroad('1980-01-15', MOROCCO), [moroccoLater]],
+    ['96, Tunis 1950', '96', '1950-04-12', abroad('1950-04-12', TUNISIA), []],
+    ['96, the day before Tunisia’s independence', '96', '1956-03-19', abroad('1956-03-19', TUNISIA), []],
+    ['96, on Tunisia’s independence', '96', '1956-03-20', abroad('1956-03-20', TUNISIA), [tunisiaLater]],
+    [
+      '96, Tunisia 2003 (the NIR reads as 1903)',
+      '96',
+      '2003-02-01',
+      abroad('2003-02-01', TUNISIA),
+      [tunisiaLater],
+    ],
+    // The day may be unknown (00): the date counts from its first possible day.
+    ['96, Tunisia March 1956, day unknown', '96', '1956-03-01', abroad('1956-03-00', TUNISIA), []],
+    ['99 + Algeria, Algiers 1955', '99', '1955-06-10', abroad('1955-06-10', ALGERIA), []],
+    ['91 for Essonne, 1985', '91', '1985-05-17', inFrance('1985-05-17', '91'), []],
+    ['78 for Essonne before 1968 (Seine-et-Oise)', '78', '1955-05-17', inFrance('1955-05-17', '91'), []],
+    ['75 for Hauts-de-Seine before 1968 (Seine)', '75', '1967-12-31', inFrance('1967-12-31', '92'), []],
+    [
+      '78 for Essonne in 1968',
+      '78',
+      '1968-01-01',
+      inFrance('1968-01-01', '91'),
+      ['birth department does not match'],
+    ],
+    [
+      '75 for Yvelines before 1968',
+      '75',
+      '1955-05-17',
+      inFrance('1955-05-17', '78'),
+      ['birth department does not match'],
+    ],
+    ['95 for Val-d’Oise, 1950', '95', '1950-05-17', inFrance('1950-05-17', '95'), []],
+    ['92 for Hauts-de-Seine, 1955', '92', '1955-05-17', inFrance('1955-05-17', '92'), []],
+    [
+      '91 for a birth in Paris',
+      '91',
+      '1955-05-17',
+      inFrance('1955-05-17', '75'),
+      ['birth department does not match'],
+    ],
+    ['96 for a birth in France', '96', '1950-04-12', inFrance('1950-04-12', '75'), [notTunisia]],
+    ['96 for a birth in Algeria', '96', '1950-04-12', abroad('1950-04-12', ALGERIA), [elsewhere('Tunisia')]],
+    ['95 for a birth in Algeria', '95', '1950-04-12', abroad('1950-04-12', ALGERIA), [elsewhere('Morocco')]],
+    ['91 for a birth in Morocco', '91', '1950-04-12', abroad('1950-04-12', MOROCCO), [elsewhere('Algeria')]],
+    ['93 for a birth in Portugal', '93', '1950-04-12', abroad('1950-04-12', '99139'), [elsewhere('Algeria')]],
+  ] as [string, string, string, Parameters<typeof nirMatchesPerson>[1], string[]][])(
+    '%s',
+    (_label, department, nirDate, person, messages) => {
+      const nir = nirOf(department, nirDate);
+      expect(nir.department).toBe(department);
+      const issues = nirMatchesPerson(nir, person);
+      expect(issues.map((issue) => issue.message)).toEqual(messages);
+      for (const issue of issues) {
+        expect(issue.field).toBe('nir');
+        expect(issue.message).not.toMatch(/[0-9]/);
+      }
+    },
+  );
+
+  it('reads the place of a 96 NIR as department 96 and its commune, not as a country', () => {
+    const nir = nirOf('96', '1950-04-12', '101');
+    expect(nir).toMatchObject({ department: '96', commune: '101', countryCode: undefined });
+    expect(formatNir(nir.value)).toMatch(/^1 50 04 96 101 017 \d\d$/);
+  });
+
+  it('refuses a 96 NIR whose year and month cannot be before 20 March 1956, and builds none', () => {
+    for (const [year, month] of [
+      [1956, 4],
+      [1957, 1],
+      [1985, 5],
+    ] as const) {
+      const body = `1${String(year % 100).padStart(2, '0')}${String(month).padStart(2, '0')}96101017`;
+      expect(issueOf(() => parseNir(body + nirKey(body)))).toMatchObject({
+        field: 'nir',
+        message: tunisiaLater,
+      });
+      expect(
+        issueOf(() =>
+          buildNir({
+            sex: '1',
+            birthYear: year,
+            birthMonth: month,
+            department: '96',
+            commune: '101',
+            order: 17,
+          }),
+        ).field,
+      ).toBe('department');
+    }
+    // March 1956 and an unknown month code of 1956 may be before the 20th: the person's date decides.
+    for (const month of ['03', '20', '50']) {
+      const body = `156${month}96101017`;
+      expect(parseNir(body + nirKey(body)).department).toBe('96');
+    }
+  });
+
+  it('still refuses the commune 000 and a wrong key for these departments', () => {
+    const zero = '15004960000' + '17';
+    expect(issueOf(() => parseNir(withKey(zero))).message).toBe('commune code must not be 000');
+    const good = nirOf('91', '1955-06-10').value;
+    const wrong = good.slice(0, 13) + String((Number(good.slice(13)) % 97) + 1).padStart(2, '0');
+    expect(issueOf(() => parseNir(wrong)).message).toBe('control key does not match the first 13 characters');
   });
 });
 

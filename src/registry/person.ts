@@ -6,7 +6,7 @@ import type { FieldIssue } from '../errors.ts';
 import { isIsoDate } from '../iso-dates.ts';
 import { earliestBirthDay, parseBirthDate } from './birth-date.ts';
 import { nirMatchesPerson, parseNir } from './nir.ts';
-import { communeByCode, countryByCode } from './places.ts';
+import { communeByCode, countryByCode, FRANCE_COUNTRY_CODE } from './places.ts';
 
 export const PERSON_STATUSES = ['registered', 'deregistered', 'candidate', 'archived'] as const;
 export type PersonStatus = (typeof PERSON_STATUSES)[number];
@@ -223,14 +223,23 @@ export function validateIdentity(
     if (!commune) issues.push({ field: 'birth_commune_code', message: 'is not a known INSEE commune code' });
     else birthPlace = { communeCode, commune: commune.name, department: commune.department };
   } else if (countryCode !== '') {
+    const country = countryByCode(countryCode);
     if (!/^99\d{3}$/.test(countryCode)) {
       issues.push({ field: 'birth_country_code', message: 'must be an INSEE country code 99xxx' });
+    } else if (countryCode === FRANCE_COUNTRY_CODE) {
+      issues.push({
+        field: 'birth_country_code',
+        message: 'is France: a birth in France is given by birth_commune_code',
+      });
+    } else if (!country) {
+      // INSEE's table of countries and territories (src/registry/insee/README.md): a code outside
+      // it is a typing error or a former country the registry does not know yet.
+      issues.push({ field: 'birth_country_code', message: 'is not an INSEE country or territory code' });
     } else {
       const place = text(raw.birth_place_name);
-      const country = countryByCode(countryCode)?.name ?? 'étranger';
       birthPlace = {
         countryCode,
-        country,
+        country: country.name,
         ...(place ? { commune: checkName('birth_place_name', place, issues) } : {}),
       };
     }
@@ -248,7 +257,8 @@ export function validateIdentity(
     nir = parsed.value;
     if (sex && birthDateOk && birthPlace) {
       const birthDepartment = 'department' in birthPlace ? birthPlace.department : undefined;
-      issues.push(...nirMatchesPerson(parsed, { sex, birthDate, birthDepartment }));
+      const birthCountryCode = 'countryCode' in birthPlace ? birthPlace.countryCode : undefined;
+      issues.push(...nirMatchesPerson(parsed, { sex, birthDate, birthDepartment, birthCountryCode }));
     }
   } catch (error) {
     const nirIssues = (error as { issues?: FieldIssue[] }).issues;

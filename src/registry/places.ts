@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { parse } from 'csv-parse/sync';
 
 export interface Commune {
   /** INSEE code, 5 characters: '75056', '2A004', '97101'. */
@@ -36,24 +37,27 @@ interface RawCommune {
   anciensCodes?: string[];
 }
 
-/** Frequent countries of birth among residents born abroad, with their INSEE country codes. */
-export const BIRTH_COUNTRIES: readonly (Country & { weight: number })[] = [
-  { code: '99350', name: 'Maroc', weight: 20 },
-  { code: '99352', name: 'Algérie', weight: 20 },
-  { code: '99351', name: 'Tunisie', weight: 8 },
-  { code: '99139', name: 'Portugal', weight: 10 },
-  { code: '99134', name: 'Espagne', weight: 4 },
-  { code: '99127', name: 'Italie', weight: 4 },
-  { code: '99208', name: 'Turquie', weight: 5 },
-  { code: '99341', name: 'Sénégal', weight: 4 },
-  { code: '99335', name: 'Mali', weight: 4 },
-  { code: '99326', name: "Côte d'Ivoire", weight: 4 },
-  { code: '99322', name: 'Cameroun', weight: 3 },
-  { code: '99109', name: 'Allemagne', weight: 3 },
-  { code: '99131', name: 'Belgique', weight: 3 },
-  { code: '99132', name: 'Royaume-Uni', weight: 2 },
-  { code: '99114', name: 'Roumanie', weight: 4 },
-  { code: '99122', name: 'Pologne', weight: 2 },
+/**
+ * Frequent countries of birth among residents born abroad, with their INSEE country codes and a
+ * weight for the synthetic population; their names come from the INSEE table (`countryByCode`).
+ */
+export const BIRTH_COUNTRIES: readonly { code: string; weight: number }[] = [
+  { code: '99350', weight: 20 }, // Maroc
+  { code: '99352', weight: 20 }, // Algérie
+  { code: '99351', weight: 8 }, // Tunisie
+  { code: '99139', weight: 10 }, // Portugal
+  { code: '99134', weight: 4 }, // Espagne
+  { code: '99127', weight: 4 }, // Italie
+  { code: '99208', weight: 5 }, // Turquie
+  { code: '99341', weight: 4 }, // Sénégal
+  { code: '99335', weight: 4 }, // Mali
+  { code: '99326', weight: 4 }, // Côte d'Ivoire
+  { code: '99322', weight: 3 }, // Cameroun
+  { code: '99109', weight: 3 }, // Allemagne
+  { code: '99131', weight: 3 }, // Belgique
+  { code: '99132', weight: 2 }, // Royaume-Uni
+  { code: '99114', weight: 4 }, // Roumanie
+  { code: '99122', weight: 2 }, // Pologne
 ];
 
 interface Places {
@@ -62,7 +66,6 @@ interface Places {
   inhabited: Commune[];
   cumulative: Float64Array;
   departments: Map<string, Department>;
-  countries: Map<string, Country>;
 }
 
 let cache: Places | undefined;
@@ -111,8 +114,7 @@ export function places(): Places {
     cumulative[i] = total;
   });
   const departments = new Map(rawDepartments.map((d) => [d.code, { code: d.code, name: d.nom }]));
-  const countries = new Map(BIRTH_COUNTRIES.map((c) => [c.code, { code: c.code, name: c.name }]));
-  cache = { byCode, inhabited, cumulative, departments, countries };
+  cache = { byCode, inhabited, cumulative, departments };
   return cache;
 }
 
@@ -178,7 +180,26 @@ export function departmentByCode(code: string): Department | undefined {
   return places().departments.get(code);
 }
 
-/** Known country of birth by INSEE code ('99350' → Maroc). */
+/** The INSEE code of France in the table of countries: not a birth abroad. */
+export const FRANCE_COUNTRY_CODE = '99100';
+
+let countryCache: Map<string, Country> | undefined;
+
+/**
+ * Every country and territory abroad of INSEE's geographic code (COG 2025, 229 codes), by code:
+ * src/registry/insee/README.md gives the source and the date it was taken. The name is `LIBCOG`,
+ * the usual French name in proper case ("Algérie", "Royaume-Uni"), which a person reads in the
+ * portal and in notices.
+ */
+export function countries(): ReadonlyMap<string, Country> {
+  if (countryCache) return countryCache;
+  const text = readFileSync(new URL('./insee/v_pays_territoire_2025.csv', import.meta.url), 'utf8');
+  const rows = parse(text, { columns: true, skip_empty_lines: true }) as { COG: string; LIBCOG: string }[];
+  countryCache = new Map(rows.map((row) => [row.COG, { code: row.COG, name: row.LIBCOG }]));
+  return countryCache;
+}
+
+/** The country or territory abroad with this INSEE code ('99350' → Maroc), if INSEE knows it. */
 export function countryByCode(code: string): Country | undefined {
-  return places().countries.get(code);
+  return countries().get(code);
 }

@@ -1,6 +1,8 @@
 /** Synthetic persons live near their agency: the demo and the drill look like a real registry. */
 import { describe, expect, it } from 'vitest';
+import { NORTH_AFRICA, parseNir } from './nir.ts';
 import { planOrganisations } from './organisations-plan.ts';
+import { type RawPerson, validateIdentity } from './person.ts';
 import { communesOf } from './places.ts';
 import { generateChunk, type SeedOrganisation } from './population.ts';
 
@@ -47,6 +49,56 @@ describe('generateChunk', () => {
         const org = organisations.find((o) => o.id === caseload.organisationId)!;
         if (org.kind === 'cap_emploi') expect(org.department).toBe(department);
       }
+    }
+  });
+
+  // NIR departments 91–96 for births in French North Africa before independence (nir.ts): every
+  // test and benchmark of a few thousand persons meets them, and every one of them is valid.
+  it('makes persons born in Algeria, Morocco and Tunisia before independence with the old department codes', () => {
+    const persons = [0, 1, 2, 3, 4].flatMap((chunk) =>
+      generateChunk({ ...spec, asOf: '2026-01-01' }, chunk, 1000),
+    );
+    const byCountry = new Map<string, number>();
+    for (const { entry } of persons) {
+      const { identity } = entry;
+      const nir = parseNir(identity.nir);
+      const place = identity.birthPlace;
+      const northAfrica = NORTH_AFRICA.find((n) => n.departments.includes(nir.department));
+      if (!('countryCode' in place) || northAfrica === undefined) continue;
+      expect(place.countryCode).toBe(northAfrica.countryCode);
+      expect(identity.birthDate < northAfrica.independence).toBe(true);
+      byCountry.set(place.country, (byCountry.get(place.country) ?? 0) + 1);
+      const raw: RawPerson = {
+        agency_id: identity.agencyId,
+        nir: identity.nir,
+        last_name: identity.lastName,
+        first_names: identity.firstNames,
+        sex: identity.sex,
+        birth_date: identity.birthDate,
+        birth_country_code: place.countryCode,
+      };
+      expect(validateIdentity(raw, '2026-01-01').issues).toEqual([]);
+    }
+    expect(byCountry.get('Algérie')).toBeGreaterThanOrEqual(10);
+    expect(byCountry.get('Maroc')).toBeGreaterThanOrEqual(2);
+    expect(byCountry.get('Tunisie')).toBeGreaterThanOrEqual(2);
+    // ... and others born there before independence carry 99 and the country, as INSEE also did.
+    const algeria99 = persons.filter(
+      ({ entry: { identity } }) => identity.nir.slice(5, 10) === '99352' && identity.birthDate < '1962-07-03',
+    );
+    expect(algeria99.length).toBeGreaterThan(0);
+  });
+
+  it('makes former job seekers aged 70 to 79, deregistered before their 67th birthday', () => {
+    const persons = generateChunk({ ...spec, asOf: '2026-01-01' }, 0, 1000);
+    const retired = persons.filter(({ entry }) => entry.identity.birthDate < '1956-01-01');
+    expect(retired.length).toBeGreaterThan(20);
+    for (const { entry } of retired) {
+      expect(entry.identity.birthDate >= '1946-01-01').toBe(true);
+      expect(entry.status).toBe('deregistered');
+      const last = entry.registrationPeriods.at(-1)!;
+      const sixtySeventh = `${Number(entry.identity.birthDate.slice(0, 4)) + 67}${entry.identity.birthDate.slice(4)}`;
+      expect(last.endedOn! <= sixtySeventh).toBe(true);
     }
   });
 

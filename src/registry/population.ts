@@ -7,10 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { base, Faker, fr } from '@faker-js/faker';
-import { buildNir } from './nir.ts';
+import { buildNir, NORTH_AFRICA } from './nir.ts';
 import type { OrganisationKind } from './organisations-plan.ts';
 import type { CaseloadEntry, PersonEntry, PersonStatus, RegistrationPeriod } from './person.ts';
-import { BIRTH_COUNTRIES, type Commune, communeAt, communeInDepartment } from './places.ts';
+import { BIRTH_COUNTRIES, type Commune, communeAt, communeInDepartment, countryByCode } from './places.ts';
 
 /** Persons per chunk: the unit of determinism, of work for a worker, and of one database batch. */
 export const CHUNK = 1000;
@@ -55,6 +55,12 @@ export function agencyIdOf(globalIndex: number): string {
   for (let i = 0; i < 7; i++) sum += Number(digits[i]) * (i + 2);
   return `${digits}${String.fromCharCode(65 + (sum % 26))}`;
 }
+
+/** Share of the persons drawn at 58 to 67 who are made twelve years older (former job seekers). */
+const RETIRED_SHARE = 0.3;
+
+/** Share of the persons born before 1962 who were born in French North Africa with French civil status. */
+const REPATRIATE_SHARE = 0.06;
 
 const DAY_MS = 86_400_000;
 
@@ -139,33 +145,61 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
   for (let k = 0; k < count; k++) {
     const globalIndex = spec.offset + chunk * CHUNK + k;
     const sex: 'M' | 'F' = u() < 0.5 ? 'M' : 'F';
-    const age = 16 + Math.floor(u() * 52);
+    // Working age, 16 to 67; a share of those drawn at 58 or older are former job seekers twelve
+    // years older (70 to 79), deregistered before 67: the registry keeps them for 20 years
+    // (docs/RETENTION.md) and pension proofs concern them. The share is read from the age draw
+    // (no draw added); a retired person's registration history takes other draws than before, so
+    // the persons after one in its chunk differ from earlier versions of the generator.
+    const ageDraw = u() * 52;
+    const drawnAge = 16 + Math.floor(ageDraw);
+    const retired = drawnAge >= 58 && ageDraw % 1 < RETIRED_SHARE;
+    const age = retired ? drawnAge + 12 : drawnAge;
     const birthDay = dayNumber(`${asOfYear - age - 1}-01-01`) + Math.floor(u() * 365);
     const birthDate = isoDay(birthDay);
     const birthYear = Number(birthDate.slice(0, 4));
     const birthMonth = Number(birthDate.slice(5, 7));
 
-    // Birth place: about one in six born abroad; in France, a commune drawn by population.
+    // Birth place: about one in six born abroad; in France, a commune drawn by population. Of those
+    // born before 1962, 6 in 100 more were born in French North Africa before independence and
+    // came to France with French civil status (the repatriates of 1956–1962): their NIR has the old
+    // department code (NORTH_AFRICA in nir.ts). Their country is read from the same draw.
     let birthPlace: PersonEntry['identity']['birthPlace'];
     let nirDepartment: string;
     let nirCommune: string;
-    if (u() < 0.16) {
+    let abroadCode: string | undefined;
+    let repatriate = false;
+    const placeDraw = u();
+    if (placeDraw < 0.16) {
       const country = pickCountry(u());
-      birthPlace = { countryCode: country.code, country: country.name };
+      birthPlace = { countryCode: country.code, country: countryByCode(country.code)!.name };
+      abroadCode = country.code;
       nirDepartment = '99';
       nirCommune = country.code.slice(2);
+    } else if (placeDraw < 0.16 + REPATRIATE_SHARE && birthYear < 1962) {
+      u(); // the draw the other branches make, so that the persons after this one stay as they were
+      const share = (placeDraw - 0.16) / REPATRIATE_SHARE;
+      const drawn = NORTH_AFRICA[share < 2 / 3 ? 0 : share < 5 / 6 ? 1 : 2]!;
+      // Morocco and Tunisia were independent from 1956: a later birth is one in Algeria.
+      abroadCode = birthDate < drawn.independence ? drawn.countryCode : NORTH_AFRICA[0]!.countryCode;
+      birthPlace = { countryCode: abroadCode, country: countryByCode(abroadCode)!.name };
+      repatriate = true;
+      nirDepartment = '99';
+      nirCommune = abroadCode.slice(2);
     } else {
       const commune = communeAt(u());
       birthPlace = { communeCode: commune.code, commune: commune.name, department: commune.department };
       ({ nirDepartment, nirCommune } = nirPlace(commune, birthYear));
     }
+    const order = 1 + Math.floor(u() * 999);
+    if (abroadCode !== undefined)
+      ({ nirDepartment, nirCommune } = nirAbroad(abroadCode, birthDate, order, repatriate));
     const nirParts = {
       sex: sex === 'M' ? ('1' as const) : ('2' as const),
       birthYear,
       birthMonth,
       department: nirDepartment,
       commune: nirCommune,
-      order: 1 + Math.floor(u() * 999),
+      order,
     };
 
     const firstCount = u() < 0.55 ? 1 : u() < 0.8 ? 2 : 3;
@@ -198,7 +232,7 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
           }
         : null;
 
-    const { status, periods } = registration(u, asOfDay, birthDay);
+    const { status, periods } = registration(u, asOfDay, birthDay, retired);
     const caseloads = caseloadsOf(u, orgs, agency.id, home.department, status, periods, age);
 
     out.push({
@@ -241,7 +275,45 @@ export function retryIdentifiers(person: GeneratedPerson, attempt: number): void
   person.entry.id = randomUUID();
 }
 
-function pickCountry(u: number): { code: string; name: string } {
+/**
+ * NIR department and commune digits for a birth abroad. A birth in Algeria, Morocco or Tunisia
+ * before independence carries the old department code (91–94, 95, 96; NORTH_AFRICA in nir.ts) and
+ * a commune of it: always for a repatriate, for one in two of the others; everyone else, like every
+ * later birth, carries 99 and the country. The choice and the digits are read from the order
+ * number, so no draw is added.
+ */
+export function nirAbroad(
+  countryCode: string,
+  birthDate: string,
+  order: number,
+  repatriate = false,
+): { nirDepartment: string; nirCommune: string } {
+  const northAfrica = NORTH_AFRICA.find((entry) => entry.countryCode === countryCode);
+  if (
+    northAfrica === undefined ||
+    birthDate >= northAfrica.independence ||
+    (!repatriate && order % 2 === 0)
+  ) {
+    return { nirDepartment: '99', nirCommune: countryCode.slice(2) };
+  }
+  // Algeria's departments by their weight in its population of the 1950s: Alger, Oran,
+  // Constantine, and the Territoires du Sud.
+  const spread = Math.floor(order / 2) % 20;
+  const departments = northAfrica.departments;
+  const nirDepartment =
+    departments.length === 1
+      ? departments[0]!
+      : spread < 8
+        ? '91'
+        : spread < 14
+          ? '92'
+          : spread < 19
+            ? '93'
+            : '94';
+  return { nirDepartment, nirCommune: String(1 + ((order * 37) % 350)).padStart(3, '0') };
+}
+
+function pickCountry(u: number): { code: string; weight: number } {
   const total = BIRTH_COUNTRIES.reduce((sum, c) => sum + c.weight, 0);
   let target = u * total;
   for (const country of BIRTH_COUNTRIES) {
@@ -265,15 +337,18 @@ function registration(
   u: () => number,
   asOf: number,
   birthDay: number,
+  retired: boolean,
 ): { status: PersonStatus; periods: RegistrationPeriod[] } {
   const sixteen = birthDay + 16 * 365 + 4;
   const draw = u();
-  if (draw < 0.1) return { status: 'candidate', periods: [] };
-  const registered = draw < 0.65;
+  if (draw < 0.1 && !retired) return { status: 'candidate', periods: [] };
+  const registered = draw < 0.65 && !retired;
   // The last event: today (registered) or a deregistration up to 25 years ago, never before the
-  // sixteenth birthday plus a first period.
+  // sixteenth birthday plus a first period; a retired person's before their 67th birthday.
   const drawn = registered ? asOf : asOf - Math.floor(u() * 25 * 365);
-  const lastEnd = Math.max(drawn, Math.min(sixteen + 60, asOf));
+  const lastEnd = retired
+    ? Math.min(drawn, birthDay + 67 * 365 + 16)
+    : Math.max(drawn, Math.min(sixteen + 60, asOf));
   const periods: RegistrationPeriod[] = [];
   let end = lastEnd;
   const count = 1 + Math.floor(u() * 3);
