@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { blindIndex } from '../crypto/blind-index.ts';
 import type { Tx } from '../db/types.ts';
 import { ValidationError } from '../errors.ts';
-import { isIsoDate } from '../iso-dates.ts';
+import { isBirthDate } from '../registry/birth-date.ts';
 import { byteaArray } from '../registry/columns.ts';
 import { parseNir } from '../registry/nir.ts';
 import { nameBirthKey } from '../registry/normalise.ts';
@@ -96,7 +96,7 @@ export function indexesOf(keys: RegistryKeys, rows: string[][], columns: LeakCol
       }
       if (columns.nameBirth !== null) {
         const [last, first, date] = columns.nameBirth.map((c) => clean(row[c]));
-        if (last && first && date && isIsoDate(date))
+        if (last && first && date && isBirthDate(date))
           out.nameBirth.push(blindIndex(k.name_birth, nameBirthKey(last, first, date)));
       }
     }
@@ -135,7 +135,7 @@ export async function nameBirthColumns(
   width: number,
   skip: Set<number>,
 ): Promise<[number, number, number] | null> {
-  const date = columnWhere(rows, width, isIsoDate, skip);
+  const date = columnWhere(rows, width, isBirthDate, skip);
   if (date === null) return null;
   const text = [...Array(width).keys()].filter(
     (c) => c !== date && !skip.has(c) && rows.some((r) => /\p{L}/u.test(clean(r[c]))),

@@ -10,6 +10,7 @@
  */
 import { appendAudit } from '../audit/append.ts';
 import type { Tx } from '../db/types.ts';
+import { isMinorOn } from '../registry/birth-date.ts';
 import { openSealedRow, type RegistryKeys, type SealedRow } from '../registry/persons.ts';
 
 /** The registry's statuses of a person (persons.status), in the order a report lists them. */
@@ -23,14 +24,6 @@ export interface PersonCategories {
 
 /** Persons whose birth date is decrypted per statement. */
 const BATCH = 1000;
-
-/** True when someone born on `birthDate` (YYYY-MM-DD) is under 18 on `at`'s calendar day (UTC). */
-export function isMinorOn(birthDate: string, at: Date): boolean {
-  const [y, m, d] = birthDate.split('-').map(Number) as [number, number, number];
-  const eighteenth = Date.UTC(y + 18, m - 1, d);
-  const day = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
-  return day < eighteenth;
-}
 
 /**
  * Counts an incident's persons (incident_persons) by status and, with `keys`, the minors on

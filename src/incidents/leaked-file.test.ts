@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.ts';
+import { isMinorOn } from '../registry/birth-date.ts';
 import { nirKey } from '../registry/nir.ts';
-import { isMinorOn } from './categories.ts';
 import { readLeakFile } from './leaked-file.ts';
 
 /** The ValidationError readLeakFile throws for `text`. */

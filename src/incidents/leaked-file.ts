@@ -9,7 +9,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { type FieldIssue, ValidationError } from '../errors.ts';
-import { isIsoDate } from '../iso-dates.ts';
+import { birthDateQuery } from '../registry/birth-date.ts';
 import { parseNir } from '../registry/nir.ts';
 import { IDENTITY_FIELDS, type IdentityField } from '../registry/person.ts';
 import type { PersonQuery } from '../registry/persons.ts';
@@ -154,13 +154,18 @@ export function readLeakFile(text: string): LeakFile {
     } else {
       const missing = (['lastName', 'firstNames', 'birthDate'] as const).find((f) => cell(f) === '');
       if (missing) issue(line, missing, 'is empty');
-      else if (!isIsoDate(cell('birthDate'))) issue(line, 'birthDate', 'must be a date written YYYY-MM-DD');
+      else if (birthDateQuery(cell('birthDate')) === undefined)
+        issue(
+          line,
+          'birthDate',
+          'must be a date written YYYY-MM-DD (YYYY-MM or YYYY when the day or month is unknown)',
+        );
       else
         query = {
           by: 'nameBirth',
           lastName: cell('lastName'),
           firstName: cell('firstNames'),
-          birthDate: cell('birthDate'),
+          birthDate: birthDateQuery(cell('birthDate'))!,
         };
     }
     if (query) rows.push({ line, query, fields });

@@ -6,7 +6,9 @@
  * every pivot field. Zero or several confirmed persons are the same refusal: a login never says
  * whether, or how often, an identity is on file.
  */
+
 import type { Tx } from '../db/types.ts';
+import { isBirthDate } from '../registry/birth-date.ts';
 import { byteaArray } from '../registry/columns.ts';
 import { normaliseName } from '../registry/normalise.ts';
 import type { Identity } from '../registry/person.ts';
@@ -52,8 +54,9 @@ export function parsePivotIdentity(claims: Record<string, unknown>): PivotIdenti
   const birthName = text(claims, 'family_name');
   const givenNames = text(claims, 'given_name');
   const birthDate = text(claims, 'birthdate', 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(birthDate) || Number.isNaN(Date.parse(`${birthDate}T00:00:00Z`)))
-    throw new PivotIdentityError('birthdate');
+  // A birth date that civil status knows only in part comes with 00 for the unknown day or month,
+  // the registry's own form (birth-date.ts), so the two compare as they are.
+  if (!isBirthDate(birthDate)) throw new PivotIdentityError('birthdate');
   const gender = claims.gender;
   if (gender !== 'male' && gender !== 'female') throw new PivotIdentityError('gender');
   const birthCountryCode = text(claims, 'birthcountry', 5);

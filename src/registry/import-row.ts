@@ -5,6 +5,7 @@
  */
 import { hasControlCharacter } from '../control-characters.ts';
 import type { FieldIssue } from '../errors.ts';
+import { latestBirthDay, parseBirthDate } from './birth-date.ts';
 import type { OrganisationRow } from './organisations.ts';
 import type { OrganisationKind } from './organisations-plan.ts';
 import {
@@ -171,7 +172,9 @@ export function checkRow(
     }
   }
   const birthOk = !issues.some((i) => i.field === 'birth_date');
-  if (registeredOn && birthOk && registeredOn <= identity.birthDate)
+  // After the last day the birth date may stand for (a partial date: birth-date.ts).
+  const born = birthOk ? parseBirthDate(identity.birthDate) : undefined;
+  if (registeredOn && born && registeredOn <= latestBirthDay(born))
     issue('registered_on', 'must be after birth_date');
   if (registeredOn && deregisteredOn && deregisteredOn < registeredOn) {
     issue('deregistered_on', 'must not be before registered_on');

@@ -178,6 +178,7 @@ export function nirKey(first13: string): string {
 export function buildNir(parts: {
   sex: '1' | '2';
   birthYear: number;
+  /** 1–12, or a code for an unknown month (20, 30–42, 50–99). */
   birthMonth: number;
   department: string;
   commune: string;
@@ -187,8 +188,8 @@ export function buildNir(parts: {
   if (!Number.isInteger(parts.birthYear) || parts.birthYear < 0) {
     issues.push({ field: 'birthYear', message: 'must be a non-negative integer' });
   }
-  if (!Number.isInteger(parts.birthMonth) || parts.birthMonth < 1 || parts.birthMonth > 12) {
-    issues.push({ field: 'birthMonth', message: 'must be an integer from 1 to 12' });
+  if (!Number.isInteger(parts.birthMonth) || !isMonthCode(String(parts.birthMonth).padStart(2, '0'))) {
+    issues.push({ field: 'birthMonth', message: 'must be a month from 1 to 12 or an unknown-month code' });
   }
   if (!Number.isInteger(parts.order) || parts.order < 1 || parts.order > 999) {
     issues.push({ field: 'order', message: 'must be an integer from 1 to 999' });
@@ -244,7 +245,8 @@ export function nirMatchesPerson(
 
   if (MALE_CODES.has(nir.sex) !== (person.sex === 'M')) issue('sex code does not match the sex');
   if (Number(nir.year) !== year % 100) issue('birth year does not match the birth date');
-  // Special month codes (20, 30–42, 50–99) stand for an unknown month: nothing to compare.
+  // Special month codes (20, 30–42, 50–99) stand for an unknown month: nothing to compare. A birth
+  // date whose month is unknown (YYYY-00-00, birth-date.ts) needs one of them.
   if (Number(nir.month) <= 12 && nir.month !== date[2]) issue('birth month does not match the birth date');
   const place = birthPlaceIssue(nir.department, person, year);
   if (place !== undefined) issue(place);

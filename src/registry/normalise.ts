@@ -4,7 +4,9 @@
  * string, or the lookup silently finds nothing. Accents, case, ligatures and punctuation vary
  * between civil status, agency files and what a counsellor types; none of them carries identity.
  */
+
 import { ValidationError } from '../errors.ts';
+import { isBirthDate } from './birth-date.ts';
 
 // Ligatures that NFKD leaves whole (they are letters, not compatibility forms); ß upper-cases to SS anyway,
 // but the capital ẞ does not.
@@ -41,8 +43,8 @@ export function nameBirthKey(lastName: string, firstName: string, birthDate: str
   // share a key (or one identity get two), so refuse rather than index something ambiguous.
   if (last === '' || last.includes('|')) throw invalid('lastName', 'must not be empty or contain |');
   if (first === '' || first.includes('|')) throw invalid('firstName', 'must not be empty or contain |');
-  if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(birthDate))
-    throw invalid('birthDate', 'must be a date in YYYY-MM-DD form');
+  if (!isBirthDate(birthDate))
+    throw invalid('birthDate', 'must be a date in YYYY-MM-DD form (00 for an unknown day or month)');
   return `${last}|${first}|${birthDate}`;
 }
 

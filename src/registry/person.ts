@@ -4,6 +4,7 @@
  */
 import type { FieldIssue } from '../errors.ts';
 import { isIsoDate } from '../iso-dates.ts';
+import { earliestBirthDay, parseBirthDate } from './birth-date.ts';
 import { nirMatchesPerson, parseNir } from './nir.ts';
 import { communeByCode, countryByCode, FRANCE_COUNTRY_CODE } from './places.ts';
 
@@ -88,6 +89,28 @@ export function checkDate(field: string, value: string, today: string, issues: F
     return false;
   }
   if (value < '1900-01-01') {
+    issues.push({ field, message: 'is before 1900' });
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Checks a birth date: whole or partial (birth-date.ts: YYYY-MM-00 with the day unknown, YYYY-00-00
+ * with the month too), not in the future and not before 1900 (its first possible day is compared).
+ */
+export function checkBirthDate(field: string, value: string, today: string, issues: FieldIssue[]): boolean {
+  const parts = parseBirthDate(value);
+  if (!parts) {
+    issues.push({ field, message: 'must be a date written YYYY-MM-DD (00 for an unknown day or month)' });
+    return false;
+  }
+  const earliest = earliestBirthDay(parts);
+  if (earliest > today) {
+    issues.push({ field, message: 'is in the future' });
+    return false;
+  }
+  if (earliest < '1900-01-01') {
     issues.push({ field, message: 'is before 1900' });
     return false;
   }
@@ -188,7 +211,7 @@ export function validateIdentity(
   if (!sex) issues.push({ field: 'sex', message: 'must be M or F' });
 
   const birthDate = text(raw.birth_date);
-  const birthDateOk = checkDate('birth_date', birthDate, today, issues);
+  const birthDateOk = checkBirthDate('birth_date', birthDate, today, issues);
 
   let birthPlace: BirthPlace | undefined;
   const communeCode = text(raw.birth_commune_code).toUpperCase();

@@ -12,6 +12,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import type { Kms } from '../crypto/kms.ts';
 import type { Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
+import { birthDateQuery } from './birth-date.ts';
 import { asBuffer, byteaArray, plainArray, textArray } from './columns.ts';
 import { parseNir } from './nir.ts';
 import { firstGivenName, nameBirthKey, normaliseName } from './normalise.ts';
@@ -293,7 +294,9 @@ export function indexLookup(keys: RegistryKeys, query: PersonQuery): IndexLookup
       confirm: (identity) => identity.agencyId === agencyId,
     };
   }
-  const key = nameBirthKey(query.lastName, query.firstName, query.birthDate);
+  // "1919-05" is the stored 1919-05-00 (birth-date.ts); anything else is refused by nameBirthKey.
+  const birthDate = birthDateQuery(query.birthDate) ?? query.birthDate;
+  const key = nameBirthKey(query.lastName, query.firstName, birthDate);
   const last = normaliseName(query.lastName);
   const first = firstGivenName(query.firstName);
   return {
@@ -302,7 +305,7 @@ export function indexLookup(keys: RegistryKeys, query: PersonQuery): IndexLookup
     hashes: keys.allBlindIndexes.map((k) => blindIndex(k.name_birth, key)),
     fields: ['lastName', 'birthName', 'firstNames', 'birthDate'],
     confirm: (identity) =>
-      identity.birthDate === query.birthDate &&
+      identity.birthDate === birthDate &&
       firstGivenName(identity.firstNames ?? '') === first &&
       (normaliseName(identity.lastName ?? '') === last ||
         (identity.birthName != null && normaliseName(identity.birthName) === last)),

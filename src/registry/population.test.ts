@@ -111,3 +111,37 @@ describe('generateChunk', () => {
     );
   });
 });
+
+describe('generateChunk: birth dates known in part', () => {
+  const organisations = demoOrganisations(2024);
+  const spec = { seed: 2024, asOf: '2026-12-01', offset: 0, organisations };
+
+  // docs/IMPORT.md, "Partial birth dates": every test and benchmark of a few thousand persons meets them.
+  it('makes births abroad with an unknown day, or day and month, each consistent with its NIR', () => {
+    const persons = [0, 1, 2, 3, 4].flatMap((chunk) => generateChunk(spec, chunk, 1000));
+    const dayUnknown = persons.filter(({ entry }) =>
+      /^\d{4}-(0[1-9]|1[0-2])-00$/.test(entry.identity.birthDate),
+    );
+    const monthUnknown = persons.filter(({ entry }) => entry.identity.birthDate.endsWith('-00-00'));
+    expect(dayUnknown.length).toBeGreaterThanOrEqual(10);
+    expect(monthUnknown.length).toBeGreaterThanOrEqual(3);
+    for (const { entry } of [...dayUnknown, ...monthUnknown]) {
+      const { identity } = entry;
+      const place = identity.birthPlace;
+      expect('countryCode' in place).toBe(true);
+      if (!('countryCode' in place)) continue;
+      const raw: RawPerson = {
+        agency_id: identity.agencyId,
+        nir: identity.nir,
+        last_name: identity.lastName,
+        first_names: identity.firstNames,
+        sex: identity.sex,
+        birth_date: identity.birthDate,
+        birth_country_code: place.countryCode,
+      };
+      expect(validateIdentity(raw, spec.asOf).issues).toEqual([]);
+    }
+    for (const { entry } of monthUnknown)
+      expect(Number(parseNir(entry.identity.nir).month)).toBeGreaterThan(12);
+  });
+});

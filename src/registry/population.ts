@@ -56,6 +56,8 @@ export function agencyIdOf(globalIndex: number): string {
   return `${digits}${String.fromCharCode(65 + (sum % 26))}`;
 }
 
+/** The share of births abroad whose date civil status knows only in part (a quarter of them: the year only). */
+const PARTIAL_DATE_SHARE = 0.04;
 /** Share of the persons drawn at 58 to 67 who are made twelve years older (former job seekers). */
 const RETIRED_SHARE = 0.3;
 
@@ -190,13 +192,26 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
       birthPlace = { communeCode: commune.code, commune: commune.name, department: commune.department };
       ({ nirDepartment, nirCommune } = nirPlace(commune, birthYear));
     }
+    // Civil status sometimes knows only the month, or only the year, of a birth abroad (declared
+    // late, or by a judgement): 3 in 100 of the births abroad have no day, 1 in 100 neither day
+    // nor month, and the NIR then carries the unknown-month code 20 (birth-date.ts; docs/IMPORT.md,
+    // "Partial birth dates"). Read from the place draw: no draw added.
+    let civilDate = birthDate;
+    let nirMonth = birthMonth;
+    if (placeDraw < 0.16 * PARTIAL_DATE_SHARE) {
+      const partial = placeDraw / 0.16 / PARTIAL_DATE_SHARE;
+      if (partial < 0.25) {
+        civilDate = `${birthYear}-00-00`;
+        nirMonth = 20;
+      } else civilDate = `${birthDate.slice(0, 7)}-00`;
+    }
     const order = 1 + Math.floor(u() * 999);
     if (abroadCode !== undefined)
-      ({ nirDepartment, nirCommune } = nirAbroad(abroadCode, birthDate, order, repatriate));
+      ({ nirDepartment, nirCommune } = nirAbroad(abroadCode, civilDate, order, repatriate));
     const nirParts = {
       sex: sex === 'M' ? ('1' as const) : ('2' as const),
       birthYear,
-      birthMonth,
+      birthMonth: nirMonth,
       department: nirDepartment,
       commune: nirCommune,
       order,
@@ -247,7 +262,7 @@ export function generateChunk(spec: PopulationSpec, chunk: number, count: number
           birthName: married ? familyName : null,
           firstNames: given.join(', '),
           sex,
-          birthDate,
+          birthDate: civilDate,
           birthPlace,
           email,
           phone,

@@ -12,6 +12,7 @@ import { PURPOSE_IDS } from '../../access/purposes.ts';
 import type { Config } from '../../config.ts';
 import { AppError } from '../../errors.ts';
 import type { Role } from '../../identity/accounts.ts';
+import { birthDateQuery } from '../../registry/birth-date.ts';
 import type { PersonQuery } from '../../registry/persons.ts';
 import { checkStaffRequest, sessionCookie } from '../plugins/auth.ts';
 import { problemResponse } from '../plugins/errors.ts';
@@ -54,7 +55,12 @@ const PersonView = obj(
     birthName: { type: ['string', 'null'] },
     firstNames: { type: 'string' },
     sex: { type: 'string', enum: ['M', 'F'] },
-    birthDate: { type: 'string', format: 'date' },
+    birthDate: {
+      type: 'string',
+      pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+      description:
+        'YYYY-MM-DD; 00 for a day or month that civil status does not know (1919-05-00, 1935-00-00)',
+    },
     birthPlace: BirthPlace,
     email: { type: ['string', 'null'] },
     phone: { type: ['string', 'null'] },
@@ -85,7 +91,12 @@ const SearchBody = {
       description: 'With by=nameBirth (or birth name)',
     },
     firstName: { type: 'string', minLength: 1, maxLength: 100, description: 'With by=nameBirth' },
-    birthDate: { type: 'string', format: 'date', description: 'With by=nameBirth, YYYY-MM-DD' },
+    birthDate: {
+      type: 'string',
+      pattern: '^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$',
+      description:
+        'With by=nameBirth: YYYY-MM-DD; a birth date whose day is unknown as YYYY-MM (or YYYY-MM-00), whose month is unknown too as YYYY (or YYYY-00-00), as the registry stores them',
+    },
     cap: { type: 'integer', minimum: 1, maximum: SEARCH_CAP, description: `At most ${SEARCH_CAP} results` },
     national,
     justification,
@@ -133,12 +144,10 @@ function queryOf(body: SearchBodyT): PersonQuery {
   }
   if (body.by === 'nir') return { by: 'nir', nir: body.nir! };
   if (body.by === 'agencyId') return { by: 'agencyId', agencyId: body.agencyId! };
-  return {
-    by: 'nameBirth',
-    lastName: body.lastName!,
-    firstName: body.firstName!,
-    birthDate: body.birthDate!,
-  };
+  const birthDate = birthDateQuery(body.birthDate!);
+  if (birthDate === undefined)
+    throw new AppError('validation_failed', 'birthDate is not a date', { field: 'birthDate' });
+  return { by: 'nameBirth', lastName: body.lastName!, firstName: body.firstName!, birthDate };
 }
 
 /** Step 1 of the gate, who: the authenticated staff member of this request. */

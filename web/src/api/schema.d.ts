@@ -5163,10 +5163,7 @@ export interface paths {
                         lastName?: string;
                         /** @description With by=nameBirth */
                         firstName?: string;
-                        /**
-                         * Format: date
-                         * @description With by=nameBirth, YYYY-MM-DD
-                         */
+                        /** @description With by=nameBirth: YYYY-MM-DD; a birth date whose day is unknown as YYYY-MM (or YYYY-MM-00), whose month is unknown too as YYYY (or YYYY-00-00), as the registry stores them */
                         birthDate?: string;
                         /** @description At most 10 results */
                         cap?: number;
@@ -5196,7 +5193,7 @@ export interface paths {
                                 firstNames?: string;
                                 /** @enum {string} */
                                 sex?: "M" | "F";
-                                /** Format: date */
+                                /** @description YYYY-MM-DD; 00 for a day or month that civil status does not know (1919-05-00, 1935-00-00) */
                                 birthDate?: string;
                                 birthPlace?: {
                                     communeCode?: string;
@@ -5427,7 +5424,7 @@ export interface paths {
                                 firstNames?: string;
                                 /** @enum {string} */
                                 sex?: "M" | "F";
-                                /** Format: date */
+                                /** @description YYYY-MM-DD; 00 for a day or month that civil status does not know (1919-05-00, 1935-00-00) */
                                 birthDate?: string;
                                 birthPlace?: {
                                     communeCode?: string;
@@ -5669,7 +5666,7 @@ export interface paths {
                                 firstNames?: string;
                                 /** @enum {string} */
                                 sex?: "M" | "F";
-                                /** Format: date */
+                                /** @description YYYY-MM-DD; 00 for a day or month that civil status does not know (1919-05-00, 1935-00-00) */
                                 birthDate?: string;
                                 birthPlace?: {
                                     communeCode?: string;

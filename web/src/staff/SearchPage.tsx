@@ -146,7 +146,13 @@ export function SearchPage(): ReactNode {
             <Input
               className="fr-col-12 fr-col-md-4"
               label={t('birthDate')}
-              nativeInputProps={{ ...field('birthDate'), type: 'date' }}
+              hintText={t('birthDateHint')}
+              nativeInputProps={{
+                ...field('birthDate'),
+                inputMode: 'numeric',
+                pattern: '[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?',
+                maxLength: 10,
+              }}
             />
           </div>
         )}

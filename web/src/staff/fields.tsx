@@ -1,5 +1,6 @@
 /** How each field of a person is shown; only the fields the server returned are ever shown. */
 import type { ReactNode } from 'react';
+import { formatBirthDate } from './birth-date.ts';
 
 type Person = Record<string, unknown>;
 
@@ -17,6 +18,7 @@ export function formatField(name: string, person: Person, lang: 'fr' | 'en' = 'f
   if (name === 'status' && typeof value === 'string' && STATUS[value])
     return STATUS[value][lang === 'fr' ? 0 : 1];
   if (value === null || value === undefined || value === '') return '—';
+  if (name === 'birthDate' && typeof value === 'string') return formatBirthDate(value, lang);
   if (name === 'address' && typeof value === 'object') {
     const a = value as { line: string; postalCode: string; city: string };
     return `${a.line}, ${a.postalCode} ${a.city}`;
