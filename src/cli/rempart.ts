@@ -227,6 +227,26 @@ portal
     }),
   );
 
+program
+  .command('reindex')
+  .description(
+    'recompute the name + birth date search keys of records written before the current name key (resumable; run once after upgrading)',
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runReindex } = await import('./reindex.ts');
+      const summary = await runReindex(loadConfig(), { json: !!options.json });
+      if (options.json) printJson(summary);
+      else if (summary.upToDate) console.log('name keys already up to date: nothing to reindex');
+      else
+        console.log(
+          `${summary.persons} persons and ${summary.archived} archived persons reindexed ` +
+            `(${summary.updated} keys changed) in ${summary.seconds} s`,
+        );
+    }),
+  );
+
 const notify = program
   .command('notify')
   .description('notices to the persons of an incident (docs/NOTICES.md)');
