@@ -10,6 +10,7 @@ import { blindIndex } from '../src/crypto/blind-index.ts';
 import { asBuffer } from '../src/registry/columns.ts';
 import { nameBirthKey } from '../src/registry/normalise.ts';
 import { reindexNameKeys } from '../src/registry/reindex.ts';
+import { archivePersons } from '../src/retention/run.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
 import { legacyIndex, registerNamed, writeLegacyNameKeys } from './helpers/name-keys.ts';
@@ -52,6 +53,14 @@ describe(`name keys through the API (${engine})`, () => {
       { lastName: "N'Guessan" },
       'archived',
     );
+    // Someone deregistered, archived by retention after the upgrade but before the reindex.
+    ids.deregistered = await registerNamed(
+      w.t.db,
+      w.keys.registry,
+      template,
+      { lastName: 'Le Goff' },
+      'deregistered',
+    );
   }, 120_000);
   afterAll(async () => {
     await w.close();
@@ -91,7 +100,17 @@ describe(`name keys through the API (${engine})`, () => {
 
   it('rows under the version-1 key: found by their old spelling meanwhile; reindexed, found by both', async () => {
     const rewritten = await writeLegacyNameKeys(w.t.db, w.keys.registry);
-    expect(rewritten).toBe(w.persons.length + registered.length + 1);
+    expect(rewritten).toBe(w.persons.length + registered.length + 2);
+    // Retention moves a version-1 key to the archive with its version, so the reindex finds it there.
+    await w.t.db.tx(system, (tx) => archivePersons(tx, [ids.deregistered!], '2026-01-01', new Date()));
+    const moved = await w.t.driver.transaction((tx) =>
+      tx.query<{ archive: number; person: number }>(
+        `SELECT a.name_key AS archive, p.name_key AS person
+         FROM person_archive a JOIN persons p ON p.id = a.person_id WHERE a.person_id = $1`,
+        [ids.deregistered],
+      ),
+    );
+    expect(moved).toEqual([{ archive: 1, person: 2 }]);
 
     // Before the reindex: what the old key found is still found (the lookup tries it on version-1
     // rows), what only the new key finds is not yet.
@@ -122,7 +141,7 @@ describe(`name keys through the API (${engine})`, () => {
     const left = await legacyRows();
     expect(left).toBe(total - 50);
     const rest = await reindexNameKeys(w.t.db, w.keys.registry, { batchSize: 25 });
-    expect(rest).toMatchObject({ pending: total - 50, persons: total - 50 - 1, archived: 1 });
+    expect(rest).toMatchObject({ pending: total - 50, persons: total - 50 - 2, archived: 2 });
     // Changed: the rows whose name has a boundary or a folded letter (ours, and seeded compound names),
     // whichever of the two runs reached them; a plain name's key is the same under both versions.
     expect(rest.updated).toBeGreaterThan(0);
@@ -164,6 +183,18 @@ describe(`name keys through the API (${engine})`, () => {
     expect(
       asBuffer(archived!.name_birth_bi).equals(
         blindIndex(w.keys.registry.blindIndex.name_birth, nameBirthKey('NGUESSAN', firstNames, birthDate)),
+      ),
+    ).toBe(true);
+    const [goff] = await w.t.driver.transaction((tx) =>
+      tx.query<{ name_birth_bi: Uint8Array; name_key: number }>(
+        'SELECT name_birth_bi, name_key FROM person_archive WHERE person_id = $1',
+        [ids.deregistered],
+      ),
+    );
+    expect(goff!.name_key).toBe(2);
+    expect(
+      asBuffer(goff!.name_birth_bi).equals(
+        blindIndex(w.keys.registry.blindIndex.name_birth, nameBirthKey('LEGOFF', firstNames, birthDate)),
       ),
     ).toBe(true);
   });
