@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCtx } from '../src/context.ts';
 import { blindIndex } from '../src/crypto/blind-index.ts';
+import { indexesOf } from '../src/exports/leak-columns.ts';
 import { asBuffer } from '../src/registry/columns.ts';
 import { nameBirthKey } from '../src/registry/normalise.ts';
 import { reindexNameKeys } from '../src/registry/reindex.ts';
@@ -197,6 +198,24 @@ describe(`name keys through the API (${engine})`, () => {
         blindIndex(w.keys.registry.blindIndex.name_birth, nameBirthKey('LEGOFF', firstNames, birthDate)),
       ),
     ).toBe(true);
+  });
+
+  it('a leaked file is traced through both keys of a name: canaries recorded before 0029 keep the old one', () => {
+    const rows = [
+      ["N'Diaye", 'Aminata', '1961-03-04'],
+      ['Dupont', 'Jean', '1961-03-04'],
+    ];
+    const { nameBirth } = indexesOf(w.keys.registry, rows, {
+      nir: null,
+      agencyId: null,
+      nameBirth: [0, 1, 2],
+    });
+    const hex = nameBirth.map((h) => h.toString('hex'));
+    const k = w.keys.registry.blindIndex.name_birth;
+    expect(hex).toContain(blindIndex(k, nameBirthKey("N'Diaye", 'Aminata', '1961-03-04')).toString('hex'));
+    expect(hex).toContain(legacyIndex(w.keys.registry, "N'Diaye", 'Aminata', '1961-03-04').toString('hex'));
+    // "Dupont" has one key under both versions: one hash per blind-index key, not two.
+    expect(hex).toHaveLength(3 * w.keys.registry.allBlindIndexes.length);
   });
 
   async function legacyRows(): Promise<number> {
