@@ -129,20 +129,24 @@ describe(`name keys through the API (${engine})`, () => {
     });
     expect(before.json().results.map((r: { id: string }) => r.id)).toContain(seeded.id);
 
-    // Resumable: a run that stops after two batches of 25 (as a kill would: the batches done are
-    // committed), then a run that does the rest, then a run with nothing to do.
+    // Resumable: a run that stops after two batches of 25 (as a kill would: the batches committed
+    // stay; with two loops, the other's batch in progress may commit too), then a run that does the
+    // rest, then a run with nothing to do.
     const total = rewritten;
+    let committed = 0;
     const stopped = await reindexNameKeys(w.t.db, w.keys.registry, {
       batchSize: 25,
       onProgress: (done) => {
+        committed = Math.max(committed, done);
         if (done >= 50) throw new Error('stopped');
       },
     }).catch((error: Error) => error);
     expect(stopped).toBeInstanceOf(Error);
+    expect([50, 75]).toContain(committed);
     const left = await legacyRows();
-    expect(left).toBe(total - 50);
+    expect(left).toBe(total - committed);
     const rest = await reindexNameKeys(w.t.db, w.keys.registry, { batchSize: 25 });
-    expect(rest).toMatchObject({ pending: total - 50, persons: total - 50 - 2, archived: 2 });
+    expect(rest).toMatchObject({ pending: left, persons: left - 2, archived: 2 });
     // Changed: the rows whose name has a boundary or a folded letter (ours, and seeded compound names),
     // whichever of the two runs reached them; a plain name's key is the same under both versions.
     expect(rest.updated).toBeGreaterThan(0);
@@ -198,6 +202,17 @@ describe(`name keys through the API (${engine})`, () => {
         blindIndex(w.keys.registry.blindIndex.name_birth, nameBirthKey('LEGOFF', firstNames, birthDate)),
       ),
     ).toBe(true);
+  });
+
+  it('two runs at once share the rows: each row reindexed once, none left', async () => {
+    const total = await writeLegacyNameKeys(w.t.db, w.keys.registry);
+    const runs = await Promise.all([
+      reindexNameKeys(w.t.db, w.keys.registry, { batchSize: 10 }),
+      reindexNameKeys(w.t.db, w.keys.registry, { batchSize: 10, concurrency: 3 }),
+    ]);
+    expect(runs.reduce((n, r) => n + r.persons + r.archived, 0)).toBe(total);
+    expect(await legacyRows()).toBe(0);
+    expect(await search('NDIAYE')).toEqual([ids["N'Diaye"]]);
   });
 
   it('a leaked file is traced through both keys of a name: canaries recorded before 0029 keep the old one', () => {

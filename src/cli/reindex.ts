@@ -13,13 +13,17 @@ export interface ReindexSummary extends ReindexResult {
 }
 
 /** Reindexes what is left to reindex; counts only, never a name. */
-export async function runReindex(config: Config, options: { json: boolean }): Promise<ReindexSummary> {
+export async function runReindex(
+  config: Config,
+  options: { json: boolean; concurrency?: number },
+): Promise<ReindexSummary> {
   const started = performance.now();
   const keys = await openKeys(config);
   const db = await openDb(config);
   const bar = progress('reindexing', !options.json);
   try {
     const result = await reindexNameKeys(db, keys.registry, {
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       onProgress: (done, total) => bar.update(done, total),
     });
     const seconds = Math.round(performance.now() - started) / 1000;

@@ -42,7 +42,7 @@ interface Table {
 const PERSONS: Table = {
   name: 'persons',
   select: `SELECT id, kek_id, wrapped_key, sealed, bi_key_id, name_birth_bi, birth_name_birth_bi
-    FROM persons WHERE name_key = 1 ORDER BY id LIMIT $1 FOR UPDATE`,
+    FROM persons WHERE name_key = 1 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
   // A row without a name index (archived, destroyed) has nothing to recompute: only its version moves.
   update: `UPDATE persons p SET name_key = ${NAME_KEY_VERSION},
       name_birth_bi = CASE WHEN p.name_birth_bi IS NULL THEN NULL ELSE u.nb END,
@@ -54,7 +54,7 @@ const ARCHIVE: Table = {
   name: 'person_archive',
   select: `SELECT p.id, p.kek_id, p.wrapped_key, p.sealed, a.bi_key_id, a.name_birth_bi, a.birth_name_birth_bi
     FROM person_archive a JOIN persons p ON p.id = a.person_id
-    WHERE a.name_key = 1 ORDER BY a.person_id LIMIT $1 FOR UPDATE OF a`,
+    WHERE a.name_key = 1 ORDER BY a.person_id LIMIT $1 FOR UPDATE OF a SKIP LOCKED`,
   update: `UPDATE person_archive a SET name_key = ${NAME_KEY_VERSION}, name_birth_bi = u.nb, birth_name_birth_bi = u.bnb
     FROM unnest($1::uuid[], $2::bytea[], $3::bytea[]) AS u(id, nb, bnb)
     WHERE a.person_id = u.id AND a.name_key = 1`,
@@ -68,35 +68,64 @@ interface Row extends SealedRow {
 
 /**
  * Reindexes every row still at an older name-key version, registry then archive, one transaction
- * per batch (1,000 rows by default). `onProgress` is called after each committed batch with the
- * rows done and the rows pending at the start.
+ * per batch (1,000 rows by default), `concurrency` batches at once (2 by default: one decrypts while
+ * the other's rows are written). Each batch takes rows no other transaction holds (`SKIP LOCKED`),
+ * so the loops never take the same row; rows held by another writer when the loops looked are
+ * taken once it commits. `onProgress` is called after each committed batch with the rows done and
+ * the rows pending at the start.
  */
 export async function reindexNameKeys(
   db: Db,
   keys: RegistryKeys,
-  options: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    batchSize?: number;
+    concurrency?: number;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<ReindexResult> {
   const batchSize = options.batchSize ?? BATCH;
   const actor = systemCtx('reindex').actor;
-  const [count] = await db.tx(actor, (tx) =>
-    tx.query<{ persons: number; archived: number }>(
-      `SELECT (SELECT count(*)::int FROM persons WHERE name_key = 1) AS persons,
-              (SELECT count(*)::int FROM person_archive WHERE name_key = 1) AS archived`,
-    ),
-  );
-  const pending = (count?.persons ?? 0) + (count?.archived ?? 0);
+  const left = async (): Promise<{ persons: number; archived: number }> => {
+    const [count] = await db.tx(actor, (tx) =>
+      tx.query<{ persons: number; archived: number }>(
+        `SELECT (SELECT count(*)::int FROM persons WHERE name_key = 1) AS persons,
+                (SELECT count(*)::int FROM person_archive WHERE name_key = 1) AS archived`,
+      ),
+    );
+    return { persons: count?.persons ?? 0, archived: count?.archived ?? 0 };
+  };
+  const start = await left();
+  const pending = start.persons + start.archived;
   const result: ReindexResult = { persons: 0, archived: 0, updated: 0, pending };
-  for (const table of [PERSONS, ARCHIVE]) {
-    for (;;) {
+  let failed = false;
+  const drain = async (table: Table): Promise<void> => {
+    while (!failed) {
       const batch = await db.tx(actor, (tx) => reindexBatch(tx, keys, table, batchSize));
-      if (batch.rows === 0) break;
+      if (batch.rows === 0) return;
       if (table === PERSONS) result.persons += batch.rows;
       else result.archived += batch.rows;
       result.updated += batch.changed;
-      options.onProgress?.(
-        result.persons + result.archived,
-        Math.max(pending, result.persons + result.archived),
+      const done = result.persons + result.archived;
+      options.onProgress?.(done, Math.max(pending, done));
+    }
+  };
+  for (const table of [PERSONS, ARCHIVE]) {
+    for (let round = 0; ; round++) {
+      // A loop that fails stops the others after their batch in progress (each batch commits or
+      // rolls back whole), so the run stops as one and the next run continues.
+      const loops = Array.from({ length: options.concurrency ?? 2 }, () =>
+        drain(table).catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
       );
+      const settled = await Promise.allSettled(loops);
+      const failure = settled.find((s) => s.status === 'rejected');
+      if (failure) throw failure.reason;
+      const now = await left();
+      if ((table === PERSONS ? now.persons : now.archived) === 0) break;
+      // Rows another transaction held: wait for it a little, then take them.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * (round + 1))));
     }
   }
   return result;
