@@ -303,6 +303,31 @@ describe(`import on ${engine}`, () => {
     });
   });
 
+  it("imports names with the version-2 key: N'Diaye found as NDIAYE, born Ødegaard as ODEGAARD; the spelling kept", async () => {
+    const row = person({
+      last_name: "N'Diaye",
+      birth_name: 'Ødegaard',
+      first_names: 'Aminata, Awa',
+      sex: 'F',
+    });
+    await importPersons(t.db, keys.registry, await fileOf(csv([row])), { today: TODAY });
+    await t.db.tx(actor, async (tx) => {
+      const [id] = await findPersonIds(tx, keys.registry, { by: 'nir', nir: row.nir });
+      const byName = (lastName: string, firstName = 'AMINATA') =>
+        findPersonIds(tx, keys.registry, { by: 'nameBirth', lastName, firstName, birthDate: row.birth_date });
+      expect(await byName('NDIAYE')).toEqual([id]);
+      expect(await byName('n diaye')).toEqual([id]);
+      expect(await byName('ODEGAARD')).toEqual([id]);
+      expect(await byName('NDIAYE', 'Awa')).toEqual([]);
+      const [stored] = await tx.query<{ name_key: number }>('SELECT name_key FROM persons WHERE id = $1', [
+        id,
+      ]);
+      expect(stored!.name_key).toBe(2);
+      const identity = await openIdentity(tx, keys.registry, id!, ['lastName', 'birthName']);
+      expect(identity).toEqual({ lastName: "N'Diaye", birthName: 'Ødegaard' });
+    });
+  });
+
   it('streams 1,500 rows in batches of 1,000, in one transaction', async () => {
     const rows = Array.from({ length: 1500 }, () => person());
     const before = await counts();

@@ -227,6 +227,34 @@ portal
     }),
   );
 
+program
+  .command('reindex')
+  .description(
+    'recompute the name + birth date search keys of records written before the current name key (resumable; run once after upgrading)',
+  )
+  .option(
+    '--concurrency <n>',
+    'batches in flight at once (default 2: one decrypts while another is written; 1 on a busy server)',
+    positiveInteger('--concurrency'),
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { concurrency?: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runReindex } = await import('./reindex.ts');
+      const summary = await runReindex(loadConfig(), {
+        json: !!options.json,
+        ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      });
+      if (options.json) printJson(summary);
+      else if (summary.upToDate) console.log('name keys already up to date: nothing to reindex');
+      else
+        console.log(
+          `${summary.persons} persons and ${summary.archived} archived persons reindexed ` +
+            `(${summary.updated} keys changed) in ${summary.seconds} s`,
+        );
+    }),
+  );
+
 const notify = program
   .command('notify')
   .description('notices to the persons of an incident (docs/NOTICES.md)');

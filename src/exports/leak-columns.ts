@@ -11,7 +11,7 @@ import { ValidationError } from '../errors.ts';
 import { isBirthDate } from '../registry/birth-date.ts';
 import { byteaArray } from '../registry/columns.ts';
 import { parseNir } from '../registry/nir.ts';
-import { nameBirthKey } from '../registry/normalise.ts';
+import { legacyNameBirthKey, nameBirthKey } from '../registry/normalise.ts';
 import type { RegistryKeys } from '../registry/persons.ts';
 
 const AGENCY_ID = /^\d{7}[A-Z]$/;
@@ -96,8 +96,14 @@ export function indexesOf(keys: RegistryKeys, rows: string[][], columns: LeakCol
       }
       if (columns.nameBirth !== null) {
         const [last, first, date] = columns.nameBirth.map((c) => clean(row[c]));
-        if (last && first && date && isBirthDate(date))
-          out.nameBirth.push(blindIndex(k.name_birth, nameBirthKey(last, first, date)));
+        if (last && first && date && isBirthDate(date)) {
+          const key = nameBirthKey(last, first, date);
+          out.nameBirth.push(blindIndex(k.name_birth, key));
+          // Canaries recorded before migration 0029, and persons not yet reindexed, hold the
+          // version-1 key: a leaked file is traced through either (docs/ARCHITECTURE.md, "Name keys").
+          const legacy = legacyNameBirthKey(last, first, date);
+          if (legacy !== key) out.nameBirth.push(blindIndex(k.name_birth, legacy));
+        }
       }
     }
   }

@@ -10,7 +10,7 @@
 import type { Tx } from '../db/types.ts';
 import { isBirthDate } from '../registry/birth-date.ts';
 import { byteaArray } from '../registry/columns.ts';
-import { normaliseName } from '../registry/normalise.ts';
+import { nameKeyForm, normaliseName } from '../registry/normalise.ts';
 import type { Identity } from '../registry/person.ts';
 import { indexLookup, type RegistryKeys, type SealedRow, withDataKey } from '../registry/persons.ts';
 
@@ -92,7 +92,9 @@ const givenNameWords = (names: string): string[] =>
  */
 export function sameIdentity(pivot: PivotIdentity, record: Partial<Identity>): boolean {
   const birthName = record.birthName ?? record.lastName;
-  if (!birthName || normaliseName(birthName) !== normaliseName(pivot.birthName)) return false;
+  // Compared as the name key compares it (docs/ARCHITECTURE.md, "Name keys"): the lookup found this
+  // record by that key, so "LEGALL" from FranceConnect is the registry's "Le Gall".
+  if (!birthName || nameKeyForm(birthName) !== nameKeyForm(pivot.birthName)) return false;
   if (record.birthDate !== pivot.birthDate || record.sex !== pivot.sex) return false;
   const place = record.birthPlace;
   if (!place) return false;

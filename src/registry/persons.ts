@@ -15,7 +15,7 @@ import { AppError } from '../errors.ts';
 import { birthDateQuery } from './birth-date.ts';
 import { asBuffer, byteaArray, plainArray, textArray } from './columns.ts';
 import { parseNir } from './nir.ts';
-import { firstGivenName, nameBirthKey, normaliseName } from './normalise.ts';
+import { firstGivenName, legacyNameBirthKey, nameBirthKey, nameKeyForm } from './normalise.ts';
 import { IDENTITY_FIELDS, type Identity, type IdentityField, type PersonEntry } from './person.ts';
 
 /** The keys the registry needs: the KMS for data keys, and the blind-index sub-keys by key id. */
@@ -25,6 +25,8 @@ export interface RegistryKeys {
   blindIndex: Record<BlindIndexKind, Buffer>;
   /** All blind-index keys (current first), so lookups still work during a rotation. */
   allBlindIndexes: Record<BlindIndexKind, Buffer>[];
+  /** The same keys by key id (a row's `bi_key_id`), to recompute a row's index under its own key. */
+  blindIndexById: ReadonlyMap<string, Record<BlindIndexKind, Buffer>>;
 }
 
 /** Builds the registry keys from a keyring and a KMS. */
@@ -32,7 +34,13 @@ export function registryKeys(keyring: Keyring, kms: Kms): RegistryKeys {
   const current = keyring.blindIndex.current;
   const all = [current, ...[...keyring.blindIndex.keys.keys()].filter((id) => id !== current)];
   const derived = all.map((id) => blindIndexKeys(keyring.blindIndex.keys.get(id)!));
-  return { kms, blindIndexKeyId: current, blindIndex: derived[0]!, allBlindIndexes: derived };
+  return {
+    kms,
+    blindIndexKeyId: current,
+    blindIndex: derived[0]!,
+    allBlindIndexes: derived,
+    blindIndexById: new Map(all.map((id, i) => [id, derived[i]!])),
+  };
 }
 
 /** The stable code of each identity field in a sealed record (its position in IDENTITY_FIELDS, from 1). */
@@ -60,18 +68,31 @@ export function identityIndexes(
   identity: Pick<Identity, 'agencyId' | 'nir' | 'lastName' | 'birthName' | 'firstNames' | 'birthDate'> &
     Partial<Pick<Identity, 'email'>>,
 ): { agencyId: Buffer; nir: Buffer; nameBirth: Buffer; birthNameBirth: Buffer | null; email: Buffer | null } {
+  return {
+    agencyId: blindIndex(keys.agency_id, identity.agencyId),
+    nir: blindIndex(keys.nir, identity.nir),
+    ...nameIndexes(keys, identity),
+    email: emailIndex(keys, identity.email ?? null),
+  };
+}
+
+/**
+ * The name + birth date indexes of one identity (current key version): by name, and by birth name
+ * when its key differs ("Le Gall" married "Le-Gall" is one key, so one index).
+ */
+export function nameIndexes(
+  keys: Record<BlindIndexKind, Buffer>,
+  identity: Pick<Identity, 'lastName' | 'birthName' | 'firstNames' | 'birthDate'>,
+): { nameBirth: Buffer; birthNameBirth: Buffer | null } {
   const birthNameKey =
     identity.birthName === null
       ? null
       : nameBirthKey(identity.birthName, identity.firstNames, identity.birthDate);
   const nameKey = nameBirthKey(identity.lastName, identity.firstNames, identity.birthDate);
   return {
-    agencyId: blindIndex(keys.agency_id, identity.agencyId),
-    nir: blindIndex(keys.nir, identity.nir),
     nameBirth: blindIndex(keys.name_birth, nameKey),
     birthNameBirth:
       birthNameKey === null || birthNameKey === nameKey ? null : blindIndex(keys.name_birth, birthNameKey),
-    email: emailIndex(keys, identity.email ?? null),
   };
 }
 
@@ -297,19 +318,44 @@ export function indexLookup(keys: RegistryKeys, query: PersonQuery): IndexLookup
   // "1919-05" is the stored 1919-05-00 (birth-date.ts); anything else is refused by nameBirthKey.
   const birthDate = birthDateQuery(query.birthDate) ?? query.birthDate;
   const key = nameBirthKey(query.lastName, query.firstName, birthDate);
-  const last = normaliseName(query.lastName);
-  const first = firstGivenName(query.firstName);
+  // The key compares names without word boundaries, and so must the confirmation: a candidate the
+  // index finds for "NDIAYE" is "N'Diaye", and refusing it here would make the search find nobody.
+  const last = nameKeyForm(query.lastName);
+  const first = nameKeyForm(firstGivenName(query.firstName));
+  const current = keys.allBlindIndexes.map((k) => blindIndex(k.name_birth, key));
+  // Until `rempart reindex` has reached a row, it holds the version-1 key (migration 0029): the
+  // lookup tries it too, on those rows only (name_key = 1), so that nothing found before the upgrade
+  // is lost before the reindex. The two lists travel in the one parameter: current keys first.
+  const legacyKey = legacyKeyOf({ ...query, birthDate });
+  const legacy =
+    legacyKey === null || legacyKey === key
+      ? []
+      : keys.allBlindIndexes.map((k) => blindIndex(k.name_birth, legacyKey));
+  const n = current.length;
+  const both = (p: string, a: string | undefined, slice: string): string =>
+    `(${col(a, 'name_birth_bi')} = ANY((${p}::bytea[])${slice}) OR ${col(a, 'birth_name_birth_bi')} = ANY((${p}::bytea[])${slice}))`;
   return {
     where: (p, a) =>
-      `(${col(a, 'name_birth_bi')} = ANY(${p}::bytea[]) OR ${col(a, 'birth_name_birth_bi')} = ANY(${p}::bytea[]))`,
-    hashes: keys.allBlindIndexes.map((k) => blindIndex(k.name_birth, key)),
+      legacy.length === 0
+        ? both(p, a, '')
+        : `(${both(p, a, `[1:${n}]`)} OR (${col(a, 'name_key')} = 1 AND ${both(p, a, `[${n + 1}:${2 * n}]`)}))`,
+    hashes: [...current, ...legacy],
     fields: ['lastName', 'birthName', 'firstNames', 'birthDate'],
     confirm: (identity) =>
       identity.birthDate === birthDate &&
-      firstGivenName(identity.firstNames ?? '') === first &&
-      (normaliseName(identity.lastName ?? '') === last ||
-        (identity.birthName != null && normaliseName(identity.birthName) === last)),
+      nameKeyForm(firstGivenName(identity.firstNames ?? '')) === first &&
+      (nameKeyForm(identity.lastName ?? '') === last ||
+        (identity.birthName != null && nameKeyForm(identity.birthName) === last)),
   };
+}
+
+/** The version-1 key of a name query, or null where the old rule refuses it (nothing then holds it). */
+function legacyKeyOf(query: { lastName: string; firstName: string; birthDate: string }): string | null {
+  try {
+    return legacyNameBirthKey(query.lastName, query.firstName, query.birthDate);
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -121,18 +121,19 @@ async function sliceFacts(
 // Archive: the indexes move, in one statement (the CTEs see the rows as they were).
 const ARCHIVE = `
 WITH old AS (
-  SELECT id, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi
+  SELECT id, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, name_key
   FROM persons WHERE id = ANY($1::uuid[]) AND status = 'deregistered'
 ), moved AS (
+  -- the name key's version moves with the keys (migration 0029: a version-1 key not yet reindexed)
   INSERT INTO person_archive (person_id, archived_on, bi_key_id, agency_id_bi, nir_bi, name_birth_bi,
-    birth_name_birth_bi)
-  SELECT id, $2::date, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi FROM old
+    birth_name_birth_bi, name_key)
+  SELECT id, $2::date, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, name_key FROM old
 ), closed AS (
   UPDATE caseloads c SET until = greatest(c.since, $2::date - 1)
   FROM old WHERE c.person_id = old.id AND (c.until IS NULL OR c.until >= $2::date)
 ), done AS (
   UPDATE persons p SET status = 'archived', archived_on = $2::date, agency_id_bi = NULL, nir_bi = NULL,
-    name_birth_bi = NULL, birth_name_birth_bi = NULL, updated_at = $3
+    name_birth_bi = NULL, birth_name_birth_bi = NULL, name_key = 2, updated_at = $3
   FROM old WHERE p.id = old.id
   RETURNING p.id
 )
@@ -141,7 +142,7 @@ SELECT count(*)::int AS n FROM done`;
 // Crypto-shredding: the key and everything that found or described the person go; the tombstone stays.
 const SHRED = `UPDATE persons SET status = 'destroyed', destroyed_on = $2::date, kek_id = NULL, wrapped_key = NULL,
      sealed = NULL, bi_key_id = NULL, agency_id_bi = NULL, nir_bi = NULL, name_birth_bi = NULL,
-     birth_name_birth_bi = NULL, email_bi = NULL, updated_at = $3
+     birth_name_birth_bi = NULL, email_bi = NULL, name_key = 2, updated_at = $3
    WHERE id = ANY($1::uuid[]) AND status IN ('deregistered', 'archived', 'candidate')`;
 const SHRED_ROWS = [
   'DELETE FROM person_archive WHERE person_id = ANY($1::uuid[])',
