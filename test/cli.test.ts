@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemCtx } from '../src/context.ts';
+import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
 import { buildNir } from '../src/registry/nir.ts';
+import { findPersonIds, openIdentity } from '../src/registry/persons.ts';
 import {
   cliEnv,
   freePort,
@@ -113,6 +115,57 @@ describe(`rempart command on ${engine}`, () => {
     expect(partial.code).toBe(0);
     expect(lastJsonLine(partial.stdout)).toMatchObject({ rows: 2, imported: 1, rejected: 1 });
     expect(await countPersons()).toBe(21);
+  });
+
+  // Issue 17, tried as a new user would: civil status as it really is goes through `rempart import`.
+  it('import takes a person born in Tunis in 1950, month unknown (NIR 96, month code 20), found as BENMBAREK + 1950', async () => {
+    await initDataDir(env);
+    await rempart(['seed', '--persons', '20', '--seed', '4'], env);
+    const nir = buildNir({
+      sex: '1',
+      birthYear: 1950,
+      birthMonth: 20,
+      department: '96',
+      commune: '101',
+      order: 7,
+    });
+    const db = await openDb({ dataDir: path.join(dir, 'data'), databaseUrl: server?.url });
+    const [agency] = await db.tx(systemCtx('test').actor, (tx) =>
+      tx.query<{ code: string }>(`SELECT code FROM organisations WHERE kind = 'agency' LIMIT 1`),
+    );
+    await db.close();
+    const file = path.join(dir, 'tunis.csv');
+    await writeFile(
+      file,
+      [
+        'agency_id,nir,last_name,first_names,sex,birth_date,birth_country_code,birth_place_name,status,agency_code,registered_on',
+        `7654329K,${nir},Ben M'Barek,Habib,M,1950-00-00,99351,Tunis,registered,${agency!.code},2024-01-02`,
+      ].join('\n'),
+    );
+    const imported = await rempart(['import', file, '--json'], env);
+    expect(imported.stderr).toBe('');
+    expect(lastJsonLine(imported.stdout)).toMatchObject({ rows: 1, imported: 1, rejected: 0 });
+    const keys = await openKeys({ keyringPath: path.join(dir, 'data', 'keyring.json') });
+    const after = await openDb({ dataDir: path.join(dir, 'data'), databaseUrl: server?.url });
+    try {
+      await after.tx(systemCtx('test').actor, async (tx) => {
+        const query = {
+          by: 'nameBirth',
+          lastName: 'BENMBAREK',
+          firstName: 'habib',
+          birthDate: '1950',
+        } as const;
+        const [id] = await findPersonIds(tx, keys.registry, query);
+        expect(await findPersonIds(tx, keys.registry, { by: 'nir', nir })).toEqual([id]);
+        expect(await openIdentity(tx, keys.registry, id!, ['lastName', 'birthDate', 'birthPlace'])).toEqual({
+          lastName: "Ben M'Barek",
+          birthDate: '1950-00-00',
+          birthPlace: { countryCode: '99351', country: 'Tunisie', commune: 'Tunis' },
+        });
+      });
+    } finally {
+      await after.close();
+    }
   });
 
   it('serve answers /api/health once ready, and stops cleanly on SIGTERM', async () => {

@@ -1,5 +1,5 @@
 /**
- * Persons whose birth date civil status knows only in part (issue 17, part 2): imported from CSV in
+ * Persons whose birth date civil status knows only in part (issue 17): imported from CSV in
  * the registry's form (1919-05-00, 1950-00-00), found by a counselor by NIR and by name + the date
  * typed as they know it ("1919-05", "1950"), and shown as stored; refused where the NIR's month code
  * contradicts it. Through `importPersons` and the HTTP API, on PGlite and PostgreSQL.
@@ -62,7 +62,9 @@ describe(`partial birth dates (${engine})`, () => {
     counselor.request('POST', '/api/v1/persons/search', { purpose: 'accompaniment', ...body });
 
   const mayNineteen = { nir: '', birth_date: '1919-05-00', first_names: 'Marcel' };
-  const fifty = { nir: '', birth_date: '1950-00-00', first_names: 'Habib', last_name: 'Ben Salah' };
+  // Born in Tunis in 1950, month unknown: the NIR carries Tunisia's 96 (a birth before its
+  // independence) and the unknown-month code 20.
+  const fifty = { nir: '', birth_date: '1950-00-00', first_names: 'Habib', last_name: "Ben M'Barek" };
 
   beforeAll(async () => {
     w = await registryWorld(100, { guard: LENIENT_GUARD });
@@ -73,11 +75,10 @@ describe(`partial birth dates (${engine})`, () => {
     );
     agencyCode = org!.code;
     mayNineteen.nir = nir(1919, 5, '75', '056');
-    // Born abroad (Morocco) in 1950, month unknown: the NIR carries the special month code 20.
-    fifty.nir = nir(1950, 20, '99', '350');
+    fifty.nir = nir(1950, 20, '96', '101');
     const summary = await importRows([
       row(mayNineteen),
-      row({ ...fifty, birth_commune_code: '', birth_country_code: '99350', birth_place_name: 'Casablanca' }),
+      row({ ...fifty, birth_commune_code: '', birth_country_code: '99351', birth_place_name: 'Tunis' }),
     ]);
     expect(summary.imported).toBe(2);
   }, 120_000);
@@ -86,7 +87,7 @@ describe(`partial birth dates (${engine})`, () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('a counselor finds them by name + the date as known ("1919-05", "1950"), and by NIR', async () => {
+  it('a person born in Tunis in 1950, month unknown, is found by NIR and by name + "1950" typed without the apostrophe, shown with Tunisie', async () => {
     const byMonth = await search({
       by: 'nameBirth',
       lastName: 'LEFEVRE',
@@ -104,10 +105,11 @@ describe(`partial birth dates (${engine})`, () => {
     expect(stored.json().results.map((r: { id: string }) => r.id)).toEqual(
       byMonth.json().results.map((r: { id: string }) => r.id),
     );
+    // Typed as heard on the phone: no apostrophe, no space.
     const byYear = await search({
       by: 'nameBirth',
-      lastName: 'Ben Salah',
-      firstName: 'Habib',
+      lastName: 'BENMBAREK',
+      firstName: 'habib',
       birthDate: '1950',
     });
     expect(byYear.json().results).toHaveLength(1);
@@ -120,6 +122,12 @@ describe(`partial birth dates (${engine})`, () => {
     const view = await counselor.request('GET', `/api/v1/persons/${id}?purpose=accompaniment`);
     expect(view.statusCode).toBe(200);
     expect(view.json().person.birthDate).toBe('1950-00-00');
+    expect(view.json().person.lastName).toBe("Ben M'Barek");
+    expect(view.json().person.birthPlace).toEqual({
+      countryCode: '99351',
+      country: 'Tunisie',
+      commune: 'Tunis',
+    });
   });
 
   it('a partial date finds no one born on a given day of that month, nor a whole date a partial one', async () => {
