@@ -55,8 +55,10 @@ export async function passGateWithSession<R extends EverydayRead>(
   entry: SessionEntry,
   request: R,
 ): Promise<ResultOf<R> | typeof OTHER_PATH> {
-  // PGlite has no wire to save round trips on; a national read opens its own scope.
-  if (deps.db.kind !== 'postgres' || request.national === true) return OTHER_PATH;
+  // PGlite has no wire to save round trips on; a national read opens its own scope. On Citus the
+  // session's statement cannot enter the actor's context for the workers (set_config does not reach
+  // them; SET LOCAL cannot wait for the session's check): the other path sets it once checked.
+  if (deps.db.kind !== 'postgres' || deps.db.distributed || request.national === true) return OTHER_PATH;
   const now = deps.clock.now();
   const params = staffSessionParams(entry.sessionId, now, deps.sessions);
   if (!params) return OTHER_PATH;

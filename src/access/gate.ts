@@ -329,9 +329,9 @@ export async function passGate<R extends GateRequest>(
       audit.actor,
       async (tx) => {
         // The scope the policy opened, for row-level security: a justified national read, or the archive.
-        if (decided.national) await tx.query(`SELECT set_config('rempart.scope', 'national', true)`);
-        else if (decided.scope?.kind === 'archive')
-          await tx.query(`SELECT set_config('rempart.scope', 'archive', true)`);
+        // SET LOCAL (not set_config): on Citus only SET commands reach the workers' shards.
+        if (decided.national) await tx.query(`SET LOCAL rempart.scope = 'national'`);
+        else if (decided.scope?.kind === 'archive') await tx.query(`SET LOCAL rempart.scope = 'archive'`);
         // Work items' deadlines are the application's clock, in the row-level security policies too.
         if (isWorkItemRequest(request)) await setPolicyClock(tx, at);
         return run(tx, deps, ctx, audit, request, decided, shape, locked);

@@ -51,16 +51,7 @@ function checkShape(query: Record<string, unknown>): void {
   }
 }
 
-/** Appends one event with its person links and salt in the caller's transaction; returns the event id. */
-export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Promise<string> {
-  checkShape(entry.query);
-  const staff = ctx.actor.kind === 'staff' ? ctx.actor : null;
-  const personIds = entry.persons.map((p) => p.personId);
-  // Each person's fields as one comma-joined text (field names hold no comma): unnest of a
-  // two-dimensional array would need every row to have as many fields.
-  const fieldLists = entry.persons.map((p) => p.fields.join(','));
-  const rows = await tx.query<{ id: string }>(
-    `WITH n AS (SELECT nextval('audit_events_id_seq') AS id),
+const APPEND = `WITH n AS (SELECT nextval('audit_events_id_seq') AS id),
      e AS (
        INSERT INTO audit_events (id, occurred_at, actor_kind, account_id, organisation_id, role, session_ref,
          request_id, source_address, purpose, action, query, justification, decision, reason, result_count)
@@ -73,31 +64,81 @@ export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Pro
      ),
      s AS (INSERT INTO audit_event_salts (event_id, salt) SELECT n.id, $18 FROM n),
      q AS (INSERT INTO audit_pending (event_id) SELECT n.id FROM n)
-     SELECT id::text AS id FROM n`,
-    [
-      ctx.at,
-      ctx.actor.kind,
-      staff?.accountId ?? null,
-      staff?.organisationId ?? null,
-      staff?.role ?? null,
-      ctx.sessionRef,
-      ctx.requestId,
-      ctx.sourceAddress,
-      entry.purpose,
-      entry.action,
-      JSON.stringify(entry.query),
-      entry.justification ?? null,
-      entry.decision,
-      entry.reason ?? null,
-      entry.resultCount,
-      personIds,
-      fieldLists,
-      // The event's secret salt (leaf format v2, src/audit/leaf.ts): the sequencer derives the
-      // leaf's commitments from it, off the read path.
-      randomBytes(32),
-    ],
-  );
+     SELECT id::text AS id FROM n`;
+
+/** APPEND without the person links: on Citus they follow as their own statement ($16 is the salt). */
+const APPEND_EVENT = APPEND.replace(/\n\s+l AS \([\s\S]*?AS p \(person_id, fields\)\n\s+\),/, '').replace(
+  '$18',
+  '$16',
+);
+
+/** Appends one event with its person links and salt in the caller's transaction; returns the event id. */
+export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Promise<string> {
+  checkShape(entry.query);
+  const staff = ctx.actor.kind === 'staff' ? ctx.actor : null;
+  const personIds = entry.persons.map((p) => p.personId);
+  // Each person's fields as one comma-joined text (field names hold no comma): unnest of a
+  // two-dimensional array would need every row to have as many fields.
+  const fieldLists = entry.persons.map((p) => p.fields.join(','));
+  const params = [
+    ctx.at,
+    ctx.actor.kind,
+    staff?.accountId ?? null,
+    staff?.organisationId ?? null,
+    staff?.role ?? null,
+    ctx.sessionRef,
+    ctx.requestId,
+    ctx.sourceAddress,
+    entry.purpose,
+    entry.action,
+    JSON.stringify(entry.query),
+    entry.justification ?? null,
+    entry.decision,
+    entry.reason ?? null,
+    entry.resultCount,
+    personIds,
+    fieldLists,
+    // The event's secret salt (leaf format v2, src/audit/leaf.ts): the sequencer derives the
+    // leaf's commitments from it, off the read path.
+    randomBytes(32),
+  ];
+  if (tx.distributed) return appendOnCitus(tx, params, personIds, fieldLists, staff);
+  const rows = await tx.query<{ id: string }>(APPEND, params);
   const id = rows[0]?.id;
   if (id === undefined) throw new AppError('internal', 'the audit event was not written');
+  return id;
+}
+
+/**
+ * On Citus (docs/SCALING.md): the event, salt and queue entry on the coordinator in one statement,
+ * then the person links, distributed by person, as one multi-row INSERT ... VALUES that Citus splits
+ * by shard. An INSERT ... SELECT into a distributed table goes through COPY, which row-level security
+ * refuses. Same transaction, same rows; one more round trip.
+ */
+async function appendOnCitus(
+  tx: Tx,
+  params: unknown[],
+  personIds: string[],
+  fieldLists: string[],
+  staff: { accountId: string; organisationId: string } | null,
+): Promise<string> {
+  const rows = await tx.query<{ id: string }>(APPEND_EVENT, [...params.slice(0, 15), params[17]]);
+  const id = rows[0]?.id;
+  if (id === undefined) throw new AppError('internal', 'the audit event was not written');
+  if (personIds.length === 0) return id;
+  const values: string[] = [];
+  const linkParams: unknown[] = [id, staff?.accountId ?? null, staff?.organisationId ?? null, params[0]];
+  personIds.forEach((personId, i) => {
+    linkParams.push(personId, fieldLists[i]);
+    const p = 5 + 2 * i;
+    values.push(
+      `($1::bigint, $${p}::uuid, string_to_array($${p + 1}::text, ','), $2::uuid, $3::uuid, $4::timestamptz)`,
+    );
+  });
+  await tx.query(
+    `INSERT INTO audit_event_persons (event_id, person_id, fields, account_id, organisation_id, occurred_at)
+     VALUES ${values.join(', ')}`,
+    linkParams,
+  );
   return id;
 }

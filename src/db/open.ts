@@ -57,6 +57,7 @@ export async function openDb(
 export function createDb(driver: Driver): Db {
   return {
     kind: driver.kind,
+    ...(driver.distributed ? { distributed: true } : {}),
     ...(driver.servedBy === undefined ? {} : { servedBy: driver.servedBy }),
     tx(actor, fn, options = {}) {
       return driver.transaction(fn, settingsOf(actor, options));

@@ -100,14 +100,23 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
   pool.on('error', () => undefined);
   // Nor a client in use (a write to a socket the server closed: EPIPE): its query fails with it.
   pool.on('connect', (client) => client.on('error', () => undefined));
+  // On a Citus coordinator (the citus extension installed), see Driver.distributed.
+  let distributed = false;
   try {
-    (await pool.connect()).release();
+    const first = await pool.connect();
+    try {
+      const citus = await first.query(`SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'citus'`);
+      distributed = citus.rows[0]?.n === 1;
+    } finally {
+      first.release();
+    }
   } catch (error) {
     await pool.end();
     throw error;
   }
 
   const wrap = (client: pg.PoolClient): OwnerTx => ({
+    distributed,
     async query<R>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
       const name = params.length > 0 && !shared ? statementName(sql) : undefined;
       const result = await send(
@@ -134,6 +143,7 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
 
   return {
     kind: 'postgres',
+    distributed,
     async transaction<T>(fn: (tx: OwnerTx) => Promise<T>, settings: TxSettings = []): Promise<T> {
       const client = await pool.connect();
       // Set once `commitWith` has sent COMMIT: the transaction is over, committed or rolled back.

@@ -3,6 +3,8 @@ import type { Actor } from '../context.ts';
 
 /** Something that runs parameterised SQL and returns rows. */
 export interface Queryable {
+  /** True on a Citus coordinator (see Db.distributed). */
+  readonly distributed?: boolean;
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /**
    * Runs `fn`, whose statements (sent before its first await) leave in one write to the server
@@ -35,6 +37,11 @@ export type Tx = Queryable;
 
 export interface Db {
   readonly kind: 'pglite' | 'postgres';
+  /**
+   * True on a Citus coordinator (docs/SCALING.md): the settings the policies read reach the workers
+   * only as SET LOCAL commands, so no statement may set them with set_config.
+   */
+  readonly distributed?: boolean;
   /**
    * Set when this process reaches the embedded database through the `rempart serve` that holds it
    * (pglite-share.ts): that server's pid. Its sequencer is then the one that folds the audit log.
@@ -85,6 +92,8 @@ export interface OwnerTx extends Queryable {
  */
 export interface Driver {
   readonly kind: Db['kind'];
+  /** See Db.distributed. */
+  readonly distributed?: boolean;
   /** See Db.servedBy. */
   readonly servedBy?: number;
   /**

@@ -31,9 +31,15 @@ export type ItemViewer =
   | { kind: 'subcontractor'; organisationId: string }
   | { kind: 'operator'; accountId: string; organisationId: string };
 
-/** Sets the clock the policies compare deadlines with (`rempart.now`, transaction-local). */
+/**
+ * Sets the clock the policies compare deadlines with (`rempart.now`, transaction-local). A SET LOCAL
+ * command, which takes no parameter: on Citus only SET commands reach the workers' shards. The
+ * value is an ISO 8601 time made here (digits, '-', ':', '.', 'T', 'Z'), checked before it is sent.
+ */
 export async function setPolicyClock(tx: Tx, now: Date): Promise<void> {
-  await tx.query(`SELECT set_config('rempart.now', $1, true)`, [now.toISOString()]);
+  const iso = now.toISOString();
+  if (!/^[0-9T:.Z+-]+$/.test(iso)) throw new Error('not an ISO time');
+  await tx.query(`SET LOCAL rempart.now = '${iso}'`);
 }
 
 /** Crockford's base 32 without I, L, O, U: a reference read over the phone is not misread. */
