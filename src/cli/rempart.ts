@@ -227,6 +227,27 @@ portal
     }),
   );
 
+const dbCommand = program.command('db').description('the database itself (docs/SCALING.md)');
+dbCommand
+  .command('distribute')
+  .description(
+    'turn the schema into Citus tables (DATABASE_URL on the coordinator, after the migrations): persons and everything per person distributed by person, colocated',
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { json?: boolean }) =>
+    run(!!options.json, async () => {
+      const { runDistribute } = await import('./distribute.ts');
+      const summary = await runDistribute(loadConfig());
+      if (options.json) printJson(summary);
+      else
+        console.log(
+          `distributed over ${summary.workers} workers in ${summary.seconds} s: ${summary.distributed.length} tables by person ` +
+            `(${summary.shards} shards each), ${summary.reference.length} reference tables, ` +
+            `${summary.coordinator.length} tables on the coordinator`,
+        );
+    }),
+  );
+
 program
   .command('reindex')
   .description(

@@ -1,0 +1,218 @@
+/**
+ * `rempart db distribute`: turns the migrated schema into Citus tables (docs/SCALING.md, "Citus").
+ *
+ * - Everything kept per person is distributed by the person's id and colocated with `persons`, so a
+ *   person's record, periods, caseloads and audit links sit on one shard and join there.
+ * - The tables read with persons (organisations, accounts, incidents) are reference tables: a copy
+ *   on every node, joined on the shard.
+ * - Every other table connected to those by a foreign key becomes a Citus local table, on the
+ *   coordinator only (sessions, the guard's state, the outbox...): one copy, written without a
+ *   two-phase commit at every request.
+ * - The audit log's events, Merkle tree and checkpoints stay plain tables on the coordinator: the
+ *   sequencer stays the single ordered writer of one tree. Their person links are distributed.
+ * - Uniqueness: a unique index must hold the distribution column, so the NIR's and agency id's
+ *   blind indexes cannot be unique in `persons` any more; `person_keys`, distributed by the blind
+ *   index itself, holds each one once (its primary key is global because the key is its
+ *   distribution column), and a lookup by identifier is routed by it to one shard. It is filled
+ *   here from what is on file; the registry's writes on Citus are docs/SCALING.md's next step.
+ * - A foreign key to `persons` from a table that is not distributed cannot be kept: the gate and the
+ *   portal write those rows after reading the person in the same transaction.
+ *
+ * Row-level security stays the second wall on every worker: Citus copies each policy to every shard,
+ * and the transaction's settings reach the workers because they are made with SET LOCAL and
+ * `citus.propagate_set_commands = 'local'` is set for the database.
+ */
+import { AppError } from '../errors.ts';
+import type { Driver, OwnerTx } from './types.ts';
+
+/** Distributed by the person, colocated with `persons`: [table, distribution column]. */
+export const PERSON_TABLES: readonly (readonly [string, string])[] = [
+  ['persons', 'id'],
+  ['registration_periods', 'person_id'],
+  ['caseloads', 'person_id'],
+  ['audit_event_persons', 'person_id'],
+  ['guard_canaries', 'person_id'],
+  ['incident_persons', 'person_id'],
+  ['person_archive', 'person_id'],
+  ['person_receipt_settings', 'person_id'],
+  ['work_items', 'person_id'],
+];
+
+/** A copy on every node: read with persons on the shards. */
+export const REFERENCE_TABLES = ['organisations', 'accounts', 'incidents'] as const;
+
+/** The audit log's own tables: plain tables on the coordinator, where the sequencer writes. */
+export const COORDINATOR_TABLES = [
+  'audit_events',
+  'audit_pending',
+  'audit_leaves',
+  'audit_nodes',
+  'audit_checkpoints',
+  'audit_cosignatures',
+  'audit_event_salts',
+  'schema_migrations',
+] as const;
+
+/** Shards per distributed table: 16 per worker of a two-worker cluster; more workers, move them. */
+const SHARD_COUNT = 32;
+
+export interface DistributeResult {
+  distributed: string[];
+  reference: string[];
+  coordinator: string[];
+  workers: number;
+  shards: number;
+}
+
+/** One line for each refusal; nothing is changed when one is given. */
+async function preconditions(tx: OwnerTx): Promise<number> {
+  const citus = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'citus'`,
+  );
+  if (citus[0]?.n !== 1) {
+    throw new AppError(
+      'bad_configuration',
+      'this database is not a Citus coordinator: the citus extension is not installed in it',
+    );
+  }
+  const done = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_dist_partition WHERE logicalrelid = 'persons'::regclass AND partmethod = 'h'`,
+  );
+  if (done[0]?.n === 1) throw new AppError('conflict', 'this database is already distributed');
+  const nodes = await tx.query<{ workers: number; down: number }>(
+    `SELECT count(*) FILTER (WHERE groupid <> 0 AND noderole = 'primary')::int AS workers,
+            count(*) FILTER (WHERE groupid <> 0 AND NOT isactive)::int AS down
+       FROM pg_dist_node`,
+  );
+  const workers = nodes[0]?.workers ?? 0;
+  if (workers === 0)
+    throw new AppError('bad_configuration', 'the Citus coordinator has no worker (citus_add_node)');
+  if ((nodes[0]?.down ?? 0) > 0)
+    throw new AppError('database_unavailable', 'a Citus worker is not active (citus_activate_node)');
+  // A worker registered but not answering: each one must answer before anything moves.
+  try {
+    const unhealthy = await tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM citus_check_cluster_node_health() WHERE result IS NOT TRUE`,
+    );
+    if ((unhealthy[0]?.n ?? 0) > 0) throw new Error('unhealthy');
+  } catch {
+    throw new AppError('database_unavailable', 'a Citus worker does not answer: start it, then distribute');
+  }
+  const migrated = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'persons'`,
+  );
+  if (migrated[0]?.n !== 1)
+    throw new AppError(
+      'bad_configuration',
+      'the schema is not migrated: start Rempart once (or `rempart init`) first',
+    );
+  return workers;
+}
+
+/** Foreign keys to `persons` from tables that stay on the coordinator: [table, constraint]. */
+async function keysFromOutside(tx: OwnerTx): Promise<[string, string][]> {
+  const person = new Set(PERSON_TABLES.map(([t]) => t));
+  const rows = await tx.query<{ table: string; name: string }>(
+    `SELECT conrelid::regclass::text AS table, conname AS name FROM pg_constraint
+      WHERE contype = 'f' AND confrelid = 'persons'::regclass ORDER BY 1, 2`,
+  );
+  return rows.filter((r) => !person.has(r.table)).map((r) => [r.table, r.name]);
+}
+
+/** Foreign keys between person tables, dropped while they move and made again after. */
+async function keysBetweenPersonTables(tx: OwnerTx): Promise<{ table: string; name: string; def: string }[]> {
+  const person = PERSON_TABLES.map(([t]) => t);
+  return tx.query<{ table: string; name: string; def: string }>(
+    `SELECT conrelid::regclass::text AS table, conname AS name, pg_get_constraintdef(oid) AS def
+       FROM pg_constraint
+      WHERE contype = 'f' AND conrelid::regclass::text = ANY($1::text[])
+        AND confrelid::regclass::text = ANY($1::text[])
+      ORDER BY 1, 2`,
+    [person],
+  );
+}
+
+/**
+ * Distributes the schema in one transaction: on any failure, nothing is changed. The caller has the
+ * owner's rights on the coordinator.
+ */
+export async function distribute(driver: Driver): Promise<DistributeResult> {
+  return driver.transaction(async (tx) => {
+    const workers = await preconditions(tx);
+    // The schema's triggers refuse changes to the audit log or fix a field of the row itself: they
+    // touch no other table, so they are safe on shards.
+    await tx.exec(`SET LOCAL citus.enable_unsafe_triggers = on;
+      SET LOCAL citus.shard_count = ${SHARD_COUNT};
+      SET LOCAL citus.multi_shard_modify_mode = 'sequential'`);
+    for (const [table, name] of await keysFromOutside(tx)) {
+      await tx.exec(`ALTER TABLE ${table} DROP CONSTRAINT ${name}`);
+    }
+    const inner = await keysBetweenPersonTables(tx);
+    for (const key of inner) await tx.exec(`ALTER TABLE ${key.table} DROP CONSTRAINT ${key.name}`);
+    // The identifiers' uniqueness moves to person_keys, filled from what is on file. Blind indexes
+    // only, read and written by the system actor (the registry's writes), by nobody else.
+    await tx.exec(`
+      CREATE TABLE person_keys (bi bytea PRIMARY KEY, person_id uuid NOT NULL);
+      ALTER TABLE person_keys ENABLE ROW LEVEL SECURITY;
+      ALTER TABLE person_keys FORCE ROW LEVEL SECURITY;
+      CREATE POLICY person_keys_system ON person_keys TO rempart_app
+        USING (rempart_actor_kind() = 'system') WITH CHECK (rempart_actor_kind() = 'system');
+      GRANT SELECT, INSERT, DELETE ON person_keys TO rempart_app;
+      DROP INDEX persons_nir_bi; DROP INDEX persons_agency_id_bi;
+      CREATE INDEX persons_nir_bi ON persons (nir_bi); CREATE INDEX persons_agency_id_bi ON persons (agency_id_bi);
+      DROP INDEX person_archive_nir_bi; DROP INDEX person_archive_agency_id_bi;
+      CREATE INDEX person_archive_nir_bi ON person_archive (nir_bi);
+      CREATE INDEX person_archive_agency_id_bi ON person_archive (agency_id_bi);
+      INSERT INTO person_keys (bi, person_id)
+        SELECT bi, id FROM persons, LATERAL (VALUES (nir_bi), (agency_id_bi)) k(bi) WHERE bi IS NOT NULL
+        UNION ALL
+        SELECT bi, person_id FROM person_archive, LATERAL (VALUES (nir_bi), (agency_id_bi)) k(bi) WHERE bi IS NOT NULL`);
+    for (const table of REFERENCE_TABLES) await tx.query(`SELECT create_reference_table($1)`, [table]);
+    await tx.query(`SELECT create_distributed_table('persons', 'id')`);
+    for (const [table, column] of PERSON_TABLES.slice(1)) {
+      await tx.query(`SELECT create_distributed_table($1, $2, colocate_with => 'persons')`, [table, column]);
+    }
+    await tx.query(`SELECT create_distributed_table('person_keys', 'bi')`);
+    for (const key of inner) await tx.exec(`ALTER TABLE ${key.table} ADD CONSTRAINT ${key.name} ${key.def}`);
+    // The persons' policies ask whether a person is in the reader's caseload or work items: on a
+    // worker that is a query of the colocated shard, from inside a shard's query. Citus runs a SQL
+    // function's parametrised query there only written in PL/pgSQL, and only with nested execution
+    // allowed for the role (its caveat is a shard moved during the query; colocated shards move
+    // together). Same meaning as migrations 0006 and 0026; single servers keep the inlined SQL.
+    await tx.exec(`
+      CREATE OR REPLACE FUNCTION rempart_in_caseload(person uuid) RETURNS boolean LANGUAGE plpgsql STABLE AS $fn$
+      BEGIN
+        RETURN EXISTS (SELECT 1 FROM caseloads c WHERE c.person_id = person AND c.organisation_id = rempart_org_id()
+                       AND (c.until IS NULL OR c.until >= current_date));
+      END $fn$;
+      CREATE OR REPLACE FUNCTION rempart_work_item_person(person uuid) RETURNS boolean LANGUAGE plpgsql STABLE AS $fn$
+      BEGIN
+        RETURN EXISTS (SELECT 1 FROM work_items w WHERE w.person_id = person AND w.assigned_to = rempart_account_id()
+                       AND w.subcontractor_id = rempart_org_id() AND w.state = 'assigned' AND w.deadline > rempart_now());
+      END $fn$;
+      ALTER ROLE rempart_app SET citus.allow_nested_distributed_execution = on`);
+    // The coordinator reaches the workers' shards as the role of the transaction (SET LOCAL role):
+    // the application's and the sequencer's roles log in there. Who may connect to a worker is the
+    // workers' pg_hba.conf: the coordinator's address only, with a password or a certificate
+    // (citus.node_conninfo) in production (docs/SCALING.md).
+    await tx.exec(`ALTER ROLE rempart_app LOGIN; ALTER ROLE rempart_sequencer LOGIN`);
+    // The settings the policies read reach the shards only as SET LOCAL commands propagated.
+    const db = await tx.query<{ name: string }>(`SELECT current_database() AS name`);
+    await tx.exec(`ALTER DATABASE "${db[0]!.name}" SET citus.propagate_set_commands = 'local'`);
+    const placed = await tx.query<{ table: string; kind: string }>(
+      `SELECT logicalrelid::regclass::text AS table,
+              CASE WHEN partmethod = 'h' THEN 'distributed' WHEN repmodel = 't' THEN 'reference' ELSE 'local' END AS kind
+         FROM pg_dist_partition ORDER BY 1`,
+    );
+    const shards = await tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_dist_shard WHERE logicalrelid = 'persons'::regclass`,
+    );
+    return {
+      distributed: placed.filter((p) => p.kind === 'distributed').map((p) => p.table),
+      reference: placed.filter((p) => p.kind === 'reference').map((p) => p.table),
+      coordinator: placed.filter((p) => p.kind === 'local').map((p) => p.table),
+      workers,
+      shards: shards[0]?.n ?? 0,
+    };
+  });
+}
