@@ -19,6 +19,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { PGLITE_PARSERS, pgliteDriver } from '../src/db/pglite.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import { buildConsole, consoleBuildState } from '../src/http/console-build.ts';
+import { buildCitusTemplate, citusUrls, dropCitusDatabase } from './helpers/citus.ts';
 import { cliEnv, rempart } from './helpers/cli.ts';
 
 async function admin(url: string, sql: string): Promise<void> {
@@ -43,6 +44,13 @@ export default async function setup(): Promise<() => Promise<void>> {
 }
 
 async function databaseTemplate(): Promise<() => Promise<void>> {
+  const urls = citusUrls;
+  if (urls) {
+    const name = `rempart_template_${randomBytes(6).toString('hex')}`;
+    await buildCitusTemplate(urls, name);
+    process.env.REMPART_TEST_TEMPLATE_DB = name;
+    return () => dropCitusDatabase(urls, name);
+  }
   const serverUrl = process.env.REMPART_TEST_DATABASE_URL?.trim() || undefined;
   if (!serverUrl) {
     const dir = await mkdtemp(path.join(tmpdir(), 'rempart-test-template-'));

@@ -202,7 +202,7 @@ describe(`the server's outbox job (${engine})`, () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'rempart-outbox-'));
     smtp = await startSmtpServer();
-    if (engine === 'postgres') t = await freshDb();
+    if (engine !== 'pglite') t = await freshDb();
   });
   afterAll(async () => {
     await t?.close();

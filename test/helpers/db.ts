@@ -12,11 +12,24 @@ import { createDb } from '../../src/db/open.ts';
 import { openPglite, PGLITE_PARSERS, pgliteDriver } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db, Driver } from '../../src/db/types.ts';
+import { citusUrls, createCitusDatabase, dropCitusDatabase } from './citus.ts';
 
-export const serverUrl = process.env.REMPART_TEST_DATABASE_URL?.trim() || undefined;
+/** The server under test: REMPART_TEST_DATABASE_URL, or the coordinator of REMPART_TEST_CITUS_URLS. */
+export const serverUrl = citusUrls?.[0] ?? (process.env.REMPART_TEST_DATABASE_URL?.trim() || undefined);
 
 /** The engine under test, for test names. */
-export const engine = serverUrl ? 'postgres' : 'pglite';
+export const engine = citusUrls ? 'citus' : serverUrl ? 'postgres' : 'pglite';
+
+/** A new database on the server under test (on every node of a Citus cluster), copied from `template`. */
+async function createDatabase(name: string, template: string | undefined): Promise<void> {
+  if (citusUrls) return createCitusDatabase(citusUrls, template ?? 'template_missing', name);
+  await admin((c) => c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`));
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  if (citusUrls) return dropCitusDatabase(citusUrls, name);
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
 
 export interface TestDb {
   db: Db;
@@ -63,7 +76,7 @@ export async function freshDb(): Promise<TestDb> {
   }
   const name = `rempart_test_${randomBytes(6).toString('hex')}`;
   const template = process.env.REMPART_TEST_TEMPLATE_DB;
-  await admin((c) => c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`));
+  await createDatabase(name, template);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const driver = await openPostgres(url.toString(), { max: 4 });
@@ -75,23 +88,25 @@ export async function freshDb(): Promise<TestDb> {
     url: url.toString(),
     async close() {
       await db.close();
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await dropDatabase(name);
     },
   };
 }
 
 /**
  * For tests that run the `rempart` command: an empty database on the server under test (its URL
- * and a drop function), or undefined on PGlite, where the command uses its data folder.
+ * and a drop function), or undefined on PGlite, where the command uses its data folder. On Citus,
+ * a copy of the run's distributed template (the command's migrations then find nothing to do), as
+ * an operator runs `rempart db distribute` once before serving.
  */
 export async function emptyServerDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
   if (!serverUrl) return undefined;
   const name = `rempart_cli_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  await createDatabase(name, citusUrls ? process.env.REMPART_TEST_TEMPLATE_DB : undefined);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => dropDatabase(name),
   };
 }
