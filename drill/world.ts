@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
-import pg from 'pg';
+import { runOnce } from '../src/db/postgres.ts';
 import { DrillClient, type Tally } from './client.ts';
 import type { CaseloadNotes } from './leak.ts';
 import type { Mailbox } from './mailbox.ts';
@@ -55,15 +55,7 @@ export async function sandbox(
     return { dir, databaseUrl: undefined, remove: () => rm(dir, { recursive: true, force: true }) };
   }
   const name = `rempart_drill_${randomBytes(5).toString('hex')}`;
-  const admin = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string): Promise<void> => runOnce(databaseUrl, sql);
   try {
     await admin(`CREATE DATABASE ${name}`);
   } catch (error) {

@@ -9,22 +9,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withConnection } from '../src/db/postgres.ts';
 import { citusUrls, onDatabase } from './helpers/citus.ts';
 import { cliEnv, rempart } from './helpers/cli.ts';
 import { freshDb, type TestDb } from './helpers/db.ts';
 
 const PERSONS_A = 1200;
 const PERSONS_B = 800;
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** `url` as another user. */
 function asUser(url: string, user: string): string {
@@ -154,13 +145,13 @@ describe.runIf(citusUrls)('Rempart on a three-node Citus cluster', () => {
       );
       expect(shards.length).toBeGreaterThan(0);
       // The owner on that worker sees the rows (so that "none" below is the policy, not an empty node).
-      const held = await withClient(onDatabase(worker, dbName), async (c) => {
+      const held = await withConnection(onDatabase(worker, dbName), async (c) => {
         let n = 0;
         for (const s of shards) n += Number((await c.query(`SELECT count(*) AS n FROM ${s.name}`)).rows[0].n);
         return n;
       });
       expect(held).toBeGreaterThan(0);
-      await withClient(asUser(onDatabase(worker, dbName), 'rempart_app'), async (c) => {
+      await withConnection(asUser(onDatabase(worker, dbName), 'rempart_app'), async (c) => {
         expect((await c.query(`SELECT count(*)::int AS n FROM persons`)).rows[0].n).toBe(0);
         for (const s of shards) {
           const read = await c.query(`SELECT count(*)::int AS n FROM ${s.name}`).then(
@@ -177,7 +168,7 @@ describe.runIf(citusUrls)('Rempart on a three-node Citus cluster', () => {
   it('through the coordinator, another organisation’s settings (SET LOCAL, propagated) reach the workers and read none of this one’s persons; its own caseload it reads', async () => {
     const coordinator = asUser(onDatabase(urls[0]!, dbName), 'rempart_app');
     const asPartner = (setter: 'set_local' | 'set_config') =>
-      withClient(coordinator, async (c) => {
+      withConnection(coordinator, async (c) => {
         await c.query('BEGIN');
         const settings = {
           'rempart.actor_kind': 'staff',
@@ -206,7 +197,7 @@ describe.runIf(citusUrls)('Rempart on a three-node Citus cluster', () => {
     expect(again.stderr.trim()).toBe('rempart: this database is already distributed');
 
     const name = `rempart_plain_${randomBytes(4).toString('hex')}`;
-    await withClient(urls[0]!, (c) => c.query(`CREATE DATABASE ${name}`));
+    await withConnection(urls[0]!, (c) => c.query(`CREATE DATABASE ${name}`));
     try {
       const plain = await rempart(['db', 'distribute'], cliEnv({ DATABASE_URL: onDatabase(urls[0]!, name) }));
       expect(plain.code).not.toBe(0);
@@ -214,35 +205,35 @@ describe.runIf(citusUrls)('Rempart on a three-node Citus cluster', () => {
         'rempart: this database is not a Citus coordinator: the citus extension is not installed in it',
       );
       // Nothing changed: not even the migrations ran.
-      const tables = await withClient(onDatabase(urls[0]!, name), (c) =>
+      const tables = await withConnection(onDatabase(urls[0]!, name), (c) =>
         c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`),
       );
       expect(tables.rows[0].n).toBe(0);
 
       // A Citus database whose second worker is registered but not active.
-      await withClient(onDatabase(urls[0]!, name), async (c) => {
+      await withConnection(onDatabase(urls[0]!, name), async (c) => {
         await c.query('CREATE EXTENSION citus');
         await c.query(`SELECT citus_set_coordinator_host($1, $2)`, [
           '127.0.0.1',
           Number(new URL(urls[0]!).port),
         ]);
       });
-      await withClient(onDatabase(urls[1]!, 'postgres'), (c) => c.query(`CREATE DATABASE ${name}`));
-      await withClient(onDatabase(urls[1]!, name), (c) => c.query('CREATE EXTENSION citus'));
-      await withClient(onDatabase(urls[0]!, name), async (c) => {
+      await withConnection(onDatabase(urls[1]!, 'postgres'), (c) => c.query(`CREATE DATABASE ${name}`));
+      await withConnection(onDatabase(urls[1]!, name), (c) => c.query('CREATE EXTENSION citus'));
+      await withConnection(onDatabase(urls[0]!, name), async (c) => {
         await c.query(`SELECT citus_add_node('127.0.0.1', $1)`, [Number(new URL(urls[1]!).port)]);
         await c.query(`SELECT citus_add_inactive_node('127.0.0.1', $1)`, [Number(new URL(urls[2]!).port)]);
       });
       const down = await rempart(['db', 'distribute'], cliEnv({ DATABASE_URL: onDatabase(urls[0]!, name) }));
       expect(down.code).not.toBe(0);
       expect(down.stderr.trim()).toBe('rempart: a Citus worker is not active (citus_activate_node)');
-      const placed = await withClient(onDatabase(urls[0]!, name), (c) =>
+      const placed = await withConnection(onDatabase(urls[0]!, name), (c) =>
         c.query(`SELECT count(*)::int AS n FROM pg_dist_partition`),
       );
       expect(placed.rows[0].n).toBe(0);
     } finally {
-      await withClient(urls[0]!, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      await withClient(urls[1]!, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await withConnection(urls[0]!, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await withConnection(urls[1]!, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     }
   });
 });

@@ -14,23 +14,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
 import { PGLITE_PARSERS, pgliteDriver } from '../src/db/pglite.ts';
-import { openPostgres } from '../src/db/postgres.ts';
+import { openPostgres, runOnce } from '../src/db/postgres.ts';
 import { buildConsole, consoleBuildState } from '../src/http/console-build.ts';
 import { buildCitusTemplate, citusUrls, dropCitusDatabase } from './helpers/citus.ts';
 import { cliEnv, rempart } from './helpers/cli.ts';
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The console's build for the browser tests, when missing or older than web/ (as `npm start` does). */
 async function consoleBuild(): Promise<void> {
@@ -71,7 +60,7 @@ async function databaseTemplate(): Promise<() => Promise<void>> {
     return () => rm(dir, { recursive: true, force: true });
   }
   const name = `rempart_template_${randomBytes(6).toString('hex')}`;
-  await admin(serverUrl, `CREATE DATABASE ${name}`);
+  await runOnce(serverUrl, `CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const driver = await openPostgres(url.toString(), { max: 1 });
@@ -81,5 +70,5 @@ async function databaseTemplate(): Promise<() => Promise<void>> {
     await driver.close();
   }
   process.env.REMPART_TEST_TEMPLATE_DB = name;
-  return () => admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  return () => runOnce(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }

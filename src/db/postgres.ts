@@ -242,3 +242,24 @@ export async function openPostgres(target: PostgresTarget, options: { max?: numb
     },
   };
 }
+
+/**
+ * One connection to `url`, outside any pool, for what an administrator runs once (CREATE DATABASE,
+ * a Citus node's set-up): `fn` gets the client, which is closed after it, whatever happens.
+ */
+export async function withConnection<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** One statement (or several, without parameters) on a connection of its own: see withConnection. */
+export function runOnce(url: string, sql: string): Promise<void> {
+  return withConnection(url, async (client) => {
+    await client.query(sql);
+  });
+}

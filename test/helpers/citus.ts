@@ -5,10 +5,9 @@
  * of it made on every node with CREATE DATABASE ... TEMPLATE, so that the coordinator's metadata
  * (nodes, shards, placements) and the workers' shards are copied together and agree.
  */
-import pg from 'pg';
 import { distribute } from '../../src/db/distribute.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
+import { openPostgres, runOnce as run } from '../../src/db/postgres.ts';
 
 /** The cluster's URLs (coordinator first), or undefined when the run is not on Citus. */
 export const citusUrls: string[] | undefined = process.env.REMPART_TEST_CITUS_URLS?.trim()
@@ -20,16 +19,6 @@ export function onDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();
-}
-
-async function run(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Builds the template on every node: extension, nodes, migrations, distribution. */

@@ -6,11 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
 import { createDb } from '../../src/db/open.ts';
 import { openPglite, PGLITE_PARSERS, pgliteDriver } from '../../src/db/pglite.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
+import { openPostgres, runOnce } from '../../src/db/postgres.ts';
 import type { Db, Driver } from '../../src/db/types.ts';
 import { citusUrls, createCitusDatabase, dropCitusDatabase } from './citus.ts';
 
@@ -22,13 +21,17 @@ export const engine = citusUrls ? 'citus' : serverUrl ? 'postgres' : 'pglite';
 
 /** A new database on the server under test (on every node of a Citus cluster), copied from `template`. */
 async function createDatabase(name: string, template: string | undefined): Promise<void> {
-  if (citusUrls) return createCitusDatabase(citusUrls, template ?? 'template_missing', name);
-  await admin((c) => c.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`));
+  if (citusUrls) {
+    // A Citus database is only ever a copy of the run's distributed template (global-setup.ts).
+    if (!template) throw new Error('no Citus template: run the tests through vitest (test/global-setup.ts)');
+    return createCitusDatabase(citusUrls, template, name);
+  }
+  await runOnce(serverUrl!, `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
 }
 
 async function dropDatabase(name: string): Promise<void> {
   if (citusUrls) return dropCitusDatabase(citusUrls, name);
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await runOnce(serverUrl!, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
 
 export interface TestDb {
@@ -38,16 +41,6 @@ export interface TestDb {
   /** The URL of the test database when on a PostgreSQL server (for a server process under test). */
   url: string | undefined;
   close(): Promise<void>;
-}
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 let pgliteTemplate: Promise<Blob> | undefined;
