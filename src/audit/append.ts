@@ -51,26 +51,31 @@ function checkShape(query: Record<string, unknown>): void {
   }
 }
 
-const APPEND = `WITH n AS (SELECT nextval('audit_events_id_seq') AS id),
-     e AS (
-       INSERT INTO audit_events (id, occurred_at, actor_kind, account_id, organisation_id, role, session_ref,
-         request_id, source_address, purpose, action, query, justification, decision, reason, result_count)
-       SELECT n.id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM n
-     ),
+/**
+ * The event with its salt and queue entry, in one statement; with `links`, its person links too
+ * ($16 persons, $17 their fields, $18 the salt; without them, $16 the salt).
+ */
+function appendSql(links: boolean): string {
+  const linkCte = `
      l AS (
        INSERT INTO audit_event_persons (event_id, person_id, fields, account_id, organisation_id, occurred_at)
        SELECT n.id, p.person_id, string_to_array(p.fields, ','), $3, $4, $1
        FROM n, unnest($16::uuid[], $17::text[]) AS p (person_id, fields)
-     ),
-     s AS (INSERT INTO audit_event_salts (event_id, salt) SELECT n.id, $18 FROM n),
+     ),`;
+  return `WITH n AS (SELECT nextval('audit_events_id_seq') AS id),
+     e AS (
+       INSERT INTO audit_events (id, occurred_at, actor_kind, account_id, organisation_id, role, session_ref,
+         request_id, source_address, purpose, action, query, justification, decision, reason, result_count)
+       SELECT n.id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM n
+     ),${links ? linkCte : ''}
+     s AS (INSERT INTO audit_event_salts (event_id, salt) SELECT n.id, ${links ? '$18' : '$16'} FROM n),
      q AS (INSERT INTO audit_pending (event_id) SELECT n.id FROM n)
      SELECT id::text AS id FROM n`;
+}
 
-/** APPEND without the person links: on Citus they follow as their own statement ($16 is the salt). */
-const APPEND_EVENT = APPEND.replace(/\n\s+l AS \([\s\S]*?AS p \(person_id, fields\)\n\s+\),/, '').replace(
-  '$18',
-  '$16',
-);
+const APPEND = appendSql(true);
+/** On Citus the person links follow as their own statement (appendOnCitus). */
+const APPEND_EVENT = appendSql(false);
 
 /** Appends one event with its person links and salt in the caller's transaction; returns the event id. */
 export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Promise<string> {
@@ -80,7 +85,7 @@ export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Pro
   // Each person's fields as one comma-joined text (field names hold no comma): unnest of a
   // two-dimensional array would need every row to have as many fields.
   const fieldLists = entry.persons.map((p) => p.fields.join(','));
-  const params = [
+  const event = [
     ctx.at,
     ctx.actor.kind,
     staff?.accountId ?? null,
@@ -96,38 +101,39 @@ export async function appendAudit(tx: Tx, ctx: AuditCtx, entry: AuditEntry): Pro
     entry.decision,
     entry.reason ?? null,
     entry.resultCount,
-    personIds,
-    fieldLists,
-    // The event's secret salt (leaf format v2, src/audit/leaf.ts): the sequencer derives the
-    // leaf's commitments from it, off the read path.
-    randomBytes(32),
   ];
-  if (tx.distributed) return appendOnCitus(tx, params, personIds, fieldLists, staff);
-  const rows = await tx.query<{ id: string }>(APPEND, params);
+  // The event's secret salt (leaf format v2, src/audit/leaf.ts): the sequencer derives the leaf's
+  // commitments from it, off the read path.
+  const salt = randomBytes(32);
+  if (!tx.distributed)
+    return eventId(await tx.query<{ id: string }>(APPEND, [...event, personIds, fieldLists, salt]));
+  const id = eventId(await tx.query<{ id: string }>(APPEND_EVENT, [...event, salt]));
+  if (personIds.length > 0) await appendLinksOnCitus(tx, id, ctx.at, staff, personIds, fieldLists);
+  return id;
+}
+
+function eventId(rows: { id: string }[]): string {
   const id = rows[0]?.id;
   if (id === undefined) throw new AppError('internal', 'the audit event was not written');
   return id;
 }
 
 /**
- * On Citus (docs/SCALING.md): the event, salt and queue entry on the coordinator in one statement,
- * then the person links, distributed by person, as one multi-row INSERT ... VALUES that Citus splits
- * by shard. An INSERT ... SELECT into a distributed table goes through COPY, which row-level security
- * refuses. Same transaction, same rows; one more round trip.
+ * On Citus (docs/SCALING.md), after the event on the coordinator: its person links, distributed by
+ * person, as one multi-row INSERT ... VALUES that Citus splits by shard. An INSERT ... SELECT into a
+ * distributed table goes through COPY, which row-level security refuses. Same transaction, same
+ * rows; one more round trip.
  */
-async function appendOnCitus(
+async function appendLinksOnCitus(
   tx: Tx,
-  params: unknown[],
+  id: string,
+  at: Date,
+  staff: { accountId: string; organisationId: string } | null,
   personIds: string[],
   fieldLists: string[],
-  staff: { accountId: string; organisationId: string } | null,
-): Promise<string> {
-  const rows = await tx.query<{ id: string }>(APPEND_EVENT, [...params.slice(0, 15), params[17]]);
-  const id = rows[0]?.id;
-  if (id === undefined) throw new AppError('internal', 'the audit event was not written');
-  if (personIds.length === 0) return id;
+): Promise<void> {
   const values: string[] = [];
-  const linkParams: unknown[] = [id, staff?.accountId ?? null, staff?.organisationId ?? null, params[0]];
+  const linkParams: unknown[] = [id, staff?.accountId ?? null, staff?.organisationId ?? null, at];
   personIds.forEach((personId, i) => {
     linkParams.push(personId, fieldLists[i]);
     const p = 5 + 2 * i;
@@ -140,5 +146,4 @@ async function appendOnCitus(
      VALUES ${values.join(', ')}`,
     linkParams,
   );
-  return id;
 }

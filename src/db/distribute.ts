@@ -90,12 +90,16 @@ async function preconditions(tx: OwnerTx): Promise<number> {
   if ((nodes[0]?.down ?? 0) > 0)
     throw new AppError('database_unavailable', 'a Citus worker is not active (citus_activate_node)');
   // A worker registered but not answering: each one must answer before anything moves.
-  try {
-    const unhealthy = await tx.query<{ n: number }>(
+  // The check fails outright (-1) when the coordinator cannot reach a worker at all.
+  const unhealthy = await tx
+    .query<{ n: number }>(
       `SELECT count(*)::int AS n FROM citus_check_cluster_node_health() WHERE result IS NOT TRUE`,
+    )
+    .then(
+      (rows) => rows[0]?.n ?? 0,
+      () => -1,
     );
-    if ((unhealthy[0]?.n ?? 0) > 0) throw new Error('unhealthy');
-  } catch {
+  if (unhealthy !== 0) {
     throw new AppError('database_unavailable', 'a Citus worker does not answer: start it, then distribute');
   }
   const migrated = await tx.query<{ n: number }>(
