@@ -6,6 +6,8 @@
 #   scripts/throwaway-postgres.sh stop DIR
 # PostgreSQL refuses to run as root: as root, the server runs as the unprivileged user "postgres"
 # (created if missing). Debian's postgresql package is installed when no binaries are found.
+# PGBIN picks the server's binaries (default: the newest installed); PG_EXTRA_SETTINGS adds server
+# settings ("-c name=value ...", as scripts/citus-cluster.sh does).
 set -euo pipefail
 cmd=${1:-start}
 port=${PGPORT:-5433}
@@ -24,7 +26,7 @@ as_pg() {
 
 case "$cmd" in
 start)
-  if ! PGBIN=$(find_bin); then
+  if [ -z "${PGBIN:-}" ] && ! PGBIN=$(find_bin); then
     echo "installing Debian's postgresql" >&2
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2
     PGBIN=$(find_bin)
@@ -34,6 +36,7 @@ start)
   fi
   settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   [ "${2:-}" = "--durable" ] && settings=""
+  settings="$settings ${PG_EXTRA_SETTINGS:-}"
   dir=$(mktemp -d /tmp/rempart-pg.XXXXXX)
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
   as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 \
@@ -45,7 +48,7 @@ start)
   ;;
 stop)
   dir=${2:?usage: stop DIR}
-  PGBIN=$(find_bin)
+  PGBIN=${PGBIN:-$(find_bin)}
   as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
   rm -rf "$dir"
   ;;
