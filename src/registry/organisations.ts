@@ -19,13 +19,25 @@ export async function upsertOrganisations(
     ...plans.filter((p) => p.parentCode === null),
     ...plans.filter((p) => p.parentCode !== null),
   ];
+  // The parents' ids are looked up first, not in a subquery of the INSERT: Citus refuses a subquery
+  // in INSERT ... VALUES (organisations is a reference table there, docs/SCALING.md).
+  const ids = new Map<string, string>();
+  const idOf = async (code: string | null): Promise<string | null> => {
+    if (code === null) return null;
+    if (!ids.has(code)) {
+      const rows = await tx.query<{ id: string }>('SELECT id FROM organisations WHERE code = $1', [code]);
+      if (rows[0]) ids.set(code, rows[0].id);
+    }
+    return ids.get(code) ?? null;
+  };
   for (const plan of ordered) {
-    await tx.query(
+    const created = await tx.query<{ id: string }>(
       `INSERT INTO organisations (id, kind, code, name, parent_id, department)
-       VALUES (gen_random_uuid(), $1, $2, $3, (SELECT id FROM organisations WHERE code = $4), $5)
-       ON CONFLICT (code) DO NOTHING`,
-      [plan.kind, plan.code, plan.name, plan.parentCode, plan.department],
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5)
+       ON CONFLICT (code) DO NOTHING RETURNING id`,
+      [plan.kind, plan.code, plan.name, await idOf(plan.parentCode), plan.department],
     );
+    if (created[0]) ids.set(plan.code, created[0].id);
   }
   return tx.query<OrganisationRow>(
     'SELECT id, code, kind, name, department FROM organisations WHERE code = ANY($1::text[]) ORDER BY code',
