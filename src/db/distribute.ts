@@ -5,18 +5,20 @@
  *   person's record, periods, caseloads and audit links sit on one shard and join there.
  * - The tables read with persons (organisations, accounts, incidents) are reference tables: a copy
  *   on every node, joined on the shard.
- * - Every other table connected to those by a foreign key becomes a Citus local table, on the
- *   coordinator only (sessions, the guard's state, the outbox...): one copy, written without a
- *   two-phase commit at every request.
+ * - Every other table stays a plain table on the coordinator (sessions, the guard's state, the
+ *   outbox...): one copy, written without a two-phase commit at every request, its statements run
+ *   by PostgreSQL as they are. Their foreign keys to the Citus tables are dropped (keysFromOutside).
  * - The audit log's events, Merkle tree and checkpoints stay plain tables on the coordinator: the
  *   sequencer stays the single ordered writer of one tree. Their person links are distributed.
  * - Uniqueness: a unique index must hold the distribution column, so the NIR's and agency id's
  *   blind indexes cannot be unique in `persons` any more; `person_keys`, distributed by the blind
  *   index itself, holds each one once (its primary key is global because the key is its
  *   distribution column), and a lookup by identifier is routed by it to one shard. It is filled
- *   here from what is on file; the registry's writes on Citus are docs/SCALING.md's next step.
+ *   here from what is on file; the registry's batch writes on Citus take their keys in it first
+ *   (rempart_insert_persons, below).
  * - A foreign key to `persons` from a table that is not distributed cannot be kept: the gate and the
- *   portal write those rows after reading the person in the same transaction.
+ *   portal write those rows after reading the person in the same transaction. Accounts,
+ *   organisations and incidents are never deleted (an account is disabled, not removed).
  *
  * Row-level security stays the second wall on every worker: Citus copies each policy to every shard,
  * and the transaction's settings reach the workers because they are made with SET LOCAL and
@@ -31,7 +33,6 @@ export const PERSON_TABLES: readonly (readonly [string, string])[] = [
   ['registration_periods', 'person_id'],
   ['caseloads', 'person_id'],
   ['audit_event_persons', 'person_id'],
-  ['guard_canaries', 'person_id'],
   ['incident_persons', 'person_id'],
   ['person_archive', 'person_id'],
   ['person_receipt_settings', 'person_id'],
@@ -40,18 +41,6 @@ export const PERSON_TABLES: readonly (readonly [string, string])[] = [
 
 /** A copy on every node: read with persons on the shards. */
 export const REFERENCE_TABLES = ['organisations', 'accounts', 'incidents'] as const;
-
-/** The audit log's own tables: plain tables on the coordinator, where the sequencer writes. */
-export const COORDINATOR_TABLES = [
-  'audit_events',
-  'audit_pending',
-  'audit_leaves',
-  'audit_nodes',
-  'audit_checkpoints',
-  'audit_cosignatures',
-  'audit_event_salts',
-  'schema_migrations',
-] as const;
 
 /** Shards per distributed table: 16 per worker of a two-worker cluster; more workers, move them. */
 const SHARD_COUNT = 32;
@@ -113,14 +102,23 @@ async function preconditions(tx: OwnerTx): Promise<number> {
   return workers;
 }
 
-/** Foreign keys to `persons` from tables that stay on the coordinator: [table, constraint]. */
+/**
+ * Foreign keys from the tables that stay on the coordinator to the tables Citus holds (persons,
+ * organisations, accounts, incidents): [table, constraint]. Citus cannot keep a key to a
+ * distributed table, and a key to a reference table would make the table a Citus local table,
+ * whose statements Citus plans (and refuses some of the guard's); without them the coordinator's
+ * tables stay plain PostgreSQL tables, their statements untouched.
+ */
 async function keysFromOutside(tx: OwnerTx): Promise<[string, string][]> {
-  const person = new Set(PERSON_TABLES.map(([t]) => t));
+  const inCitus = [...PERSON_TABLES.map(([t]) => t), ...REFERENCE_TABLES];
   const rows = await tx.query<{ table: string; name: string }>(
     `SELECT conrelid::regclass::text AS table, conname AS name FROM pg_constraint
-      WHERE contype = 'f' AND confrelid = 'persons'::regclass ORDER BY 1, 2`,
+      WHERE contype = 'f' AND confrelid::regclass::text = ANY($1::text[])
+        AND NOT conrelid::regclass::text = ANY($1::text[])
+      ORDER BY 1, 2`,
+    [inCitus],
   );
-  return rows.filter((r) => !person.has(r.table)).map((r) => [r.table, r.name]);
+  return rows.map((r) => [r.table, r.name]);
 }
 
 /** Foreign keys between person tables, dropped while they move and made again after. */
@@ -178,7 +176,8 @@ export async function distribute(driver: Driver): Promise<DistributeResult> {
     }
     await tx.query(`SELECT create_distributed_table('person_keys', 'bi')`);
     for (const key of inner) await tx.exec(`ALTER TABLE ${key.table} ADD CONSTRAINT ${key.name} ${key.def}`);
-    // The persons' policies ask whether a person is in the reader's caseload or work items: on a
+    // The persons' policies ask whether a person is in the reader's caseload or work items (and the
+    // guard how many persons an account read these weeks, migration 0024): on a
     // worker that is a query of the colocated shard, from inside a shard's query. Citus runs a SQL
     // function's parametrised query there only written in PL/pgSQL, and only with nested execution
     // allowed for the role (its caveat is a shard moved during the query; colocated shards move
@@ -194,7 +193,74 @@ export async function distribute(driver: Driver): Promise<DistributeResult> {
         RETURN EXISTS (SELECT 1 FROM work_items w WHERE w.person_id = person AND w.assigned_to = rempart_account_id()
                        AND w.subcontractor_id = rempart_org_id() AND w.state = 'assigned' AND w.deadline > rempart_now());
       END $fn$;
+      CREATE OR REPLACE FUNCTION rempart_guard_weeks_read(account_ids uuid[], day_start timestamptz) RETURNS integer[]
+        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+      BEGIN
+        RETURN (SELECT ARRAY[
+          count(DISTINCT p.person_id) FILTER (WHERE p.occurred_at >= day_start - interval '6 days'),
+          count(DISTINCT p.person_id) FILTER (WHERE p.occurred_at < day_start - interval '6 days'
+                                                AND p.occurred_at >= day_start - interval '13 days'),
+          count(DISTINCT p.person_id) FILTER (WHERE p.occurred_at < day_start - interval '13 days'
+                                                AND p.occurred_at >= day_start - interval '20 days'),
+          count(DISTINCT p.person_id) FILTER (WHERE p.occurred_at < day_start - interval '20 days')]::integer[]
+          FROM audit_event_persons p
+          WHERE p.account_id = ANY (account_ids)
+            AND p.occurred_at >= day_start - interval '27 days' AND p.occurred_at < day_start);
+      END $fn$;
       ALTER ROLE rempart_app SET citus.allow_nested_distributed_execution = on`);
+    // The registry's batch write on Citus (registry/persons.ts): INSERT_BATCH's meaning, row by
+    // row. An INSERT ... SELECT into a distributed table goes through COPY, which row-level security
+    // refuses; each single-row INSERT here is routed to its shard and checked by its policies. The
+    // identifiers are taken in person_keys first: a person whose NIR or agency id is held already
+    // (registered or archived) is skipped, with its periods and caseloads.
+    await tx.exec(`
+      CREATE FUNCTION rempart_insert_persons(kek text, bi_key text, ids uuid[], statuses text[], agencies uuid[],
+        b1 bytea[], b2 bytea[], b3 bytea[], b4 bytea[], b5 bytea[], sealed bytea[], wk bytea[],
+        p_person uuid[], p_start date[], p_end date[],
+        c_person uuid[], c_org uuid[], c_counselor uuid[], c_since date[], c_until date[])
+      RETURNS text[] LANGUAGE plpgsql AS $fn$
+      DECLARE
+        inserted uuid[] := '{}';
+        archived date;
+        n int;
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+          INSERT INTO person_keys (bi, person_id) VALUES (b1[i], ids[i]) ON CONFLICT DO NOTHING;
+          GET DIAGNOSTICS n = ROW_COUNT;
+          CONTINUE WHEN n = 0;
+          INSERT INTO person_keys (bi, person_id) VALUES (b2[i], ids[i]) ON CONFLICT DO NOTHING;
+          GET DIAGNOSTICS n = ROW_COUNT;
+          IF n = 0 THEN
+            DELETE FROM person_keys WHERE bi = b1[i];
+            CONTINUE;
+          END IF;
+          IF statuses[i] = 'archived' THEN
+            SELECT coalesce(max(e), current_date) INTO archived
+              FROM unnest(p_person, p_end) AS p(person_id, e) WHERE p.person_id = ids[i];
+            INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id, email_bi, sealed, archived_on)
+              VALUES (ids[i], statuses[i], agencies[i], kek, wk[i], bi_key, b5[i], sealed[i], archived);
+            INSERT INTO person_archive (person_id, archived_on, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi)
+              VALUES (ids[i], archived, bi_key, b1[i], b2[i], b3[i], b4[i]);
+          ELSE
+            INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id, agency_id_bi, nir_bi,
+                name_birth_bi, birth_name_birth_bi, email_bi, sealed)
+              VALUES (ids[i], statuses[i], agencies[i], kek, wk[i], bi_key, b1[i], b2[i], b3[i], b4[i], b5[i], sealed[i]);
+          END IF;
+          inserted := inserted || ids[i];
+        END LOOP;
+        FOR i IN 1 .. coalesce(array_length(p_person, 1), 0) LOOP
+          CONTINUE WHEN NOT p_person[i] = ANY (inserted);
+          INSERT INTO registration_periods (person_id, started_on, ended_on) VALUES (p_person[i], p_start[i], p_end[i]);
+        END LOOP;
+        FOR i IN 1 .. coalesce(array_length(c_person, 1), 0) LOOP
+          CONTINUE WHEN NOT c_person[i] = ANY (inserted);
+          INSERT INTO caseloads (person_id, organisation_id, counselor_id, since, until)
+            VALUES (c_person[i], c_org[i], c_counselor[i], c_since[i], c_until[i]);
+        END LOOP;
+        RETURN inserted::text[];
+      END $fn$;
+      GRANT EXECUTE ON FUNCTION rempart_insert_persons(text, text, uuid[], text[], uuid[], bytea[], bytea[], bytea[],
+        bytea[], bytea[], bytea[], bytea[], uuid[], date[], date[], uuid[], uuid[], uuid[], date[], date[]) TO rempart_app`);
     // The coordinator reaches the workers' shards as the role of the transaction (SET LOCAL role):
     // the application's and the sequencer's roles log in there. Who may connect to a worker is the
     // workers' pg_hba.conf: the coordinator's address only, with a password or a certificate
@@ -205,8 +271,14 @@ export async function distribute(driver: Driver): Promise<DistributeResult> {
     await tx.exec(`ALTER DATABASE "${db[0]!.name}" SET citus.propagate_set_commands = 'local'`);
     const placed = await tx.query<{ table: string; kind: string }>(
       `SELECT logicalrelid::regclass::text AS table,
-              CASE WHEN partmethod = 'h' THEN 'distributed' WHEN repmodel = 't' THEN 'reference' ELSE 'local' END AS kind
+              CASE WHEN partmethod = 'h' THEN 'distributed' ELSE 'reference' END AS kind
          FROM pg_dist_partition ORDER BY 1`,
+    );
+    const plain = await tx.query<{ table: string }>(
+      `SELECT c.relname AS table FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND NOT relation_is_a_known_shard(c.oid)
+          AND NOT EXISTS (SELECT 1 FROM pg_dist_partition d WHERE d.logicalrelid = c.oid)
+        ORDER BY 1`,
     );
     const shards = await tx.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_dist_shard WHERE logicalrelid = 'persons'::regclass`,
@@ -214,7 +286,7 @@ export async function distribute(driver: Driver): Promise<DistributeResult> {
     return {
       distributed: placed.filter((p) => p.kind === 'distributed').map((p) => p.table),
       reference: placed.filter((p) => p.kind === 'reference').map((p) => p.table),
-      coordinator: placed.filter((p) => p.kind === 'local').map((p) => p.table),
+      coordinator: plain.map((p) => p.table),
       workers,
       shards: shards[0]?.n ?? 0,
     };

@@ -234,6 +234,9 @@ WITH u AS (
 )
 SELECT array_agg(id::text) AS inserted FROM ins`;
 
+const INSERT_BATCH_CITUS = `SELECT rempart_insert_persons($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+  $14, $15, $16, $17, $18, $19, $20) AS inserted`;
+
 /**
  * Wraps the batch's data keys and writes it in one statement. A person whose NIR or agency id is
  * already registered is skipped (with its periods and caseloads); the ids written are returned.
@@ -247,14 +250,18 @@ export async function insertPersonBatch(tx: Tx, kms: Kms, batch: PersonBatch): P
   const kekId = wrapped[0]?.kekId ?? kms.currentKekId();
   if (wrapped.some((w) => w.kekId !== kekId))
     throw new AppError('internal', 'a batch was wrapped under two keys');
-  const rows = await tx.query<{ inserted: string[] | null }>(INSERT_BATCH, [
-    kekId,
-    batch.blindIndexKeyId,
-    ...batch.columns,
-    byteaArray(wrapped.map((w) => w.wrapped)),
-    ...batch.periods,
-    ...batch.caseloads,
-  ]);
+  // On Citus the same parameters go to rempart_insert_persons (src/db/distribute.ts).
+  const rows = await tx.query<{ inserted: string[] | null }>(
+    tx.distributed ? INSERT_BATCH_CITUS : INSERT_BATCH,
+    [
+      kekId,
+      batch.blindIndexKeyId,
+      ...batch.columns,
+      byteaArray(wrapped.map((w) => w.wrapped)),
+      ...batch.periods,
+      ...batch.caseloads,
+    ],
+  );
   batch.dataKeys.fill(0);
   return new Set(rows[0]?.inserted ?? []);
 }
