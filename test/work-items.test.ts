@@ -18,38 +18,15 @@ import type { Account } from '../src/identity/accounts.ts';
 import { archivePersons } from '../src/retention/run.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
-import { type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
+import { auditOfRequest, type KnownPerson, type RegistryWorld, registryWorld } from './helpers/registry.ts';
 import { enrolled, type StaffClient, totpAt } from './helpers/staff.ts';
-
-interface AuditRow {
-  action: string;
-  purpose: string | null;
-  decision: string;
-  reason: string | null;
-  query: Record<string, unknown>;
-  result_count: number;
-  persons: { person_id: string; fields: string[] }[];
-}
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const requestId = (response: { headers: Record<string, unknown> }): string =>
   String(response.headers['x-request-id']);
 
-/** The audit event of one request, with its person links (as a DBA reads it). */
-async function auditOf(w: RegistryWorld, id: string): Promise<AuditRow> {
-  const [row] = await w.t.driver.transaction((tx) =>
-    tx.query<AuditRow>(
-      `SELECT e.action, e.purpose, e.decision, e.reason, e.query, e.result_count,
-         coalesce((SELECT json_agg(json_build_object('person_id', l.person_id, 'fields', l.fields))
-                   FROM audit_event_persons l WHERE l.event_id = e.id), '[]') AS persons
-       FROM audit_events e WHERE e.request_id = $1`,
-      [id],
-    ),
-  );
-  if (!row) throw new Error(`no audit event for request ${id}`);
-  return row;
-}
+const auditOf = auditOfRequest;
 
 /** The seeded subcontractors' ids (the synthetic population always plans ST-01 and ST-02). */
 async function subcontractorIds(w: RegistryWorld): Promise<[string, string]> {

@@ -91,3 +91,37 @@ export async function registryWorld(
 export function caseloadOf(world: RegistryWorld, organisationId: string): KnownPerson[] {
   return world.persons.filter((p) => p.caseloads.includes(organisationId));
 }
+
+/** An audit event as the gate's tests read it (as a DBA reads it), with its person links. */
+export interface RequestAudit {
+  action: string;
+  purpose: string | null;
+  decision: string;
+  reason: string | null;
+  query: Record<string, unknown>;
+  justification: string | null;
+  result_count: number;
+  persons: { person_id: string; fields: string[] }[];
+}
+
+/**
+ * The audit event of one request and its person links. Two statements: on Citus the events stay on
+ * the coordinator and the links are distributed by person, which one statement cannot join there.
+ */
+export async function auditOfRequest(w: StaffWorld, requestId: string): Promise<RequestAudit> {
+  return w.t.driver.transaction(async (tx) => {
+    const [row] = await tx.query<Omit<RequestAudit, 'persons'> & { id: string }>(
+      `SELECT e.id::text AS id, e.action, e.purpose, e.decision, e.reason, e.query, e.justification, e.result_count
+         FROM audit_events e WHERE e.request_id = $1`,
+      [requestId],
+    );
+    if (!row) throw new Error(`no audit event for request ${requestId}`);
+    const links = await tx.query<{ persons: RequestAudit['persons'] | null }>(
+      `SELECT json_agg(json_build_object('person_id', l.person_id, 'fields', l.fields)) AS persons
+         FROM audit_event_persons l WHERE l.event_id = $1`,
+      [row.id],
+    );
+    const { id: _id, ...event } = row;
+    return { ...event, persons: links[0]?.persons ?? [] };
+  });
+}
