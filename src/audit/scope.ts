@@ -97,6 +97,24 @@ export const SCOPE_PERSONS_SQL = `SELECT l.person_id, array_agg(DISTINCT f.field
   GROUP BY l.person_id`;
 
 /**
+ * SCOPE_PERSONS_SQL on Citus (docs/SCALING.md): the events stay on the coordinator and the links are
+ * distributed by person, and Citus joins them only through an intermediate result (joined directly,
+ * its coordinator fails). The accounts' allowed events in the window are selected first, by
+ * audit_events (account_id, occurred_at), and sent to the shards, where each link range scan joins
+ * them.
+ */
+export const SCOPE_PERSONS_SQL_CITUS = `WITH e AS MATERIALIZED (
+    SELECT id, account_id, occurred_at FROM audit_events
+    WHERE account_id = ANY($1::uuid[]) AND occurred_at >= $2 AND occurred_at < $3 AND decision = 'allow')
+  SELECT l.person_id, array_agg(DISTINCT f.field) AS fields,
+    min(l.occurred_at) AS first_at, max(l.occurred_at) AS last_at, count(DISTINCT l.event_id)::int AS events
+  FROM audit_event_persons l
+  JOIN e ON e.id = l.event_id AND e.account_id = l.account_id AND e.occurred_at = l.occurred_at
+  CROSS JOIN LATERAL unnest(l.fields) AS f (field)
+  WHERE l.account_id = ANY($1::uuid[]) AND l.occurred_at >= $2 AND l.occurred_at < $3
+  GROUP BY l.person_id`;
+
+/**
  * A person's history query ($1 person, $2 from, $3 to, $4 limit), exported for the same reason: a
  * backward range scan of audit_event_persons (person_id, occurred_at).
  */
@@ -109,6 +127,39 @@ export const ACCESS_HISTORY_SQL = `SELECT l.occurred_at AS at, l.event_id::text 
     AND e.decision = 'allow'
   ORDER BY l.occurred_at DESC, l.event_id DESC
   LIMIT $4`;
+
+/**
+ * ACCESS_HISTORY_SQL on Citus: the person's links in the window first (one shard's range scan), as
+ * an intermediate result joined on the coordinator with their events. The organisations' names
+ * follow in their own statement (personAccessHistory): Citus 13.2's coordinator fails on the
+ * intermediate result, the events and the organisations in one statement under row-level security.
+ */
+export const ACCESS_HISTORY_SQL_CITUS = `WITH l AS MATERIALIZED (
+    SELECT event_id, occurred_at, fields FROM audit_event_persons
+    WHERE person_id = $1 AND occurred_at >= $2::timestamptz AND occurred_at < $3::timestamptz)
+  SELECT l.occurred_at AS at, l.event_id::text AS event_id, e.account_id,
+    e.organisation_id, NULL::text AS organisation_name, e.role, e.purpose, e.action, l.fields
+  FROM l
+  JOIN audit_events e ON e.id = l.event_id
+  WHERE e.decision = 'allow'
+  ORDER BY l.occurred_at DESC, l.event_id DESC
+  LIMIT $4`;
+
+/** Fills organisation_name from organisations (on Citus, see ACCESS_HISTORY_SQL_CITUS). */
+async function nameOrganisations(
+  tx: Tx,
+  rows: { organisation_id: string | null; organisation_name: string | null }[],
+): Promise<void> {
+  const ids = [...new Set(rows.map((r) => r.organisation_id).filter((id): id is string => id !== null))];
+  if (ids.length === 0) return;
+  const names = await tx.query<{ id: string; name: string }>(
+    'SELECT id, name FROM organisations WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  const byId = new Map(names.map((n) => [n.id, n.name]));
+  for (const row of rows)
+    row.organisation_name = row.organisation_id ? (byId.get(row.organisation_id) ?? null) : null;
+}
 
 const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -129,7 +180,7 @@ export async function breachScope(tx: Tx, request: ScopeRequest): Promise<Breach
     first_at: Date;
     last_at: Date;
     events: number;
-  }>(SCOPE_PERSONS_SQL, [accounts, from, to]);
+  }>(tx.distributed ? SCOPE_PERSONS_SQL_CITUS : SCOPE_PERSONS_SQL, [accounts, from, to]);
   const [counted] = await tx.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM audit_events
      WHERE account_id = ANY($1::uuid[]) AND occurred_at >= $2 AND occurred_at < $3 AND decision = 'allow'`,
@@ -217,12 +268,13 @@ export async function personAccessHistory(
     purpose: string | null;
     action: string;
     fields: string[];
-  }>(ACCESS_HISTORY_SQL, [
+  }>(tx.distributed ? ACCESS_HISTORY_SQL_CITUS : ACCESS_HISTORY_SQL, [
     personId.toLowerCase(),
     options.from ?? '-infinity',
     options.to ?? 'infinity',
     limit,
   ]);
+  if (tx.distributed) await nameOrganisations(tx, rows);
   return rows.map((row) => ({
     at: row.at,
     eventId: row.event_id,
