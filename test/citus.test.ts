@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemCtx } from '../src/context.ts';
 import { withConnection } from '../src/db/postgres.ts';
 import { citusUrls, onDatabase } from './helpers/citus.ts';
 import { cliEnv, rempart } from './helpers/cli.ts';
@@ -189,6 +190,37 @@ describe.runIf(citusUrls)('Rempart on a three-node Citus cluster', () => {
     expect(await asPartner('set_local')).toEqual({ [orgA]: 100 });
     // set_config's values never reach the shards: the workers' policies then see nobody at all.
     expect(await asPartner('set_config')).toEqual({});
+  });
+
+  it('the registry’s batch write on Citus: a person whose NIR or agency id is already held (person_keys) is skipped, with its periods and caseloads', async () => {
+    const system = systemCtx('test').actor;
+    const bi = () => randomBytes(16);
+    const [nir, agencyId] = [bi(), bi()];
+    const write = (id: string, nirBi: Buffer, agencyBi: Buffer) =>
+      t.db.tx(system, (tx) =>
+        tx.query<{ inserted: string[] }>(
+          `SELECT rempart_insert_persons('kek', 'bi', $1::uuid[], '{registered}', $2::uuid[], $3::bytea[], $4::bytea[],
+             $5::bytea[], '{NULL}', '{NULL}', '{"\\\\x00"}', '{"\\\\x00"}', $1::uuid[], '{2026-01-05}', '{NULL}',
+             $1::uuid[], $2::uuid[], '{NULL}', '{2026-01-05}', '{NULL}') AS inserted`,
+          [[id], [orgA], [agencyBi], [nirBi], [bi()]],
+        ),
+      );
+    const first = randomUUID();
+    expect((await write(first, nir, agencyId))[0]!.inserted).toEqual([first]);
+    // The same NIR under a new agency id, and the same agency id under a new NIR: both skipped.
+    const second = randomUUID();
+    expect((await write(second, nir, bi()))[0]!.inserted).toEqual([]);
+    expect((await write(second, bi(), agencyId))[0]!.inserted).toEqual([]);
+    const held = await t.driver.transaction((tx) =>
+      tx.query<{ persons: number; periods: number; keys: number }>(
+        `SELECT (SELECT count(*)::int FROM persons WHERE id = ANY($1::uuid[])) AS persons,
+                (SELECT count(*)::int FROM registration_periods WHERE person_id = ANY($1::uuid[])) AS periods,
+                (SELECT count(*)::int FROM person_keys WHERE person_id = ANY($1::uuid[])) AS keys`,
+        [[first, second]],
+      ),
+    );
+    // The first person, its period and its two keys; nothing of the second, not even a key.
+    expect(held[0]).toEqual({ persons: 1, periods: 1, keys: 2 });
   });
 
   it('rempart db distribute: already distributed, not a Citus database, a worker not active: one line each, nothing changed', async () => {
