@@ -42,6 +42,25 @@ export const PERSON_TABLES: readonly (readonly [string, string])[] = [
 /** A copy on every node: read with persons on the shards. */
 export const REFERENCE_TABLES = ['organisations', 'accounts', 'incidents'] as const;
 
+/** SQL functions that read a distributed table with their parameters (migrations 0006, 0026, 0024). */
+const AS_PLPGSQL = ['rempart_in_caseload', 'rempart_work_item_person', 'rempart_guard_weeks_read'] as const;
+
+/**
+ * The definition of the SQL function `name` (one SELECT returning one value) as a PL/pgSQL function
+ * returning that SELECT's value: the same signature, rights and settings, read from the catalogue, so
+ * that the query stays the migration's.
+ */
+async function asPlpgsql(tx: OwnerTx, name: string): Promise<string> {
+  const [fn] = await tx.query<{ def: string; src: string }>(
+    `SELECT pg_get_functiondef(oid) AS def, prosrc AS src FROM pg_proc
+      WHERE proname = $1 AND pronamespace = 'public'::regnamespace AND prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql')`,
+    [name],
+  );
+  if (!fn) throw new AppError('internal', `function ${name} is not an SQL function any more`);
+  const body = `\nBEGIN\n  RETURN (${fn.src.trim().replace(/;$/, '')});\nEND\n`;
+  return fn.def.replace(' LANGUAGE sql', ' LANGUAGE plpgsql').replace(fn.src, () => body);
+}
+
 /** Shards per distributed table: 16 per worker of a two-worker cluster; more workers, move them. */
 const SHARD_COUNT = 32;
 
@@ -177,37 +196,12 @@ export async function distribute(driver: Driver): Promise<DistributeResult> {
     await tx.query(`SELECT create_distributed_table('person_keys', 'bi')`);
     for (const key of inner) await tx.exec(`ALTER TABLE ${key.table} ADD CONSTRAINT ${key.name} ${key.def}`);
     // The persons' policies ask whether a person is in the reader's caseload or work items (and the
-    // guard how many persons an account read these weeks, migration 0024): on a
-    // worker that is a query of the colocated shard, from inside a shard's query. Citus runs a SQL
-    // function's parametrised query there only written in PL/pgSQL, and only with nested execution
-    // allowed for the role (its caveat is a shard moved during the query; colocated shards move
-    // together). Same meaning as migrations 0006 and 0026; single servers keep the inlined SQL.
-    await tx.exec(`
-      CREATE OR REPLACE FUNCTION rempart_in_caseload(person uuid) RETURNS boolean LANGUAGE plpgsql STABLE AS $fn$
-      BEGIN
-        RETURN EXISTS (SELECT 1 FROM caseloads c WHERE c.person_id = person AND c.organisation_id = rempart_org_id()
-                       AND (c.until IS NULL OR c.until >= current_date));
-      END $fn$;
-      CREATE OR REPLACE FUNCTION rempart_work_item_person(person uuid) RETURNS boolean LANGUAGE plpgsql STABLE AS $fn$
-      BEGIN
-        RETURN EXISTS (SELECT 1 FROM work_items w WHERE w.person_id = person AND w.assigned_to = rempart_account_id()
-                       AND w.subcontractor_id = rempart_org_id() AND w.state = 'assigned' AND w.deadline > rempart_now());
-      END $fn$;
-      CREATE OR REPLACE FUNCTION rempart_guard_weeks_read(account_ids uuid[], day_start timestamptz) RETURNS integer[]
-        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
-      BEGIN
-        RETURN (SELECT ARRAY[
-          count(DISTINCT p.person_id) FILTER (WHERE p.occurred_at >= day_start - interval '6 days'),
-          count(DISTINCT p.person_id) FILTER (WHERE p.occurred_at < day_start - interval '6 days'
-                                                AND p.occurred_at >= day_start - interval '13 days'),
-          count(DISTINCT p.person_id) FILTER (WHERE p.occurred_at < day_start - interval '13 days'
-                                                AND p.occurred_at >= day_start - interval '20 days'),
-          count(DISTINCT p.person_id) FILTER (WHERE p.occurred_at < day_start - interval '20 days')]::integer[]
-          FROM audit_event_persons p
-          WHERE p.account_id = ANY (account_ids)
-            AND p.occurred_at >= day_start - interval '27 days' AND p.occurred_at < day_start);
-      END $fn$;
-      ALTER ROLE rempart_app SET citus.allow_nested_distributed_execution = on`);
+    // guard how many persons an account read these weeks): on a worker that is a query of the
+    // colocated shard, from inside a shard's query. Citus runs a SQL function's parametrised query
+    // only written in PL/pgSQL, and only with nested execution allowed for the role (its caveat is a
+    // shard moved during the query; colocated shards move together). Single servers keep the SQL.
+    for (const name of AS_PLPGSQL) await tx.exec(await asPlpgsql(tx, name));
+    await tx.exec(`ALTER ROLE rempart_app SET citus.allow_nested_distributed_execution = on`);
     // The registry's batch write on Citus (registry/persons.ts): INSERT_BATCH's meaning, row by
     // row. An INSERT ... SELECT into a distributed table goes through COPY, which row-level security
     // refuses; each single-row INSERT here is routed to its shard and checked by its policies. The
