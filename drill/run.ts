@@ -127,6 +127,8 @@ export async function runDrill(
   try {
     say(`setup: throwaway ${config.databaseUrl ? 'database on the PostgreSQL server' : 'PGlite folder'}`);
     box = await sandbox(config.databaseUrl);
+    if (box.citus)
+      say('setup: the database is on a Citus cluster: made on every node, rempart db distribute');
     mailbox = await openMailbox();
     const base = {
       LOG_LEVEL: 'warn',

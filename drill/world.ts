@@ -8,6 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generate } from 'otplib';
+import { runDistribute } from '../src/cli/distribute.ts';
+import { citusNodes, createCitusDatabase, dropCitusDatabase, onDatabase } from '../src/db/citus-database.ts';
 import { runOnce } from '../src/db/postgres.ts';
 import { DrillClient, type Tally } from './client.ts';
 import type { CaseloadNotes } from './leak.ts';
@@ -46,30 +48,47 @@ export function castOf(scenarios: Scenario[]): CastSpec[] {
   return [...byName.values()];
 }
 
-/** A throwaway folder, and a throwaway database on the server when there is one. */
+/**
+ * A throwaway folder, and a throwaway database on the server when there is one. On a Citus
+ * coordinator (the citus extension in the database of DATABASE_URL) the database is made on every
+ * node and distributed, as an operator sets one up: `rempart db distribute` after the migrations.
+ */
 export async function sandbox(
   databaseUrl: string | undefined,
-): Promise<{ dir: string; databaseUrl: string | undefined; remove(): Promise<void> }> {
+): Promise<{ dir: string; databaseUrl: string | undefined; citus: boolean; remove(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'rempart-drill-'));
   if (databaseUrl === undefined) {
-    return { dir, databaseUrl: undefined, remove: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      dir,
+      databaseUrl: undefined,
+      citus: false,
+      remove: () => rm(dir, { recursive: true, force: true }),
+    };
   }
   const name = `rempart_drill_${randomBytes(5).toString('hex')}`;
-  const admin = (sql: string): Promise<void> => runOnce(databaseUrl, sql);
+  let nodes: string[] | undefined;
   try {
-    await admin(`CREATE DATABASE ${name}`);
+    nodes = await citusNodes(databaseUrl);
+    if (nodes) {
+      await createCitusDatabase(nodes, name);
+      await runDistribute({ databaseUrl: onDatabase(databaseUrl, name) });
+    } else {
+      await runOnce(databaseUrl, `CREATE DATABASE ${name}`);
+    }
   } catch (error) {
+    if (nodes) await dropCitusDatabase(nodes, name).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  const url = new URL(databaseUrl);
-  url.pathname = `/${name}`;
+  const cluster = nodes;
   return {
     dir,
-    databaseUrl: url.toString(),
+    databaseUrl: onDatabase(databaseUrl, name),
+    citus: cluster !== undefined,
     async remove() {
       try {
-        await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        if (cluster) await dropCitusDatabase(cluster, name);
+        else await runOnce(databaseUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runOnce } from '../src/db/postgres.ts';
 import { IMPORT_COLUMNS, importPersons } from '../src/registry/import.ts';
 import { buildNir, nirKey } from '../src/registry/nir.ts';
+import { citusUrls } from './helpers/citus.ts';
 import { engine } from './helpers/db.ts';
 import { LENIENT_GUARD } from './helpers/guard.ts';
 import {
@@ -368,6 +370,60 @@ describe(`persons through the gate (${engine})`, () => {
       } finally {
         await w.t.driver.transaction((tx) => tx.query(`GRANT INSERT ON ${table} TO rempart_app`));
       }
+    },
+  );
+
+  it.runIf(engine === 'citus')(
+    'fails closed when the worker holding the person is down: an error, no data, no allowed event; back when it is',
+    async () => {
+      const name = new URL(w.t.url!).pathname.slice(1);
+      const [shard] = await w.t.driver.transaction((tx) =>
+        tx.query<{ port: number }>(
+          `SELECT n.nodeport AS port FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)
+            WHERE p.shardid = get_shard_id_for_distribution_column('persons', $1::uuid)`,
+          [inAgency.id],
+        ),
+      );
+      const worker = citusUrls!.find((url) => Number(new URL(url).port) === shard!.port)!;
+      expect(worker).toBeDefined();
+      // The worker stops taking connections to this database, and the ones open are cut: down, for it.
+      const down = (allowed: boolean) =>
+        runOnce(
+          worker,
+          `ALTER DATABASE ${name} ALLOW_CONNECTIONS ${allowed};
+           SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`,
+        );
+      const view = () => counselor.request('GET', `/api/v1/persons/${inAgency.id}?purpose=accompaniment`);
+      await down(false);
+      try {
+        for (const response of [
+          await view(),
+          // a search by name and birth date reads every shard
+          await counselor.request('POST', '/api/v1/persons/search', {
+            purpose: 'accompaniment',
+            by: 'nameBirth',
+            lastName: inAgency.identity.lastName,
+            firstName: inAgency.identity.firstNames.split(' ')[0]!,
+            birthDate: inAgency.identity.birthDate,
+          }),
+        ]) {
+          expect(response.statusCode).toBeGreaterThanOrEqual(500);
+          expect(response.body).not.toContain(inAgency.identity.lastName);
+          expect(response.body).not.toContain(inAgency.identity.nir);
+          const allowed = await w.t.driver.transaction((tx) =>
+            tx.query(`SELECT 1 FROM audit_events WHERE request_id = $1 AND decision = 'allow'`, [
+              requestId(response),
+            ]),
+          );
+          expect(allowed).toEqual([]);
+        }
+      } finally {
+        await down(true);
+      }
+      const back = await view();
+      expect(back.statusCode).toBe(200);
+      expect(back.body).toContain(inAgency.identity.lastName);
+      expect(await auditOf(requestId(back))).toMatchObject({ decision: 'allow' });
     },
   );
 

@@ -145,8 +145,8 @@ export const ACCESS_HISTORY_SQL_CITUS = `WITH l AS MATERIALIZED (
   ORDER BY l.occurred_at DESC, l.event_id DESC
   LIMIT $4`;
 
-/** Fills organisation_name from organisations (on Citus, see ACCESS_HISTORY_SQL_CITUS). */
-async function nameOrganisations(
+/** Fills organisation_name from organisations (on Citus, see ACCESS_HISTORY_SQL_CITUS; receipts on every engine). */
+export async function nameOrganisations(
   tx: Tx,
   rows: { organisation_id: string | null; organisation_name: string | null }[],
 ): Promise<void> {

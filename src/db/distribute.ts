@@ -140,6 +140,25 @@ async function keysFromOutside(tx: OwnerTx): Promise<[string, string][]> {
   return rows.map((r) => [r.table, r.name]);
 }
 
+/**
+ * Foreign keys from the person tables to the reference tables written while the service runs
+ * (accounts: sign-in state, suspensions; incidents): [table, constraint]. With such a key, Citus
+ * refuses to write the reference table in a transaction that has read the person tables over
+ * several connections (a search over every shard, then the guard suspending the account), so the
+ * keys go and the application keeps them: accounts and incidents are never deleted, and the rows
+ * that name them are written with ids it has just read. Keys to organisations stay.
+ */
+async function keysToWrittenReferences(tx: OwnerTx): Promise<[string, string][]> {
+  const rows = await tx.query<{ table: string; name: string }>(
+    `SELECT conrelid::regclass::text AS table, conname AS name FROM pg_constraint
+      WHERE contype = 'f' AND confrelid::regclass::text IN ('accounts', 'incidents')
+        AND conrelid::regclass::text = ANY($1::text[])
+      ORDER BY 1, 2`,
+    [PERSON_TABLES.map(([t]) => t)],
+  );
+  return rows.map((r) => [r.table, r.name]);
+}
+
 /** Foreign keys between person tables, dropped while they move and made again after. */
 async function keysBetweenPersonTables(tx: OwnerTx): Promise<{ table: string; name: string; def: string }[]> {
   const person = PERSON_TABLES.map(([t]) => t);
@@ -165,7 +184,7 @@ export async function distribute(driver: Driver): Promise<DistributeResult> {
     await tx.exec(`SET LOCAL citus.enable_unsafe_triggers = on;
       SET LOCAL citus.shard_count = ${SHARD_COUNT};
       SET LOCAL citus.multi_shard_modify_mode = 'sequential'`);
-    for (const [table, name] of await keysFromOutside(tx)) {
+    for (const [table, name] of [...(await keysFromOutside(tx)), ...(await keysToWrittenReferences(tx))]) {
       await tx.exec(`ALTER TABLE ${table} DROP CONSTRAINT ${name}`);
     }
     const inner = await keysBetweenPersonTables(tx);
@@ -202,11 +221,12 @@ export async function distribute(driver: Driver): Promise<DistributeResult> {
     // shard moved during the query; colocated shards move together). Single servers keep the SQL.
     for (const name of AS_PLPGSQL) await tx.exec(await asPlpgsql(tx, name));
     await tx.exec(`ALTER ROLE rempart_app SET citus.allow_nested_distributed_execution = on`);
-    // The registry's batch write on Citus (registry/persons.ts): INSERT_BATCH's meaning, row by
-    // row. An INSERT ... SELECT into a distributed table goes through COPY, which row-level security
-    // refuses; each single-row INSERT here is routed to its shard and checked by its policies. The
-    // identifiers are taken in person_keys first: a person whose NIR or agency id is held already
-    // (registered or archived) is skipped, with its periods and caseloads.
+    // The registry's batch write on Citus (registry/persons.ts): INSERT_BATCH's meaning in multi-row
+    // INSERT ... VALUES statements. An INSERT ... SELECT into a distributed table goes through COPY,
+    // which row-level security refuses; a multi-row VALUES is split by Citus into one INSERT per
+    // shard, run in parallel and checked there by the shard's policies. The identifiers are taken in
+    // person_keys first: a person whose NIR or agency id is held already (registered or archived, or
+    // earlier in the same batch) is skipped, with its periods and caseloads.
     await tx.exec(`
       CREATE FUNCTION rempart_insert_persons(kek text, bi_key text, ids uuid[], statuses text[], agencies uuid[],
         b1 bytea[], b2 bytea[], b3 bytea[], b4 bytea[], b5 bytea[], sealed bytea[], wk bytea[],
@@ -214,43 +234,72 @@ export async function distribute(driver: Driver): Promise<DistributeResult> {
         c_person uuid[], c_org uuid[], c_counselor uuid[], c_since date[], c_until date[])
       RETURNS text[] LANGUAGE plpgsql AS $fn$
       DECLARE
+        first_keys uuid[] := '{}';
         inserted uuid[] := '{}';
-        archived date;
-        n int;
+        r record;
+        sql text;
+        archive_sql text;
+        given_back bytea[];
       BEGIN
-        FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
-          INSERT INTO person_keys (bi, person_id) VALUES (b1[i], ids[i]) ON CONFLICT DO NOTHING;
-          GET DIAGNOSTICS n = ROW_COUNT;
-          CONTINUE WHEN n = 0;
-          INSERT INTO person_keys (bi, person_id) VALUES (b2[i], ids[i]) ON CONFLICT DO NOTHING;
-          GET DIAGNOSTICS n = ROW_COUNT;
-          IF n = 0 THEN
-            DELETE FROM person_keys WHERE bi = b1[i];
-            CONTINUE;
-          END IF;
-          IF statuses[i] = 'archived' THEN
-            SELECT coalesce(max(e), current_date) INTO archived
-              FROM unnest(p_person, p_end) AS p(person_id, e) WHERE p.person_id = ids[i];
-            INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id, email_bi, sealed, archived_on)
-              VALUES (ids[i], statuses[i], agencies[i], kek, wk[i], bi_key, b5[i], sealed[i], archived);
-            INSERT INTO person_archive (person_id, archived_on, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi)
-              VALUES (ids[i], archived, bi_key, b1[i], b2[i], b3[i], b4[i]);
-          ELSE
-            INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id, agency_id_bi, nir_bi,
-                name_birth_bi, birth_name_birth_bi, email_bi, sealed)
-              VALUES (ids[i], statuses[i], agencies[i], kek, wk[i], bi_key, b1[i], b2[i], b3[i], b4[i], b5[i], sealed[i]);
-          END IF;
-          inserted := inserted || ids[i];
+        -- the agency ids' keys, then the NIRs' keys of those that took theirs
+        SELECT string_agg(format('(%L::bytea, %L::uuid)', u.b, u.id), ', ') INTO sql
+          FROM unnest(b1, ids) AS u(b, id);
+        IF sql IS NULL THEN RETURN '{}'; END IF;
+        FOR r IN EXECUTE 'INSERT INTO person_keys (bi, person_id) VALUES ' || sql
+            || ' ON CONFLICT DO NOTHING RETURNING person_id' LOOP
+          first_keys := first_keys || r.person_id;
         END LOOP;
-        FOR i IN 1 .. coalesce(array_length(p_person, 1), 0) LOOP
-          CONTINUE WHEN NOT p_person[i] = ANY (inserted);
-          INSERT INTO registration_periods (person_id, started_on, ended_on) VALUES (p_person[i], p_start[i], p_end[i]);
-        END LOOP;
-        FOR i IN 1 .. coalesce(array_length(c_person, 1), 0) LOOP
-          CONTINUE WHEN NOT c_person[i] = ANY (inserted);
-          INSERT INTO caseloads (person_id, organisation_id, counselor_id, since, until)
-            VALUES (c_person[i], c_org[i], c_counselor[i], c_since[i], c_until[i]);
-        END LOOP;
+        SELECT string_agg(format('(%L::bytea, %L::uuid)', u.b, u.id), ', ') INTO sql
+          FROM unnest(b2, ids) AS u(b, id) WHERE u.id = ANY (first_keys);
+        IF sql IS NOT NULL THEN
+          FOR r IN EXECUTE 'INSERT INTO person_keys (bi, person_id) VALUES ' || sql
+              || ' ON CONFLICT DO NOTHING RETURNING person_id' LOOP
+            inserted := inserted || r.person_id;
+          END LOOP;
+        END IF;
+        -- an agency id taken by a person whose NIR was held is given back
+        SELECT array_agg(u.b) INTO given_back FROM unnest(b1, ids) AS u(b, id)
+          WHERE u.id = ANY (first_keys) AND NOT u.id = ANY (inserted);
+        IF given_back IS NOT NULL THEN
+          DELETE FROM person_keys WHERE bi = ANY (given_back);
+        END IF;
+        IF cardinality(inserted) = 0 THEN RETURN '{}'; END IF;
+        -- an archived person's search indexes go to the archive, never to persons (migration 0025)
+        SELECT string_agg(format('(%L::uuid, %L, %L::uuid, %L, %L::bytea, %L, %L::bytea, %L::bytea, %L::bytea,'
+            || ' %L::bytea, %L::bytea, %L::bytea, %L::date)', b.id, b.status, b.agency, kek, b.wk, bi_key,
+            CASE WHEN b.archived_on IS NULL THEN b.b1 END, CASE WHEN b.archived_on IS NULL THEN b.b2 END,
+            CASE WHEN b.archived_on IS NULL THEN b.b3 END, CASE WHEN b.archived_on IS NULL THEN b.b4 END,
+            b.b5, b.sealed, b.archived_on), ', '),
+          string_agg(format('(%L::uuid, %L::date, %L, %L::bytea, %L::bytea, %L::bytea, %L::bytea)',
+            b.id, b.archived_on, bi_key, b.b1, b.b2, b.b3, b.b4), ', ') FILTER (WHERE b.archived_on IS NOT NULL)
+          INTO sql, archive_sql
+          FROM (
+            SELECT u.*, CASE WHEN u.status = 'archived' THEN coalesce(
+                (SELECT max(p.e) FROM unnest(p_person, p_end) AS p(person_id, e) WHERE p.person_id = u.id),
+                current_date) END AS archived_on
+            FROM unnest(ids, statuses, agencies, b1, b2, b3, b4, b5, sealed, wk)
+              AS u(id, status, agency, b1, b2, b3, b4, b5, sealed, wk)
+            WHERE u.id = ANY (inserted)
+          ) b;
+        EXECUTE 'INSERT INTO persons (id, status, agency_organisation_id, kek_id, wrapped_key, bi_key_id,'
+          || ' agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, email_bi, sealed, archived_on) VALUES '
+          || sql;
+        IF archive_sql IS NOT NULL THEN
+          EXECUTE 'INSERT INTO person_archive (person_id, archived_on, bi_key_id, agency_id_bi, nir_bi, name_birth_bi,'
+            || ' birth_name_birth_bi) VALUES ' || archive_sql;
+        END IF;
+        SELECT string_agg(format('(%L::uuid, %L::date, %L::date)', p.person_id, p.s, p.e), ', ') INTO sql
+          FROM unnest(p_person, p_start, p_end) AS p(person_id, s, e) WHERE p.person_id = ANY (inserted);
+        IF sql IS NOT NULL THEN
+          EXECUTE 'INSERT INTO registration_periods (person_id, started_on, ended_on) VALUES ' || sql;
+        END IF;
+        SELECT string_agg(format('(%L::uuid, %L::uuid, %L::uuid, %L::date, %L::date)', c.person_id, c.o, c.k, c.s, c.u), ', ')
+          INTO sql
+          FROM unnest(c_person, c_org, c_counselor, c_since, c_until) AS c(person_id, o, k, s, u)
+          WHERE c.person_id = ANY (inserted);
+        IF sql IS NOT NULL THEN
+          EXECUTE 'INSERT INTO caseloads (person_id, organisation_id, counselor_id, since, until) VALUES ' || sql;
+        END IF;
         RETURN inserted::text[];
       END $fn$;
       GRANT EXECUTE ON FUNCTION rempart_insert_persons(text, text, uuid[], text[], uuid[], bytea[], bytea[], bytea[],

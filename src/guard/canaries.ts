@@ -21,20 +21,24 @@ export function defaultCanaryCount(persons: number): number {
  */
 export async function plantCanaries(tx: Tx, count: number, seed: number, now: Date): Promise<number> {
   if (count <= 0) return 0;
+  // The canaries already planted are read first (a CTE): on Citus, guard_canaries is a table of the
+  // coordinator and persons a distributed one, which cannot be joined directly.
+  const taken = `taken AS MATERIALIZED (SELECT person_id FROM guard_canaries)`;
   const eligible = `p.status = 'registered'
        AND NOT EXISTS (
          SELECT 1 FROM caseloads c
          WHERE c.person_id = p.id AND (c.organisation_id <> p.agency_organisation_id OR c.counselor_id IS NOT NULL))
-       AND NOT EXISTS (SELECT 1 FROM guard_canaries g WHERE g.person_id = p.id)`;
+       AND p.id NOT IN (SELECT person_id FROM taken)`;
   const perAgency = await tx.query(
-    `INSERT INTO guard_canaries (person_id, created_at)
+    `WITH ${taken},
+     covered AS MATERIALIZED (
+       SELECT DISTINCT q.agency_organisation_id FROM persons q WHERE q.id IN (SELECT person_id FROM taken))
+     INSERT INTO guard_canaries (person_id, created_at)
      SELECT id, $2 FROM (
        SELECT DISTINCT ON (p.agency_organisation_id) p.id, p.agency_organisation_id
        FROM persons p
        WHERE ${eligible}
-         AND NOT EXISTS (
-           SELECT 1 FROM guard_canaries g JOIN persons q ON q.id = g.person_id
-           WHERE q.agency_organisation_id = p.agency_organisation_id)
+         AND p.agency_organisation_id NOT IN (SELECT agency_organisation_id FROM covered)
        ORDER BY p.agency_organisation_id, md5(p.id::text || $1)
      ) first
      RETURNING 1`,
@@ -43,7 +47,8 @@ export async function plantCanaries(tx: Tx, count: number, seed: number, now: Da
   const rest = count - perAgency.length;
   if (rest <= 0) return perAgency.length;
   const more = await tx.query(
-    `INSERT INTO guard_canaries (person_id, created_at)
+    `WITH ${taken}
+     INSERT INTO guard_canaries (person_id, created_at)
      SELECT p.id, $3 FROM persons p
      WHERE ${eligible}
      ORDER BY md5(p.id::text || $2)

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { sessionRef } from '../access/gate.ts';
 import { appendAudit } from '../audit/append.ts';
-import type { BreachScope } from '../audit/scope.ts';
+import type { BreachScope, ScopedPerson } from '../audit/scope.ts';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
@@ -75,6 +75,32 @@ export interface NewIncident {
 const INSERT_BATCH = 5000;
 
 /**
+ * On Citus (docs/SCALING.md) incident_persons is distributed by person: the rows go as one multi-row
+ * INSERT ... VALUES that Citus splits by shard (an INSERT ... SELECT into a distributed table goes
+ * through COPY, which row-level security refuses). The same rows as the single-server statement.
+ */
+async function insertIncidentPersonsOnCitus(tx: Tx, id: string, batch: ScopedPerson[]): Promise<void> {
+  const params: unknown[] = [id];
+  const values = batch.map((p) => {
+    const k = params.length + 1;
+    params.push(
+      p.personId,
+      [...p.fields].sort(byCodeUnit),
+      new Date(p.firstAt),
+      new Date(p.lastAt),
+      p.events,
+    );
+    return `($1::uuid, $${k}::uuid, $${k + 1}::text[], $${k + 2}::timestamptz, $${k + 3}::timestamptz, $${k + 4}::int)`;
+  });
+  await tx.query(
+    `INSERT INTO incident_persons (incident_id, person_id, fields, first_at, last_at, events) VALUES ${values.join(', ')}`,
+    params,
+  );
+}
+
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
  * Opens an incident in the caller's transaction (system actor: incidents are under FORCE RLS); returns
  * its id. The scope's persons go to incident_persons, one row each; the incident keeps the counts.
  */
@@ -107,6 +133,10 @@ export async function openIncident(tx: Tx, incident: NewIncident): Promise<strin
   const persons = scope.persons.filter((p) => p.fields.length > 0);
   for (let i = 0; i < persons.length; i += INSERT_BATCH) {
     const batch = persons.slice(i, i + INSERT_BATCH);
+    if (tx.distributed) {
+      await insertIncidentPersonsOnCitus(tx, id, batch);
+      continue;
+    }
     await tx.query(
       `INSERT INTO incident_persons (incident_id, person_id, fields, first_at, last_at, events)
        SELECT $1, p.person_id, ARRAY(SELECT jsonb_array_elements_text(p.fields) ORDER BY 1), p.first_at, p.last_at, p.events

@@ -104,20 +104,39 @@ const actor = systemCtx('outbox').actor;
 
 /** Takes up to BATCH due rows for CLAIM_LEASE_MS: other senders skip them meanwhile. */
 export function claimDue(db: Db, now: Date): Promise<Claimed[]> {
-  return db.tx(actor, (tx) =>
-    tx.query<Claimed>(
-      // A staff mail goes to the account's address; a person's (the portal, migration 0019) to the
-      // address copied into the row when it was queued.
+  return db.tx(actor, async (tx) => {
+    // A staff mail goes to the account's address; a person's (the portal, migration 0019) to the
+    // address copied into the row when it was queued. The accounts' addresses are read in a second
+    // statement: on Citus, accounts is a reference table and the outbox a table of the coordinator,
+    // and an UPDATE of the one that reads the other is sent to a worker, where the outbox is not.
+    const claimed = await tx.query<Omit<Claimed, 'email'> & { address: string | null }>(
       `UPDATE mail_outbox o SET next_attempt_at = $2, attempts = o.attempts + 1
        WHERE o.id IN (
          SELECT id FROM mail_outbox
          WHERE sent_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= $1
          ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING o.id, o.account_id, o.kind, o.subject, o.body, o.attempts,
-         coalesce(o.address, (SELECT a.email FROM accounts a WHERE a.id = o.account_id)) AS email`,
+       RETURNING o.id, o.account_id, o.kind, o.subject, o.body, o.attempts, o.address`,
       [now, new Date(now.getTime() + CLAIM_LEASE_MS), BATCH],
-    ),
-  );
+    );
+    const staff = [
+      ...new Set(claimed.filter((c) => c.address === null && c.account_id).map((c) => c.account_id)),
+    ];
+    const emails =
+      staff.length === 0
+        ? new Map<string, string>()
+        : new Map(
+            (
+              await tx.query<{ id: string; email: string }>(
+                'SELECT id, email FROM accounts WHERE id = ANY($1::uuid[])',
+                [staff],
+              )
+            ).map((a) => [a.id, a.email]),
+          );
+    return claimed.map(({ address, ...row }) => ({
+      ...row,
+      email: (address ?? (row.account_id ? emails.get(row.account_id) : undefined)) as string,
+    }));
+  });
 }
 
 /** The mail server's error as an operator reads it: codes only (mailer.ts keeps text out). */

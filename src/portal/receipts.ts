@@ -10,6 +10,7 @@
  * after a crash write nothing twice.
  */
 import { randomUUID } from 'node:crypto';
+import { nameOrganisations } from '../audit/scope.ts';
 import { systemCtx } from '../context.ts';
 import type { Db } from '../db/types.ts';
 import { AppError } from '../errors.ts';
@@ -88,19 +89,24 @@ export async function processReceipts(
       const size = Number(top?.size ?? 0);
       const to = Math.min(size, from + BATCH_LEAVES);
       if (to <= from) return { count: 0, more: false };
+      // The window's allowed staff events first (tables of the coordinator on Citus), then their
+      // links to persons who asked for receipts, then the organisations' names: one statement joining
+      // the three crashes Citus 13.2's coordinator (ACCESS_HISTORY_SQL_CITUS); the same on every engine.
       const reads = await tx.query<FoundRead>(
-        `SELECT l.person_id, l.event_id::text, l.occurred_at, e.organisation_id, o.name AS organisation_name,
-           e.role, e.purpose, e.action, l.fields, s.channel
-         FROM audit_leaves lf
-         JOIN audit_event_persons l ON l.event_id = lf.event_id
+        `WITH w AS MATERIALIZED (
+           SELECT e.id, e.organisation_id, e.role, e.purpose, e.action
+           FROM audit_leaves lf JOIN audit_events e ON e.id = lf.event_id
+           WHERE lf.seq >= $1 AND lf.seq < $2 AND e.actor_kind = 'staff' AND e.decision = 'allow')
+         SELECT l.person_id, l.event_id::text, l.occurred_at, w.organisation_id, NULL::text AS organisation_name,
+           w.role, w.purpose, w.action, l.fields, s.channel
+         FROM w
+         JOIN audit_event_persons l ON l.event_id = w.id
          JOIN person_receipt_settings s ON s.person_id = l.person_id AND l.occurred_at >= s.since
-         JOIN audit_events e ON e.id = lf.event_id
          JOIN persons p ON p.id = l.person_id
-         LEFT JOIN organisations o ON o.id = e.organisation_id
-         WHERE lf.seq >= $1 AND lf.seq < $2 AND e.actor_kind = 'staff' AND e.decision = 'allow'
-           AND cardinality(l.fields) > 0 AND e.organisation_id IS DISTINCT FROM p.agency_organisation_id`,
+         WHERE cardinality(l.fields) > 0 AND w.organisation_id IS DISTINCT FROM p.agency_organisation_id`,
         [from, to],
       );
+      await nameOrganisations(tx, reads);
       let count = 0;
       for (const read of reads) {
         const id = randomUUID();

@@ -118,26 +118,26 @@ async function sliceFacts(
   });
 }
 
-// Archive: the indexes move, in one statement (the CTEs see the rows as they were).
-const ARCHIVE = `
-WITH old AS (
-  SELECT id, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, name_key
-  FROM persons WHERE id = ANY($1::uuid[]) AND status = 'deregistered'
-), moved AS (
-  -- the name key's version moves with the keys (migration 0029: a version-1 key not yet reindexed)
+// Archive: the indexes move, then the caseloads close, then the person's row loses its indexes,
+// three statements in the caller's transaction, each reading the persons still 'deregistered'. Each
+// joins persons on the person's id only, so that on Citus each runs on the person's shard (an
+// INSERT ... SELECT through the coordinator goes through COPY, which row-level security refuses).
+const ARCHIVE_MOVE = `
   INSERT INTO person_archive (person_id, archived_on, bi_key_id, agency_id_bi, nir_bi, name_birth_bi,
     birth_name_birth_bi, name_key)
-  SELECT id, $2::date, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, name_key FROM old
-), closed AS (
+  -- the name key's version moves with the keys (migration 0029: a version-1 key not yet reindexed)
+  SELECT id, $2::date, bi_key_id, agency_id_bi, nir_bi, name_birth_bi, birth_name_birth_bi, name_key
+  FROM persons WHERE id = ANY($1::uuid[]) AND status = 'deregistered'`;
+const ARCHIVE_CLOSE = `
   UPDATE caseloads c SET until = greatest(c.since, $2::date - 1)
-  FROM old WHERE c.person_id = old.id AND (c.until IS NULL OR c.until >= $2::date)
-), done AS (
-  UPDATE persons p SET status = 'archived', archived_on = $2::date, agency_id_bi = NULL, nir_bi = NULL,
+  FROM persons p
+  WHERE c.person_id = p.id AND p.id = ANY($1::uuid[]) AND p.status = 'deregistered'
+    AND (c.until IS NULL OR c.until >= $2::date)`;
+const ARCHIVE_DONE = `
+  UPDATE persons SET status = 'archived', archived_on = $2::date, agency_id_bi = NULL, nir_bi = NULL,
     name_birth_bi = NULL, birth_name_birth_bi = NULL, name_key = 2, updated_at = $3
-  FROM old WHERE p.id = old.id
-  RETURNING p.id
-)
-SELECT count(*)::int AS n FROM done`;
+  WHERE id = ANY($1::uuid[]) AND status = 'deregistered'
+  RETURNING id`;
 
 // Crypto-shredding: the key and everything that found or described the person go; the tombstone stays.
 const SHRED = `UPDATE persons SET status = 'destroyed', destroyed_on = $2::date, kek_id = NULL, wrapped_key = NULL,
@@ -329,6 +329,7 @@ export async function archivePersons(
   at: Date,
 ): Promise<number> {
   if (ids.length === 0) return 0;
-  const [row] = await tx.query<{ n: number }>(ARCHIVE, [ids, asOf, at]);
-  return row?.n ?? 0;
+  await tx.query(ARCHIVE_MOVE, [ids, asOf]);
+  await tx.query(ARCHIVE_CLOSE, [ids, asOf]);
+  return (await tx.query(ARCHIVE_DONE, [ids, asOf, at])).length;
 }

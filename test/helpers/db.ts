@@ -11,7 +11,7 @@ import { createDb } from '../../src/db/open.ts';
 import { openPglite, PGLITE_PARSERS, pgliteDriver } from '../../src/db/pglite.ts';
 import { openPostgres, runOnce } from '../../src/db/postgres.ts';
 import type { Db, Driver } from '../../src/db/types.ts';
-import { citusUrls, createCitusDatabase, dropCitusDatabase } from './citus.ts';
+import { citusUrls, copyCitusTemplate, dropCitusDatabase } from './citus.ts';
 
 /** The server under test: REMPART_TEST_DATABASE_URL, or the coordinator of REMPART_TEST_CITUS_URLS. */
 export const serverUrl = citusUrls?.[0] ?? (process.env.REMPART_TEST_DATABASE_URL?.trim() || undefined);
@@ -24,7 +24,7 @@ async function createDatabase(name: string, template: string | undefined): Promi
   if (citusUrls) {
     // A Citus database is only ever a copy of the run's distributed template (global-setup.ts).
     if (!template) throw new Error('no Citus template: run the tests through vitest (test/global-setup.ts)');
-    return createCitusDatabase(citusUrls, template, name);
+    return copyCitusTemplate(citusUrls, template, name);
   }
   await runOnce(serverUrl!, `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
 }
