@@ -328,6 +328,21 @@ describe(`rempart audit scope on ${engine}`, () => {
     expect(summary.fillSeconds).toBeGreaterThan(0);
   });
 
+  it('bench verify sequences a log of real events, verifies all of it, and prints its figures as its last line', async () => {
+    const result = await rempart(
+      ['bench', 'verify', '--events', '5000', '--chunk', '1000', '--rounds', '1', '--json'],
+      env,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const summary = lastJsonLine(result.stdout);
+    expect(summary).toMatchObject({ bench: 'verify', events: 5000, chunk: 1000 });
+    // A checkpoint at its end at least; every verification accepted the 5,000 events (or it exits 1).
+    expect(summary.checkpoints).toBeGreaterThanOrEqual(1);
+    expect(summary.verifiedPerSecond).toBeGreaterThan(0);
+    expect(summary.inTurnPerSecond).toBeGreaterThan(0);
+    expect(summary.bytesPerEvent).toBeGreaterThan(100);
+  });
+
   it.each([
     [
       ['--from', 'yesterday', '--to', '2026-03-08T00:00:00Z'],

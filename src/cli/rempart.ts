@@ -875,6 +875,31 @@ bench
   );
 
 bench
+  .command('verify')
+  .description(
+    'a throwaway audit log of real events, sequenced and checkpointed as in service, then `audit verify` timed over it',
+  )
+  .option('--events <n>', 'events in the log', positiveInteger('--events'), 1_000_000)
+  .option('--chunk <n>', 'leaves read per verification transaction', positiveInteger('--chunk'), 5000)
+  .option(
+    '--rounds <n>',
+    'verifications of each kind (read ahead, in turn), alternated',
+    positiveInteger('--rounds'),
+    2,
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { events: number; chunk: number; rounds: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const bars = stagedProgress('preparing', 28, !options.json);
+      const { benchVerify } = await import('../../bench/verify.ts');
+      const summary = await benchVerify(loadConfig(), { ...options, onProgress: bars.onProgress });
+      bars.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
   .command('login-timing')
   .description(
     'a throwaway server: failed logins of a real account, an unknown login and a locked account, interleaved; and the tenth failure',
