@@ -8,6 +8,7 @@
  * fails unless every verification accepts every event; it reports the time of each stage and the
  * audit tables' size per event.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { newEd25519Signer } from '../src/audit/checkpoint.ts';
 import { sequenceBatch, signCheckpointNow } from '../src/audit/sequencer.ts';
@@ -26,6 +27,8 @@ export interface VerifyBenchOptions {
   chunk?: number;
   /** Verifications of each kind, alternated (default 2); the best of each is reported. */
   rounds?: number;
+  /** Worker threads of the third kind (default: the machine's cores; server only). */
+  workers?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -47,6 +50,10 @@ export interface VerifyBenchSummary {
   /** The same verification reading one chunk after the other (no read ahead). */
   inTurnSeconds: number;
   inTurnPerSecond: number;
+  /** Worker threads of the third kind of run (0 on PGlite: none), and its time. */
+  workers: number;
+  workersSeconds: number | null;
+  workersPerSecond: number | null;
   /** The audit tables (events, links, salts, leaves, subtrees, checkpoints) with their indexes. */
   bytesPerEvent: number;
 }
@@ -108,13 +115,14 @@ export async function benchVerify(base: Config, options: VerifyBenchOptions): Pr
 
       // Timed both ways, alternated: reading the next chunk while checking this one (as the CLI
       // runs), and one chunk after the other.
-      const timed = async (readAhead: boolean) => {
+      const timed = async (how: { readAhead?: boolean; workers?: number }) => {
         const cpu = process.cpuUsage();
         const started = performance.now();
         const report = await verifyAudit(db, {
           verifierKey: signer.verifierKey,
           chunkSize: chunk,
-          readAhead,
+          ...how,
+          ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
           onProgress: (done, total) => options.onProgress?.('verifying', done, total),
         });
         const seconds = (performance.now() - started) / 1000;
@@ -127,18 +135,27 @@ export async function benchVerify(base: Config, options: VerifyBenchOptions): Pr
         }
         return { seconds, cpuSeconds: (used.user + used.system) / 1e6, checkpoints: report.checkpoints };
       };
-      const runs = { ahead: [] as number[], inTurn: [] as number[], cpu: [] as number[] };
+      // Worker threads only on a server: PGlite is one connection in this process.
+      const workers = config.databaseUrl === undefined ? 0 : (options.workers ?? availableParallelism());
+      const runs = {
+        ahead: [] as number[],
+        inTurn: [] as number[],
+        workers: [] as number[],
+        cpu: [] as number[],
+      };
       let checkpoints = 0;
       for (let round = 0; round < (options.rounds ?? 2); round++) {
-        const a = await timed(true);
+        const a = await timed({ readAhead: true });
         runs.ahead.push(a.seconds);
         runs.cpu.push(a.cpuSeconds);
         checkpoints = a.checkpoints;
-        runs.inTurn.push((await timed(false)).seconds);
+        runs.inTurn.push((await timed({ readAhead: false })).seconds);
+        if (workers > 0) runs.workers.push((await timed({ workers })).seconds);
       }
       const best = (xs: number[]): number => Math.min(...xs);
       const verifySeconds = best(runs.ahead);
       const inTurnSeconds = best(runs.inTurn);
+      const workersSeconds = workers > 0 ? best(runs.workers) : null;
       const [size] = await driver.transaction((tx) =>
         tx.query<{ bytes: string }>(
           `SELECT sum(pg_total_relation_size(t::regclass))::text AS bytes FROM unnest($1::text[]) t`,
@@ -160,6 +177,9 @@ export async function benchVerify(base: Config, options: VerifyBenchOptions): Pr
         verifyCpuSeconds: round(Math.min(...runs.cpu), 2),
         inTurnSeconds: round(inTurnSeconds, 2),
         inTurnPerSecond: Math.round(options.events / inTurnSeconds),
+        workers,
+        workersSeconds: workersSeconds === null ? null : round(workersSeconds, 2),
+        workersPerSecond: workersSeconds === null ? null : Math.round(options.events / workersSeconds),
         bytesPerEvent: Math.round(Number(size?.bytes ?? 0) / options.events),
       };
     } finally {

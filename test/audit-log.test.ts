@@ -468,6 +468,37 @@ describe(`audit verify names what a database administrator changed (${engine})`,
     expect(report.problems.filter((p) => p.kind === 'published')).toHaveLength(4);
   });
 
+  it.runIf(engine !== 'pglite')(
+    'worker threads, each reading its chunks over its own connection, find the same problems in the same order',
+    async () => {
+      const inWorkers = (extra: { from?: Date; to?: Date } = {}) =>
+        verifyAudit(t.db, {
+          verifierKey: signer.verifierKey,
+          checkpointFile: file,
+          clock,
+          chunkSize: 7,
+          workers: 2,
+          databaseUrl: t.url!,
+          ...extra,
+        });
+      expect(await inWorkers()).toMatchObject({ ok: true, events: 40, leaves: 40, checkpoints: 4 });
+      await tamper(
+        t,
+        ['UPDATE audit_events SET result_count = result_count + 1000 WHERE id = $1', [ids[6]]],
+        ['DELETE FROM audit_events WHERE id = $1', [ids[17]]],
+        ["UPDATE audit_event_persons SET fields = '{nir}' WHERE event_id = $1", [ids[25]]],
+        ['UPDATE audit_nodes SET hash = sha256(hash) WHERE level = 2 AND idx = 8', []],
+      );
+      const here = await verify();
+      const there = await inWorkers();
+      expect(here.ok).toBe(false);
+      expect(there.problems).toEqual(here.problems);
+      expect(there.firstMismatch).toEqual({ eventId: ids[6], seq: 6, reason: 'altered' });
+      const window = { from: new Date(T0 + 20 * 60_000), to: new Date(T0 + 30 * 60_000) };
+      expect((await inWorkers(window)).problems).toEqual((await verify(window)).problems);
+    },
+  );
+
   it('a deleted event: named by the leaf that still holds it', async () => {
     await tamper(t, ['DELETE FROM audit_events WHERE id = $1', [ids[17]]]);
     const report = await verify();

@@ -3,7 +3,7 @@
  * read audit_pending; nothing is written. Each is bounded: a chunk of leaves, or a capped list.
  */
 import type { Db } from '../db/types.ts';
-import { loadEvents, type StoredEvent } from './leaf.ts';
+import { eventLeafHash, loadEvents, type StoredEvent } from './leaf.ts';
 import { subtreeKey } from './ranges.ts';
 import type { Findings } from './verify-report.ts';
 
@@ -81,6 +81,45 @@ export function readChunk(db: Db, lo: number, hi: number, inWindow: (at: Date) =
       ),
     };
   });
+}
+
+/**
+ * A chunk as the verification folds it into the tree: its leaves, each recomputed leaf hash of the
+ * events in the window (by event id), how many events that is, the links that differ from their
+ * event, and the stored subtrees the chunk completes. What a worker thread sends back
+ * (verify-workers.ts): plain data, no event.
+ */
+export interface CheckedChunk {
+  leaves: Chunk['leaves'];
+  recomputed: Map<string, Buffer>;
+  events: number;
+  linkMismatches: Map<string, string[]>;
+  nodes: Map<string, Buffer>;
+}
+
+/** Reads the chunk [lo, hi) and recomputes the leaf of each of its events in the window. */
+export async function checkChunk(
+  db: Db,
+  lo: number,
+  hi: number,
+  inWindow: (at: Date) => boolean,
+): Promise<CheckedChunk> {
+  const chunk = await readChunk(db, lo, hi, inWindow);
+  const recomputed = new Map<string, Buffer>();
+  for (const event of chunk.events.values()) recomputed.set(event.id, eventLeafHash(event));
+  return {
+    leaves: chunk.leaves,
+    recomputed,
+    events: chunk.events.size,
+    linkMismatches: chunk.linkMismatches,
+    nodes: chunk.nodes,
+  };
+}
+
+/** `[from, to)` as a test on an event's time; either end may be open. */
+export function windowTest(window: Window): (at: Date) => boolean {
+  return (at) =>
+    (window.from === undefined || at >= window.from) && (window.to === undefined || at < window.to);
 }
 
 /** Events without a leaf: written outside the application, or stuck in the queue; and queued ids with no event. */

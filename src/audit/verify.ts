@@ -32,19 +32,19 @@ import { originHash } from '../witness/add-checkpoint.ts';
 import { verifierKeyFromString } from './checkpoint.ts';
 import type { CosignatureVerifier } from './cosignature.ts';
 import { TreeEdge } from './edge.ts';
-import { eventLeafHash } from './leaf.ts';
 import { subtreeKey } from './ranges.ts';
 import { treeSize } from './tree-store.ts';
 import { ConsistencyChain } from './verify-chain.ts';
 import { compare, publishedCheckpoints, storedCheckpoints } from './verify-checkpoints.ts';
 import { type AuditReport, Findings } from './verify-report.ts';
-import { type Chunk, findOrphanLinks, findUnsequenced, readChunk } from './verify-rows.ts';
+import { findOrphanLinks, findUnsequenced } from './verify-rows.ts';
 import {
   fetchWitnessCheckpoint,
   storedCosigned,
   witnessVerdict,
   witnessVerifiers,
 } from './verify-witness.ts';
+import { chunksInOrder } from './verify-workers.ts';
 
 export type { AuditProblem, AuditReport, ProblemKind } from './verify-report.ts';
 
@@ -62,6 +62,12 @@ export interface VerifyOptions {
   chunkSize?: number;
   /** Read the next chunk while checking this one (default true; `rempart bench verify` times both). */
   readAhead?: boolean;
+  /**
+   * Worker threads that read and recompute chunks, each over its own connection to `databaseUrl`
+   * (a PostgreSQL server; ignored without it). Default 0: this thread only.
+   */
+  workers?: number;
+  databaseUrl?: string;
   /** Witness cosignature verifier keys whose cosignatures are required (c2sp.org/tlog-cosignature). */
   witnesses?: string[];
   /** Witness URLs to ask for their latest cosigned checkpoint (catches a truncation to an older one). */
@@ -91,8 +97,6 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
   }
   const report = new Findings();
   const now = (options.clock ?? systemClock).now();
-  const inWindow = (at: Date): boolean =>
-    (options.from === undefined || at >= options.from) && (options.to === undefined || at < options.to);
   if (options.from || options.to) {
     report.notes.push(
       'only the events in the window were recomputed; the tree and checkpoints cover the whole log',
@@ -134,22 +138,20 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
   atSize();
   const chunkSize = options.chunkSize ?? 5000;
   let events = 0;
-  // The next chunk is read while this one is checked: the database's work overlaps this process's
-  // (two chunks in memory at most).
-  const read = (lo: number): Promise<Chunk> | undefined =>
-    lo < size ? readChunk(db, lo, Math.min(size, lo + chunkSize), inWindow) : undefined;
-  const ahead = options.readAhead ?? true;
-  let next = read(0);
-  for (let lo = 0; lo < size; lo += chunkSize) {
-    const hi = Math.min(size, lo + chunkSize);
-    const chunk = await next!;
-    next = ahead ? read(hi) : undefined;
-    // A failed read ahead is reported when its turn comes, not as an unhandled rejection now.
-    next?.catch(() => undefined);
-    events += chunk.events.size;
+  const chunks = chunksInOrder(db, {
+    size,
+    chunkSize,
+    ...(options.from ? { from: options.from } : {}),
+    ...(options.to ? { to: options.to } : {}),
+    ...(options.readAhead === undefined ? {} : { readAhead: options.readAhead }),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
+  });
+  for await (const chunk of chunks) {
+    const { hi } = chunk;
+    events += chunk.events;
     const storedByHash = new Map(chunk.leaves.map((l) => [l.hash.toString('hex'), l]));
-    const recomputed = new Map<string, Buffer>();
-    for (const event of chunk.events.values()) recomputed.set(event.id, eventLeafHash(event));
+    const { recomputed } = chunk;
     const eventByHash = new Map([...recomputed].map(([id, h]) => [h.toString('hex'), id]));
     for (const leaf of chunk.leaves) {
       while (edge.size < leaf.seq) {
@@ -207,7 +209,6 @@ export async function verifyAudit(db: Db, options: VerifyOptions): Promise<Audit
       atSize();
     }
     options.onProgress?.(hi, size);
-    next ??= read(hi);
   }
 
   await findUnsequenced(db, options, now, report);

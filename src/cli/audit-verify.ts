@@ -3,6 +3,7 @@
  * too), then rebuilds the tree from the events and holds it against the stored leaves, subtrees,
  * signed checkpoints and the published checkpoint file (src/audit/verify.ts; docs/DESIGN.md section 7).
  */
+import { availableParallelism } from 'node:os';
 import { startSequencer } from '../audit/sequencer.ts';
 import { type AuditReport, verifyAudit } from '../audit/verify.ts';
 import { waitForServerSequencer } from '../audit/wait-sequenced.ts';
@@ -32,6 +33,8 @@ export async function runAuditVerify(
     witness?: string[];
     /** Witness URLs to ask for their latest cosigned checkpoint. */
     witnessUrl?: string[];
+    /** Worker threads on a PostgreSQL server (default: the machine's cores); none on PGlite. */
+    workers?: number;
     onProgress?: (done: number, total: number) => void;
     onNotice?: (line: string) => void;
   },
@@ -73,6 +76,11 @@ export async function runAuditVerify(
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       witnesses: options.witness ?? [],
       witnessUrls: options.witnessUrl ?? [],
+      // On a server, worker threads read and recompute chunks over their own connections; the
+      // embedded database is one connection in this process (or the server's), read here.
+      ...(config.databaseUrl === undefined
+        ? {}
+        : { databaseUrl: config.databaseUrl, workers: options.workers ?? availableParallelism() }),
     });
     return { ...report, sequencedFirst, verifierKey };
   } finally {

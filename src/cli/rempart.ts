@@ -523,6 +523,11 @@ audit
     'also ask this witness for its latest cosigned checkpoint (catches a log truncated to an older one); repeatable',
     (value: string, previous: string[] = []) => [...previous, value],
   )
+  .option(
+    '--workers <n>',
+    "worker threads reading and recomputing chunks, each with its own connection (PostgreSQL only; default: the machine's cores; 0: none)",
+    nonNegativeInteger('--workers'),
+  )
   .option('--json', 'print the report as JSON on the last line')
   .action(
     (options: {
@@ -531,6 +536,7 @@ audit
       key?: string;
       witness?: string[];
       witnessUrl?: string[];
+      workers?: number;
       json?: boolean;
     }) =>
       run(!!options.json, async () => {
