@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../src/config.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { createDb } from '../src/db/open.ts';
+import { openPglite } from '../src/db/pglite.ts';
+import { openPostgres } from '../src/db/postgres.ts';
+import type { Db, Driver } from '../src/db/types.ts';
 
 /** Creates the throwaway database and keyring; returns a config pointing at them and a cleanup. */
 export async function throwaway(config: Config): Promise<{ config: Config; cleanup: () => Promise<void> }> {
@@ -36,4 +41,30 @@ export async function throwaway(config: Config): Promise<{ config: Config; clean
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs `fn` on a throwaway migrated database (owner driver and application Db over it, two
+ * connections on a server), then drops it, whatever happens.
+ */
+export async function withThrowawayDb<T>(
+  base: Config,
+  fn: (driver: Driver, db: Db, config: Config) => Promise<T>,
+): Promise<T> {
+  const { config, cleanup } = await throwaway(base);
+  try {
+    const driver =
+      config.databaseUrl !== undefined
+        ? await openPostgres(config.databaseUrl, { max: 2 })
+        : await openPglite(path.join(config.dataDir, 'pglite'));
+    const db = createDb(driver);
+    try {
+      await migrate(driver);
+      return await fn(driver, db, config);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await cleanup();
+  }
 }

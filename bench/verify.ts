@@ -9,17 +9,12 @@
  * audit tables' size per event.
  */
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { newEd25519Signer } from '../src/audit/checkpoint.ts';
 import { sequenceBatch, signCheckpointNow } from '../src/audit/sequencer.ts';
 import { verifyAudit } from '../src/audit/verify.ts';
 import type { Config } from '../src/config.ts';
-import { migrate } from '../src/db/migrate.ts';
-import { createDb } from '../src/db/open.ts';
-import { openPglite } from '../src/db/pglite.ts';
-import { openPostgres } from '../src/db/postgres.ts';
 import { fillAuditLog, planBreach } from './audit-fill.ts';
-import { throwaway } from './throwaway.ts';
+import { withThrowawayDb } from './throwaway.ts';
 
 export interface VerifyBenchOptions {
   events: number;
@@ -71,121 +66,108 @@ const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 
 
 export async function benchVerify(base: Config, options: VerifyBenchOptions): Promise<VerifyBenchSummary> {
   const chunk = options.chunk ?? 5000;
-  const { config, cleanup } = await throwaway(base);
-  try {
-    const driver =
-      config.databaseUrl !== undefined
-        ? await openPostgres(config.databaseUrl, { max: 2 })
-        : await openPglite(path.join(config.dataDir, 'pglite'));
-    const db = createDb(driver);
-    try {
-      await migrate(driver);
-      const planted = planBreach(
-        options.events,
-        Math.max(10, Math.min(5000, Math.floor(options.events / 200))),
-      );
-      const { fillSeconds, indexSeconds } = await fillAuditLog(
-        driver,
-        options.events,
-        planted,
-        options.onProgress,
-      );
-      // Each event's salt (32 bytes, as the gate draws them) and its place in the sequencer's queue.
-      await driver.transaction((tx) =>
-        tx.exec(`INSERT INTO audit_event_salts (event_id, salt)
+  return withThrowawayDb(base, async (driver, db, config) => {
+    const planted = planBreach(
+      options.events,
+      Math.max(10, Math.min(5000, Math.floor(options.events / 200))),
+    );
+    const { fillSeconds, indexSeconds } = await fillAuditLog(
+      driver,
+      options.events,
+      planted,
+      options.onProgress,
+    );
+    // Each event's salt (32 bytes, as the gate draws them) and its place in the sequencer's queue.
+    await driver.transaction((tx) =>
+      tx.exec(`INSERT INTO audit_event_salts (event_id, salt)
                    SELECT id, sha256(int8send(id) || 'bench-verify'::bytea) FROM audit_events;
                  INSERT INTO audit_pending (event_id) SELECT id FROM audit_events`),
-      );
-      const signer = newEd25519Signer('rempart/bench-verify');
-      const sequencing = { signer, checkpointEvents: 100_000, checkpointSeconds: 3600 };
-      const sequenceStarted = performance.now();
-      let treeSize = 0;
-      for (;;) {
-        const batch = await sequenceBatch(db, sequencing);
-        treeSize = batch.treeSize;
-        options.onProgress?.('sequencing', treeSize, options.events);
-        if (batch.sequenced === 0) break;
-      }
-      await signCheckpointNow(db, sequencing);
-      const sequenceSeconds = (performance.now() - sequenceStarted) / 1000;
-      if (treeSize !== options.events) {
-        throw new Error(`bench verify: ${treeSize} leaves sequenced for ${options.events} events`);
-      }
-      await driver.transaction((tx) => tx.exec(`ANALYZE ${AUDIT_TABLES.join(', ')}`));
-
-      // Timed both ways, alternated: reading the next chunk while checking this one (as the CLI
-      // runs), and one chunk after the other.
-      const timed = async (how: { readAhead?: boolean; workers?: number }) => {
-        const cpu = process.cpuUsage();
-        const started = performance.now();
-        const report = await verifyAudit(db, {
-          verifierKey: signer.verifierKey,
-          chunkSize: chunk,
-          ...how,
-          ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
-          onProgress: (done, total) => options.onProgress?.('verifying', done, total),
-        });
-        const seconds = (performance.now() - started) / 1000;
-        const used = process.cpuUsage(cpu);
-        if (!report.ok || report.events !== options.events || report.leaves !== options.events) {
-          throw new Error(
-            `bench verify: the verification did not accept the log: ${report.problemCount} problems, ` +
-              `${report.events} events, ${report.leaves} leaves (first: ${report.firstMismatch?.reason ?? 'none'})`,
-          );
-        }
-        return { seconds, cpuSeconds: (used.user + used.system) / 1e6, checkpoints: report.checkpoints };
-      };
-      // Worker threads only on a server: PGlite is one connection in this process.
-      const workers = config.databaseUrl === undefined ? 0 : (options.workers ?? availableParallelism());
-      const runs = {
-        ahead: [] as number[],
-        inTurn: [] as number[],
-        workers: [] as number[],
-        cpu: [] as number[],
-      };
-      let checkpoints = 0;
-      for (let round = 0; round < (options.rounds ?? 2); round++) {
-        const a = await timed({ readAhead: true });
-        runs.ahead.push(a.seconds);
-        runs.cpu.push(a.cpuSeconds);
-        checkpoints = a.checkpoints;
-        runs.inTurn.push((await timed({ readAhead: false })).seconds);
-        if (workers > 0) runs.workers.push((await timed({ workers })).seconds);
-      }
-      const best = (xs: number[]): number => Math.min(...xs);
-      const verifySeconds = best(runs.ahead);
-      const inTurnSeconds = best(runs.inTurn);
-      const workersSeconds = workers > 0 ? best(runs.workers) : null;
-      const [size] = await driver.transaction((tx) =>
-        tx.query<{ bytes: string }>(
-          `SELECT sum(pg_total_relation_size(t::regclass))::text AS bytes FROM unnest($1::text[]) t`,
-          [AUDIT_TABLES],
-        ),
-      );
-      return {
-        bench: 'verify',
-        engine: db.kind,
-        events: options.events,
-        chunk,
-        fillSeconds: round(fillSeconds),
-        indexSeconds: round(indexSeconds),
-        sequenceSeconds: round(sequenceSeconds),
-        sequencedPerSecond: Math.round(options.events / sequenceSeconds),
-        checkpoints,
-        verifySeconds: round(verifySeconds, 2),
-        verifiedPerSecond: Math.round(options.events / verifySeconds),
-        verifyCpuSeconds: round(Math.min(...runs.cpu), 2),
-        inTurnSeconds: round(inTurnSeconds, 2),
-        inTurnPerSecond: Math.round(options.events / inTurnSeconds),
-        workers,
-        workersSeconds: workersSeconds === null ? null : round(workersSeconds, 2),
-        workersPerSecond: workersSeconds === null ? null : Math.round(options.events / workersSeconds),
-        bytesPerEvent: Math.round(Number(size?.bytes ?? 0) / options.events),
-      };
-    } finally {
-      await db.close();
+    );
+    const signer = newEd25519Signer('rempart/bench-verify');
+    const sequencing = { signer, checkpointEvents: 100_000, checkpointSeconds: 3600 };
+    const sequenceStarted = performance.now();
+    let treeSize = 0;
+    for (;;) {
+      const batch = await sequenceBatch(db, sequencing);
+      treeSize = batch.treeSize;
+      options.onProgress?.('sequencing', treeSize, options.events);
+      if (batch.sequenced === 0) break;
     }
-  } finally {
-    await cleanup();
-  }
+    await signCheckpointNow(db, sequencing);
+    const sequenceSeconds = (performance.now() - sequenceStarted) / 1000;
+    if (treeSize !== options.events) {
+      throw new Error(`bench verify: ${treeSize} leaves sequenced for ${options.events} events`);
+    }
+    await driver.transaction((tx) => tx.exec(`ANALYZE ${AUDIT_TABLES.join(', ')}`));
+
+    // Timed both ways, alternated: reading the next chunk while checking this one (as the CLI
+    // runs), and one chunk after the other.
+    const timed = async (how: { readAhead?: boolean; workers?: number }) => {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const report = await verifyAudit(db, {
+        verifierKey: signer.verifierKey,
+        chunkSize: chunk,
+        ...how,
+        ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
+        onProgress: (done, total) => options.onProgress?.('verifying', done, total),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
+      if (!report.ok || report.events !== options.events || report.leaves !== options.events) {
+        throw new Error(
+          `bench verify: the verification did not accept the log: ${report.problemCount} problems, ` +
+            `${report.events} events, ${report.leaves} leaves (first: ${report.firstMismatch?.reason ?? 'none'})`,
+        );
+      }
+      return { seconds, cpuSeconds: (used.user + used.system) / 1e6, checkpoints: report.checkpoints };
+    };
+    // Worker threads only on a server: PGlite is one connection in this process.
+    const workers = config.databaseUrl === undefined ? 0 : (options.workers ?? availableParallelism());
+    const runs = {
+      ahead: [] as number[],
+      inTurn: [] as number[],
+      workers: [] as number[],
+      cpu: [] as number[],
+    };
+    let checkpoints = 0;
+    for (let round = 0; round < (options.rounds ?? 2); round++) {
+      const a = await timed({ readAhead: true });
+      runs.ahead.push(a.seconds);
+      runs.cpu.push(a.cpuSeconds);
+      checkpoints = a.checkpoints;
+      runs.inTurn.push((await timed({ readAhead: false })).seconds);
+      if (workers > 0) runs.workers.push((await timed({ workers })).seconds);
+    }
+    const best = (xs: number[]): number => Math.min(...xs);
+    const verifySeconds = best(runs.ahead);
+    const inTurnSeconds = best(runs.inTurn);
+    const workersSeconds = workers > 0 ? best(runs.workers) : null;
+    const [size] = await driver.transaction((tx) =>
+      tx.query<{ bytes: string }>(
+        `SELECT sum(pg_total_relation_size(t::regclass))::text AS bytes FROM unnest($1::text[]) t`,
+        [AUDIT_TABLES],
+      ),
+    );
+    return {
+      bench: 'verify',
+      engine: db.kind,
+      events: options.events,
+      chunk,
+      fillSeconds: round(fillSeconds),
+      indexSeconds: round(indexSeconds),
+      sequenceSeconds: round(sequenceSeconds),
+      sequencedPerSecond: Math.round(options.events / sequenceSeconds),
+      checkpoints,
+      verifySeconds: round(verifySeconds, 2),
+      verifiedPerSecond: Math.round(options.events / verifySeconds),
+      verifyCpuSeconds: round(Math.min(...runs.cpu), 2),
+      inTurnSeconds: round(inTurnSeconds, 2),
+      inTurnPerSecond: Math.round(options.events / inTurnSeconds),
+      workers,
+      workersSeconds: workersSeconds === null ? null : round(workersSeconds, 2),
+      workersPerSecond: workersSeconds === null ? null : Math.round(options.events / workersSeconds),
+      bytesPerEvent: Math.round(Number(size?.bytes ?? 0) / options.events),
+    };
+  });
 }
