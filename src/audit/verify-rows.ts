@@ -168,7 +168,7 @@ const ORPHAN_LINKS = `SELECT p.event_id::text AS event_id, p.person_id::text AS 
     FROM audit_event_persons p
    WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.id = p.event_id)
      AND ($1::timestamptz IS NULL OR p.occurred_at >= $1) AND ($2::timestamptz IS NULL OR p.occurred_at < $2)
-   ORDER BY p.event_id LIMIT 20`;
+   ORDER BY p.event_id, p.person_id LIMIT 20`;
 
 /**
  * ORPHAN_LINKS on Citus (docs/SCALING.md): the links of the window, from every shard, as an
@@ -182,7 +182,7 @@ const ORPHAN_LINKS_CITUS = `WITH p AS MATERIALIZED (
   SELECT p.event_id::text AS event_id, p.person_id::text AS person_id, count(*) OVER () AS n
     FROM p
    WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.id = p.event_id)
-   ORDER BY p.event_id LIMIT 20`;
+   ORDER BY p.event_id, p.person_id LIMIT 20`;
 
 /** Links whose event does not exist (in the window, by the link's time). */
 export async function findOrphanLinks(db: Db, options: Window, report: Findings): Promise<void> {
