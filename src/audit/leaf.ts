@@ -66,7 +66,8 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Orders strings by UTF-16 code units, as PostgreSQL's C collation and the canonical JSON do. */
+export const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The canonical bytes of an event in its own format: v2 when it has a salt, v1 otherwise. */
 export function canonicalEvent(event: StoredEvent): Buffer {

@@ -7,8 +7,10 @@
  * this purpose (migration 0006). Readable by system actors and, under RLS, by security officers and
  * the DPO only; any other actor gets empty answers.
  */
+
 import type { Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
+import { byCodeUnit } from './leaf.ts';
 
 /** At most this many accounts in one scope (an incident names a few compromised accounts). */
 export const MAX_SCOPE_ACCOUNTS = 100;
@@ -160,8 +162,6 @@ export async function nameOrganisations(
   for (const row of rows)
     row.organisation_name = row.organisation_id ? (byId.get(row.organisation_id) ?? null) : null;
 }
-
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The exact persons and fields that `accounts` received in [from, to): the union of the fields of

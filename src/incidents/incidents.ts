@@ -11,9 +11,11 @@
  * reader's account would count it (docs/DESIGN.md section 3: no personal data leaves without an audit
  * event).
  */
+
 import { randomUUID } from 'node:crypto';
 import { sessionRef } from '../access/gate.ts';
 import { appendAudit } from '../audit/append.ts';
+import { byCodeUnit } from '../audit/leaf.ts';
 import type { BreachScope, ScopedPerson } from '../audit/scope.ts';
 import { systemCtx } from '../context.ts';
 import type { Db, Tx } from '../db/types.ts';
@@ -97,8 +99,6 @@ async function insertIncidentPersonsOnCitus(tx: Tx, id: string, batch: ScopedPer
     params,
   );
 }
-
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Opens an incident in the caller's transaction (system actor: incidents are under FORCE RLS); returns
