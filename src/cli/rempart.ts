@@ -906,6 +906,44 @@ bench
   );
 
 bench
+  .command('populate')
+  .description(
+    'build (or resume) a registry at size in the configured database: persons as `rempart seed` seeds them, staff accounts, and an audit log of gate events over MONTHS months, sequenced and checkpointed',
+  )
+  .requiredOption('--persons <n>', 'persons in the registry', positiveInteger('--persons'))
+  .requiredOption('--events <n>', 'audit events', positiveInteger('--events'))
+  .option('--accounts <n>', 'staff accounts the events are spread over', positiveInteger('--accounts'), 5000)
+  .option('--months <n>', 'months the events span, ending now', positiveInteger('--months'), 24)
+  .option('--seed <s>', 'seed of the persons (rempart seed --seed)', nonNegativeInteger('--seed'), 1)
+  .option('--chunk <n>', 'events per transaction', positiveInteger('--chunk'), 500_000)
+  .addOption(
+    new Option('--workers <n>', 'seeding worker threads (0: this thread only)').argParser(
+      nonNegativeInteger('--workers'),
+    ),
+  )
+  .option('--json', 'print a JSON summary as the last line')
+  .action(
+    (options: {
+      persons: number;
+      events: number;
+      accounts: number;
+      months: number;
+      seed: number;
+      chunk: number;
+      workers?: number;
+      json?: boolean;
+    }) =>
+      run(!!options.json, async () => {
+        const bars = stagedProgress('persons', 10, !options.json);
+        const { benchPopulate } = await import('../../bench/populate.ts');
+        const summary = await benchPopulate(loadConfig(), { ...options, onProgress: bars.onProgress });
+        bars.stop();
+        if (options.json) printJson(summary);
+        else console.log(JSON.stringify(summary, null, 2));
+      }),
+  );
+
+bench
   .command('login-timing')
   .description(
     'a throwaway server: failed logins of a real account, an unknown login and a locked account, interleaved; and the tenth failure',

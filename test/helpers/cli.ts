@@ -40,25 +40,35 @@ export async function initDataDir(env: NodeJS.ProcessEnv): Promise<void> {
 
 /** Runs `rempart ...args` to completion. */
 export function rempart(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => {
+  const { child, result } = spawnRempart(args, env);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`rempart ${args.join(' ')} timed out; stderr: ${stderr}`));
+      reject(new Error(`rempart ${args.join(' ')} timed out`));
     }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
   });
+  return Promise.race([result, timedOut]).finally(() => clearTimeout(timer));
+}
+
+/** Starts `rempart ...args`; `result` settles when it exits, however it ends (a kill included). */
+export function spawnRempart(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const result = new Promise<CliResult>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, result };
 }
 
 /** Starts `rempart ...args` in the background (a server); the caller stops it. */
