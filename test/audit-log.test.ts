@@ -26,7 +26,12 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../src/audit/merkle.ts';
-import { consistencyProofFor, inclusionProofFor, latestCheckpoint } from '../src/audit/proofs.ts';
+import {
+  consistencyProofFor,
+  inclusionProofFor,
+  inclusionProofsFor,
+  latestCheckpoint,
+} from '../src/audit/proofs.ts';
 import {
   SEQUENCER_LOCK,
   type SequencerOptions,
@@ -399,6 +404,18 @@ describe(`audit log sequencing and proofs (${engine})`, () => {
         const indexes = new Set([0, size - 1, size >> 1, Math.floor(size / 3), (size * 13 + 5) % size]);
         for (const index of indexes) {
           const p = await inclusionProofFor(tx, leaves[index]!.eventId, size);
+          expect(p.leafIndex).toBe(index);
+          expect(p.proof).toEqual(hex(inclusionProof(hashes, index, size)));
+        }
+        // Every leaf's proof at once (a history page), leaves past the size left out.
+        const batch = await inclusionProofsFor(
+          tx,
+          leaves.slice(0, Math.min(70, size + 3)).map((l) => l.eventId),
+          size,
+        );
+        expect(batch.size).toBe(size);
+        for (let index = 0; index < size; index++) {
+          const p = batch.get(leaves[index]!.eventId)!;
           expect(p.leafIndex).toBe(index);
           expect(p.proof).toEqual(hex(inclusionProof(hashes, index, size)));
         }

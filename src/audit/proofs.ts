@@ -70,6 +70,45 @@ export async function inclusionProofFor(tx: Tx, eventId: string, size?: number):
   };
 }
 
+/**
+ * The inclusion proofs of several events in the tree of `size` leaves, by event id: one query for
+ * their leaves and one for every subtree hash the proofs need (a history page of 100 entries in two
+ * reads instead of three per entry). Events without a leaf inside that tree are absent from the map.
+ */
+export async function inclusionProofsFor(
+  tx: Tx,
+  eventIds: readonly string[],
+  size: number,
+): Promise<Map<string, InclusionProof>> {
+  for (const id of eventIds)
+    if (!/^[1-9][0-9]{0,18}$/.test(id)) throw new AppError('validation_failed', 'eventId is not an event id');
+  await checkSize(tx, size, 'treeSize');
+  const proofs = new Map<string, InclusionProof>();
+  if (eventIds.length === 0) return proofs;
+  const leaves = await tx.query<{ event_id: string; seq: string; hash: Uint8Array }>(
+    'SELECT event_id::text AS event_id, seq::text AS seq, hash FROM audit_leaves WHERE event_id = ANY($1::bigint[]) AND seq < $2',
+    [eventIds, size],
+  );
+  const covers = leaves.map((leaf) => inclusionRanges(Number(leaf.seq), size).map(coverOf));
+  const hashes = await requireSubtrees(tx, covers.flat(2));
+  let at = 0;
+  leaves.forEach((leaf, i) => {
+    const proof = covers[i]!.map((cover) => {
+      const part = hashes.slice(at, at + cover.length);
+      at += cover.length;
+      return foldCover(part).toString('hex');
+    });
+    proofs.set(leaf.event_id, {
+      eventId: leaf.event_id,
+      leafIndex: Number(leaf.seq),
+      treeSize: size,
+      leafHash: Buffer.from(leaf.hash).toString('hex'),
+      proof,
+    });
+  });
+  return proofs;
+}
+
 /** The proof that the tree of `fromSize` leaves is a prefix of the tree of `toSize` leaves (hex). */
 export async function consistencyProofFor(tx: Tx, fromSize: number, toSize: number): Promise<string[]> {
   await checkSize(tx, toSize, 'toSize');

@@ -944,6 +944,36 @@ bench
   );
 
 bench
+  .command('reads')
+  .description(
+    'on the population of `bench populate`: `audit scope` of one account over one month, the portal history of its most-read persons, and with --verify `audit verify` over the whole log',
+  )
+  .option('--accounts <n>', 'accounts whose month is scoped', positiveInteger('--accounts'), 20)
+  .option(
+    '--rounds <n>',
+    'passes over the accounts and persons (the first reported apart)',
+    positiveInteger('--rounds'),
+    3,
+  )
+  .option('--verify', 'also time audit verify over the whole log')
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { accounts: number; rounds: number; verify?: boolean; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const bars = stagedProgress('reads', 9, !options.json);
+      const { benchReads } = await import('../../bench/reads.ts');
+      const summary = await benchReads(loadConfig(), {
+        accounts: options.accounts,
+        rounds: options.rounds,
+        verify: !!options.verify,
+        onProgress: bars.onProgress,
+      });
+      bars.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
   .command('login-timing')
   .description(
     'a throwaway server: failed logins of a real account, an unknown login and a locked account, interleaved; and the tenth failure',

@@ -15,7 +15,7 @@
  */
 import { type AuditCtx, appendAudit } from '../audit/append.ts';
 import { discloseTo, LEAF_FORMAT_V1, LEAF_FORMAT_V2, loadEvents } from '../audit/leaf.ts';
-import { inclusionProofFor, latestCheckpoint } from '../audit/proofs.ts';
+import { inclusionProofsFor, latestCheckpoint } from '../audit/proofs.ts';
 import { personAccessHistory } from '../audit/scope.ts';
 import { systemCtx } from '../context.ts';
 import type { Db } from '../db/types.ts';
@@ -95,15 +95,10 @@ export async function myHistory(
     const kinds = new Map(loaded.events.map((e) => [e.id, e.actorKind]));
     const proofs = new Map<string, HistoryEntry['proof']>();
     if (checkpoint) {
-      const inTree = await tx.query<{ event_id: string }>(
-        'SELECT event_id::text FROM audit_leaves WHERE event_id = ANY($1::bigint[]) AND seq < $2',
-        [ids, checkpoint.treeSize],
-      );
-      for (const { event_id } of inTree) {
+      for (const [eventId, p] of await inclusionProofsFor(tx, ids, checkpoint.treeSize)) {
         // A v1 leaf cannot be checked without its clear text: no proof rather than a leak.
-        if (!disclosed.get(event_id)) continue;
-        const p = await inclusionProofFor(tx, event_id, checkpoint.treeSize);
-        proofs.set(event_id, {
+        if (!disclosed.get(eventId)) continue;
+        proofs.set(eventId, {
           leafIndex: p.leafIndex,
           treeSize: p.treeSize,
           leafHash: p.leafHash,
