@@ -93,7 +93,8 @@ export async function sendLetters(run: Run): Promise<void> {
 /**
  * Email, SMS and portal: claimed in batches of about one second's worth, sent `concurrency` at a
  * time. The next batch is claimed (and committed) while one is being sent, and a batch's outcomes
- * are recorded while the next is sent: at a crash, at most two batches are claimed and unrecorded.
+ * are recorded while the next is sent: at a crash, at most three batches are claimed and unrecorded
+ * (the one being recorded, the one being sent, the one claimed ahead).
  */
 export async function sendMessages(run: Run): Promise<void> {
   const { db, deps, incidentId, report, options } = run;
