@@ -35,6 +35,7 @@ import { openKeys } from '../src/crypto/open.ts';
 import { openDb } from '../src/db/open.ts';
 import { wire } from '../src/db/postgres.ts';
 import type { Db } from '../src/db/types.ts';
+import { AppError } from '../src/errors.ts';
 import { SIGNALS } from '../src/guard/thresholds.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createAccount } from '../src/identity/accounts.ts';
@@ -61,6 +62,12 @@ export interface GateBenchOptions {
   samples?: number;
   /** Write a V8 CPU profile of the `rempart serve` child into this folder (node --cpu-prof). */
   cpuProfileDir?: string;
+  /**
+   * Run on the configured database as it is (a population of `rempart bench populate`, its keyring
+   * in REMPART_DATA) instead of a throwaway registry of `persons`: the bench's counselors, sessions
+   * and audit events are added to it.
+   */
+  populated?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
   onNotice?: (line: string) => void;
 }
@@ -128,6 +135,7 @@ export interface GateBenchSummary {
 
 /** Runs the gate benchmark on the PostgreSQL server of DATABASE_URL, or on a durable throwaway one. */
 export async function benchGate(base: Config, options: GateBenchOptions): Promise<GateBenchSummary> {
+  if (options.populated) return benchGatePopulated(base, options);
   const server = base.databaseUrl === undefined ? await startDurablePostgres() : undefined;
   try {
     const { config, cleanup } = await throwaway({ ...base, databaseUrl: server?.url ?? base.databaseUrl });
@@ -157,6 +165,30 @@ export async function benchGate(base: Config, options: GateBenchOptions): Promis
   } finally {
     await server?.stop();
   }
+}
+
+/** benchGate on the configured database as it is (`--populated`). */
+async function benchGatePopulated(config: Config, options: GateBenchOptions): Promise<GateBenchSummary> {
+  if (config.databaseUrl === undefined)
+    throw new AppError('validation_failed', 'bench gate --populated needs DATABASE_URL', {
+      field: 'DATABASE_URL',
+    });
+  const keys = await openKeys(config);
+  const db = await openDb(config);
+  let prepared: Prepared;
+  let persons: number;
+  try {
+    const [row] = await db.tx(systemCtx('bench').actor, (tx) =>
+      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM persons'),
+    );
+    persons = row!.n;
+    prepared = await prepareGateBench(db, keys.registry, config, options);
+  } finally {
+    await db.close();
+  }
+  await settle(config.databaseUrl);
+  const summary = await measureGateBench(config, prepared, options);
+  return { ...summary, persons, seedSeconds: 0 };
 }
 
 /**

@@ -8,10 +8,11 @@
  *
  * The events are written by the server itself, set-based (INSERT ... SELECT over generate_series),
  * one transaction per chunk: no row crosses the wire, which is what COPY would save, and no
- * statement is parsed per row.
+ * statement is parsed per row. A server's backend writes one chunk on one core, so on a server
+ * several loaders (one connection each) write chunks side by side.
  *
- * Resumable: the run's parameters and how many events are loaded live in bench_population, updated
- * in each chunk's transaction; the seed (src/registry/seed.ts) and the sequencer (its queue,
+ * Resumable: the run's parameters live in bench_population and each chunk of events loaded in
+ * bench_population_chunks, written in the chunk's own transaction; the seed (src/registry/seed.ts) and the sequencer (its queue,
  * audit_pending) are resumable on their own. A run killed at any point and started again with the
  * same options completes the same population, with no duplicate and no gap in the tree; a
  * completed one adds nothing.
@@ -42,8 +43,10 @@ export interface PopulateOptions {
   months?: number;
   /** Seed of the persons' generator (`rempart seed --seed`). */
   seed?: number;
-  /** Events per transaction (default 500,000). */
+  /** Events per transaction (default 500,000; a resumed run keeps its own). */
   chunk?: number;
+  /** Chunks written side by side, one connection each (default: 2 on a server, 1 on PGlite). */
+  loaders?: number;
   /** Seeding worker threads (`rempart seed --workers`). */
   workers?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -91,7 +94,12 @@ const AUDIT_TABLES = [
   'audit_checkpoints',
   'audit_pending',
 ];
-const BENCH_TABLES = ['bench_population', 'bench_population_persons', 'bench_population_accounts'];
+const BENCH_TABLES = [
+  'bench_population',
+  'bench_population_persons',
+  'bench_population_accounts',
+  'bench_population_chunks',
+];
 /** The field sets of the events' person links (what a view or a search returned). */
 const FIELD_SETS = [
   'lastName,firstNames,birthDate',
@@ -110,7 +118,7 @@ interface Run {
   seed: number;
   first_event: string;
   ends_at: Date;
-  loaded: string;
+  chunk: number;
   completed: boolean;
 }
 
@@ -132,17 +140,26 @@ export async function benchPopulate(config: Config, options: PopulateOptions): P
   check('accounts', accounts, 1);
   check('months', months, 1);
   check('chunk', chunk, 1);
+  const loaders = options.loaders ?? (config.databaseUrl === undefined ? 1 : 2);
+  check('loaders', loaders, 1);
   const started = performance.now();
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = await openKeys(config, { create: true });
   const driver: Driver =
     config.databaseUrl !== undefined
-      ? await openPostgres(config.databaseUrl, { max: 2 })
+      ? await openPostgres(config.databaseUrl, { max: loaders + 1 })
       : await openEmbedded(config.dataDir);
   const db = createDb(driver);
   try {
     await migrate(driver);
-    const { run, fresh } = await startRun(driver, options.persons, options.events, accounts, months, seed);
+    const { run, fresh } = await startRun(driver, {
+      persons: options.persons,
+      events: options.events,
+      accounts,
+      months,
+      seed,
+      chunk,
+    });
     const seconds = { persons: 0, accounts: 0, events: 0, sequencing: 0, total: 0 };
     const stageTime = async (stage: keyof typeof seconds, fn: () => Promise<void>): Promise<void> => {
       const t = performance.now();
@@ -199,7 +216,7 @@ export async function benchPopulate(config: Config, options: PopulateOptions): P
       });
       // 3. The events, chunk by chunk, each chunk with its progress in one transaction.
       await stageTime('events', async () => {
-        loadedNow = await loadEvents(driver, run, chunk, options.onProgress);
+        loadedNow = await loadEvents(driver, run, loaders, options.onProgress);
       });
       // 4. The sequencer folds them into the tree and signs checkpoints, then one for the whole tree.
       await stageTime('sequencing', async () => {
@@ -288,12 +305,9 @@ function hotStride(events: number): number {
  */
 async function startRun(
   driver: Driver,
-  persons: number,
-  events: number,
-  accounts: number,
-  months: number,
-  seed: number,
+  wanted: { persons: number; events: number; accounts: number; months: number; seed: number; chunk: number },
 ): Promise<{ run: Run; fresh: boolean }> {
+  const { persons, events, accounts, months, seed, chunk } = wanted;
   return driver.transaction(async (tx) => {
     await tx.exec(`
       CREATE TABLE IF NOT EXISTS bench_population (
@@ -302,17 +316,18 @@ async function startRun(
         seed int NOT NULL,
         first_event bigint NOT NULL,
         ends_at timestamptz NOT NULL,
-        loaded bigint NOT NULL DEFAULT 0,
+        chunk int NOT NULL,
         completed boolean NOT NULL DEFAULT false);
+      CREATE TABLE IF NOT EXISTS bench_population_chunks (k bigint PRIMARY KEY, events int NOT NULL);
       CREATE TABLE IF NOT EXISTS bench_population_persons (n bigint PRIMARY KEY, person_id uuid NOT NULL);
       CREATE TABLE IF NOT EXISTS bench_population_accounts (
         n int PRIMARY KEY, account_id uuid NOT NULL, organisation_id uuid NOT NULL, role text NOT NULL);
       LOCK TABLE bench_population IN EXCLUSIVE MODE`);
     const [existing] = await tx.query<Run>('SELECT * FROM bench_population');
     if (existing) {
-      const wanted = { persons, events, accounts, months, seed };
-      for (const [name, value] of Object.entries(wanted)) {
-        const have = Number(existing[name as keyof typeof wanted]);
+      const same = { persons, events, accounts, months, seed };
+      for (const [name, value] of Object.entries(same)) {
+        const have = Number(existing[name as keyof typeof same]);
         if (have !== value)
           throw new AppError(
             'conflict',
@@ -329,44 +344,53 @@ async function startRun(
     );
     await tx.query(`SELECT setval('audit_events_id_seq', $1::bigint)`, [Number(first!.first) + events]);
     const [run] = await tx.query<Run>(
-      `INSERT INTO bench_population (id, persons, events, accounts, months, seed, first_event, ends_at)
-       VALUES (1, $1, $2, $3, $4, $5, $6, date_trunc('second', now())) RETURNING *`,
-      [persons, events, accounts, months, seed, first!.first],
+      `INSERT INTO bench_population (id, persons, events, accounts, months, seed, first_event, ends_at, chunk)
+       VALUES (1, $1, $2, $3, $4, $5, $6, date_trunc('second', now()), $7) RETURNING *`,
+      [persons, events, accounts, months, seed, first!.first, chunk],
     );
     return { run: run!, fresh: true };
   });
 }
 
 /**
- * Loads the events not loaded yet, `chunk` per transaction; returns how many this call loaded.
- * Event i (1 ≤ i ≤ events) has the id first_event + i and happens at an even step from the start
- * of the period to its end; its person and account are spread by multiplicative hashing.
+ * Loads the chunks of events not loaded yet, `loaders` transactions side by side; returns how many
+ * events this call loaded. Event i (1 ≤ i ≤ events) has the id first_event + i and happens at an
+ * even step from the start of the period to its end; its person and account are spread by
+ * multiplicative hashing. Chunk k holds events k × chunk + 1 to (k + 1) × chunk.
  */
 async function loadEvents(
   driver: Driver,
   run: Run,
-  chunk: number,
+  loaders: number,
   onProgress?: (stage: string, done: number, total: number) => void,
 ): Promise<number> {
   const events = Number(run.events);
   const persons = Number(run.persons);
+  const chunk = run.chunk;
   const stride = hotStride(events);
   const start = new Date(run.ends_at.getTime() - run.months * 30.44 * 86_400_000);
   const stepMs = (run.ends_at.getTime() - start.getTime()) / events;
   // Salts: 32 bytes per event, from this process's secret (the gate draws random ones).
   const secret = randomBytes(32);
-  let loaded = Number(run.loaded);
+  const done = await driver.transaction((tx) =>
+    tx.query<{ k: string; events: number }>('SELECT k::text, events FROM bench_population_chunks'),
+  );
+  const doneSet = new Set(done.map((d) => Number(d.k)));
+  let loaded = done.reduce((sum, d) => sum + d.events, 0);
+  const todo = Array.from({ length: Math.ceil(events / chunk) }, (_, k) => k).filter((k) => !doneSet.has(k));
+  let next = 0;
   let now = 0;
   onProgress?.('events', loaded, events);
-  while (loaded < events) {
-    const lo = loaded + 1;
-    const hi = Math.min(events, loaded + chunk);
+  const loadChunk = async (k: number): Promise<void> => {
+    const lo = k * chunk + 1;
+    const hi = Math.min(events, (k + 1) * chunk);
     await driver.transaction(async (tx) => {
-      // Another process loading the same population would hold this row: one loader at a time.
-      const [row] = await tx.query<{ loaded: string }>(
-        'SELECT loaded::text FROM bench_population FOR UPDATE',
+      // Another process loading the same population takes the same chunk: one of them fails here.
+      const taken = await tx.query(
+        'INSERT INTO bench_population_chunks (k, events) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING RETURNING k',
+        [k, hi - lo + 1],
       );
-      if (Number(row!.loaded) !== loaded)
+      if (taken.length === 0)
         throw new AppError('conflict', 'another bench populate is loading this population');
       await tx.query(
         `CREATE TEMP TABLE populate_chunk ON COMMIT DROP AS
@@ -402,11 +426,21 @@ async function loadEvents(
         [secret],
       );
       await tx.query('INSERT INTO audit_pending (event_id) SELECT id FROM populate_chunk ORDER BY id');
-      await tx.query('UPDATE bench_population SET loaded = $1', [hi]);
     });
-    now += hi - loaded;
-    loaded = hi;
+    now += hi - lo + 1;
+    loaded += hi - lo + 1;
     onProgress?.('events', loaded, events);
-  }
+  };
+  // The first failure stops the other loaders before their next chunk.
+  let failed = false;
+  const loader = async (): Promise<void> => {
+    try {
+      while (!failed && next < todo.length) await loadChunk(todo[next++]!);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(loaders, todo.length) }, loader));
   return now;
 }

@@ -76,7 +76,7 @@ describe.skipIf(engine === 'citus')(`rempart bench populate, killed and resumed,
         );
         if (table!.t === null) return undefined;
         const [row] = await tx.query<State>(
-          `SELECT coalesce((SELECT loaded FROM bench_population), 0)::int AS loaded,
+          `SELECT coalesce((SELECT sum(events) FROM bench_population_chunks), 0)::int AS loaded,
              coalesce((SELECT completed FROM bench_population), false) AS completed,
              (SELECT count(*)::int FROM audit_events) AS events,
              (SELECT count(*)::int FROM audit_event_persons) AS links,

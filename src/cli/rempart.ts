@@ -915,7 +915,18 @@ bench
   .option('--accounts <n>', 'staff accounts the events are spread over', positiveInteger('--accounts'), 5000)
   .option('--months <n>', 'months the events span, ending now', positiveInteger('--months'), 24)
   .option('--seed <s>', 'seed of the persons (rempart seed --seed)', nonNegativeInteger('--seed'), 1)
-  .option('--chunk <n>', 'events per transaction', positiveInteger('--chunk'), 500_000)
+  .option(
+    '--chunk <n>',
+    'events per transaction (a resumed run keeps its own)',
+    positiveInteger('--chunk'),
+    500_000,
+  )
+  .addOption(
+    new Option(
+      '--loaders <n>',
+      'chunks written side by side (default: 2 on a server, 1 on PGlite)',
+    ).argParser(positiveInteger('--loaders')),
+  )
   .addOption(
     new Option('--workers <n>', 'seeding worker threads (0: this thread only)').argParser(
       nonNegativeInteger('--workers'),
@@ -930,6 +941,7 @@ bench
       months: number;
       seed: number;
       chunk: number;
+      loaders?: number;
       workers?: number;
       json?: boolean;
     }) =>
@@ -1074,6 +1086,10 @@ bench
   .option('--seconds <n>', 'measured seconds per server, after a warm-up', positiveInteger('--seconds'), 20)
   .option('--seed <s>', 'seed of the population', nonNegativeInteger('--seed'), 7)
   .option('--cpu-prof-dir <dir>', 'write a V8 CPU profile of the rempart serve child into this folder')
+  .option(
+    '--populated',
+    'on the configured database as it is (a `bench populate` population) instead of a throwaway registry',
+  )
   .option('--json', 'print a JSON summary as the last line')
   .action(
     (options: {
@@ -1082,6 +1098,7 @@ bench
       seconds: number;
       seed: number;
       cpuProfDir?: string;
+      populated?: boolean;
       json?: boolean;
     }) =>
       run(!!options.json, async () => {
