@@ -7,7 +7,14 @@
  */
 import type { Tx } from '../db/types.ts';
 import { AppError } from '../errors.ts';
-import { consistencyRanges, coverOf, foldCover, inclusionRanges, type LeafRange } from './ranges.ts';
+import {
+  consistencyRanges,
+  coverOf,
+  foldCover,
+  inclusionRanges,
+  type LeafRange,
+  subtreeKey,
+} from './ranges.ts';
 import { requireSubtrees, treeSize } from './tree-store.ts';
 
 /** An inclusion proof of one event's leaf in the tree of `treeSize` leaves; hashes in hex. */
@@ -90,14 +97,14 @@ export async function inclusionProofsFor(
     [eventIds, size],
   );
   const covers = leaves.map((leaf) => inclusionRanges(Number(leaf.seq), size).map(coverOf));
-  const hashes = await requireSubtrees(tx, covers.flat(2));
-  let at = 0;
+  // The proofs share their upper subtrees: each is read once.
+  const unique = [...new Map(covers.flat(2).map((s) => [subtreeKey(s), s])).values()];
+  const hashes = new Map(unique.map((s, i) => [subtreeKey(s), i]));
+  const read = await requireSubtrees(tx, unique);
   leaves.forEach((leaf, i) => {
-    const proof = covers[i]!.map((cover) => {
-      const part = hashes.slice(at, at + cover.length);
-      at += cover.length;
-      return foldCover(part).toString('hex');
-    });
+    const proof = covers[i]!.map((cover) =>
+      foldCover(cover.map((s) => read[hashes.get(subtreeKey(s))!]!)).toString('hex'),
+    );
     proofs.set(leaf.event_id, {
       eventId: leaf.event_id,
       leafIndex: Number(leaf.seq),
