@@ -986,6 +986,26 @@ bench
   );
 
 bench
+  .command('replica')
+  .description(
+    "on the population of `bench populate` (DATABASE_URL, the primary) and its streaming replica: the lag under the gate's writes, then history and scope reads from both, compared",
+  )
+  .requiredOption('--standby-url <url>', 'the replica (scripts/standby.sh)')
+  .option('--seconds <n>', 'seconds of write load on the primary', positiveInteger('--seconds'), 20)
+  .option('--clients <n>', 'concurrent writers', positiveInteger('--clients'), 16)
+  .option('--json', 'print a JSON summary as the last line')
+  .action((options: { standbyUrl: string; seconds: number; clients: number; json?: boolean }) =>
+    run(!!options.json, async () => {
+      const bars = stagedProgress('writing', 9, !options.json);
+      const { benchReplica } = await import('../../bench/replica.ts');
+      const summary = await benchReplica(loadConfig(), { ...options, onProgress: bars.onProgress });
+      bars.stop();
+      if (options.json) printJson(summary);
+      else console.log(JSON.stringify(summary, null, 2));
+    }),
+  );
+
+bench
   .command('login-timing')
   .description(
     'a throwaway server: failed logins of a real account, an unknown login and a locked account, interleaved; and the tenth failure',
