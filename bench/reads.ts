@@ -119,13 +119,13 @@ export async function benchReads(config: Config, options: ReadsBenchOptions): Pr
     let entries = 0;
     const total = rounds * (accounts.length + hot.length);
     let done = 0;
-    for (let round = 0; round < rounds; round++) {
+    for (let pass = 0; pass < rounds; pass++) {
       for (const { id } of accounts) {
         const started = performance.now();
         const scope = await db.tx(system, (tx) => breachScope(tx, { accounts: [id], from, to }));
         const ms = performance.now() - started;
         scopeAll.push(ms);
-        if (round === 0) {
+        if (pass === 0) {
           scopeFirst.push(ms);
           // Checked against a count that does not use the scope's query.
           const [want] = await db.tx(system, (tx) =>
@@ -151,17 +151,17 @@ export async function benchReads(config: Config, options: ReadsBenchOptions): Pr
         const page = await myHistory(
           db,
           person_id,
-          { sessionRef: null, requestId: `bench-reads-${round}`, sourceAddress: null, at: new Date() },
+          { sessionRef: null, requestId: `bench-reads-${pass}`, sourceAddress: null, at: new Date() },
           { verifierKey: keys.checkpointSigner.verifierKey, showStaffNames: false },
         );
         const ms = performance.now() - started;
         historyAll.push(ms);
-        if (round === 0) historyFirst.push(ms);
+        if (pass === 0) historyFirst.push(ms);
         const proved = page.entries.filter((e) => e.proof !== null).length;
         // Each call records the person's own access first, newest, not yet in a checkpoint: the
         // earlier passes' and this one's have no proof.
-        const want = Math.min(HISTORY_PAGE, n + round + 1);
-        if (page.entries.length !== want || proved < want - round - 1)
+        const want = Math.min(HISTORY_PAGE, n + pass + 1);
+        if (page.entries.length !== want || proved < want - pass - 1)
           throw new Error(
             `bench reads: a history page holds ${page.entries.length} entries (${proved} with proofs) for ${n} accesses`,
           );

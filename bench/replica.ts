@@ -167,7 +167,7 @@ export async function benchReplica(
       scopeReplica: [] as number[],
     };
     let compared = 0;
-    for (let round = 0; round < 3; round++) {
+    for (let pass = 0; pass < 3; pass++) {
       for (const { id } of persons) {
         const read = async (db: Db, into: number[]) => {
           const t = performance.now();
@@ -193,7 +193,7 @@ export async function benchReplica(
         if (a !== b) throw new Error('bench replica: a scope read from the replica differs from the primary');
         compared++;
       }
-      options.onProgress?.('reading', round + 1, 3);
+      options.onProgress?.('reading', pass + 1, 3);
     }
     const median = (xs: number[]): number =>
       round(
